@@ -1,0 +1,150 @@
+//! The vendor guide's requirements, each a coded diagnostic: Nomad client minimums and
+//! maximums, the services machine's sizing by daily active users, the recommended number of
+//! Nomad clients, and exposure of administrative ports.
+
+use crate::codes::Code;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::model::*;
+
+/// Checks the site against the stdlib's requirements. Fills in defaults that depend on them
+/// (the services disk, when the site leaves it to the sizing table).
+pub fn check_site(site: &mut Site, lib: &Stdlib, diags: &mut Diagnostics) {
+    let row = sizing_row(lib, site.daily_active_users);
+    if site.services.disk_gib == 0 {
+        site.services.disk_gib = row.map_or(100, |r| r.disk_bytes.div_ceil(GIB));
+    }
+    check_nomad(site, lib, diags);
+    if let Some(row) = row {
+        check_services(site, row, diags);
+    }
+    check_fleet_counts(site, lib, diags);
+    check_exposure(site, diags);
+}
+
+/// The services sizing row for a number of daily active users (rows are checked for gaps
+/// and overlaps by the stdlib tests).
+pub fn sizing_row(lib: &Stdlib, users: u64) -> Option<&SizingRow> {
+    lib.services_sizing
+        .iter()
+        .find(|r| users >= r.users_first && r.users_last.is_none_or(|l| users <= l))
+}
+
+pub fn count_row(lib: &Stdlib, users: u64) -> Option<&NomadCountRow> {
+    lib.nomad_counts
+        .iter()
+        .find(|r| users >= r.users_first && r.users_last.is_none_or(|l| users <= l))
+}
+
+fn check_nomad(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
+    let req = &lib.nomad_requirements;
+    for f in &site.fleets {
+        let t = &f.instance;
+        if t.vcpu < req.min_vcpu {
+            diags.push(
+                Diagnostic::error(Code::E0401, f.instance_span, format!("`{}` has {} vCPUs; a Nomad client needs at least {}", t.name, t.vcpu, req.min_vcpu))
+                    .label(format!("{} vCPUs", t.vcpu))
+                    .with(req.span, "the guide's minimum")
+                    .help(format!("pick a type with at least {} vCPUs, e.g. `m4.xlarge` or `m5.2xlarge`", req.min_vcpu)),
+            );
+        }
+        if t.memory_bytes < req.min_memory_bytes {
+            diags.push(
+                Diagnostic::error(Code::E0402, f.instance_span, format!("`{}` has {} of memory; a Nomad client needs at least {}", t.name, human_bytes(t.memory_bytes), human_bytes(req.min_memory_bytes)))
+                    .label(format!("{} of memory", human_bytes(t.memory_bytes)))
+                    .with(req.span, "the guide's minimum")
+                    .help("pick a type with at least 16 GiB, e.g. `m5.xlarge` or `r5.large`"),
+            );
+        }
+        let disk_bytes = f.disk_gib * GIB;
+        if disk_bytes < req.min_disk_bytes {
+            diags.push(
+                Diagnostic::error(Code::E0403, f.disk_span, format!("fleet `{}` has a {} GiB disk; a Nomad client needs at least {}", f.name, f.disk_gib, human_bytes(req.min_disk_bytes)))
+                    .label(format!("{} GiB", f.disk_gib))
+                    .with(req.span, "the guide's minimum")
+                    .help(format!("write `disk = {}` (EBS sizes are GiB; the guide's GB are read as GiB)", human_bytes(req.min_disk_bytes))),
+            );
+        }
+        if t.vcpu > req.max_vcpu || t.memory_bytes > req.max_memory_bytes {
+            diags.push(
+                Diagnostic::error(Code::E0404, f.instance_span, format!("`{}` ({} vCPUs, {}) is larger than the guide's largest Nomad client ({} vCPUs, {})", t.name, t.vcpu, human_bytes(t.memory_bytes), req.max_vcpu, human_bytes(req.max_memory_bytes)))
+                    .label("too large for a Nomad client")
+                    .with(req.span, "the guide's maximum")
+                    .help("use more, smaller clients (raise the fleet's count), or get CircleCI's approval for larger machines"),
+            );
+        }
+    }
+}
+
+fn check_services(site: &Site, row: &SizingRow, diags: &mut Diagnostics) {
+    let s = &site.services;
+    let t = &s.instance;
+    let users = site.daily_active_users;
+    let mut short = Vec::new();
+    if t.vcpu < row.cpu {
+        short.push(format!("{} vCPUs (needs {})", t.vcpu, row.cpu));
+    }
+    if t.memory_bytes < row.memory_bytes {
+        short.push(format!("{} of memory (needs {})", human_bytes(t.memory_bytes), human_bytes(row.memory_bytes)));
+    }
+    if !short.is_empty() {
+        diags.push(
+            Diagnostic::error(Code::E0405, s.instance_span, format!("`{}` is too small for {users} daily active users: {}", t.name, short.join(", ")))
+                .label(format!("sized below the guide's `{}` row", row.label))
+                .with(site.dau_span, "the site's daily active users")
+                .with(row.span, "the guide's sizing row")
+                .help(format!("pick a type with at least {} vCPUs and {} of memory (e.g. {})", row.cpu, human_bytes(row.memory_bytes), suggest_type(row))),
+        );
+    }
+    if s.disk_gib * GIB < row.disk_bytes {
+        diags.push(
+            Diagnostic::error(Code::E0405, s.disk_span, format!("a {} GiB disk is too small for {users} daily active users", s.disk_gib))
+                .label(format!("the guide's `{}` row asks for {}", row.label, human_bytes(row.disk_bytes)))
+                .with(site.dau_span, "the site's daily active users")
+                .help(format!("write `disk = {}`", human_bytes(row.disk_bytes))),
+        );
+    }
+    if t.network_mbps < row.nic_mbps || (t.network_burst && t.network_mbps < row.nic_mbps.max(1)) {
+        diags.push(
+            Diagnostic::error(Code::W0406, s.instance_span, format!("`{}` sustains {} Mbps; the guide asks for {} Mbps at {users} daily active users", t.name, t.network_mbps, row.nic_mbps))
+                .label(format!("network: {}", t.network))
+                .help("pick a type with more network bandwidth, e.g. one with \"10 Gigabit\""),
+        );
+    }
+}
+
+/// The smallest catalog-independent hint for a sizing row.
+fn suggest_type(row: &SizingRow) -> &'static str {
+    match row.cpu {
+        0..=8 => "`m4.2xlarge`",
+        9..=16 => "`m5.4xlarge` or `r5.4xlarge`",
+        17..=32 => "`r5.8xlarge`",
+        _ => "`r5.16xlarge`",
+    }
+}
+
+fn check_fleet_counts(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
+    let Some(row) = count_row(lib, site.daily_active_users) else { return };
+    let total_max: u64 = site.fleets.iter().map(|f| f.max).sum();
+    if total_max < row.clients_min {
+        if let Some(f) = site.fleets.first() {
+            diags.push(
+                Diagnostic::error(Code::W0407, f.count_span, format!("at most {total_max} Nomad clients for {} daily active users; the guide recommends at least {}", site.daily_active_users, row.clients_min))
+                    .label("the fleet's maximum")
+                    .with(site.dau_span, "the site's daily active users")
+                    .help(format!("raise the maximum: `count = {}..{}`", f.min.max(1), row.clients_max.unwrap_or(row.clients_min).max(row.clients_min))),
+            );
+        }
+    }
+}
+
+fn check_exposure(site: &Site, diags: &mut Diagnostics) {
+    if let Some(a) = site.actors.get("admins") {
+        if let (Some(span), true) = (a.bound_at, a.sources.iter().any(|c| c.prefix_len() == 0)) {
+            diags.push(
+                Diagnostic::error(Code::W0411, span, "administrators are bound to 0.0.0.0/0: SSH and the admin console open to the internet")
+                    .label("the whole internet")
+                    .help("bind `admins` to your office or VPN ranges"),
+            );
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! Every diagnostic code, once. A code names exactly one kind of problem; `cci-dsl explain`
+//! prints the long form written here.
+//!
+//! Ranges: E01xx syntax, E02xx names, E03xx types and values, E04xx the vendor guide's
+//! requirements, E05xx the dependency graph, E06xx emission. W-codes are warnings: the
+//! build still succeeds.
+
+use crate::diagnostics::Severity;
+
+macro_rules! codes {
+    ($( $name:ident, $title:literal, $explain:literal; )*) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code { $($name),* }
+
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$name),*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$name => stringify!($name)),* }
+            }
+
+            /// One line: what the problem is.
+            pub fn title(self) -> &'static str {
+                match self { $(Code::$name => $title),* }
+            }
+
+            /// The long form for `cci-dsl explain`.
+            pub fn explanation(self) -> &'static str {
+                match self { $(Code::$name => $explain),* }
+            }
+        }
+    };
+}
+
+codes! {
+    E0101, "syntax error",
+        "The parser expected something else at this point. Blocks look like `name label { key = value }`,\nrules like `allow tcp 443 from users to services \"purpose\"`. The message says what was expected.";
+    E0102, "unterminated string",
+        "A string opened with `\"` has no closing quote on the same line.";
+    E0103, "unclosed block",
+        "A `{` has no matching `}` before the end of the file or the next top-level block.";
+    E0104, "malformed literal",
+        "A number, CIDR, IP address, size or range could not be read, e.g. `10.0.0.0/33`, `300.1.1.1`\nor `12 GBs`. Sizes take the units B, KB, MB, GB, TB, KiB, MiB, GiB, TiB; bandwidths Mbps, Gbps.";
+    E0201, "unknown block",
+        "Top-level blocks are `use`, `site`, `actors`, `services`, `fleet`, `external` and `allow`\n(the stdlib adds its own: `instance_type`, `services_sizing`, `nomad_requirements`, ...).";
+    E0202, "unknown attribute",
+        "The block does not take this attribute. The help lists the ones it does take.";
+    E0203, "duplicate attribute",
+        "An attribute is set twice in one block; the second would silently win, so it is an error.";
+    E0204, "duplicate block",
+        "A block that may appear once appears twice (`site`, `actors`, `services`), or two blocks share a name\n(two `fleet nomad`, two `external postgres`).";
+    E0205, "missing attribute",
+        "A required attribute is not set. The help shows a line to add.";
+    E0206, "unknown endpoint",
+        "The `from`/`to` of an `allow` rule names neither an actor (`users`, `admins`, `github`, ...),\na component (`services`, `nomad`, a fleet's name, an externalized service) nor a CIDR.";
+    E0207, "unknown instance type",
+        "The instance type is not in the stdlib's catalog (stdlib/circleci-2.16/instance-types.cci). Add it there with its\nvCPU, memory and network figures, or pick one that is.";
+    E0208, "missing block",
+        "A site needs `site`, `actors`, `services` and at least one `fleet` block.";
+    E0209, "unknown library",
+        "`use` names the standard library and CircleCI Server version the site targets, e.g. `use circleci/2.16`.";
+    E0210, "unknown external service",
+        "Only the services the guide allows to run outside the services box can be externalized:\npostgres, mongodb, vault, rabbitmq, redis, nomad_servers.";
+    E0211, "unknown function",
+        "Values like `github = enterprise(\"https://ghe.example.com\")` call a known constructor; this one is not known.";
+    E0212, "unknown condition",
+        "`when` takes `always`, `never`, `github_com`, `github_enterprise`, `external(name, ...)` or `embedded(name, ...)`.";
+    E0301, "wrong type",
+        "The value has the wrong type for this attribute, e.g. a string where a size (`100 GiB`) is expected.";
+    E0302, "port out of range",
+        "Ports are 0..65535 and a range's first port must not be above its last.";
+    E0303, "invalid count range",
+        "A fleet's `count` is a number or a range `min..max` with min <= max and max >= 1.";
+    E0304, "malformed AWS id",
+        "AWS ids have a known prefix and hexadecimal suffix: `vpc-0a1b2c3d`, `subnet-0a1b2c3d`, `ami-0123abcd`.";
+    E0305, "unknown AWS region",
+        "The region is not an AWS region known to the stdlib (stdlib/circleci-2.16/aws.cci).";
+    E0306, "malformed URL",
+        "A URL must be absolute, with an `http://` or `https://` scheme and a host.";
+    E0307, "secret written into the site file",
+        "The passphrase is a secret: the site says `passphrase = secret` and the value is given to Terraform at\napply time (TF_VAR_circle_secret_passphrase). It is stored in SSM Parameter Store and read at boot,\nso it never appears in an output file or in git.";
+    E0308, "CIDR has host bits set",
+        "In `10.0.0.1/8` the address has bits set beyond the prefix; AWS rejects it. Write the network address.";
+    E0309, "value out of range",
+        "A number is outside what the attribute accepts (disk sizes 8 GiB..16 TiB, daily active users >= 1, ...).";
+    E0310, "invalid name",
+        "Names become parts of AWS resource names: lower-case letters, digits and `-`, starting with a letter, at most 32 characters.";
+    E0311, "protocol and ports do not fit",
+        "`tcp` and `udp` rules need ports; `all` and `icmp` rules take none.";
+    E0401, "Nomad client has too few vCPUs",
+        "The guide (Appendix, System Requirements, Nomad Clients) asks for at least 4 cores per client; two are\nreserved for coordinating builds.";
+    E0402, "Nomad client has too little memory",
+        "The guide asks for at least 16GB of RAM per Nomad client; 4GB are reserved for coordinating builds.";
+    E0403, "Nomad client disk too small",
+        "The guide asks for at least 100GB of disk per Nomad client. EBS sizes are GiB; the stdlib reads the guide's\nGB as GiB (see stdlib/circleci-2.16/sizing.cci).";
+    E0404, "Nomad client larger than supported",
+        "The guide's maximum Nomad client is 64 CPUs / 128GB RAM; larger machines need CircleCI's approval.";
+    E0405, "services machine too small for the daily active users",
+        "The guide's services sizing table (Appendix, System Requirements, Services Machine) gives CPU, RAM and\ndisk by daily active users. The instance or disk is below that row.";
+    W0406, "services machine network below the sizing table",
+        "The sizing table asks for 10Gbps from 251 daily active users. The instance's network performance is lower\nor only bursts to that figure.";
+    W0407, "Nomad fleet smaller than the guide recommends",
+        "The guide's table of Nomad client counts by daily active users recommends more clients than the\nfleet's maximum. Builds will queue at peak.";
+    E0408, "passphrase is empty or not alphanumeric",
+        "The guide: the passphrase is alpha numeric characters and cannot be empty.";
+    E0409, "GitHub Enterprise address not bound",
+        "With GitHub Enterprise the security groups need its addresses: bind them in `actors { github = [...] }`.";
+    E0410, "actor not bound",
+        "The guide's tables name end users and administrators; the site must say which addresses they are\n(`actors { users = [...] admins = [...] }`).";
+    W0411, "administrative port open to the internet",
+        "An actor bound to 0.0.0.0/0 opens SSH or the admin console (8800) to the whole internet.";
+    E0412, "externalized service without hosts",
+        "An `external` block needs `hosts = [...]`: the addresses the services box connects to.";
+    E0501, "dependency cycle",
+        "Resources depend on each other in a loop; Terraform cannot order them. The message names the loop.";
+    W0502, "unused declaration",
+        "Something is declared but nothing uses it (an actor no rule mentions, for instance).";
+    E0601, "output could not be produced",
+        "A template failed to render. This is a bug in cci-dsl or in an edited stdlib template.";
+}
+
+impl Code {
+    pub fn severity(self) -> Severity {
+        if self.as_str().starts_with('W') {
+            Severity::Warning
+        } else {
+            Severity::Error
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Code> {
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str().eq_ignore_ascii_case(s))
+    }
+}

@@ -1,0 +1,129 @@
+//! HCL text: string escaping and the attribute alignment `terraform fmt` expects, so the
+//! emitted files are canonical without running Terraform.
+
+/// A quoted HCL string. `${` and `%{` are escaped so user text is never interpolated.
+pub fn string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' | '%' if chars.peek() == Some(&'{') => {
+                out.push(c);
+                out.push(c);
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A map key: bare if it is an identifier, quoted otherwise.
+pub fn key(k: &str) -> String {
+    let ident = k.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if ident {
+        k.to_string()
+    } else {
+        string(k)
+    }
+}
+
+/// Aligns the `=` of consecutive one-line attributes at the same indentation, as
+/// `terraform fmt` does. A blank line, a comment, a block, or an attribute whose value spans
+/// several lines ends a run.
+pub fn align(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let mut out: Vec<String> = Vec::with_capacity(lines.len());
+    let mut i = 0;
+    while i < lines.len() {
+        match one_line_attr(lines[i]) {
+            None => {
+                out.push(lines[i].trim_end().to_string());
+                i += 1;
+            }
+            Some((indent, _, _)) => {
+                let mut run = Vec::new();
+                while i < lines.len() {
+                    match one_line_attr(lines[i]) {
+                        Some((ind, k, v)) if ind == indent => {
+                            run.push((k, v));
+                            i += 1;
+                        }
+                        _ => break,
+                    }
+                }
+                let width = run.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+                for (k, v) in run {
+                    let pad = width - k.chars().count();
+                    out.push(format!("{}{}{} = {}", " ".repeat(indent), k, " ".repeat(pad), v));
+                }
+            }
+        }
+    }
+    let mut s = out.join("\n");
+    s.push('\n');
+    s
+}
+
+/// `(indent, key, value)` when the line is `key = value` with a value complete on the line.
+fn one_line_attr(line: &str) -> Option<(usize, &str, &str)> {
+    let trimmed = line.trim_start();
+    let indent = line.len() - trimmed.len();
+    if trimmed.starts_with('#') || trimmed.starts_with("//") {
+        return None;
+    }
+    let eq = find_top_level_eq(trimmed)?;
+    let key = trimmed[..eq].trim_end();
+    let value = trimmed[eq + 1..].trim();
+    let key_ok = !key.is_empty()
+        && (key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            || (key.starts_with('"') && key.ends_with('"') && key.len() >= 2));
+    if !key_ok || value.is_empty() || !balanced(value) {
+        return None;
+    }
+    Some((indent, key, value))
+}
+
+fn find_top_level_eq(s: &str) -> Option<usize> {
+    let mut in_str = false;
+    let mut prev = ' ';
+    for (i, c) in s.char_indices() {
+        match c {
+            '"' if prev != '\\' => in_str = !in_str,
+            '=' if !in_str => {
+                let next = s[i + 1..].chars().next();
+                if prev != '=' && prev != '!' && prev != '<' && prev != '>' && next != Some('=') {
+                    return Some(i);
+                }
+            }
+            _ => {}
+        }
+        prev = c;
+    }
+    None
+}
+
+/// True when brackets outside strings close on the same line.
+fn balanced(v: &str) -> bool {
+    let mut depth: i32 = 0;
+    let mut in_str = false;
+    let mut prev = ' ';
+    for c in v.chars() {
+        match c {
+            '"' if prev != '\\' => in_str = !in_str,
+            '{' | '[' | '(' if !in_str => depth += 1,
+            '}' | ']' | ')' if !in_str => depth -= 1,
+            _ => {}
+        }
+        prev = c;
+    }
+    depth == 0 && !in_str
+}

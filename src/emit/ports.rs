@@ -1,0 +1,149 @@
+//! `security-groups.json` (the EC2 API's `IpPermissions` shape) and `ports.md` (the port
+//! matrix a reviewer reads: every flow, its purpose and the guide section it comes from).
+
+use super::{render, EmitError, Input, Outputs};
+use crate::ast::Protocol;
+use crate::model::{EndpointRef, Rule};
+use crate::network::{Direction, Peer, SgRule};
+use handlebars::Handlebars;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), EmitError> {
+    let net = input.net;
+    let mut groups = Vec::new();
+    for g in &net.groups {
+        let ingress: Vec<&SgRule> = net.rules_of(&g.id).filter(|r| r.direction == Direction::Ingress).collect();
+        let egress: Vec<&SgRule> = net.rules_of(&g.id).filter(|r| r.direction == Direction::Egress).collect();
+        groups.push(json!({
+            "GroupName": g.name,
+            "Description": g.description,
+            "VpcId": input.site.vpc,
+            "IpPermissions": permissions(&ingress, input),
+            "IpPermissionsEgress": permissions(&egress, input),
+        }));
+    }
+    let doc = json!({ "SecurityGroups": groups });
+    let mut text = serde_json::to_string_pretty(&doc).map_err(|e| EmitError(e.to_string()))?;
+    text.push('\n');
+    out.files.insert("security-groups.json".into(), text);
+
+    let flows: Vec<Value> = input.site.rules.iter().map(|r| flow_row(r, input)).collect();
+    let skipped: Vec<Value> = input
+        .site
+        .skipped_rules
+        .iter()
+        .map(|(r, why)| {
+            let mut row = flow_row(r, input);
+            row["why"] = json!(why);
+            row
+        })
+        .collect();
+    let perms: Vec<Value> = net
+        .rules
+        .iter()
+        .map(|r| {
+            json!({
+                "group": net.groups.iter().find(|g| g.id == r.group).map_or(r.group.clone(), |g| g.name.clone()),
+                "direction": match r.direction { Direction::Ingress => "in", Direction::Egress => "out" },
+                "ports": ports_text(r.protocol, r.ports),
+                "peer": peer_text(&r.peer, input),
+                "reasons": r.reasons.len(),
+            })
+        })
+        .collect();
+    let md = render(
+        t,
+        "ports",
+        &json!({
+            "source": input.source_name,
+            "site": input.site.name,
+            "release": input.lib.release,
+            "flows": flows,
+            "skipped": skipped,
+            "permissions": perms,
+            "permission_count": net.rules.len(),
+        }),
+    )?;
+    out.files.insert("ports.md".into(), md);
+    Ok(())
+}
+
+/// Groups a group's rules by (protocol, ports) as the EC2 API does.
+fn permissions(rules: &[&SgRule], input: &Input) -> Value {
+    let mut by_key: BTreeMap<(String, Option<(u16, u16)>), (Vec<Value>, Vec<Value>)> = BTreeMap::new();
+    for r in rules {
+        let proto = match r.protocol {
+            Protocol::All => "-1".to_string(),
+            p => p.as_str().to_string(),
+        };
+        let entry = by_key.entry((proto, r.ports)).or_default();
+        match &r.peer {
+            Peer::Cidr(c) => entry.0.push(json!({ "CidrIp": c.to_string(), "Description": r.description() })),
+            Peer::Group(g) => {
+                let name = input.net.groups.iter().find(|x| x.id == *g).map_or(g.clone(), |x| x.name.clone());
+                entry.1.push(json!({ "GroupName": name, "Description": r.description() }))
+            }
+        }
+    }
+    let perms: Vec<Value> = by_key
+        .into_iter()
+        .map(|((proto, ports), (ranges, pairs))| {
+            let mut m = Map::new();
+            m.insert("IpProtocol".into(), json!(proto));
+            if let Some((a, b)) = ports {
+                m.insert("FromPort".into(), json!(a));
+                m.insert("ToPort".into(), json!(b));
+            }
+            m.insert("IpRanges".into(), Value::Array(ranges));
+            m.insert("UserIdGroupPairs".into(), Value::Array(pairs));
+            Value::Object(m)
+        })
+        .collect();
+    Value::Array(perms)
+}
+
+pub fn ports_text(p: Protocol, ports: Option<(u16, u16)>) -> String {
+    match ports {
+        None => p.as_str().to_string(),
+        Some((a, b)) if a == b => format!("{a}/{p}"),
+        Some((a, b)) => format!("{a}-{b}/{p}"),
+    }
+}
+
+fn endpoint_text(e: &EndpointRef, input: &Input) -> String {
+    match e {
+        EndpointRef::Services => "services".into(),
+        EndpointRef::AllFleets => "nomad (all fleets)".into(),
+        EndpointRef::Fleet(f) => format!("fleet {f}"),
+        EndpointRef::External(x) => {
+            let hosts = input.site.externals.get(x).map(|e| {
+                e.hosts.iter().map(|h| h.to_string()).collect::<Vec<_>>().join(", ")
+            });
+            match hosts {
+                Some(h) => format!("{x} ({h})"),
+                None => x.clone(),
+            }
+        }
+        EndpointRef::Actor(a) => a.clone(),
+        EndpointRef::Cidr(c) => c.to_string(),
+    }
+}
+
+fn peer_text(p: &Peer, input: &Input) -> String {
+    match p {
+        Peer::Group(g) => input.net.groups.iter().find(|x| x.id == *g).map_or(g.clone(), |x| x.name.clone()),
+        Peer::Cidr(c) => c.to_string(),
+    }
+}
+
+fn flow_row(r: &Rule, input: &Input) -> Value {
+    json!({
+        "from": endpoint_text(&r.from, input),
+        "to": endpoint_text(&r.to, input),
+        "ports": ports_text(r.protocol, r.ports),
+        "purpose": r.purpose,
+        "origin": r.origin,
+        "decision": r.decision.clone().unwrap_or_default(),
+    })
+}

@@ -1,0 +1,248 @@
+//! `terraform/*.tf`: one template per resource kind, rendered in the dependency graph's
+//! order and grouped by file.
+
+use super::{hcl, render, EmitError, Input, Outputs};
+use crate::graph::What;
+use crate::network::{Direction, Peer};
+use handlebars::Handlebars;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+
+/// The `.tf` files, in the order a reader wants them.
+const FILES: &[&str] = &[
+    "versions.tf",
+    "variables.tf",
+    "security-groups.tf",
+    "storage.tf",
+    "iam.tf",
+    "services.tf",
+    "nomad.tf",
+    "outputs.tf",
+];
+
+pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), EmitError> {
+    let site = input.site;
+    let header = render(
+        t,
+        "tf/header",
+        &json!({ "source": input.source_name, "site": site.name, "release": input.lib.release }),
+    )?;
+    let mut bodies: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+
+    let mut tags = BTreeMap::new();
+    tags.insert("circleci-site".to_string(), site.name.clone());
+    tags.insert("generated-by".to_string(), "cci-dsl".to_string());
+    for (k, v) in &site.tags {
+        tags.insert(k.clone(), v.clone());
+    }
+    bodies
+        .entry("versions.tf")
+        .or_default()
+        .push(render(t, "tf/versions", &json!({ "region": site.region, "tags": tags }))?);
+
+    for node in input.graph.nodes_in_order() {
+        let (template, ctx) = context(input, &node.what);
+        bodies.entry(node.file).or_default().push(render(t, template, &ctx)?);
+    }
+
+    for file in FILES {
+        let Some(parts) = bodies.get(file) else { continue };
+        let mut text = header.clone();
+        for p in parts {
+            text.push('\n');
+            text.push_str(p.trim_end());
+            text.push('\n');
+        }
+        out.files.insert(format!("terraform/{file}"), hcl::align(&text));
+    }
+    Ok(())
+}
+
+fn names(site: &crate::model::Site) -> Names {
+    Names {
+        role: format!("{}-circleci-services", site.name),
+        hook_role: format!("{}-circleci-lifecycle-hook", site.name),
+        queue: format!("{}-circleci-nomad-shutdown", site.name),
+        ssm_prefix: format!("/circleci/{}", site.name),
+    }
+}
+
+/// AWS names shared by the Terraform and the IAM documents.
+pub struct Names {
+    pub role: String,
+    pub hook_role: String,
+    pub queue: String,
+    pub ssm_prefix: String,
+}
+
+pub fn site_names(site: &crate::model::Site) -> Names {
+    names(site)
+}
+
+fn ami_expr(ami: &Option<String>) -> String {
+    match ami {
+        Some(id) => hcl::string(id),
+        None => "data.aws_ami.ubuntu.id".into(),
+    }
+}
+
+fn context(input: &Input, what: &What) -> (&'static str, Value) {
+    let site = input.site;
+    let lib = input.lib;
+    let n = names(site);
+    let setting = |k: &str| lib.settings.get(k).cloned().unwrap_or_default();
+    match what {
+        What::PassphraseVariable => ("tf/variable_passphrase", json!({})),
+        What::PassphraseParameter => (
+            "tf/ssm_passphrase",
+            json!({ "name": format!("{}/passphrase", n.ssm_prefix), "site": site.name }),
+        ),
+        What::Ami => {
+            let ubuntu = lib.versions.get("ubuntu").cloned().unwrap_or_else(|| "bionic-18.04".into());
+            let pattern = format!("ubuntu/images/hvm-ssd/ubuntu-{ubuntu}-amd64-server-*");
+            ("tf/ami", json!({ "ubuntu": ubuntu, "pattern": pattern }))
+        }
+        What::SecurityGroup(i) => {
+            let g = &input.net.groups[*i];
+            (
+                "tf/security_group",
+                json!({ "id": g.id, "name": g.name, "description": g.description, "vpc": site.vpc }),
+            )
+        }
+        What::SgRule(i) => {
+            let r = &input.net.rules[*i];
+            let resource_type = match r.direction {
+                Direction::Ingress => "aws_vpc_security_group_ingress_rule",
+                Direction::Egress => "aws_vpc_security_group_egress_rule",
+            };
+            let protocol = match r.protocol {
+                crate::ast::Protocol::All => "-1".to_string(),
+                p => p.as_str().to_string(),
+            };
+            let (peer_group, cidr) = match &r.peer {
+                Peer::Group(g) => (Value::String(g.clone()), Value::Null),
+                Peer::Cidr(c) => (Value::Bool(false), Value::String(c.to_string())),
+            };
+            (
+                "tf/sg_rule",
+                json!({
+                    "resource_type": resource_type,
+                    "tf_name": r.tf_name(),
+                    "group": r.group,
+                    "description": r.description(),
+                    "protocol": protocol,
+                    "has_ports": r.ports.is_some(),
+                    "from_port": r.ports.map(|p| p.0),
+                    "to_port": r.ports.map(|p| p.1),
+                    "peer_group": peer_group,
+                    "cidr": cidr,
+                }),
+            )
+        }
+        What::Bucket => ("tf/bucket", json!({ "bucket": site.bucket })),
+        What::BucketEncryption => ("tf/bucket_encryption", json!({})),
+        What::BucketPublicAccessBlock => ("tf/bucket_public_access_block", json!({})),
+        What::BucketVersioning => ("tf/bucket_versioning", json!({})),
+        What::BucketOwnership => ("tf/bucket_ownership", json!({})),
+        What::ShutdownQueue => ("tf/queue", json!({ "name": n.queue })),
+        What::ServicesRole => (
+            "tf/iam_role",
+            json!({ "id": "services", "name": n.role, "description": "CircleCI services box (instance profile)", "trust_file": "ec2-assume-role.json" }),
+        ),
+        What::ServicesRolePolicy => (
+            "tf/iam_role_policy",
+            json!({ "id": "services", "name": n.role, "policy_file": "services-role-policy.json" }),
+        ),
+        What::ServicesProfile => ("tf/instance_profile", json!({ "name": n.role })),
+        What::HookRole => (
+            "tf/iam_role",
+            json!({ "id": "lifecycle_hook", "name": n.hook_role, "description": "Auto Scaling lifecycle notices to the Nomad shutdown queue", "trust_file": "autoscaling-assume-role.json" }),
+        ),
+        What::HookRolePolicy => (
+            "tf/iam_role_policy",
+            json!({ "id": "lifecycle_hook", "name": n.hook_role, "policy_file": "lifecycle-hook-policy.json" }),
+        ),
+        What::ServicesInstance => {
+            let s = &site.services;
+            (
+                "tf/services_instance",
+                json!({
+                    "ami": ami_expr(&s.ami),
+                    "instance_type": s.instance.name,
+                    "subnet": site.subnet,
+                    "public_ip": true,
+                    "ssh_key": site.ssh_key,
+                    "termination_protection": setting("services.termination_protection") != "false",
+                    "disk_gib": s.disk_gib,
+                    "volume_type": setting("services.volume_type"),
+                    "metadata_reason": setting("services.metadata_reason"),
+                    "metadata_tokens": setting("services.metadata_tokens"),
+                    "metadata_hop_limit": setting("services.metadata_hop_limit"),
+                    "name": format!("{}-circleci-services", site.name),
+                }),
+            )
+        }
+        What::LaunchTemplate(i) => {
+            let f = &site.fleets[*i];
+            let root_device = match f.ami {
+                Some(_) => hcl::string("/dev/sda1"),
+                None => "data.aws_ami.ubuntu.root_device_name".into(),
+            };
+            (
+                "tf/launch_template",
+                json!({
+                    "fleet": f.name,
+                    "id": format!("nomad_{}", f.name),
+                    "name_prefix": format!("{}-nomad-{}-", site.name, f.name.replace('_', "-")),
+                    "ami": ami_expr(&f.ami),
+                    "root_device": root_device,
+                    "instance_type": f.instance.name,
+                    "ssh_key": site.ssh_key,
+                    "public_ip": true,
+                    "group": crate::network::fleet_group(&f.name),
+                    "disk_gib": f.disk_gib,
+                    "volume_type": setting("nomad.volume_type"),
+                    "metadata_reason": setting("nomad.metadata_reason"),
+                    "metadata_tokens": setting("nomad.metadata_tokens"),
+                    "metadata_hop_limit": setting("nomad.metadata_hop_limit"),
+                    "name": format!("{}-nomad-{}", site.name, f.name.replace('_', "-")),
+                }),
+            )
+        }
+        What::AutoScalingGroup(i) => {
+            let f = &site.fleets[*i];
+            (
+                "tf/autoscaling_group",
+                json!({
+                    "id": format!("nomad_{}", f.name),
+                    "name_prefix": format!("{}-nomad-{}-", site.name, f.name.replace('_', "-")),
+                    "min": f.min,
+                    "max": f.max,
+                    "subnet": site.subnet,
+                    "name": format!("{}-nomad-{}", site.name, f.name.replace('_', "-")),
+                }),
+            )
+        }
+        What::LifecycleHook(i) => {
+            let f = &site.fleets[*i];
+            (
+                "tf/lifecycle_hook",
+                json!({
+                    "id": format!("nomad_{}", f.name),
+                    "name": format!("{}-nomad-{}-shutdown", site.name, f.name.replace('_', "-")),
+                }),
+            )
+        }
+        What::Outputs => {
+            let ip = "aws_instance.services.public_ip";
+            (
+                "tf/outputs",
+                json!({
+                    "install_url": format!("\"http://${{{ip}}}/\""),
+                    "admin_url": format!("\"https://${{{ip}}}:8800/\""),
+                    "ssh": format!("\"ssh ubuntu@${{{ip}}}\""),
+                }),
+            )
+        }
+    }
+}

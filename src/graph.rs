@@ -1,0 +1,250 @@
+//! The dependency graph: one node per emitted resource, an edge from each resource to the
+//! ones that reference it. Emission follows its topological order; a cycle is an error that
+//! names the loop. Security groups that reference each other never form a cycle here,
+//! because each permission is its own rule resource that depends on both groups.
+
+use crate::codes::Code;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::model::Site;
+use crate::network::{Network, Peer};
+use crate::span::Span;
+use petgraph::graph::{DiGraph, NodeIndex};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What a node stands for; indices point into the site's fleets or the network's lists.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum What {
+    PassphraseVariable,
+    PassphraseParameter,
+    Ami,
+    SecurityGroup(usize),
+    SgRule(usize),
+    Bucket,
+    BucketEncryption,
+    BucketPublicAccessBlock,
+    BucketVersioning,
+    BucketOwnership,
+    ShutdownQueue,
+    ServicesRole,
+    ServicesRolePolicy,
+    ServicesProfile,
+    ServicesInstance,
+    HookRole,
+    HookRolePolicy,
+    LaunchTemplate(usize),
+    AutoScalingGroup(usize),
+    LifecycleHook(usize),
+    Outputs,
+}
+
+/// One emitted resource.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Node {
+    /// Terraform address, e.g. `aws_security_group.services`.
+    pub address: String,
+    /// The `.tf` file it is written to.
+    pub file: &'static str,
+    pub what: What,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct ResourceGraph {
+    pub graph: DiGraph<Node, ()>,
+    /// Nodes in emission order (dependencies first, ties broken by address).
+    pub order: Vec<NodeIndex>,
+}
+
+impl ResourceGraph {
+    pub fn nodes_in_order(&self) -> impl Iterator<Item = &Node> {
+        self.order.iter().map(|i| &self.graph[*i])
+    }
+
+    /// (dependency, dependent) address pairs, sorted.
+    pub fn edges(&self) -> Vec<(&str, &str)> {
+        let mut v: Vec<(&str, &str)> = self
+            .graph
+            .edge_indices()
+            .filter_map(|e| self.graph.edge_endpoints(e))
+            .map(|(a, b)| (self.graph[a].address.as_str(), self.graph[b].address.as_str()))
+            .collect();
+        v.sort();
+        v
+    }
+}
+
+/// Builds the graph for a site. A cycle is reported as E0501 at `site_span`.
+pub fn build(site: &Site, net: &Network, diags: &mut Diagnostics) -> ResourceGraph {
+    let mut b = Builder::default();
+    let var = b.node("var.circle_secret_passphrase", "variables.tf", What::PassphraseVariable);
+    let param = b.node("aws_ssm_parameter.passphrase", "services.tf", What::PassphraseParameter);
+    b.edge(var, param);
+    let ami = b.node("data.aws_ami.ubuntu", "services.tf", What::Ami);
+
+    let mut group_nodes = BTreeMap::new();
+    for (i, g) in net.groups.iter().enumerate() {
+        let n = b.node(&format!("aws_security_group.{}", g.id), "security-groups.tf", What::SecurityGroup(i));
+        group_nodes.insert(g.id.clone(), n);
+    }
+    for (i, r) in net.rules.iter().enumerate() {
+        let kind = match r.direction {
+            crate::network::Direction::Ingress => "aws_vpc_security_group_ingress_rule",
+            crate::network::Direction::Egress => "aws_vpc_security_group_egress_rule",
+        };
+        let n = b.node(&format!("{kind}.{}", r.tf_name()), "security-groups.tf", What::SgRule(i));
+        b.edge(group_nodes[&r.group], n);
+        if let Peer::Group(g) = &r.peer {
+            if *g != r.group {
+                b.edge(group_nodes[g], n);
+            }
+        }
+    }
+
+    let bucket = b.node("aws_s3_bucket.circleci", "storage.tf", What::Bucket);
+    for (addr, what) in [
+        ("aws_s3_bucket_server_side_encryption_configuration.circleci", What::BucketEncryption),
+        ("aws_s3_bucket_public_access_block.circleci", What::BucketPublicAccessBlock),
+        ("aws_s3_bucket_versioning.circleci", What::BucketVersioning),
+        ("aws_s3_bucket_ownership_controls.circleci", What::BucketOwnership),
+    ] {
+        let n = b.node(addr, "storage.tf", what);
+        b.edge(bucket, n);
+    }
+    let queue = b.node("aws_sqs_queue.shutdown", "storage.tf", What::ShutdownQueue);
+
+    let role = b.node("aws_iam_role.services", "iam.tf", What::ServicesRole);
+    let policy = b.node("aws_iam_role_policy.services", "iam.tf", What::ServicesRolePolicy);
+    let profile = b.node("aws_iam_instance_profile.services", "iam.tf", What::ServicesProfile);
+    b.edge(role, policy);
+    b.edge(role, profile);
+    // The role policy names the bucket and queue (by name, in iam/*.json), so it must not
+    // exist before them.
+    b.edge(bucket, policy);
+    b.edge(queue, policy);
+
+    let services = b.node("aws_instance.services", "services.tf", What::ServicesInstance);
+    b.edge(ami, services);
+    b.edge(profile, services);
+    b.edge(param, services);
+    b.edge(group_nodes["services"], services);
+    b.edge(policy, services);
+
+    let hook_role = b.node("aws_iam_role.lifecycle_hook", "iam.tf", What::HookRole);
+    let hook_policy = b.node("aws_iam_role_policy.lifecycle_hook", "iam.tf", What::HookRolePolicy);
+    b.edge(hook_role, hook_policy);
+    b.edge(queue, hook_policy);
+
+    let outputs = b.node("outputs", "outputs.tf", What::Outputs);
+    b.edge(services, outputs);
+
+    for (i, f) in site.fleets.iter().enumerate() {
+        let lt = b.node(&format!("aws_launch_template.nomad_{}", f.name), "nomad.tf", What::LaunchTemplate(i));
+        b.edge(ami, lt);
+        b.edge(group_nodes[&crate::network::fleet_group(&f.name)], lt);
+        // Clients join the Nomad server on the services box's private address.
+        b.edge(services, lt);
+        let asg = b.node(&format!("aws_autoscaling_group.nomad_{}", f.name), "nomad.tf", What::AutoScalingGroup(i));
+        b.edge(lt, asg);
+        let hook = b.node(&format!("aws_autoscaling_lifecycle_hook.nomad_{}", f.name), "nomad.tf", What::LifecycleHook(i));
+        b.edge(asg, hook);
+        b.edge(queue, hook);
+        b.edge(hook_policy, hook);
+        b.edge(asg, outputs);
+    }
+
+    b.finish(site.name_span, diags)
+}
+
+#[derive(Default)]
+struct Builder {
+    graph: DiGraph<Node, ()>,
+}
+
+impl Builder {
+    fn node(&mut self, address: &str, file: &'static str, what: What) -> NodeIndex {
+        self.graph.add_node(Node { address: address.to_string(), file, what })
+    }
+
+    fn edge(&mut self, dependency: NodeIndex, dependent: NodeIndex) {
+        self.graph.update_edge(dependency, dependent, ());
+    }
+
+    fn finish(self, span: Span, diags: &mut Diagnostics) -> ResourceGraph {
+        let graph = self.graph;
+        match stable_toposort(&graph) {
+            Ok(order) => ResourceGraph { graph, order },
+            Err(cycle) => {
+                diags.push(cycle_diagnostic(&graph, &cycle, span));
+                ResourceGraph { graph, order: Vec::new() }
+            }
+        }
+    }
+}
+
+/// Kahn's algorithm, always taking the ready node with the smallest address, so the order
+/// is the same on every run. `Err` carries the nodes of one cycle, in order.
+pub fn stable_toposort(graph: &DiGraph<Node, ()>) -> Result<Vec<NodeIndex>, Vec<NodeIndex>> {
+    let mut indegree: Vec<usize> = graph
+        .node_indices()
+        .map(|n| graph.neighbors_directed(n, petgraph::Direction::Incoming).count())
+        .collect();
+    let mut ready: BTreeSet<(&str, NodeIndex)> = graph
+        .node_indices()
+        .filter(|n| indegree[n.index()] == 0)
+        .map(|n| (graph[n].address.as_str(), n))
+        .collect();
+    let mut order = Vec::with_capacity(graph.node_count());
+    while let Some(first) = ready.pop_first() {
+        let n = first.1;
+        order.push(n);
+        for m in graph.neighbors_directed(n, petgraph::Direction::Outgoing) {
+            indegree[m.index()] -= 1;
+            if indegree[m.index()] == 0 {
+                ready.insert((graph[m].address.as_str(), m));
+            }
+        }
+    }
+    if order.len() == graph.node_count() {
+        return Ok(order);
+    }
+    // Some strongly connected component with more than one node (or a self-loop) is a cycle.
+    let sccs = petgraph::algo::tarjan_scc(graph);
+    let mut cycle = sccs
+        .into_iter()
+        .find(|c| c.len() > 1 || graph.contains_edge(c[0], c[0]))
+        .unwrap_or_default();
+    cycle.sort_by(|a, b| graph[*a].address.cmp(&graph[*b].address));
+    Err(walk_cycle(graph, cycle))
+}
+
+/// Orders a cycle's nodes along its edges, starting from the smallest address.
+fn walk_cycle(graph: &DiGraph<Node, ()>, members: Vec<NodeIndex>) -> Vec<NodeIndex> {
+    let Some(&start) = members.first() else { return members };
+    let set: BTreeSet<NodeIndex> = members.iter().copied().collect();
+    let mut path = vec![start];
+    let mut current = start;
+    loop {
+        let mut next: Vec<NodeIndex> = graph
+            .neighbors_directed(current, petgraph::Direction::Outgoing)
+            .filter(|n| set.contains(n))
+            .collect();
+        next.sort_by(|a, b| graph[*a].address.cmp(&graph[*b].address));
+        match next.into_iter().find(|n| *n == start || !path.contains(n)) {
+            Some(n) if n == start => return path,
+            Some(n) => {
+                path.push(n);
+                current = n;
+            }
+            None => return path,
+        }
+    }
+}
+
+pub fn cycle_diagnostic(graph: &DiGraph<Node, ()>, cycle: &[NodeIndex], span: Span) -> Diagnostic {
+    let mut names: Vec<&str> = cycle.iter().map(|n| graph[*n].address.as_str()).collect();
+    if let Some(first) = names.first().copied() {
+        names.push(first);
+    }
+    Diagnostic::error(Code::E0501, span, format!("dependency cycle: {}", names.join(" -> ")))
+        .label("the resources of this site depend on each other in a loop")
+        .help("break the loop: a security group that must reference another takes a separate rule resource")
+}

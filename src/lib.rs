@@ -1,0 +1,130 @@
+//! cci-dsl: compiles a declarative description of a CircleCI Server 2.x site into Terraform,
+//! IAM policies, security groups, cloud-init user-data and a dependency graph.
+//!
+//! The pipeline, one module per stage (see ARCHITECTURE.md):
+//!
+//! ```text
+//! source ─parse─▶ ast ─resolve─▶ model ─check─▶ model (checked) ─network─▶ security groups
+//!        ─graph─▶ resource graph ─emit─▶ files (in memory) ─output─▶ disk (CLI only)
+//! ```
+//!
+//! The library does no I/O except in [`output`]; the CLI reads files and calls [`build`].
+
+pub mod ast;
+pub mod check;
+pub mod codes;
+pub mod diagnostics;
+pub mod emit;
+pub mod graph;
+pub mod model;
+pub mod network;
+pub mod output;
+pub mod parse;
+pub mod resolve;
+pub mod span;
+pub mod stdlib;
+pub mod suggest;
+
+use codes::Code;
+use diagnostics::{Diagnostic, Diagnostics};
+use span::{Sources, Span};
+
+/// The front half of the pipeline: parse, resolve, check.
+pub struct Compilation {
+    pub sources: Sources,
+    pub diagnostics: Diagnostics,
+    pub stdlib: model::Stdlib,
+    /// `None` when the site is too broken to model.
+    pub site: Option<model::Site>,
+}
+
+impl Compilation {
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.has_errors()
+    }
+}
+
+/// Parses and checks a site against a stdlib (normally [`stdlib::embedded`]).
+pub fn compile(site_name: &str, site_text: &str, stdlib_files: &[(String, String)]) -> Compilation {
+    let mut sources = Sources::default();
+    let mut diagnostics = Diagnostics::default();
+    let mut lib_asts = Vec::new();
+    for (name, text) in stdlib_files {
+        let id = sources.add(name.clone(), text.clone());
+        let (ast, d) = parse::parse_file(text, id);
+        diagnostics.extend(d);
+        lib_asts.push(ast);
+    }
+    let site_id = sources.add(site_name, site_text);
+    let (site_ast, d) = parse::parse_file(site_text, site_id);
+    diagnostics.extend(d);
+
+    // The site may add library kinds of its own (an instance type the catalog lacks).
+    let mut all: Vec<&ast::File> = lib_asts.iter().collect();
+    all.push(&site_ast);
+    let stdlib = resolve::read_stdlib(&all, &mut diagnostics);
+    let mut site = resolve::resolve_site(&site_ast, &stdlib, site_name, &sources, &mut diagnostics);
+    if let Some(s) = site.as_mut() {
+        check::check_site(s, &stdlib, &mut diagnostics);
+    }
+    Compilation { sources, diagnostics, stdlib, site }
+}
+
+/// Everything `build` produces.
+pub struct Build {
+    pub compilation: Compilation,
+    pub network: Option<network::Network>,
+    pub graph: Option<graph::ResourceGraph>,
+    /// `Some` only when there are no errors.
+    pub outputs: Option<emit::Outputs>,
+}
+
+/// The whole pipeline, in memory. Outputs exist only when no stage reported an error.
+pub fn build(site_name: &str, site_text: &str, stdlib_files: &[(String, String)]) -> Build {
+    let mut compilation = compile(site_name, site_text, stdlib_files);
+    let mut b = Build { compilation: Compilation { ..empty() }, network: None, graph: None, outputs: None };
+    let site = match (&compilation.site, compilation.has_errors()) {
+        (Some(site), false) => site.clone(),
+        _ => {
+            b.compilation = compilation;
+            return b;
+        }
+    };
+    let net = network::plan(&site, &compilation.stdlib);
+    let g = graph::build(&site, &net, &mut compilation.diagnostics);
+    if !compilation.has_errors() {
+        let input = emit::Input {
+            site: &site,
+            lib: &compilation.stdlib,
+            net: &net,
+            graph: &g,
+            source_name: site_name,
+        };
+        match emit::emit(&input) {
+            Ok(o) => b.outputs = Some(o),
+            Err(e) => compilation.diagnostics.push(
+                Diagnostic::error(Code::E0601, site.name_span, format!("output could not be produced: {}", e.0))
+                    .label("while emitting this site")
+                    .help("this is a bug in cci-dsl or in an edited stdlib template; please report it with the site file"),
+            ),
+        }
+    }
+    b.network = Some(net);
+    b.graph = Some(g);
+    b.compilation = compilation;
+    b
+}
+
+fn empty() -> Compilation {
+    Compilation {
+        sources: Sources::default(),
+        diagnostics: Diagnostics::default(),
+        stdlib: model::Stdlib::default(),
+        site: None,
+    }
+}
+
+/// A span at the start of a file, for problems that belong to the file as a whole.
+pub fn file_start(sources: &Sources, name: &str) -> Option<Span> {
+    sources.iter().find(|(_, f)| f.name == name).map(|(id, _)| Span::new(id, 0, 0))
+}

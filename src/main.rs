@@ -1,0 +1,226 @@
+//! The `cci-dsl` command line: reads files, calls the library, renders diagnostics, sets
+//! the exit code (0 success, 1 the input has errors, 2 usage or I/O errors).
+
+use cci_dsl::codes::Code;
+use cci_dsl::diagnostics::{render, render_json, Style};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "cci-dsl",
+    version,
+    about = "Compile a CircleCI Server 2.x site description into Terraform, IAM, security groups and cloud-init",
+    long_about = "Compile a CircleCI Server 2.x site description (site.cci) into everything needed to stand it up on AWS:\n\
+                  Terraform, IAM policy JSON, security groups, cloud-init user-data and a dependency graph.\n\n\
+                  Every problem in the site file is reported at once, each with a code, the place and a fix.\n\
+                  `cci-dsl explain CODE` prints the long form of a code.",
+    after_help = "Exit status: 0 success, 1 the site has errors, 2 usage or I/O error.\n\
+                  Start with: cci-dsl init site.cci && cci-dsl build site.cci -o out/"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// How to print diagnostics.
+    #[arg(long, global = true, value_enum, default_value_t = MessageFormat::Human)]
+    message_format: MessageFormat,
+    /// Colour and Unicode in diagnostics.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    color: Color,
+    /// Read the stdlib from this directory instead of the embedded copy (its `*.cci` files).
+    #[arg(long, global = true, value_name = "DIR")]
+    stdlib: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check the site and write every output into a directory, atomically.
+    Build {
+        /// The site file.
+        site: PathBuf,
+        /// Output directory (replaced as a whole; files cci-dsl did not write are kept).
+        #[arg(short, long, default_value = "out")]
+        out: PathBuf,
+    },
+    /// Check the site and report every problem; write nothing.
+    Check {
+        /// The site file.
+        site: PathBuf,
+    },
+    /// Print the site's resource dependency graph.
+    Graph {
+        /// The site file.
+        site: PathBuf,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+    },
+    /// Explain a diagnostic code, e.g. `cci-dsl explain E0405`.
+    Explain {
+        /// The code; omit to list them all.
+        code: Option<String>,
+    },
+    /// Write a commented site file for the guide's default AWS install.
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "site.cci")]
+        path: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MessageFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GraphFormat {
+    Dot,
+    Mermaid,
+    Json,
+}
+
+const INIT_TEMPLATE: &str = include_str!("../examples/default.cci");
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(code) => code,
+        Err(msg) => {
+            eprintln!("error: {msg}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: &Cli) -> Result<ExitCode, String> {
+    match &cli.command {
+        Command::Explain { code } => explain(code.as_deref()),
+        Command::Init { path } => {
+            if path.exists() {
+                return Err(format!("{} already exists; not overwriting it", path.display()));
+            }
+            std::fs::write(path, INIT_TEMPLATE).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            eprintln!("wrote {}: fill in the aws block and the actors, then `cci-dsl build {}`", path.display(), path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Check { site } => {
+            let (name, text) = read_site(site)?;
+            let c = cci_dsl::compile(&name, &text, &load_stdlib(cli)?);
+            report(cli, &c.diagnostics, &c.sources);
+            if c.has_errors() {
+                return Ok(ExitCode::from(1));
+            }
+            eprintln!("{name}: ok ({} warnings)", c.diagnostics.warning_count());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Build { site, out } => {
+            let (name, text) = read_site(site)?;
+            let b = cci_dsl::build(&name, &text, &load_stdlib(cli)?);
+            report(cli, &b.compilation.diagnostics, &b.compilation.sources);
+            let Some(outputs) = b.outputs else {
+                eprintln!("error: {name} has errors; {} left as it was", out.display());
+                return Ok(ExitCode::from(1));
+            };
+            cci_dsl::output::write_atomically(out, &outputs).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+            eprintln!("wrote {} files to {}", outputs.files.len(), out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Graph { site, format } => {
+            let (name, text) = read_site(site)?;
+            let b = cci_dsl::build(&name, &text, &load_stdlib(cli)?);
+            report(cli, &b.compilation.diagnostics, &b.compilation.sources);
+            match (b.graph, b.compilation.has_errors()) {
+                (Some(g), false) => {
+                    let site_name = b.compilation.site.map(|s| s.name).unwrap_or_default();
+                    let text = match format {
+                        GraphFormat::Dot => cci_dsl::emit::graph_render::dot(&g, &site_name),
+                        GraphFormat::Mermaid => cci_dsl::emit::graph_render::mermaid(&g),
+                        GraphFormat::Json => cci_dsl::emit::graph_render::json(&g),
+                    };
+                    print!("{text}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                _ => Ok(ExitCode::from(1)),
+            }
+        }
+    }
+}
+
+fn read_site(path: &Path) -> Result<(String, String), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok((path.display().to_string(), text))
+}
+
+fn load_stdlib(cli: &Cli) -> Result<Vec<(String, String)>, String> {
+    let Some(dir) = &cli.stdlib else { return Ok(cci_dsl::stdlib::embedded()) };
+    let mut files = Vec::new();
+    // Same load order as the embedded copy; any other *.cci files after, sorted.
+    let known: Vec<&str> = cci_dsl::stdlib::FILES.iter().filter_map(|(n, _)| n.rsplit('/').next()).collect();
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".cci"))
+        .collect();
+    names.sort_by_key(|n| (known.iter().position(|k| k == n).unwrap_or(usize::MAX), n.clone()));
+    for n in names {
+        let p = dir.join(&n);
+        let text = std::fs::read_to_string(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        files.push((p.display().to_string(), text));
+    }
+    if files.is_empty() {
+        return Err(format!("{} holds no .cci files", dir.display()));
+    }
+    Ok(files)
+}
+
+fn report(cli: &Cli, diags: &cci_dsl::diagnostics::Diagnostics, sources: &cci_dsl::span::Sources) {
+    if diags.is_empty() {
+        return;
+    }
+    match cli.message_format {
+        MessageFormat::Json => eprint!("{}", render_json(diags, sources)),
+        MessageFormat::Human => {
+            let fancy = match cli.color {
+                Color::Always => true,
+                Color::Never => false,
+                Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            };
+            let style = if fancy { Style::Fancy } else { Style::Plain };
+            eprint!("{}", render(diags, sources, style));
+            eprintln!(
+                "{} error(s), {} warning(s)",
+                diags.error_count(),
+                diags.warning_count()
+            );
+        }
+    }
+}
+
+fn explain(code: Option<&str>) -> Result<ExitCode, String> {
+    match code {
+        None => {
+            for c in Code::ALL {
+                println!("{}  {}", c.as_str(), c.title());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(s) => match Code::parse(s) {
+            Some(c) => {
+                println!("{}: {}\n\n{}", c.as_str(), c.title(), c.explanation());
+                Ok(ExitCode::SUCCESS)
+            }
+            None => Err(format!("unknown code `{s}`; `cci-dsl explain` lists them")),
+        },
+    }
+}

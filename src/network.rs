@@ -1,0 +1,250 @@
+//! Flows to security groups: every applicable rule of the site becomes ingress rules on the
+//! groups it reaches and egress rules on the groups it leaves, each traceable to its rule.
+//! Identical permissions from several rules are merged into one (AWS rejects duplicates),
+//! carrying every purpose.
+
+use crate::ast::Protocol;
+use crate::model::*;
+use ipnet::Ipv4Net;
+use std::collections::BTreeMap;
+
+/// A security group the site manages.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Group {
+    /// Terraform name: `services`, `nomad_<fleet>`, `ext_<service>`.
+    pub id: String,
+    /// AWS name: `<site>-services`, ...
+    pub name: String,
+    pub description: String,
+    pub role: GroupRole,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GroupRole {
+    Services,
+    Fleet(String),
+    External(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Direction {
+    Ingress,
+    Egress,
+}
+
+/// The other side of a security-group rule.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Peer {
+    /// Another managed group (or the same one), by Terraform id.
+    Group(String),
+    Cidr(Ipv4Net),
+}
+
+/// Why a permission exists: one rule of the stdlib or the site.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reason {
+    pub purpose: String,
+    pub origin: String,
+    /// The actor or component on the other side, as the rule names it.
+    pub peer_name: String,
+}
+
+/// One permission on one group.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SgRule {
+    pub group: String,
+    pub direction: Direction,
+    pub protocol: Protocol,
+    pub ports: Option<(u16, u16)>,
+    pub peer: Peer,
+    pub reasons: Vec<Reason>,
+}
+
+impl SgRule {
+    /// A Terraform name that says what the rule is, unique per permission.
+    pub fn tf_name(&self) -> String {
+        let dir = match self.direction {
+            Direction::Ingress => "in",
+            Direction::Egress => "out",
+        };
+        let ports = match self.ports {
+            None => "any".to_string(),
+            Some((a, b)) if a == b => a.to_string(),
+            Some((a, b)) => format!("{a}_{b}"),
+        };
+        let peer = match &self.peer {
+            Peer::Group(g) if *g == self.group => "self".to_string(),
+            Peer::Group(g) => g.clone(),
+            Peer::Cidr(c) => {
+                let name = &self.reasons[0].peer_name;
+                let addr = c.to_string().replace(['.', '/'], "_");
+                if name.chars().next().is_some_and(|ch| ch.is_ascii_alphabetic()) {
+                    format!("{name}_{addr}")
+                } else {
+                    format!("cidr_{addr}")
+                }
+            }
+        };
+        format!("{}_{dir}_{}_{ports}_{peer}", self.group, self.protocol)
+    }
+
+    /// The description AWS stores with the rule: purposes and origins, in the characters
+    /// AWS allows, at most 255 of them.
+    pub fn description(&self) -> String {
+        let mut parts: Vec<String> = Vec::new();
+        for r in &self.reasons {
+            let p = format!("{} ({})", r.purpose, r.origin);
+            if !parts.contains(&p) {
+                parts.push(p);
+            }
+        }
+        aws_description(&parts.join("; "))
+    }
+}
+
+/// Keeps to the characters AWS accepts in security-group descriptions
+/// (a-z A-Z 0-9 space . _ - : / ( ) # , @ [ ] + = & ; { } ! $ *) and to 255 of them.
+pub fn aws_description(s: &str) -> String {
+    let cleaned: String = s
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || " ._-:/()#,@[]+=&;{}!$*".contains(c) {
+                c
+            } else {
+                match c {
+                    '"' | '\'' | '`' => ' ',
+                    _ => '-',
+                }
+            }
+        })
+        .collect();
+    let mut out = cleaned.split_whitespace().collect::<Vec<_>>().join(" ");
+    if out.len() > 255 {
+        out.truncate(252);
+        out.push_str("...");
+    }
+    out
+}
+
+/// The site's security groups and their rules, sorted and merged.
+#[derive(Clone, Debug, Default)]
+pub struct Network {
+    pub groups: Vec<Group>,
+    pub rules: Vec<SgRule>,
+}
+
+impl Network {
+    pub fn rules_of<'a>(&'a self, group: &'a str) -> impl Iterator<Item = &'a SgRule> + 'a {
+        self.rules.iter().filter(move |r| r.group == group)
+    }
+}
+
+pub fn fleet_group(fleet: &str) -> String {
+    format!("nomad_{fleet}")
+}
+
+pub fn external_group(service: &str) -> String {
+    format!("ext_{service}")
+}
+
+/// Derives the groups and permissions from the site's rules.
+pub fn plan(site: &Site, lib: &Stdlib) -> Network {
+    let mut groups = vec![Group {
+        id: "services".into(),
+        name: format!("{}-services", site.name),
+        description: "CircleCI services box".into(),
+        role: GroupRole::Services,
+    }];
+    for f in &site.fleets {
+        groups.push(Group {
+            id: fleet_group(&f.name),
+            name: format!("{}-nomad-{}", site.name, f.name.replace('_', "-")),
+            description: format!("CircleCI Nomad clients, fleet {}", f.name),
+            role: GroupRole::Fleet(f.name.clone()),
+        });
+    }
+    for e in site.externals.values() {
+        let what = lib.externals.get(&e.name).map_or(e.name.as_str(), |d| d.description.as_str());
+        groups.push(Group {
+            id: external_group(&e.name),
+            name: format!("{}-{}", site.name, e.name.replace('_', "-")),
+            description: aws_description(&format!("{what} of CircleCI (attach to the externalized servers)")),
+            role: GroupRole::External(e.name.clone()),
+        });
+    }
+
+    let mut merged: BTreeMap<(String, Direction, Protocol, Option<(u16, u16)>, Peer), SgRule> = BTreeMap::new();
+    let mut add = |group: String, direction, rule: &Rule, peer: Peer, peer_name: String| {
+        let key = (group.clone(), direction, rule.protocol, rule.ports, peer.clone());
+        let reason = Reason { purpose: rule.purpose.clone(), origin: rule.origin.clone(), peer_name };
+        merged
+            .entry(key)
+            .or_insert_with(|| SgRule { group, direction, protocol: rule.protocol, ports: rule.ports, peer, reasons: Vec::new() })
+            .reasons
+            .push(reason);
+    };
+    for rule in &site.rules {
+        // Ingress on every managed group the flow reaches.
+        for owner in owned_groups(site, &rule.to) {
+            for (peer, name) in peers(site, &rule.from, &owner, true) {
+                add(owner.clone(), Direction::Ingress, rule, peer, name);
+            }
+        }
+        // Egress on every managed group the flow leaves.
+        for owner in owned_groups(site, &rule.from) {
+            for (peer, name) in peers(site, &rule.to, &owner, false) {
+                add(owner.clone(), Direction::Egress, rule, peer, name);
+            }
+        }
+    }
+    let mut rules: Vec<SgRule> = merged.into_values().collect();
+    // Group order first (services, fleets, externals), then the merged key order.
+    let order: BTreeMap<&str, usize> = groups.iter().enumerate().map(|(i, g)| (g.id.as_str(), i)).collect();
+    rules.sort_by_key(|r| order.get(r.group.as_str()).copied().unwrap_or(usize::MAX));
+    Network { groups, rules }
+}
+
+/// The managed groups an endpoint stands for.
+fn owned_groups(site: &Site, e: &EndpointRef) -> Vec<String> {
+    match e {
+        EndpointRef::Services => vec!["services".into()],
+        EndpointRef::AllFleets => site.fleets.iter().map(|f| fleet_group(&f.name)).collect(),
+        EndpointRef::Fleet(f) => vec![fleet_group(f)],
+        EndpointRef::External(x) if site.is_external(x) => vec![external_group(x)],
+        _ => vec![],
+    }
+}
+
+/// What an endpoint looks like from a rule on `owner`: a group reference or address ranges.
+fn peers(site: &Site, e: &EndpointRef, owner: &str, as_source: bool) -> Vec<(Peer, String)> {
+    match e {
+        EndpointRef::Services => vec![(Peer::Group("services".into()), "services".into())],
+        EndpointRef::AllFleets => site
+            .fleets
+            .iter()
+            .map(|f| (Peer::Group(fleet_group(&f.name)), fleet_group(&f.name)))
+            .collect(),
+        EndpointRef::Fleet(f) => vec![(Peer::Group(fleet_group(f)), fleet_group(f))],
+        EndpointRef::External(x) => {
+            let g = external_group(x);
+            if g == owner {
+                // Replication between the service's own servers.
+                return vec![(Peer::Group(g), x.clone())];
+            }
+            // External servers may live outside this VPC: address them by their hosts.
+            site.externals
+                .get(x)
+                .map(|ext| ext.hosts.iter().map(|h| (Peer::Cidr(*h), x.clone())).collect())
+                .unwrap_or_default()
+        }
+        EndpointRef::Actor(a) => site
+            .actors
+            .get(a)
+            .map(|b| {
+                let cidrs = if as_source { &b.sources } else { &b.destinations };
+                cidrs.iter().map(|c| (Peer::Cidr(*c), a.clone())).collect()
+            })
+            .unwrap_or_default(),
+        EndpointRef::Cidr(c) => vec![(Peer::Cidr(*c), "cidr".into())],
+    }
+}
