@@ -10,6 +10,8 @@ use std::net::Ipv4Addr;
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct File {
     pub items: Vec<Item>,
+    /// The first word of each top-level item that failed to parse (e.g. `site`).
+    pub broken: Vec<String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

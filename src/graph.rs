@@ -45,6 +45,9 @@ pub struct Node {
     /// The `.tf` file it is written to.
     pub file: &'static str,
     pub what: What,
+    /// Breaks ties between resources that are ready at the same time, so a file reads in a
+    /// sensible order (groups, then each group's ingress and egress rules) on every run.
+    pub rank: String,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -83,6 +86,7 @@ pub fn build(site: &Site, net: &Network, diags: &mut Diagnostics) -> ResourceGra
     let mut group_nodes = BTreeMap::new();
     for (i, g) in net.groups.iter().enumerate() {
         let n = b.node(&format!("aws_security_group.{}", g.id), "security-groups.tf", What::SecurityGroup(i));
+        b.graph[n].rank = format!("sg/0/{i:04}");
         group_nodes.insert(g.id.clone(), n);
     }
     for (i, r) in net.rules.iter().enumerate() {
@@ -91,6 +95,12 @@ pub fn build(site: &Site, net: &Network, diags: &mut Diagnostics) -> ResourceGra
             crate::network::Direction::Egress => "aws_vpc_security_group_egress_rule",
         };
         let n = b.node(&format!("{kind}.{}", r.tf_name()), "security-groups.tf", What::SgRule(i));
+        let group_index = net.groups.iter().position(|g| g.id == r.group).unwrap_or(usize::MAX);
+        let dir = match r.direction {
+            crate::network::Direction::Ingress => "0-in",
+            crate::network::Direction::Egress => "1-out",
+        };
+        b.graph[n].rank = format!("sg/1/{group_index:04}/{dir}/{}", r.tf_name());
         b.edge(group_nodes[&r.group], n);
         if let Peer::Group(g) = &r.peer {
             if *g != r.group {
@@ -161,7 +171,7 @@ struct Builder {
 
 impl Builder {
     fn node(&mut self, address: &str, file: &'static str, what: What) -> NodeIndex {
-        self.graph.add_node(Node { address: address.to_string(), file, what })
+        self.graph.add_node(Node { address: address.to_string(), file, what, rank: address.to_string() })
     }
 
     fn edge(&mut self, dependency: NodeIndex, dependent: NodeIndex) {
@@ -180,7 +190,7 @@ impl Builder {
     }
 }
 
-/// Kahn's algorithm, always taking the ready node with the smallest address, so the order
+/// Kahn's algorithm, always taking the ready node with the smallest rank, so the order
 /// is the same on every run. `Err` carries the nodes of one cycle, in order.
 pub fn stable_toposort(graph: &DiGraph<Node, ()>) -> Result<Vec<NodeIndex>, Vec<NodeIndex>> {
     let mut indegree: Vec<usize> = graph
@@ -190,7 +200,7 @@ pub fn stable_toposort(graph: &DiGraph<Node, ()>) -> Result<Vec<NodeIndex>, Vec<
     let mut ready: BTreeSet<(&str, NodeIndex)> = graph
         .node_indices()
         .filter(|n| indegree[n.index()] == 0)
-        .map(|n| (graph[n].address.as_str(), n))
+        .map(|n| (graph[n].rank.as_str(), n))
         .collect();
     let mut order = Vec::with_capacity(graph.node_count());
     while let Some(first) = ready.pop_first() {
@@ -199,7 +209,7 @@ pub fn stable_toposort(graph: &DiGraph<Node, ()>) -> Result<Vec<NodeIndex>, Vec<
         for m in graph.neighbors_directed(n, petgraph::Direction::Outgoing) {
             indegree[m.index()] -= 1;
             if indegree[m.index()] == 0 {
-                ready.insert((graph[m].address.as_str(), m));
+                ready.insert((graph[m].rank.as_str(), m));
             }
         }
     }

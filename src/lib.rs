@@ -62,7 +62,7 @@ pub fn compile(site_name: &str, site_text: &str, stdlib_files: &[(String, String
     // The site may add library kinds of its own (an instance type the catalog lacks).
     let mut all: Vec<&ast::File> = lib_asts.iter().collect();
     all.push(&site_ast);
-    let stdlib = resolve::read_stdlib(&all, &mut diagnostics);
+    let stdlib = resolve::read_stdlib(&all, lib_asts.len(), &mut diagnostics);
     let mut site = resolve::resolve_site(&site_ast, &stdlib, site_name, &sources, &mut diagnostics);
     if let Some(s) = site.as_mut() {
         check::check_site(s, &stdlib, &mut diagnostics);

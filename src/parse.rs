@@ -20,6 +20,7 @@ pub fn parse_file(text: &str, file: FileId) -> (File, Diagnostics) {
     let p = Parser { src: text, file };
     let mut items = Vec::new();
     let mut diags = Diagnostics::default();
+    let mut broken = Vec::new();
     let mut i = text;
     loop {
         i = p.ws(i);
@@ -33,12 +34,17 @@ pub fn parse_file(text: &str, file: FileId) -> (File, Diagnostics) {
             }
             Err(nom::Err::Error(e)) | Err(nom::Err::Failure(e)) => {
                 diags.push(p.to_diagnostic(&e));
-                i = p.recover(&text[p.pos_of(&e)..]);
+                // Remember what kind of item broke, so later stages do not also call it missing.
+                if let Ok((_, word)) = p.ident(i) {
+                    broken.push(word.node);
+                }
+                let at = &text[p.pos_of(&e)..];
+                i = if e.resume_here { at } else { p.recover(at) };
             }
             Err(nom::Err::Incomplete(_)) => break,
         }
     }
-    (File { items }, diags)
+    (File { items, broken }, diags)
 }
 
 /// Stdlib values the recovery keyword list needs to know about are not special: any
@@ -58,6 +64,8 @@ struct PErr {
     help: Option<String>,
     /// A second place worth pointing at (the `{` of an unclosed block).
     also: Option<(usize, usize, String)>,
+    /// Parsing resumes at the error itself (it is the start of the next item).
+    resume_here: bool,
 }
 
 impl ParseError<&str> for PErr {
@@ -70,6 +78,7 @@ impl ParseError<&str> for PErr {
             label: "here".into(),
             help: None,
             also: None,
+            resume_here: false,
         }
     }
 
@@ -117,6 +126,7 @@ impl<'s> Parser<'s> {
             label: String::new(),
             help: None,
             also: None,
+            resume_here: false,
         }
     }
 
@@ -124,6 +134,13 @@ impl<'s> Parser<'s> {
     fn expected(&self, at: &str, what: &str) -> PErr {
         let found = describe_next(at);
         let len = next_token_len(at);
+        // At the end of the file, point just after the last token rather than at nothing.
+        let at = if at.is_empty() {
+            let end = self.src.trim_end().len();
+            &self.src[end..]
+        } else {
+            at
+        };
         let mut e = self.err(at, len, Code::E0101, format!("expected {what}, found {found}"));
         e.label = format!("expected {what}");
         e
@@ -304,6 +321,7 @@ impl<'s> Parser<'s> {
                 };
                 e.also = Some((self.off(open), 1, "this `{` is never closed".into()));
                 e.help = Some("add `}` to close the block".into());
+                e.resume_here = !i.is_empty();
                 return Err(nom::Err::Failure(e));
             }
             if let Some(r) = i.strip_prefix('}') {

@@ -29,8 +29,9 @@ const LIBRARY_KINDS: &[&str] = &[
 /// Block kinds that describe one site.
 const SITE_KINDS: &[&str] = &["site", "actors", "services", "fleet", "external"];
 
-/// Reads the library kinds of every given file into one [`Stdlib`].
-pub fn read_stdlib(files: &[&ast::File], diags: &mut Diagnostics) -> Stdlib {
+/// Reads the library kinds of every given file into one [`Stdlib`]; `rule_files` says
+/// which files' `allow` rules are the library's (the site's own rules are read with the site).
+pub fn read_stdlib(files: &[&ast::File], rule_files: usize, diags: &mut Diagnostics) -> Stdlib {
     let mut lib = Stdlib::default();
     let mut seen = Seen::default();
     for file in files {
@@ -44,7 +45,7 @@ pub fn read_stdlib(files: &[&ast::File], diags: &mut Diagnostics) -> Stdlib {
         }
     }
     // Rules are read once every actor and externalizable service is known.
-    for file in files {
+    for file in files.iter().take(rule_files) {
         for item in &file.items {
             if let Item::Allow(rule) = item {
                 let rules = read_rule(rule, &lib, &RuleScope::Library, diags);
@@ -104,10 +105,11 @@ pub fn resolve_site(
         let _ = whole;
     }
 
-    let site_block = single(&blocks, "site", whole, diags);
-    let actors_block = single(&blocks, "actors", whole, diags);
-    let services_block = single(&blocks, "services", whole, diags);
-    if blocks.get("fleet").is_none_or(|v| v.is_empty()) {
+    let broken = |kind: &str| file.broken.iter().any(|b| b == kind);
+    let site_block = single(&blocks, "site", whole, broken("site"), diags);
+    let actors_block = single(&blocks, "actors", whole, broken("actors"), diags);
+    let services_block = single(&blocks, "services", whole, broken("services"), diags);
+    if blocks.get("fleet").is_none_or(|v| v.is_empty()) && !broken("fleet") {
         diags.push(
             Diagnostic::error(Code::E0208, whole, "the site has no Nomad client fleet")
                 .label("no `fleet` block in this file")
@@ -960,8 +962,10 @@ fn unknown_endpoint(name: &str, span: Span, all: Vec<&str>) -> Diagnostic {
 // The site kinds.
 // ------------------------------------------------------------------------------------------
 
-fn single<'a>(blocks: &BTreeMap<&str, Vec<&'a Block>>, kind: &str, whole: Span, diags: &mut Diagnostics) -> Option<&'a Block> {
+/// The one block of a kind; a missing one is reported unless it failed to parse.
+fn single<'a>(blocks: &BTreeMap<&str, Vec<&'a Block>>, kind: &str, whole: Span, broken: bool, diags: &mut Diagnostics) -> Option<&'a Block> {
     match blocks.get(kind).map(Vec::as_slice).unwrap_or(&[]) {
+        [] if broken => None,
         [] => {
             let example = match kind {
                 "site" => "site \"acme\" { aws { ... } daily_active_users = 40  github = github_com  passphrase = secret }",
@@ -980,7 +984,7 @@ fn single<'a>(blocks: &BTreeMap<&str, Vec<&'a Block>>, kind: &str, whole: Span, 
             for b in rest {
                 diags.push(
                     Diagnostic::error(Code::E0204, b.kind.span, format!("`{kind}` appears twice"))
-                        .label("second `{kind}` block")
+                        .label(format!("second `{kind}` block"))
                         .with(first.kind.span, "first one here")
                         .help(format!("merge the two `{kind}` blocks into one")),
                 );
