@@ -154,10 +154,11 @@ impl<'s> Parser<'s> {
         if let Some((s, l, t)) = &e.also {
             d = d.with(Span::new(self.file, *s, s + l), t.clone());
         }
-        if let Some(h) = &e.help {
-            d = d.help(h.clone());
-        }
-        d
+        // Every diagnostic offers a way out; a syntax error without a specific one gets the
+        // shapes the language is made of.
+        d.help(e.help.clone().unwrap_or_else(|| {
+            "blocks read `kind name { key = value }`, rules `allow tcp 443 from users to services \"purpose\"`".to_string()
+        }))
     }
 
     /// Skips to the next line that starts with a letter in column 0.

@@ -1,0 +1,92 @@
+//! Bad input: every fixture under tests/fixtures/ is a small site with one kind of mistake;
+//! its rendered diagnostics are snapshotted with the source beside them
+//! (snapshots/diagnostics/). Fixtures are grouped by the stage that catches them.
+
+use cci_dsl::codes::Code;
+
+#[test]
+fn fixture() {
+    insta::glob!("../fixtures", "**/*.cci", |path| {
+        let text = std::fs::read_to_string(path).unwrap();
+        let name = format!(
+            "tests/fixtures/{}",
+            path.strip_prefix(crate::root().join("tests/fixtures")).unwrap().display()
+        );
+        let b = cci_dsl::build(&name, &text, &cci_dsl::stdlib::embedded());
+        let diags = &b.compilation.diagnostics;
+        assert!(!diags.is_empty(), "{name}: no diagnostic");
+        for d in diags.iter() {
+            assert!(d.help.is_some(), "{name}: {} has no help", d.code.as_str());
+            assert!(!d.message.ends_with('.'), "{name}: messages end without a period");
+            assert!(
+                d.primary.span.file.0 as usize == b.compilation.sources.iter().count() - 1,
+                "{name}: {} points outside the site file",
+                d.code.as_str()
+            );
+        }
+        // A fixture that only warns must still build.
+        assert_eq!(b.outputs.is_some(), !diags.has_errors(), "{name}");
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path("../../snapshots/diagnostics");
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        // The input beside what it produces, so a reviewer reads one file.
+        let shown = format!("── {name} ──\n{text}── diagnostics ──\n{}", crate::rendered(&b.compilation));
+        settings.bind(|| insta::assert_snapshot!(shown));
+    });
+}
+
+#[test]
+fn every_code_is_unique_and_explained() {
+    let mut seen = std::collections::BTreeSet::new();
+    for c in Code::ALL {
+        assert!(seen.insert(c.as_str()), "{} twice", c.as_str());
+        assert!(!c.title().is_empty() && !c.explanation().is_empty());
+        assert_eq!(Code::parse(c.as_str()), Some(*c));
+    }
+}
+
+#[test]
+fn the_fixtures_exercise_at_least_twenty_codes() {
+    let mut codes = std::collections::BTreeSet::new();
+    for entry in walk(&crate::root().join("tests/fixtures")) {
+        let text = std::fs::read_to_string(&entry).unwrap();
+        let b = cci_dsl::compile("f.cci", &text, &cci_dsl::stdlib::embedded());
+        codes.extend(b.diagnostics.iter().map(|d| d.code.as_str()));
+    }
+    assert!(codes.len() >= 20, "only {} codes exercised: {codes:?}", codes.len());
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else if p.extension().is_some_and(|x| x == "cci") {
+            out.push(p);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The cycle check names the loop (no site can make one today, so the graph is built here).
+#[test]
+fn a_dependency_cycle_is_an_error_that_names_the_path() {
+    use cci_dsl::graph::{stable_toposort, Node, What};
+    let mut g = petgraph::graph::DiGraph::<Node, ()>::new();
+    let mk = |a: &str| Node { address: a.into(), file: "x.tf", what: What::Outputs, rank: a.into() };
+    let a = g.add_node(mk("aws_a.one"));
+    let b = g.add_node(mk("aws_b.two"));
+    let c = g.add_node(mk("aws_c.three"));
+    let d = g.add_node(mk("aws_d.free"));
+    g.add_edge(a, b, ());
+    g.add_edge(b, c, ());
+    g.add_edge(c, a, ());
+    g.add_edge(d, a, ());
+    let cycle = stable_toposort(&g).expect_err("a cycle");
+    let diag = cci_dsl::graph::cycle_diagnostic(&g, &cycle, cci_dsl::span::Span::default());
+    assert_eq!(diag.code, Code::E0501);
+    assert_eq!(diag.message, "dependency cycle: aws_a.one -> aws_b.two -> aws_c.three -> aws_a.one");
+}

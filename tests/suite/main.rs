@@ -1,0 +1,38 @@
+//! The test suite, through the library's public entry points and the CLI binary.
+
+mod cli;
+mod diagnostics;
+mod examples;
+mod output;
+mod robustness;
+mod stdlib;
+mod validators;
+
+use std::path::{Path, PathBuf};
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Every example site, sorted.
+pub fn examples() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
+        .expect("examples/ exists")
+        .map(|e| e.expect("readable").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "cci"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Builds a site file with the embedded stdlib, as the CLI would.
+pub fn build_file(path: &Path) -> cci_dsl::Build {
+    let text = std::fs::read_to_string(path).expect("readable site");
+    let name = path.strip_prefix(root()).unwrap_or(path).display().to_string();
+    cci_dsl::build(&name, &text, &cci_dsl::stdlib::embedded())
+}
+
+/// Renders diagnostics without colour, as snapshots and CI logs want them.
+pub fn rendered(b: &cci_dsl::Compilation) -> String {
+    cci_dsl::diagnostics::render(&b.diagnostics, &b.sources, cci_dsl::diagnostics::Style::Plain)
+}

@@ -1,0 +1,55 @@
+//! The real, independent tools on every example's outputs (scripts/validate-outputs.sh):
+//! HashiCorp's HCL parser, terraform fmt and validate against the real aws provider,
+//! parliament, cloud-init schema, shellcheck (also on scripts inside the user-data), dot.
+//!
+//! `scripts/test` installs the tools and sets CCI_REQUIRE_VALIDATORS=1, so in CI a missing
+//! tool fails. A plain `cargo test` on a machine without them says it skipped them.
+
+use std::process::Command;
+
+#[test]
+fn the_independent_validators_accept_every_examples_outputs() {
+    let required = std::env::var("CCI_REQUIRE_VALIDATORS").is_ok_and(|v| v == "1");
+    let tools = std::env::var("CCI_TOOLS_DIR").map(std::path::PathBuf::from).unwrap_or_else(|_| {
+        std::path::PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/cci-validators")
+    });
+    if !tools.join("env.sh").exists() {
+        assert!(!required, "validators are required but not installed in {}", tools.display());
+        eprintln!("SKIPPED: validators not installed (run scripts/install-validators.sh, or scripts/test)");
+        return;
+    }
+    let script = crate::root().join("scripts/validate-outputs.sh");
+    let mut failures = Vec::new();
+    for path in crate::examples() {
+        let b = crate::build_file(&path);
+        let outputs = b.outputs.expect("example builds");
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        cci_dsl::output::write_atomically(&out, &outputs).unwrap();
+        let o = Command::new("bash")
+            .arg(&script)
+            .arg(&out)
+            .env("VALIDATE_REQUIRE_ALL", "1")
+            .env("CCI_TOOLS_DIR", &tools)
+            .output()
+            .expect("bash runs");
+        let report = format!(
+            "== {}\n{}{}",
+            path.display(),
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        eprintln!("{report}");
+        // Every tool the issue names ran on this example.
+        let stdout = String::from_utf8_lossy(&o.stdout);
+        for tool in ["json-strict", "hcl2json", "terraform-fmt", "terraform-validate", "parliament", "cloud-init-schema", "shellcheck-embedded", "graphviz-dot"] {
+            if !stdout.lines().any(|l| l.starts_with(tool) && l.contains("PASS")) {
+                failures.push(format!("{}: {tool} did not pass", path.display()));
+            }
+        }
+        if !o.status.success() {
+            failures.push(report);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
