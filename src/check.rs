@@ -19,6 +19,37 @@ pub fn check_site(site: &mut Site, lib: &Stdlib, diags: &mut Diagnostics) {
     }
     check_fleet_counts(site, lib, diags);
     check_exposure(site, diags);
+    check_private_subnet(site, diags);
+}
+
+/// The guide's private-subnet requirements (ch. 2): outbound through NAT, the S3 endpoint,
+/// and a public path in for github.com's webhooks.
+fn check_private_subnet(site: &Site, diags: &mut Diagnostics) {
+    if site.public_ip {
+        return;
+    }
+    if site.nat.is_none() {
+        diags.push(
+            Diagnostic::error(Code::E0413, site.aws_span, "a private subnet needs a NAT gateway for outbound traffic")
+                .label("`public_ip = false` without `nat`")
+                .help("name the NAT gateway the subnet routes through: `nat = nat-0a1b2c3d4e5f67890` (Terraform checks it exists)"),
+        );
+    }
+    if site.s3_endpoint.is_none() {
+        diags.push(
+            Diagnostic::error(Code::W0414, site.aws_span, "a private subnet without the S3 VPC endpoint")
+                .label("no `s3_endpoint`")
+                .help("the guide recommends the S3 gateway endpoint: add `s3_endpoint = vpce-...` once it exists"),
+        );
+    }
+    if site.github == GitHub::Com {
+        diags.push(
+            Diagnostic::error(Code::W0415, site.github_span, "github.com cannot reach a services box in a private subnet")
+                .label("webhooks come from github.com")
+                .with(site.aws_span, "no public address")
+                .help("put a public load balancer in front of the services box for ports 80 and 443 (guide ch. 2), or use GitHub Enterprise inside the network"),
+        );
+    }
 }
 
 /// The services sizing row for a number of daily active users (rows are checked for gaps
@@ -41,27 +72,58 @@ fn check_nomad(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
         let t = &f.instance;
         if t.vcpu < req.min_vcpu {
             diags.push(
-                Diagnostic::error(Code::E0401, f.instance_span, format!("`{}` has {} vCPUs; a Nomad client needs at least {}", t.name, t.vcpu, req.min_vcpu))
-                    .label(format!("{} vCPUs", t.vcpu))
-                    .with(req.span, "the guide's minimum")
-                    .help(format!("pick a type with at least {} vCPUs, e.g. `m4.xlarge` or `m5.2xlarge`", req.min_vcpu)),
+                Diagnostic::error(
+                    Code::E0401,
+                    f.instance_span,
+                    format!(
+                        "`{}` has {} vCPUs; a Nomad client needs at least {}",
+                        t.name, t.vcpu, req.min_vcpu
+                    ),
+                )
+                .label(format!("{} vCPUs", t.vcpu))
+                .with(req.span, "the guide's minimum")
+                .help(format!(
+                    "pick a type with at least {} vCPUs, e.g. `m4.xlarge` or `m5.2xlarge`",
+                    req.min_vcpu
+                )),
             );
         }
         if t.memory_bytes < req.min_memory_bytes {
             diags.push(
-                Diagnostic::error(Code::E0402, f.instance_span, format!("`{}` has {} of memory; a Nomad client needs at least {}", t.name, human_bytes(t.memory_bytes), human_bytes(req.min_memory_bytes)))
-                    .label(format!("{} of memory", human_bytes(t.memory_bytes)))
-                    .with(req.span, "the guide's minimum")
-                    .help("pick a type with at least 16 GiB, e.g. `m5.xlarge` or `r5.large`"),
+                Diagnostic::error(
+                    Code::E0402,
+                    f.instance_span,
+                    format!(
+                        "`{}` has {} of memory; a Nomad client needs at least {}",
+                        t.name,
+                        human_bytes(t.memory_bytes),
+                        human_bytes(req.min_memory_bytes)
+                    ),
+                )
+                .label(format!("{} of memory", human_bytes(t.memory_bytes)))
+                .with(req.span, "the guide's minimum")
+                .help("pick a type with at least 16 GiB, e.g. `m5.xlarge` or `r5.large`"),
             );
         }
         let disk_bytes = f.disk_gib * GIB;
         if disk_bytes < req.min_disk_bytes {
             diags.push(
-                Diagnostic::error(Code::E0403, f.disk_span, format!("fleet `{}` has a {} GiB disk; a Nomad client needs at least {}", f.name, f.disk_gib, human_bytes(req.min_disk_bytes)))
-                    .label(format!("{} GiB", f.disk_gib))
-                    .with(req.span, "the guide's minimum")
-                    .help(format!("write `disk = {}` (EBS sizes are GiB; the guide's GB are read as GiB)", human_bytes(req.min_disk_bytes))),
+                Diagnostic::error(
+                    Code::E0403,
+                    f.disk_span,
+                    format!(
+                        "fleet `{}` has a {} GiB disk; a Nomad client needs at least {}",
+                        f.name,
+                        f.disk_gib,
+                        human_bytes(req.min_disk_bytes)
+                    ),
+                )
+                .label(format!("{} GiB", f.disk_gib))
+                .with(req.span, "the guide's minimum")
+                .help(format!(
+                    "write `disk = {}` (EBS sizes are GiB; the guide's GB are read as GiB)",
+                    human_bytes(req.min_disk_bytes)
+                )),
             );
         }
         if t.vcpu > req.max_vcpu || t.memory_bytes > req.max_memory_bytes {
@@ -84,23 +146,51 @@ fn check_services(site: &Site, row: &SizingRow, diags: &mut Diagnostics) {
         short.push(format!("{} vCPUs (needs {})", t.vcpu, row.cpu));
     }
     if t.memory_bytes < row.memory_bytes {
-        short.push(format!("{} of memory (needs {})", human_bytes(t.memory_bytes), human_bytes(row.memory_bytes)));
+        short.push(format!(
+            "{} of memory (needs {})",
+            human_bytes(t.memory_bytes),
+            human_bytes(row.memory_bytes)
+        ));
     }
     if !short.is_empty() {
         diags.push(
-            Diagnostic::error(Code::E0405, s.instance_span, format!("`{}` is too small for {users} daily active users: {}", t.name, short.join(", ")))
-                .label(format!("sized below the guide's `{}` row", row.label))
-                .with(site.dau_span, "the site's daily active users")
-                .with(row.span, "the guide's sizing row")
-                .help(format!("pick a type with at least {} vCPUs and {} of memory (e.g. {})", row.cpu, human_bytes(row.memory_bytes), suggest_type(row))),
+            Diagnostic::error(
+                Code::E0405,
+                s.instance_span,
+                format!(
+                    "`{}` is too small for {users} daily active users: {}",
+                    t.name,
+                    short.join(", ")
+                ),
+            )
+            .label(format!("sized below the guide's `{}` row", row.label))
+            .with(site.dau_span, "the site's daily active users")
+            .with(row.span, "the guide's sizing row")
+            .help(format!(
+                "pick a type with at least {} vCPUs and {} of memory (e.g. {})",
+                row.cpu,
+                human_bytes(row.memory_bytes),
+                suggest_type(row)
+            )),
         );
     }
     if s.disk_gib * GIB < row.disk_bytes {
         diags.push(
-            Diagnostic::error(Code::E0405, s.disk_span, format!("a {} GiB disk is too small for {users} daily active users", s.disk_gib))
-                .label(format!("the guide's `{}` row asks for {}", row.label, human_bytes(row.disk_bytes)))
-                .with(site.dau_span, "the site's daily active users")
-                .help(format!("write `disk = {}`", human_bytes(row.disk_bytes))),
+            Diagnostic::error(
+                Code::E0405,
+                s.disk_span,
+                format!(
+                    "a {} GiB disk is too small for {users} daily active users",
+                    s.disk_gib
+                ),
+            )
+            .label(format!(
+                "the guide's `{}` row asks for {}",
+                row.label,
+                human_bytes(row.disk_bytes)
+            ))
+            .with(site.dau_span, "the site's daily active users")
+            .help(format!("write `disk = {}`", human_bytes(row.disk_bytes))),
         );
     }
     if t.network_mbps < row.nic_mbps || (t.network_burst && t.network_mbps < row.nic_mbps.max(1)) {
@@ -123,7 +213,9 @@ fn suggest_type(row: &SizingRow) -> &'static str {
 }
 
 fn check_fleet_counts(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
-    let Some(row) = count_row(lib, site.daily_active_users) else { return };
+    let Some(row) = count_row(lib, site.daily_active_users) else {
+        return;
+    };
     let total_max: u64 = site.fleets.iter().map(|f| f.max).sum();
     if total_max < row.clients_min {
         if let Some(f) = site.fleets.first() {

@@ -111,6 +111,12 @@ codes! {
         "An actor bound to 0.0.0.0/0 opens SSH or the admin console (8800) to the whole internet.";
     E0412, "externalized service without hosts",
         "An `external` block needs `hosts = [...]`: the addresses the services box connects to.";
+    E0413, "private subnet without NAT",
+        "The guide (ch. 2, Private Subnet Requirements): a private subnet for the builders must route outbound\ntraffic through a NAT gateway. Name it with `nat = nat-...` in the `aws` block; Terraform checks it is available.";
+    W0414, "private subnet without the S3 endpoint",
+        "The guide recommends the S3 VPC endpoint for private subnets: it speeds up S3 operations and takes them off\nthe NAT. Name it with `s3_endpoint = vpce-...`.";
+    W0415, "github.com webhooks cannot reach a private services box",
+        "github.com sends webhooks over the internet on ports 80 and 443. In a private subnet, put a public load\nbalancer in front of the services box (guide ch. 2), or use GitHub Enterprise inside the network.";
     E0501, "dependency cycle",
         "Resources depend on each other in a loop; Terraform cannot order them. The message names the loop.";
     W0502, "unused declaration",

@@ -34,6 +34,8 @@ pub enum What {
     LaunchTemplate(usize),
     AutoScalingGroup(usize),
     LifecycleHook(usize),
+    /// Terraform `check` blocks for the network the site says it has (NAT, S3 endpoint).
+    NetworkChecks,
     Outputs,
 }
 
@@ -68,7 +70,12 @@ impl ResourceGraph {
             .graph
             .edge_indices()
             .filter_map(|e| self.graph.edge_endpoints(e))
-            .map(|(a, b)| (self.graph[a].address.as_str(), self.graph[b].address.as_str()))
+            .map(|(a, b)| {
+                (
+                    self.graph[a].address.as_str(),
+                    self.graph[b].address.as_str(),
+                )
+            })
             .collect();
         v.sort();
         v
@@ -78,14 +85,26 @@ impl ResourceGraph {
 /// Builds the graph for a site. A cycle is reported as E0501 at `site_span`.
 pub fn build(site: &Site, net: &Network, diags: &mut Diagnostics) -> ResourceGraph {
     let mut b = Builder::default();
-    let var = b.node("var.circle_secret_passphrase", "variables.tf", What::PassphraseVariable);
-    let param = b.node("aws_ssm_parameter.passphrase", "services.tf", What::PassphraseParameter);
+    let var = b.node(
+        "var.circle_secret_passphrase",
+        "variables.tf",
+        What::PassphraseVariable,
+    );
+    let param = b.node(
+        "aws_ssm_parameter.passphrase",
+        "services.tf",
+        What::PassphraseParameter,
+    );
     b.edge(var, param);
     let ami = b.node("data.aws_ami.ubuntu", "services.tf", What::Ami);
 
     let mut group_nodes = BTreeMap::new();
     for (i, g) in net.groups.iter().enumerate() {
-        let n = b.node(&format!("aws_security_group.{}", g.id), "security-groups.tf", What::SecurityGroup(i));
+        let n = b.node(
+            &format!("aws_security_group.{}", g.id),
+            "security-groups.tf",
+            What::SecurityGroup(i),
+        );
         b.graph[n].rank = format!("sg/0/{i:04}");
         group_nodes.insert(g.id.clone(), n);
     }
@@ -94,8 +113,16 @@ pub fn build(site: &Site, net: &Network, diags: &mut Diagnostics) -> ResourceGra
             crate::network::Direction::Ingress => "aws_vpc_security_group_ingress_rule",
             crate::network::Direction::Egress => "aws_vpc_security_group_egress_rule",
         };
-        let n = b.node(&format!("{kind}.{}", r.tf_name()), "security-groups.tf", What::SgRule(i));
-        let group_index = net.groups.iter().position(|g| g.id == r.group).unwrap_or(usize::MAX);
+        let n = b.node(
+            &format!("{kind}.{}", r.tf_name()),
+            "security-groups.tf",
+            What::SgRule(i),
+        );
+        let group_index = net
+            .groups
+            .iter()
+            .position(|g| g.id == r.group)
+            .unwrap_or(usize::MAX);
         let dir = match r.direction {
             crate::network::Direction::Ingress => "0-in",
             crate::network::Direction::Egress => "1-out",
@@ -111,10 +138,19 @@ pub fn build(site: &Site, net: &Network, diags: &mut Diagnostics) -> ResourceGra
 
     let bucket = b.node("aws_s3_bucket.circleci", "storage.tf", What::Bucket);
     for (addr, what) in [
-        ("aws_s3_bucket_server_side_encryption_configuration.circleci", What::BucketEncryption),
-        ("aws_s3_bucket_public_access_block.circleci", What::BucketPublicAccessBlock),
+        (
+            "aws_s3_bucket_server_side_encryption_configuration.circleci",
+            What::BucketEncryption,
+        ),
+        (
+            "aws_s3_bucket_public_access_block.circleci",
+            What::BucketPublicAccessBlock,
+        ),
         ("aws_s3_bucket_versioning.circleci", What::BucketVersioning),
-        ("aws_s3_bucket_ownership_controls.circleci", What::BucketOwnership),
+        (
+            "aws_s3_bucket_ownership_controls.circleci",
+            What::BucketOwnership,
+        ),
     ] {
         let n = b.node(addr, "storage.tf", what);
         b.edge(bucket, n);
@@ -122,8 +158,16 @@ pub fn build(site: &Site, net: &Network, diags: &mut Diagnostics) -> ResourceGra
     let queue = b.node("aws_sqs_queue.shutdown", "storage.tf", What::ShutdownQueue);
 
     let role = b.node("aws_iam_role.services", "iam.tf", What::ServicesRole);
-    let policy = b.node("aws_iam_role_policy.services", "iam.tf", What::ServicesRolePolicy);
-    let profile = b.node("aws_iam_instance_profile.services", "iam.tf", What::ServicesProfile);
+    let policy = b.node(
+        "aws_iam_role_policy.services",
+        "iam.tf",
+        What::ServicesRolePolicy,
+    );
+    let profile = b.node(
+        "aws_iam_instance_profile.services",
+        "iam.tf",
+        What::ServicesProfile,
+    );
     b.edge(role, policy);
     b.edge(role, profile);
     // The role policy names the bucket and queue (by name, in iam/*.json), so it must not
@@ -131,7 +175,11 @@ pub fn build(site: &Site, net: &Network, diags: &mut Diagnostics) -> ResourceGra
     b.edge(bucket, policy);
     b.edge(queue, policy);
 
-    let services = b.node("aws_instance.services", "services.tf", What::ServicesInstance);
+    let services = b.node(
+        "aws_instance.services",
+        "services.tf",
+        What::ServicesInstance,
+    );
     b.edge(ami, services);
     b.edge(profile, services);
     b.edge(param, services);
@@ -139,22 +187,42 @@ pub fn build(site: &Site, net: &Network, diags: &mut Diagnostics) -> ResourceGra
     b.edge(policy, services);
 
     let hook_role = b.node("aws_iam_role.lifecycle_hook", "iam.tf", What::HookRole);
-    let hook_policy = b.node("aws_iam_role_policy.lifecycle_hook", "iam.tf", What::HookRolePolicy);
+    let hook_policy = b.node(
+        "aws_iam_role_policy.lifecycle_hook",
+        "iam.tf",
+        What::HookRolePolicy,
+    );
     b.edge(hook_role, hook_policy);
     b.edge(queue, hook_policy);
 
     let outputs = b.node("outputs", "outputs.tf", What::Outputs);
+    if site.nat.is_some() || site.s3_endpoint.is_some() {
+        let checks = b.node("check.private_subnet", "checks.tf", What::NetworkChecks);
+        b.edge(checks, outputs);
+    }
     b.edge(services, outputs);
 
     for (i, f) in site.fleets.iter().enumerate() {
-        let lt = b.node(&format!("aws_launch_template.nomad_{}", f.name), "nomad.tf", What::LaunchTemplate(i));
+        let lt = b.node(
+            &format!("aws_launch_template.nomad_{}", f.name),
+            "nomad.tf",
+            What::LaunchTemplate(i),
+        );
         b.edge(ami, lt);
         b.edge(group_nodes[&crate::network::fleet_group(&f.name)], lt);
         // Clients join the Nomad server on the services box's private address.
         b.edge(services, lt);
-        let asg = b.node(&format!("aws_autoscaling_group.nomad_{}", f.name), "nomad.tf", What::AutoScalingGroup(i));
+        let asg = b.node(
+            &format!("aws_autoscaling_group.nomad_{}", f.name),
+            "nomad.tf",
+            What::AutoScalingGroup(i),
+        );
         b.edge(lt, asg);
-        let hook = b.node(&format!("aws_autoscaling_lifecycle_hook.nomad_{}", f.name), "nomad.tf", What::LifecycleHook(i));
+        let hook = b.node(
+            &format!("aws_autoscaling_lifecycle_hook.nomad_{}", f.name),
+            "nomad.tf",
+            What::LifecycleHook(i),
+        );
         b.edge(asg, hook);
         b.edge(queue, hook);
         b.edge(hook_policy, hook);
@@ -171,7 +239,12 @@ struct Builder {
 
 impl Builder {
     fn node(&mut self, address: &str, file: &'static str, what: What) -> NodeIndex {
-        self.graph.add_node(Node { address: address.to_string(), file, what, rank: address.to_string() })
+        self.graph.add_node(Node {
+            address: address.to_string(),
+            file,
+            what,
+            rank: address.to_string(),
+        })
     }
 
     fn edge(&mut self, dependency: NodeIndex, dependent: NodeIndex) {
@@ -184,7 +257,10 @@ impl Builder {
             Ok(order) => ResourceGraph { graph, order },
             Err(cycle) => {
                 diags.push(cycle_diagnostic(&graph, &cycle, span));
-                ResourceGraph { graph, order: Vec::new() }
+                ResourceGraph {
+                    graph,
+                    order: Vec::new(),
+                }
             }
         }
     }
@@ -195,7 +271,11 @@ impl Builder {
 pub fn stable_toposort(graph: &DiGraph<Node, ()>) -> Result<Vec<NodeIndex>, Vec<NodeIndex>> {
     let mut indegree: Vec<usize> = graph
         .node_indices()
-        .map(|n| graph.neighbors_directed(n, petgraph::Direction::Incoming).count())
+        .map(|n| {
+            graph
+                .neighbors_directed(n, petgraph::Direction::Incoming)
+                .count()
+        })
         .collect();
     let mut ready: BTreeSet<(&str, NodeIndex)> = graph
         .node_indices()
@@ -228,7 +308,9 @@ pub fn stable_toposort(graph: &DiGraph<Node, ()>) -> Result<Vec<NodeIndex>, Vec<
 
 /// Orders a cycle's nodes along its edges, starting from the smallest address.
 fn walk_cycle(graph: &DiGraph<Node, ()>, members: Vec<NodeIndex>) -> Vec<NodeIndex> {
-    let Some(&start) = members.first() else { return members };
+    let Some(&start) = members.first() else {
+        return members;
+    };
     let set: BTreeSet<NodeIndex> = members.iter().copied().collect();
     let mut path = vec![start];
     let mut current = start;

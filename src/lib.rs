@@ -67,7 +67,12 @@ pub fn compile(site_name: &str, site_text: &str, stdlib_files: &[(String, String
     if let Some(s) = site.as_mut() {
         check::check_site(s, &stdlib, &mut diagnostics);
     }
-    Compilation { sources, diagnostics, stdlib, site }
+    Compilation {
+        sources,
+        diagnostics,
+        stdlib,
+        site,
+    }
 }
 
 /// Everything `build` produces.
@@ -82,7 +87,12 @@ pub struct Build {
 /// The whole pipeline, in memory. Outputs exist only when no stage reported an error.
 pub fn build(site_name: &str, site_text: &str, stdlib_files: &[(String, String)]) -> Build {
     let mut compilation = compile(site_name, site_text, stdlib_files);
-    let mut b = Build { compilation: Compilation { ..empty() }, network: None, graph: None, outputs: None };
+    let mut b = Build {
+        compilation: Compilation { ..empty() },
+        network: None,
+        graph: None,
+        outputs: None,
+    };
     let site = match (&compilation.site, compilation.has_errors()) {
         (Some(site), false) => site.clone(),
         _ => {
@@ -126,5 +136,8 @@ fn empty() -> Compilation {
 
 /// A span at the start of a file, for problems that belong to the file as a whole.
 pub fn file_start(sources: &Sources, name: &str) -> Option<Span> {
-    sources.iter().find(|(_, f)| f.name == name).map(|(id, _)| Span::new(id, 0, 0))
+    sources
+        .iter()
+        .find(|(_, f)| f.name == name)
+        .map(|(id, _)| Span::new(id, 0, 0))
 }

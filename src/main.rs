@@ -107,10 +107,18 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
         Command::Explain { code } => explain(code.as_deref()),
         Command::Init { path } => {
             if path.exists() {
-                return Err(format!("{} already exists; not overwriting it", path.display()));
+                return Err(format!(
+                    "{} already exists; not overwriting it",
+                    path.display()
+                ));
             }
-            std::fs::write(path, INIT_TEMPLATE).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-            eprintln!("wrote {}: fill in the aws block and the actors, then `cci-dsl build {}`", path.display(), path.display());
+            std::fs::write(path, INIT_TEMPLATE)
+                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+            eprintln!(
+                "wrote {}: fill in the aws block and the actors, then `cci-dsl build {}`",
+                path.display(),
+                path.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Check { site } => {
@@ -131,7 +139,8 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
                 eprintln!("error: {name} has errors; {} left as it was", out.display());
                 return Ok(ExitCode::from(1));
             };
-            cci_dsl::output::write_atomically(out, &outputs).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+            cci_dsl::output::write_atomically(out, &outputs)
+                .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
             eprintln!("wrote {} files to {}", outputs.files.len(), out.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -157,25 +166,37 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
 }
 
 fn read_site(path: &Path) -> Result<(String, String), String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     Ok((path.display().to_string(), text))
 }
 
 fn load_stdlib(cli: &Cli) -> Result<Vec<(String, String)>, String> {
-    let Some(dir) = &cli.stdlib else { return Ok(cci_dsl::stdlib::embedded()) };
+    let Some(dir) = &cli.stdlib else {
+        return Ok(cci_dsl::stdlib::embedded());
+    };
     let mut files = Vec::new();
     // Same load order as the embedded copy; any other *.cci files after, sorted.
-    let known: Vec<&str> = cci_dsl::stdlib::FILES.iter().filter_map(|(n, _)| n.rsplit('/').next()).collect();
+    let known: Vec<&str> = cci_dsl::stdlib::FILES
+        .iter()
+        .filter_map(|(n, _)| n.rsplit('/').next())
+        .collect();
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().to_string())
         .filter(|n| n.ends_with(".cci"))
         .collect();
-    names.sort_by_key(|n| (known.iter().position(|k| k == n).unwrap_or(usize::MAX), n.clone()));
+    names.sort_by_key(|n| {
+        (
+            known.iter().position(|k| k == n).unwrap_or(usize::MAX),
+            n.clone(),
+        )
+    });
     for n in names {
         let p = dir.join(&n);
-        let text = std::fs::read_to_string(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+        let text =
+            std::fs::read_to_string(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
         files.push((p.display().to_string(), text));
     }
     if files.is_empty() {
@@ -194,7 +215,9 @@ fn report(cli: &Cli, diags: &cci_dsl::diagnostics::Diagnostics, sources: &cci_ds
             let fancy = match cli.color {
                 Color::Always => true,
                 Color::Never => false,
-                Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+                Color::Auto => {
+                    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+                }
             };
             let style = if fancy { Style::Fancy } else { Style::Plain };
             eprint!("{}", render(diags, sources, style));

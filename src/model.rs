@@ -183,6 +183,14 @@ pub struct Site {
     pub vpc: String,
     pub subnet: String,
     pub ssh_key: String,
+    /// Instances get public addresses (the guide's default: one public subnet).
+    pub public_ip: bool,
+    /// The NAT gateway a private subnet routes through (guide ch. 2, Private Subnet Requirements).
+    pub nat: Option<String>,
+    /// The VPC's S3 gateway endpoint, recommended for private subnets.
+    pub s3_endpoint: Option<String>,
+    /// The `aws` block, for diagnostics about the network as a whole.
+    pub aws_span: Span,
     pub daily_active_users: u64,
     pub dau_span: Span,
     pub github: GitHub,

@@ -78,7 +78,11 @@ impl SgRule {
             Peer::Cidr(c) => {
                 let name = &self.reasons[0].peer_name;
                 let addr = c.to_string().replace(['.', '/'], "_");
-                if name.chars().next().is_some_and(|ch| ch.is_ascii_alphabetic()) {
+                if name
+                    .chars()
+                    .next()
+                    .is_some_and(|ch| ch.is_ascii_alphabetic())
+                {
                     format!("{name}_{addr}")
                 } else {
                     format!("cidr_{addr}")
@@ -164,22 +168,45 @@ pub fn plan(site: &Site, lib: &Stdlib) -> Network {
         });
     }
     for e in site.externals.values() {
-        let what = lib.externals.get(&e.name).map_or(e.name.as_str(), |d| d.description.as_str());
+        let what = lib
+            .externals
+            .get(&e.name)
+            .map_or(e.name.as_str(), |d| d.description.as_str());
         groups.push(Group {
             id: external_group(&e.name),
             name: format!("{}-{}", site.name, e.name.replace('_', "-")),
-            description: aws_description(&format!("{what} of CircleCI (attach to the externalized servers)")),
+            description: aws_description(&format!(
+                "{what} of CircleCI (attach to the externalized servers)"
+            )),
             role: GroupRole::External(e.name.clone()),
         });
     }
 
-    let mut merged: BTreeMap<(String, Direction, Protocol, Option<(u16, u16)>, Peer), SgRule> = BTreeMap::new();
+    let mut merged: BTreeMap<(String, Direction, Protocol, Option<(u16, u16)>, Peer), SgRule> =
+        BTreeMap::new();
     let mut add = |group: String, direction, rule: &Rule, peer: Peer, peer_name: String| {
-        let key = (group.clone(), direction, rule.protocol, rule.ports, peer.clone());
-        let reason = Reason { purpose: rule.purpose.clone(), origin: rule.origin.clone(), peer_name };
+        let key = (
+            group.clone(),
+            direction,
+            rule.protocol,
+            rule.ports,
+            peer.clone(),
+        );
+        let reason = Reason {
+            purpose: rule.purpose.clone(),
+            origin: rule.origin.clone(),
+            peer_name,
+        };
         merged
             .entry(key)
-            .or_insert_with(|| SgRule { group, direction, protocol: rule.protocol, ports: rule.ports, peer, reasons: Vec::new() })
+            .or_insert_with(|| SgRule {
+                group,
+                direction,
+                protocol: rule.protocol,
+                ports: rule.ports,
+                peer,
+                reasons: Vec::new(),
+            })
             .reasons
             .push(reason);
     };
@@ -199,7 +226,11 @@ pub fn plan(site: &Site, lib: &Stdlib) -> Network {
     }
     let mut rules: Vec<SgRule> = merged.into_values().collect();
     // Group order first (services, fleets, externals), then the merged key order.
-    let order: BTreeMap<&str, usize> = groups.iter().enumerate().map(|(i, g)| (g.id.as_str(), i)).collect();
+    let order: BTreeMap<&str, usize> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.id.as_str(), i))
+        .collect();
     rules.sort_by_key(|r| order.get(r.group.as_str()).copied().unwrap_or(usize::MAX));
     Network { groups, rules }
 }
@@ -234,14 +265,23 @@ fn peers(site: &Site, e: &EndpointRef, owner: &str, as_source: bool) -> Vec<(Pee
             // External servers may live outside this VPC: address them by their hosts.
             site.externals
                 .get(x)
-                .map(|ext| ext.hosts.iter().map(|h| (Peer::Cidr(*h), x.clone())).collect())
+                .map(|ext| {
+                    ext.hosts
+                        .iter()
+                        .map(|h| (Peer::Cidr(*h), x.clone()))
+                        .collect()
+                })
                 .unwrap_or_default()
         }
         EndpointRef::Actor(a) => site
             .actors
             .get(a)
             .map(|b| {
-                let cidrs = if as_source { &b.sources } else { &b.destinations };
+                let cidrs = if as_source {
+                    &b.sources
+                } else {
+                    &b.destinations
+                };
                 cidrs.iter().map(|c| (Peer::Cidr(*c), a.clone())).collect()
             })
             .unwrap_or_default(),

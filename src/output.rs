@@ -23,7 +23,9 @@ pub fn write_atomically(target: &Path, outputs: &Outputs) -> io::Result<()> {
     fs::create_dir_all(&parent)?;
     let previous = read_previous(target)?;
 
-    let staging = tempfile::Builder::new().prefix(".cci-dsl-staging-").tempdir_in(&parent)?;
+    let staging = tempfile::Builder::new()
+        .prefix(".cci-dsl-staging-")
+        .tempdir_in(&parent)?;
     for (rel, text) in &outputs.files {
         let path = staging.path().join(rel);
         if let Some(dir) = path.parent() {
@@ -70,7 +72,9 @@ pub fn write_atomically(target: &Path, outputs: &Outputs) -> io::Result<()> {
         return Err(e);
     }
 
-    let backup = tempfile::Builder::new().prefix(".cci-dsl-previous-").tempdir_in(&parent)?;
+    let backup = tempfile::Builder::new()
+        .prefix(".cci-dsl-previous-")
+        .tempdir_in(&parent)?;
     let backup_path = backup.path().join("out");
     if let Err(e) = fs::rename(target, &backup_path) {
         undo(&moved);
@@ -82,7 +86,12 @@ pub fn write_atomically(target: &Path, outputs: &Outputs) -> io::Result<()> {
         let _ = fs::rename(&backup_path, target);
         let moved_back: Vec<(PathBuf, PathBuf)> = moved
             .iter()
-            .map(|(from, to)| (from.clone(), staged.join(to.strip_prefix(&staged).unwrap_or(to))))
+            .map(|(from, to)| {
+                (
+                    from.clone(),
+                    staged.join(to.strip_prefix(&staged).unwrap_or(to)),
+                )
+            })
             .collect();
         undo(&moved_back);
         let _ = fs::remove_dir_all(&staged);
@@ -130,12 +139,21 @@ fn user_entries(target: &Path, ours: &BTreeSet<String>) -> io::Result<Vec<String
     Ok(out)
 }
 
-fn walk(dir: &Path, prefix: &str, ours: &BTreeSet<String>, out: &mut Vec<String>) -> io::Result<()> {
+fn walk(
+    dir: &Path,
+    prefix: &str,
+    ours: &BTreeSet<String>,
+    out: &mut Vec<String>,
+) -> io::Result<()> {
     let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
         let name = e.file_name().to_string_lossy().to_string();
-        let rel = if prefix.is_empty() { name.clone() } else { format!("{prefix}/{name}") };
+        let rel = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}/{name}")
+        };
         if rel == MANIFEST || ours.contains(&rel) {
             continue;
         }

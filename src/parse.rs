@@ -141,7 +141,12 @@ impl<'s> Parser<'s> {
         } else {
             at
         };
-        let mut e = self.err(at, len, Code::E0101, format!("expected {what}, found {found}"));
+        let mut e = self.err(
+            at,
+            len,
+            Code::E0101,
+            format!("expected {what}, found {found}"),
+        );
         e.label = format!("expected {what}");
         e
     }
@@ -340,6 +345,25 @@ impl<'s> Parser<'s> {
     }
 
     fn entry<'a>(&self, i: &'a str) -> PResult<'a, Entry> {
+        // A quoted key, for map-like blocks such as `tags { "cost-center" = "ci" }`.
+        if i.starts_with('"') {
+            let (rest, key) = self.string(i)?;
+            let r = self.ws(rest);
+            let Some(r) = r.strip_prefix('=') else {
+                return Err(nom::Err::Failure(
+                    self.expected(r, &format!("`=` after `\"{}\"`", key.node)),
+                ));
+            };
+            let (r, value) = self.value(self.ws(r))?;
+            return Ok((
+                r,
+                Entry::Attr(Attr {
+                    span: key.span.merge(value.span),
+                    key,
+                    value,
+                }),
+            ));
+        }
         let (rest, word) = self.ident(i).map_err(|_| {
             nom::Err::Failure(self.expected(i, "an attribute (`name = value`), a block or `}`"))
         })?;
@@ -360,13 +384,22 @@ impl<'s> Parser<'s> {
                 }),
             ));
         }
-        if r.starts_with('{') || r.starts_with('"') || r.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        if r.starts_with('{')
+            || r.starts_with('"')
+            || r.starts_with(|c: char| c.is_ascii_alphabetic())
+        {
             let (r, b) = self.block_rest(i, word, rest)?;
             return Ok((r, Entry::Block(b)));
         }
         let mut e = self.expected(r, &format!("`=` after `{}`", word.node));
         if r.starts_with(':') {
             e.help = Some(format!("write `{} = ...`", word.node));
+        } else if r.starts_with('-') {
+            let key: String = i
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+                .collect();
+            e.help = Some(format!("quote a key that contains `-`: `\"{key}\" = ...`"));
         }
         Err(nom::Err::Failure(e))
     }
@@ -380,10 +413,12 @@ impl<'s> Parser<'s> {
         let protocol = match PROTOCOLS.iter().find(|(n, _)| *n == pword.node) {
             Some((_, p)) => Spanned::new(*p, pword.span),
             None => {
-                let mut e = self.err(i, pword.span.len(), Code::E0101, format!(
-                    "unknown protocol `{}`",
-                    pword.node
-                ));
+                let mut e = self.err(
+                    i,
+                    pword.span.len(),
+                    Code::E0101,
+                    format!("unknown protocol `{}`", pword.node),
+                );
                 e.label = "expected tcp, udp, icmp or all".into();
                 e.help = crate::suggest::did_you_mean(&pword.node, PROTOCOLS.iter().map(|p| p.0));
                 return Err(nom::Err::Failure(e));
@@ -469,15 +504,18 @@ impl<'s> Parser<'s> {
             .map(|(r, s)| (r, s.unwrap_or("")));
         let (r2, sep) = range_sep?;
         if sep.is_empty() {
-            return Ok((r, Spanned::new(PortSpec { first, last: first }, self.span(i, r))));
+            return Ok((
+                r,
+                Spanned::new(PortSpec { first, last: first }, self.span(i, r)),
+            ));
         }
         let (r3, last) = self.integer(r2)?;
         Ok((r3, Spanned::new(PortSpec { first, last }, self.span(i, r3))))
     }
 
     fn integer<'a>(&self, i: &'a str) -> PResult<'a, u64> {
-        let (r, d) = digit1::<&str, PErr>(i)
-            .map_err(|_| nom::Err::Failure(self.expected(i, "a number")))?;
+        let (r, d) =
+            digit1::<&str, PErr>(i).map_err(|_| nom::Err::Failure(self.expected(i, "a number")))?;
         match d.parse::<u64>() {
             Ok(n) => Ok((r, n)),
             Err(_) => Err(nom::Err::Failure(self.err(
@@ -520,7 +558,12 @@ impl<'s> Parser<'s> {
             let mut chars = r.chars();
             match chars.next() {
                 None | Some('\n') => {
-                    let mut e = self.err(i, r.len().min(1) + self.off(r) - self.off(i), Code::E0102, "unterminated string");
+                    let mut e = self.err(
+                        i,
+                        r.len().min(1) + self.off(r) - self.off(i),
+                        Code::E0102,
+                        "unterminated string",
+                    );
                     e.label = "this string has no closing `\"`".into();
                     e.help = Some("close the string with `\"` on the same line".into());
                     return Err(nom::Err::Failure(e));
@@ -597,7 +640,12 @@ impl<'s> Parser<'s> {
         .parse(i)
         .map_err(|_: nom::Err<PErr>| nom::Err::Failure(self.expected(i, "a number")))?;
         let malformed = |what: &str, help: &str| {
-            let mut e = self.err(i, text.len(), Code::E0104, format!("malformed {what} `{text}`"));
+            let mut e = self.err(
+                i,
+                text.len(),
+                Code::E0104,
+                format!("malformed {what} `{text}`"),
+            );
             e.label = format!("not a valid {what}");
             e.help = Some(help.to_string());
             nom::Err::Failure(e)
@@ -612,7 +660,8 @@ impl<'s> Parser<'s> {
                 .ok()
                 .filter(|n| *n <= 32)
                 .ok_or_else(|| malformed("CIDR", "the prefix length is 0..32"))?;
-            let net = ipnet::Ipv4Net::new(ip, len).map_err(|_| malformed("CIDR", "the prefix length is 0..32"))?;
+            let net = ipnet::Ipv4Net::new(ip, len)
+                .map_err(|_| malformed("CIDR", "the prefix length is 0..32"))?;
             return Ok((r, Spanned::new(Value::Cidr(net), self.span(i, r))));
         }
         let dots = text.matches('.').count();
@@ -638,10 +687,11 @@ impl<'s> Parser<'s> {
             .map_err(|_| malformed("number", "write a whole number, e.g. `100`"))?;
         // A word on the same line that is not followed by `=` is this number's unit.
         let after = self.inline_ws(r);
-        let (after_word, word) = match take_while1::<_, &str, PErr>(|c: char| c.is_ascii_alphabetic())(after) {
-            Ok(x) => x,
-            Err(_) => return Ok((r, Spanned::new(Value::Int(n), self.span(i, r)))),
-        };
+        let (after_word, word) =
+            match take_while1::<_, &str, PErr>(|c: char| c.is_ascii_alphabetic())(after) {
+                Ok(x) => x,
+                Err(_) => return Ok((r, Spanned::new(Value::Int(n), self.span(i, r)))),
+            };
         let next = self.inline_ws(after_word);
         if next.starts_with('=') || next.starts_with('{') || word == "from" || word == "to" {
             return Ok((r, Spanned::new(Value::Int(n), self.span(i, r))));
@@ -649,14 +699,23 @@ impl<'s> Parser<'s> {
         if let Some((_, unit)) = SizeUnit::ALL.iter().find(|(u, _)| *u == word) {
             return Ok((
                 after_word,
-                Spanned::new(Value::Size { amount: n, unit: *unit }, self.span(i, after_word)),
+                Spanned::new(
+                    Value::Size {
+                        amount: n,
+                        unit: *unit,
+                    },
+                    self.span(i, after_word),
+                ),
             ));
         }
         match word {
             "Gbps" => {
                 return Ok((
                     after_word,
-                    Spanned::new(Value::Bandwidth { mbps: n * 1000 }, self.span(i, after_word)),
+                    Spanned::new(
+                        Value::Bandwidth { mbps: n * 1000 },
+                        self.span(i, after_word),
+                    ),
                 ))
             }
             "Mbps" => {
@@ -667,7 +726,12 @@ impl<'s> Parser<'s> {
             }
             _ => {}
         }
-        let mut e = self.err(after, word.len(), Code::E0104, format!("unknown unit `{word}`"));
+        let mut e = self.err(
+            after,
+            word.len(),
+            Code::E0104,
+            format!("unknown unit `{word}`"),
+        );
         e.label = "not a unit".into();
         let units = SizeUnit::ALL
             .iter()
@@ -689,7 +753,10 @@ impl<'s> Parser<'s> {
         .parse(i)?;
         if let Some((prefix, _)) = raw.split_once('-') {
             if AWS_ID_PREFIXES.contains(&prefix) {
-                return Ok((r, Spanned::new(Value::AwsId(raw.to_string()), self.span(i, r))));
+                return Ok((
+                    r,
+                    Spanned::new(Value::AwsId(raw.to_string()), self.span(i, r)),
+                ));
             }
         }
         let (r, name) = self.ident(i)?;

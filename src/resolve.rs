@@ -75,9 +75,15 @@ pub fn resolve_site(
                 let want = format!("circleci/{}", lib.release);
                 if u.path.node != want {
                     diags.push(
-                        Diagnostic::error(Code::E0209, u.path.span, format!("unknown library `{}`", u.path.node))
-                            .label("not a known library")
-                            .help(format!("this compiler carries `{want}`: write `use {want}`")),
+                        Diagnostic::error(
+                            Code::E0209,
+                            u.path.span,
+                            format!("unknown library `{}`", u.path.node),
+                        )
+                        .label("not a known library")
+                        .help(format!(
+                            "this compiler carries `{want}`: write `use {want}`"
+                        )),
                     );
                 }
             }
@@ -88,18 +94,28 @@ pub fn resolve_site(
                 } else if !LIBRARY_KINDS.contains(&kind) {
                     let candidates = SITE_KINDS.iter().chain(LIBRARY_KINDS).copied();
                     diags.push(
-                        Diagnostic::error(Code::E0201, b.kind.span, format!("unknown block `{kind}`"))
-                            .label("not a block this language knows")
-                            .help(did_you_mean(kind, candidates).unwrap_or_else(|| {
+                        Diagnostic::error(
+                            Code::E0201,
+                            b.kind.span,
+                            format!("unknown block `{kind}`"),
+                        )
+                        .label("not a block this language knows")
+                        .help(
+                            did_you_mean(kind, candidates).unwrap_or_else(|| {
                                 format!("a site is made of {}", list_code(SITE_KINDS))
-                            })),
+                            }),
+                        ),
                     );
                 }
             }
             Item::Allow(r) => rules.push(r),
         }
     }
-    let whole = Span::new(sources.iter().last().map(|(id, _)| id).unwrap_or_default(), 0, 0);
+    let whole = Span::new(
+        sources.iter().last().map(|(id, _)| id).unwrap_or_default(),
+        0,
+        0,
+    );
     if !use_seen {
         // Not fatal: the only library is assumed, but say so.
         let _ = whole;
@@ -118,9 +134,17 @@ pub fn resolve_site(
     }
 
     let site_core = site_block.and_then(|b| read_site_block(b, lib, diags));
-    let externals = read_externals(blocks.get("external").map(Vec::as_slice).unwrap_or(&[]), lib, diags);
+    let externals = read_externals(
+        blocks.get("external").map(Vec::as_slice).unwrap_or(&[]),
+        lib,
+        diags,
+    );
     let services = services_block.and_then(|b| read_services(b, lib, diags));
-    let fleets = read_fleets(blocks.get("fleet").map(Vec::as_slice).unwrap_or(&[]), lib, diags);
+    let fleets = read_fleets(
+        blocks.get("fleet").map(Vec::as_slice).unwrap_or(&[]),
+        lib,
+        diags,
+    );
     let actors = read_actors(actors_block, lib, site_core.as_ref(), diags);
 
     // The site's rules, with the names the site adds (fleets, externals, its own actors).
@@ -147,6 +171,10 @@ pub fn resolve_site(
         vpc: core.vpc,
         subnet: core.subnet,
         ssh_key: core.ssh_key,
+        public_ip: core.public_ip,
+        nat: core.nat,
+        s3_endpoint: core.s3_endpoint,
+        aws_span: core.aws_span,
         daily_active_users: core.dau,
         dau_span: core.dau_span,
         github: core.github,
@@ -162,15 +190,20 @@ pub fn resolve_site(
     };
     for rule in &lib.rules {
         if site.holds(&rule.when) {
-            site.rules.push(rule.clone());
+            site.rules.push(with_site_port(rule, lib, &site));
         } else {
             let why = match &rule.when {
                 Condition::Never => rule
                     .decision
                     .clone()
                     .unwrap_or_else(|| "not opened (decision in the stdlib)".into()),
-                Condition::External(names) => format!("only when {} is externalized", names.join(" or ")),
-                Condition::Embedded(names) => format!("only while {} runs on the services box", names.join(" and ")),
+                Condition::External(names) => {
+                    format!("only when {} is externalized", names.join(" or "))
+                }
+                Condition::Embedded(names) => format!(
+                    "only while {} runs on the services box",
+                    names.join(" and ")
+                ),
                 Condition::GithubCom => "only with github.com".into(),
                 Condition::GithubEnterprise => "only with GitHub Enterprise".into(),
                 Condition::Always => unreachable!("an always-rule always holds"),
@@ -255,7 +288,12 @@ fn fields<'a>(
             ),
         }
     }
-    Fields { attrs, blocks, span, what }
+    Fields {
+        attrs,
+        blocks,
+        span,
+        what,
+    }
 }
 
 impl<'a> Fields<'a> {
@@ -265,13 +303,22 @@ impl<'a> Fields<'a> {
 
     fn missing(&self, key: &str, example: &str, diags: &mut Diagnostics) {
         diags.push(
-            Diagnostic::error(Code::E0205, self.span, format!("{} has no `{key}`", self.what))
-                .label(format!("`{key}` is required here"))
-                .help(format!("add `{key} = {example}`")),
+            Diagnostic::error(
+                Code::E0205,
+                self.span,
+                format!("{} has no `{key}`", self.what),
+            )
+            .label(format!("`{key}` is required here"))
+            .help(format!("add `{key} = {example}`")),
         );
     }
 
-    fn required(&self, key: &str, example: &str, diags: &mut Diagnostics) -> Option<&'a Spanned<Value>> {
+    fn required(
+        &self,
+        key: &str,
+        example: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<&'a Spanned<Value>> {
         let v = self.get(key);
         if v.is_none() {
             self.missing(key, example, diags);
@@ -284,7 +331,12 @@ impl<'a> Fields<'a> {
         as_string(v, example, diags)
     }
 
-    fn opt_string(&self, key: &str, example: &str, diags: &mut Diagnostics) -> Option<Spanned<String>> {
+    fn opt_string(
+        &self,
+        key: &str,
+        example: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<Spanned<String>> {
         self.get(key).and_then(|v| as_string(v, example, diags))
     }
 
@@ -325,7 +377,12 @@ impl<'a> Fields<'a> {
     }
 
     /// `first..last`, or a single number meaning "this many or more" (`None` as the end).
-    fn range(&self, key: &str, example: &str, diags: &mut Diagnostics) -> Option<(u64, Option<u64>, Span)> {
+    fn range(
+        &self,
+        key: &str,
+        example: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<(u64, Option<u64>, Span)> {
         let v = self.required(key, example, diags)?;
         match &v.node {
             Value::Range { first, last } => Some((*first, Some(*last), v.span)),
@@ -352,7 +409,13 @@ impl<'a> Fields<'a> {
                     .collect(),
             ),
             other => {
-                type_error(v.span, "a list of strings", other, &format!("[{example}]"), diags);
+                type_error(
+                    v.span,
+                    "a list of strings",
+                    other,
+                    &format!("[{example}]"),
+                    diags,
+                );
                 None
             }
         }
@@ -367,14 +430,24 @@ impl<'a> Fields<'a> {
 }
 
 fn list_code(items: &[&str]) -> String {
-    items.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn type_error(span: Span, expected: &str, found: &Value, example: &str, diags: &mut Diagnostics) {
-    let mut d = Diagnostic::error(Code::E0301, span, format!("expected {expected}, found {}", found.kind_name()))
-        .label(format!("this is {}", found.kind_name()));
+    let mut d = Diagnostic::error(
+        Code::E0301,
+        span,
+        format!("expected {expected}, found {}", found.kind_name()),
+    )
+    .label(format!("this is {}", found.kind_name()));
     d = match found {
-        Value::Int(n) if expected == "a size" => d.help(format!("sizes carry their unit: `{n} GiB`")),
+        Value::Int(n) if expected == "a size" => {
+            d.help(format!("sizes carry their unit: `{n} GiB`"))
+        }
         Value::Str(s) if expected.starts_with("a size") || expected == "a number" => {
             d.help(format!("drop the quotes: `{s}`"))
         }
@@ -383,14 +456,22 @@ fn type_error(span: Span, expected: &str, found: &Value, example: &str, diags: &
     diags.push(d);
 }
 
-fn as_string(v: &Spanned<Value>, example: &str, diags: &mut Diagnostics) -> Option<Spanned<String>> {
+fn as_string(
+    v: &Spanned<Value>,
+    example: &str,
+    diags: &mut Diagnostics,
+) -> Option<Spanned<String>> {
     match &v.node {
         Value::Str(s) => Some(Spanned::new(s.clone(), v.span)),
         Value::Ident(s) => {
             diags.push(
-                Diagnostic::error(Code::E0301, v.span, format!("expected a string, found the name `{s}`"))
-                    .label("a bare name")
-                    .help(format!("quote it: `\"{s}\"`")),
+                Diagnostic::error(
+                    Code::E0301,
+                    v.span,
+                    format!("expected a string, found the name `{s}`"),
+                )
+                .label("a bare name")
+                .help(format!("quote it: `\"{s}\"`")),
             );
             None
         }
@@ -437,9 +518,13 @@ fn as_cidrs(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<Vec<Ipv4Net>>
             Value::Cidr(c) => {
                 if c.trunc() != *c {
                     diags.push(
-                        Diagnostic::error(Code::E0308, item.span, format!("`{c}` has host bits set"))
-                            .label("the address is not the network's first")
-                            .help(format!("write `{}`", c.trunc())),
+                        Diagnostic::error(
+                            Code::E0308,
+                            item.span,
+                            format!("`{c}` has host bits set"),
+                        )
+                        .label("the address is not the network's first")
+                        .help(format!("write `{}`", c.trunc())),
                     );
                     return None;
                 }
@@ -447,20 +532,31 @@ fn as_cidrs(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<Vec<Ipv4Net>>
             }
             Value::Ip(ip) => Some(Ipv4Net::new(*ip, 32).expect("/32 is a valid prefix")),
             Value::Str(s) => {
-                let hint = if s.parse::<Ipv4Net>().is_ok() || s.parse::<std::net::Ipv4Addr>().is_ok() {
-                    format!("drop the quotes: `{s}`")
-                } else {
-                    "write an address or network, e.g. `10.0.0.0/8` or `10.0.5.10`".into()
-                };
+                let hint =
+                    if s.parse::<Ipv4Net>().is_ok() || s.parse::<std::net::Ipv4Addr>().is_ok() {
+                        format!("drop the quotes: `{s}`")
+                    } else {
+                        "write an address or network, e.g. `10.0.0.0/8` or `10.0.5.10`".into()
+                    };
                 diags.push(
-                    Diagnostic::error(Code::E0301, item.span, "expected a CIDR or IP address, found a string")
-                        .label("this is a string")
-                        .help(hint),
+                    Diagnostic::error(
+                        Code::E0301,
+                        item.span,
+                        "expected a CIDR or IP address, found a string",
+                    )
+                    .label("this is a string")
+                    .help(hint),
                 );
                 None
             }
             other => {
-                type_error(item.span, "a CIDR or IP address", other, "10.0.0.0/8", diags);
+                type_error(
+                    item.span,
+                    "a CIDR or IP address",
+                    other,
+                    "10.0.0.0/8",
+                    diags,
+                );
                 None
             }
         }
@@ -472,12 +568,22 @@ fn as_cidrs(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<Vec<Ipv4Net>>
 }
 
 fn read_condition(v: &Spanned<Value>, lib: &Stdlib, diags: &mut Diagnostics) -> Option<Condition> {
-    const NAMES: &[&str] = &["always", "never", "github_com", "github_enterprise", "external", "embedded"];
+    const NAMES: &[&str] = &[
+        "always",
+        "never",
+        "github_com",
+        "github_enterprise",
+        "external",
+        "embedded",
+    ];
     let unknown = |name: &str, span: Span, diags: &mut Diagnostics| {
         diags.push(
             Diagnostic::error(Code::E0212, span, format!("unknown condition `{name}`"))
                 .label("not a condition")
-                .help(did_you_mean(name, NAMES.iter().copied()).unwrap_or_else(|| format!("conditions are {}", list_code(NAMES)))),
+                .help(
+                    did_you_mean(name, NAMES.iter().copied())
+                        .unwrap_or_else(|| format!("conditions are {}", list_code(NAMES))),
+                ),
         );
     };
     match &v.node {
@@ -497,16 +603,34 @@ fn read_condition(v: &Spanned<Value>, lib: &Stdlib, diags: &mut Diagnostics) -> 
                 match &a.node {
                     Value::Ident(s) if lib.externals.contains_key(s) => names.push(s.clone()),
                     Value::Ident(s) => diags.push(
-                        Diagnostic::error(Code::E0210, a.span, format!("`{s}` cannot be externalized"))
-                            .label("not an externalizable service")
-                            .help(did_you_mean(s, lib.externals.keys().map(String::as_str)).unwrap_or_else(|| {
-                                format!("externalizable: {}", lib.externals.keys().cloned().collect::<Vec<_>>().join(", "))
-                            })),
+                        Diagnostic::error(
+                            Code::E0210,
+                            a.span,
+                            format!("`{s}` cannot be externalized"),
+                        )
+                        .label("not an externalizable service")
+                        .help(
+                            did_you_mean(s, lib.externals.keys().map(String::as_str))
+                                .unwrap_or_else(|| {
+                                    format!(
+                                        "externalizable: {}",
+                                        lib.externals
+                                            .keys()
+                                            .cloned()
+                                            .collect::<Vec<_>>()
+                                            .join(", ")
+                                    )
+                                }),
+                        ),
                     ),
                     other => type_error(a.span, "a service name", other, "postgres", diags),
                 }
             }
-            Some(if name.node == "external" { Condition::External(names) } else { Condition::Embedded(names) })
+            Some(if name.node == "external" {
+                Condition::External(names)
+            } else {
+                Condition::Embedded(names)
+            })
         }
         Value::Call { name, .. } => {
             unknown(&name.node, name.span, diags);
@@ -534,10 +658,14 @@ impl Seen {
         let key = (kind.to_string(), name.to_string());
         if let Some(prev) = self.names.get(&key) {
             diags.push(
-                Diagnostic::error(Code::E0204, span, format!("`{kind} {name}` is declared twice"))
-                    .label("declared again here")
-                    .with(*prev, "first declared here")
-                    .help("remove one of them, or give them different names"),
+                Diagnostic::error(
+                    Code::E0204,
+                    span,
+                    format!("`{kind} {name}` is declared twice"),
+                )
+                .label("declared again here")
+                .with(*prev, "first declared here")
+                .help("remove one of them, or give them different names"),
             );
             return false;
         }
@@ -551,17 +679,25 @@ fn label(b: &Block, diags: &mut Diagnostics, example: &str) -> Option<Spanned<St
         [one] => Some(one.clone()),
         [] => {
             diags.push(
-                Diagnostic::error(Code::E0101, b.kind.span, format!("`{}` needs a name", b.kind.node))
-                    .label("no name after the block kind")
-                    .help(format!("write `{} {example} {{ ... }}`", b.kind.node)),
+                Diagnostic::error(
+                    Code::E0101,
+                    b.kind.span,
+                    format!("`{}` needs a name", b.kind.node),
+                )
+                .label("no name after the block kind")
+                .help(format!("write `{} {example} {{ ... }}`", b.kind.node)),
             );
             None
         }
         [_, extra, ..] => {
             diags.push(
-                Diagnostic::error(Code::E0101, extra.span, format!("`{}` takes one name", b.kind.node))
-                    .label("unexpected second name")
-                    .help(format!("write `{} {example} {{ ... }}`", b.kind.node)),
+                Diagnostic::error(
+                    Code::E0101,
+                    extra.span,
+                    format!("`{}` takes one name", b.kind.node),
+                )
+                .label("unexpected second name")
+                .help(format!("write `{} {example} {{ ... }}`", b.kind.node)),
             );
             None
         }
@@ -571,9 +707,13 @@ fn label(b: &Block, diags: &mut Diagnostics, example: &str) -> Option<Spanned<St
 fn no_labels(b: &Block, diags: &mut Diagnostics) {
     if let Some(l) = b.labels.first() {
         diags.push(
-            Diagnostic::error(Code::E0101, l.span, format!("`{}` takes no name", b.kind.node))
-                .label("unexpected name")
-                .help(format!("write `{} {{ ... }}`", b.kind.node)),
+            Diagnostic::error(
+                Code::E0101,
+                l.span,
+                format!("`{}` takes no name", b.kind.node),
+            )
+            .label("unexpected name")
+            .help(format!("write `{} {{ ... }}`", b.kind.node)),
         );
     }
 }
@@ -582,7 +722,9 @@ fn read_library_block(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut 
     let kind = b.kind.node.as_str();
     match kind {
         "release" => {
-            let Some(name) = label(b, diags, "\"2.16\"") else { return };
+            let Some(name) = label(b, diags, "\"2.16\"") else {
+                return;
+            };
             if !seen.first(kind, "", b.span, diags) {
                 return;
             }
@@ -595,44 +737,121 @@ fn read_library_block(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut 
             }
         }
         "actor" => {
-            let Some(name) = label(b, diags, "users") else { return };
+            let Some(name) = label(b, diags, "users") else {
+                return;
+            };
             if !seen.first(kind, &name.node, name.span, diags) {
                 return;
             }
-            let f = fields(format!("actor `{}`", name.node), b.span, &b.entries, &["description", "sources", "destinations", "required"], &[], false, diags);
-            let description = f.string("description", "\"End users\"", diags).map(|s| s.node).unwrap_or_default();
+            let f = fields(
+                format!("actor `{}`", name.node),
+                b.span,
+                &b.entries,
+                &["description", "sources", "destinations", "required"],
+                &[],
+                false,
+                diags,
+            );
+            let description = f
+                .string("description", "\"End users\"", diags)
+                .map(|s| s.node)
+                .unwrap_or_default();
             let sources = f.cidrs("sources", diags).unwrap_or_default();
-            let destinations = f.cidrs("destinations", diags).unwrap_or_else(|| sources.clone());
+            let destinations = f
+                .cidrs("destinations", diags)
+                .unwrap_or_else(|| sources.clone());
             let required = f.condition("required", lib, diags);
             lib.actors.insert(
                 name.node.clone(),
-                ActorDef { name: name.node, description, sources, destinations, required, span: b.span },
+                ActorDef {
+                    name: name.node,
+                    description,
+                    sources,
+                    destinations,
+                    required,
+                    span: b.span,
+                },
             );
         }
         "externalizable" => {
-            let Some(name) = label(b, diags, "postgres") else { return };
+            let Some(name) = label(b, diags, "postgres") else {
+                return;
+            };
             if !seen.first(kind, &name.node, name.span, diags) {
                 return;
             }
-            let f = fields(format!("externalizable `{}`", name.node), b.span, &b.entries, &["description", "port"], &[], false, diags);
-            let description = f.string("description", "\"PostgreSQL servers\"", diags).map(|s| s.node).unwrap_or_default();
-            let port = f.int("port", "5432", diags).map(|(p, s)| port_u16(p, s, diags)).unwrap_or(0);
-            lib.externals.insert(name.node.clone(), ExternalDef { name: name.node, description, default_port: port, span: b.span });
+            let f = fields(
+                format!("externalizable `{}`", name.node),
+                b.span,
+                &b.entries,
+                &["description", "port"],
+                &[],
+                false,
+                diags,
+            );
+            let description = f
+                .string("description", "\"PostgreSQL servers\"", diags)
+                .map(|s| s.node)
+                .unwrap_or_default();
+            let port = f
+                .int("port", "5432", diags)
+                .map(|(p, s)| port_u16(p, s, diags))
+                .unwrap_or(0);
+            lib.externals.insert(
+                name.node.clone(),
+                ExternalDef {
+                    name: name.node,
+                    description,
+                    default_port: port,
+                    span: b.span,
+                },
+            );
         }
         "regions" => {
-            let Some(partition) = label(b, diags, "aws") else { return };
-            let f = fields("`regions`", b.span, &b.entries, &["names"], &[], false, diags);
-            for r in f.strings("names", "\"us-east-1\"", diags).unwrap_or_default() {
+            let Some(partition) = label(b, diags, "aws") else {
+                return;
+            };
+            let f = fields(
+                "`regions`",
+                b.span,
+                &b.entries,
+                &["names"],
+                &[],
+                false,
+                diags,
+            );
+            for r in f
+                .strings("names", "\"us-east-1\"", diags)
+                .unwrap_or_default()
+            {
                 lib.regions.push(r.clone());
-                lib.settings.insert(format!("partition:{r}"), partition.node.clone());
+                lib.settings
+                    .insert(format!("partition:{r}"), partition.node.clone());
             }
         }
         "instance_type" => {
-            let Some(name) = label(b, diags, "\"m4.2xlarge\"") else { return };
+            let Some(name) = label(b, diags, "\"m4.2xlarge\"") else {
+                return;
+            };
             if !seen.first(kind, &name.node, name.span, diags) {
                 return;
             }
-            let f = fields(format!("instance type `{}`", name.node), b.span, &b.entries, &["vcpu", "memory", "network", "bandwidth", "baseline", "burst"], &[], false, diags);
+            let f = fields(
+                format!("instance type `{}`", name.node),
+                b.span,
+                &b.entries,
+                &[
+                    "vcpu",
+                    "memory",
+                    "network",
+                    "bandwidth",
+                    "baseline",
+                    "burst",
+                ],
+                &[],
+                false,
+                diags,
+            );
             let vcpu = f.int("vcpu", "8", diags).map(|v| v.0);
             let memory = f.size("memory", "32 GiB", diags).map(|v| v.0);
             let network = f.string("network", "\"High\"", diags).map(|s| s.node);
@@ -645,7 +864,9 @@ fn read_library_block(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut 
                 }
             });
             let burst = f.opt_bool("burst", diags).unwrap_or(false);
-            if let (Some(vcpu), Some(memory_bytes), Some(network), Some(bandwidth)) = (vcpu, memory, network, bandwidth) {
+            if let (Some(vcpu), Some(memory_bytes), Some(network), Some(bandwidth)) =
+                (vcpu, memory, network, bandwidth)
+            {
                 lib.instance_types.insert(
                     name.node.clone(),
                     InstanceType {
@@ -653,15 +874,29 @@ fn read_library_block(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut 
                         vcpu,
                         memory_bytes,
                         network,
-                        network_mbps: if burst { baseline.unwrap_or(bandwidth) } else { bandwidth },
+                        network_mbps: if burst {
+                            baseline.unwrap_or(bandwidth)
+                        } else {
+                            bandwidth
+                        },
                         network_burst: burst,
                     },
                 );
             }
         }
         "services_sizing" => {
-            let Some(name) = label(b, diags, "\"<50\"") else { return };
-            let f = fields(format!("services sizing row `{}`", name.node), b.span, &b.entries, &["users", "cpu", "memory", "disk", "nic"], &[], false, diags);
+            let Some(name) = label(b, diags, "\"<50\"") else {
+                return;
+            };
+            let f = fields(
+                format!("services sizing row `{}`", name.node),
+                b.span,
+                &b.entries,
+                &["users", "cpu", "memory", "disk", "nic"],
+                &[],
+                false,
+                diags,
+            );
             let users = f.range("users", "0..49", diags);
             let cpu = f.int("cpu", "8", diags);
             let memory = f.size("memory", "32 GiB", diags);
@@ -685,14 +920,33 @@ fn read_library_block(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut 
             if !seen.first(kind, "", b.span, diags) {
                 return;
             }
-            let keys = ["min_vcpu", "min_memory", "min_disk", "nic", "max_vcpu", "max_memory", "reserved_vcpu", "reserved_memory"];
-            let f = fields("`nomad_requirements`", b.span, &b.entries, &keys, &[], false, diags);
+            let keys = [
+                "min_vcpu",
+                "min_memory",
+                "min_disk",
+                "nic",
+                "max_vcpu",
+                "max_memory",
+                "reserved_vcpu",
+                "reserved_memory",
+            ];
+            let f = fields(
+                "`nomad_requirements`",
+                b.span,
+                &b.entries,
+                &keys,
+                &[],
+                false,
+                diags,
+            );
             lib.nomad_requirements = NomadRequirements {
                 min_vcpu: f.int("min_vcpu", "4", diags).map_or(0, |v| v.0),
                 min_memory_bytes: f.size("min_memory", "16 GiB", diags).map_or(0, |v| v.0),
                 min_disk_bytes: f.size("min_disk", "100 GiB", diags).map_or(0, |v| v.0),
                 max_vcpu: f.int("max_vcpu", "64", diags).map_or(u64::MAX, |v| v.0),
-                max_memory_bytes: f.size("max_memory", "128 GiB", diags).map_or(u64::MAX, |v| v.0),
+                max_memory_bytes: f
+                    .size("max_memory", "128 GiB", diags)
+                    .map_or(u64::MAX, |v| v.0),
                 reserved_vcpu: f.int("reserved_vcpu", "2", diags).map_or(0, |v| v.0),
                 reserved_memory_bytes: f.size("reserved_memory", "4 GiB", diags).map_or(0, |v| v.0),
                 span: b.span,
@@ -700,8 +954,18 @@ fn read_library_block(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut 
             let _ = f.bandwidth("nic", "1 Gbps", diags);
         }
         "nomad_count" => {
-            let Some(name) = label(b, diags, "\"<50\"") else { return };
-            let f = fields(format!("Nomad count row `{}`", name.node), b.span, &b.entries, &["users", "clients"], &[], false, diags);
+            let Some(name) = label(b, diags, "\"<50\"") else {
+                return;
+            };
+            let f = fields(
+                format!("Nomad count row `{}`", name.node),
+                b.span,
+                &b.entries,
+                &["users", "clients"],
+                &[],
+                false,
+                diags,
+            );
             let users = f.range("users", "0..49", diags);
             let clients = f.range("clients", "1..5", diags);
             if let (Some(u), Some(c)) = (users, clients) {
@@ -716,18 +980,34 @@ fn read_library_block(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut 
             }
         }
         "machine" => {
-            let Some(name) = label(b, diags, "services") else { return };
+            let Some(name) = label(b, diags, "services") else {
+                return;
+            };
             if !seen.first(kind, &name.node, name.span, diags) {
                 return;
             }
-            let f = fields(format!("machine `{}`", name.node), b.span, &b.entries, &[], &[], true, diags);
+            let f = fields(
+                format!("machine `{}`", name.node),
+                b.span,
+                &b.entries,
+                &[],
+                &[],
+                true,
+                diags,
+            );
             for (k, a) in &f.attrs {
                 let v = match &a.value.node {
                     Value::Str(s) => s.clone(),
                     Value::Int(n) => n.to_string(),
                     Value::Bool(b) => b.to_string(),
                     other => {
-                        type_error(a.value.span, "a string, number or boolean", other, "\"required\"", diags);
+                        type_error(
+                            a.value.span,
+                            "a string, number or boolean",
+                            other,
+                            "\"required\"",
+                            diags,
+                        );
                         continue;
                     }
                 };
@@ -735,36 +1015,93 @@ fn read_library_block(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut 
             }
         }
         "policy" => {
-            let Some(name) = label(b, diags, "installer") else { return };
+            let Some(name) = label(b, diags, "installer") else {
+                return;
+            };
             if !seen.first(kind, &name.node, name.span, diags) {
                 return;
             }
-            let f = fields(format!("policy `{}`", name.node), b.span, &b.entries, &["file", "description"], &["statement"], false, diags);
-            let file = f.string("file", "\"installer-policy.json\"", diags).map(|s| s.node).unwrap_or_default();
-            let description = f.string("description", "\"...\"", diags).map(|s| s.node).unwrap_or_default();
+            let f = fields(
+                format!("policy `{}`", name.node),
+                b.span,
+                &b.entries,
+                &["file", "description"],
+                &["statement"],
+                false,
+                diags,
+            );
+            let file = f
+                .string("file", "\"installer-policy.json\"", diags)
+                .map(|s| s.node)
+                .unwrap_or_default();
+            let description = f
+                .string("description", "\"...\"", diags)
+                .map(|s| s.node)
+                .unwrap_or_default();
             let mut statements = Vec::new();
             for s in &f.blocks {
-                let Some(sid) = label(s, diags, "Bucket") else { continue };
-                let sf = fields(format!("statement `{}`", sid.node), s.span, &s.entries, &["effect", "actions", "resources", "principal_service"], &["condition"], false, diags);
-                let effect = sf.opt_string("effect", "\"Allow\"", diags).map(|s| s.node).unwrap_or_else(|| "Allow".into());
-                let actions = sf.strings("actions", "\"s3:GetObject\"", diags).unwrap_or_default();
+                let Some(sid) = label(s, diags, "Bucket") else {
+                    continue;
+                };
+                let sf = fields(
+                    format!("statement `{}`", sid.node),
+                    s.span,
+                    &s.entries,
+                    &["effect", "actions", "resources", "principal_service"],
+                    &["condition"],
+                    false,
+                    diags,
+                );
+                let effect = sf
+                    .opt_string("effect", "\"Allow\"", diags)
+                    .map(|s| s.node)
+                    .unwrap_or_else(|| "Allow".into());
+                let actions = sf
+                    .strings("actions", "\"s3:GetObject\"", diags)
+                    .unwrap_or_default();
                 let resources = sf.strings("resources", "\"*\"", diags).unwrap_or_default();
-                let principal_service = sf.opt_string("principal_service", "\"ec2.amazonaws.com\"", diags).map(|s| s.node);
+                let principal_service = sf
+                    .opt_string("principal_service", "\"ec2.amazonaws.com\"", diags)
+                    .map(|s| s.node);
                 let mut conditions = Vec::new();
                 for c in &sf.blocks {
                     no_labels(c, diags);
-                    let cf = fields("`condition`", c.span, &c.entries, &["test", "variable", "values"], &[], false, diags);
+                    let cf = fields(
+                        "`condition`",
+                        c.span,
+                        &c.entries,
+                        &["test", "variable", "values"],
+                        &[],
+                        false,
+                        diags,
+                    );
                     if let (Some(test), Some(variable), Some(values)) = (
                         cf.string("test", "\"StringEquals\"", diags),
                         cf.string("variable", "\"aws:ResourceTag/ManagedBy\"", diags),
                         cf.strings("values", "\"circleci\"", diags),
                     ) {
-                        conditions.push(ConditionDef { test: test.node, variable: variable.node, values });
+                        conditions.push(ConditionDef {
+                            test: test.node,
+                            variable: variable.node,
+                            values,
+                        });
                     }
                 }
-                statements.push(StatementDef { sid: sid.node, effect, actions, resources, principal_service, conditions });
+                statements.push(StatementDef {
+                    sid: sid.node,
+                    effect,
+                    actions,
+                    resources,
+                    principal_service,
+                    conditions,
+                });
             }
-            lib.policies.push(PolicyDef { name: name.node, file, description, statements });
+            lib.policies.push(PolicyDef {
+                name: name.node,
+                file,
+                description,
+                statements,
+            });
         }
         _ => unreachable!("only library kinds reach here"),
     }
@@ -799,24 +1136,42 @@ enum RuleScope<'a> {
     },
 }
 
-fn read_rule(r: &ast::AllowRule, lib: &Stdlib, scope: &RuleScope, diags: &mut Diagnostics) -> Vec<Rule> {
+fn read_rule(
+    r: &ast::AllowRule,
+    lib: &Stdlib,
+    scope: &RuleScope,
+    diags: &mut Diagnostics,
+) -> Vec<Rule> {
     let mut ok = true;
     let protocol = r.protocol.node;
     let ports = match (protocol, r.ports.as_slice()) {
         (ast::Protocol::Tcp | ast::Protocol::Udp, []) => {
             diags.push(
-                Diagnostic::error(Code::E0311, r.protocol.span, format!("a `{protocol}` rule needs ports"))
-                    .label("no ports after the protocol")
-                    .help(format!("write `allow {protocol} 443 from ...` or `allow all from ...`")),
+                Diagnostic::error(
+                    Code::E0311,
+                    r.protocol.span,
+                    format!("a `{protocol}` rule needs ports"),
+                )
+                .label("no ports after the protocol")
+                .help(format!(
+                    "write `allow {protocol} 443 from ...` or `allow all from ...`"
+                )),
             );
             ok = false;
             vec![]
         }
         (ast::Protocol::All | ast::Protocol::Icmp, [first, ..]) => {
             diags.push(
-                Diagnostic::error(Code::E0311, first.span, format!("an `{protocol}` rule takes no ports"))
-                    .label("ports are not allowed here")
-                    .help(format!("drop the ports, or write `allow tcp {} ...`", first.node.first)),
+                Diagnostic::error(
+                    Code::E0311,
+                    first.span,
+                    format!("an `{protocol}` rule takes no ports"),
+                )
+                .label("ports are not allowed here")
+                .help(format!(
+                    "drop the ports, or write `allow tcp {} ...`",
+                    first.node.first
+                )),
             );
             ok = false;
             vec![]
@@ -825,18 +1180,30 @@ fn read_rule(r: &ast::AllowRule, lib: &Stdlib, scope: &RuleScope, diags: &mut Di
             let mut v = Vec::new();
             for p in list {
                 if p.node.first > 65535 || p.node.last > 65535 {
-                    let bad = if p.node.first > 65535 { p.node.first } else { p.node.last };
+                    let bad = if p.node.first > 65535 {
+                        p.node.first
+                    } else {
+                        p.node.last
+                    };
                     diags.push(
-                        Diagnostic::error(Code::E0302, p.span, format!("port {bad} is out of range"))
-                            .label("ports are 0..65535")
-                            .help("use a port between 0 and 65535"),
+                        Diagnostic::error(
+                            Code::E0302,
+                            p.span,
+                            format!("port {bad} is out of range"),
+                        )
+                        .label("ports are 0..65535")
+                        .help("use a port between 0 and 65535"),
                     );
                     ok = false;
                 } else if p.node.first > p.node.last {
                     diags.push(
-                        Diagnostic::error(Code::E0302, p.span, format!("port range {}-{} runs backwards", p.node.first, p.node.last))
-                            .label("the first port is above the last")
-                            .help(format!("write `{}-{}`", p.node.last, p.node.first)),
+                        Diagnostic::error(
+                            Code::E0302,
+                            p.span,
+                            format!("port range {}-{} runs backwards", p.node.first, p.node.last),
+                        )
+                        .label("the first port is above the last")
+                        .help(format!("write `{}-{}`", p.node.last, p.node.first)),
                     );
                     ok = false;
                 } else {
@@ -854,18 +1221,37 @@ fn read_rule(r: &ast::AllowRule, lib: &Stdlib, scope: &RuleScope, diags: &mut Di
     let entries = as_entries(&r.attrs);
     let (origin, decision, when) = match scope {
         RuleScope::Library => {
-            let f = fields("a rule", r.span, &entries, &["origin", "decision", "when"], &[], false, diags);
-            let origin = f.string("origin", "\"guide appendix, Services Machine\"", diags).map(|s| s.node).unwrap_or_default();
+            let f = fields(
+                "a rule",
+                r.span,
+                &entries,
+                &["origin", "decision", "when"],
+                &[],
+                false,
+                diags,
+            );
+            let origin = f
+                .string("origin", "\"guide appendix, Services Machine\"", diags)
+                .map(|s| s.node)
+                .unwrap_or_default();
             let decision = f.opt_string("decision", "\"...\"", diags).map(|s| s.node);
             (origin, decision, f.condition("when", lib, diags))
         }
-        RuleScope::Site { file_name, sources, .. } => {
+        RuleScope::Site {
+            file_name, sources, ..
+        } => {
             let f = fields("a rule", r.span, &entries, &["decision"], &[], false, diags);
             let decision = f.opt_string("decision", "\"...\"", diags).map(|s| s.node);
-            (format!("{file_name}:{}", sources.line_of(r.span)), decision, Condition::Always)
+            (
+                format!("{file_name}:{}", sources.line_of(r.span)),
+                decision,
+                Condition::Always,
+            )
         }
     };
-    let (Some(from), Some(to)) = (from, to) else { return Vec::new() };
+    let (Some(from), Some(to)) = (from, to) else {
+        return Vec::new();
+    };
     if !ok {
         return Vec::new();
     }
@@ -890,7 +1276,12 @@ fn as_entries(attrs: &[Attr]) -> Vec<Entry> {
     attrs.iter().cloned().map(Entry::Attr).collect()
 }
 
-fn resolve_endpoint(e: &Spanned<Endpoint>, lib: &Stdlib, scope: &RuleScope, diags: &mut Diagnostics) -> Option<EndpointRef> {
+fn resolve_endpoint(
+    e: &Spanned<Endpoint>,
+    lib: &Stdlib,
+    scope: &RuleScope,
+    diags: &mut Diagnostics,
+) -> Option<EndpointRef> {
     let name = match &e.node {
         Endpoint::Cidr(c) => {
             if c.trunc() != *c {
@@ -911,7 +1302,13 @@ fn resolve_endpoint(e: &Spanned<Endpoint>, lib: &Stdlib, scope: &RuleScope, diag
     if name == "nomad" {
         return Some(EndpointRef::AllFleets);
     }
-    if let RuleScope::Site { fleets, externals, actors, .. } = scope {
+    if let RuleScope::Site {
+        fleets,
+        externals,
+        actors,
+        ..
+    } = scope
+    {
         if fleets.contains(name) {
             return Some(EndpointRef::Fleet(name.to_string()));
         }
@@ -951,8 +1348,12 @@ fn resolve_endpoint(e: &Spanned<Endpoint>, lib: &Stdlib, scope: &RuleScope, diag
 }
 
 fn unknown_endpoint(name: &str, span: Span, all: Vec<&str>) -> Diagnostic {
-    let help = did_you_mean(name, all.iter().copied())
-        .unwrap_or_else(|| format!("known here: {}; or write a CIDR such as `10.0.0.0/8`", list_code(&all)));
+    let help = did_you_mean(name, all.iter().copied()).unwrap_or_else(|| {
+        format!(
+            "known here: {}; or write a CIDR such as `10.0.0.0/8`",
+            list_code(&all)
+        )
+    });
     Diagnostic::error(Code::E0206, span, format!("unknown endpoint `{name}`"))
         .label("not an actor, component or CIDR")
         .help(help)
@@ -962,8 +1363,30 @@ fn unknown_endpoint(name: &str, span: Span, all: Vec<&str>) -> Diagnostic {
 // The site kinds.
 // ------------------------------------------------------------------------------------------
 
+/// The guide: a datastore's port "is user-defined, assuming the default port". A rule to an
+/// externalized service on its default port follows the port the site gives it.
+fn with_site_port(rule: &Rule, lib: &Stdlib, site: &Site) -> Rule {
+    let mut r = rule.clone();
+    if let EndpointRef::External(x) = &rule.to {
+        if let (Some(def), Some(ext)) = (lib.externals.get(x), site.externals.get(x)) {
+            if rule.ports == Some((def.default_port, def.default_port))
+                && ext.port != def.default_port
+            {
+                r.ports = Some((ext.port, ext.port));
+            }
+        }
+    }
+    r
+}
+
 /// The one block of a kind; a missing one is reported unless it failed to parse.
-fn single<'a>(blocks: &BTreeMap<&str, Vec<&'a Block>>, kind: &str, whole: Span, broken: bool, diags: &mut Diagnostics) -> Option<&'a Block> {
+fn single<'a>(
+    blocks: &BTreeMap<&str, Vec<&'a Block>>,
+    kind: &str,
+    whole: Span,
+    broken: bool,
+    diags: &mut Diagnostics,
+) -> Option<&'a Block> {
     match blocks.get(kind).map(Vec::as_slice).unwrap_or(&[]) {
         [] if broken => None,
         [] => {
@@ -973,9 +1396,13 @@ fn single<'a>(blocks: &BTreeMap<&str, Vec<&'a Block>>, kind: &str, whole: Span, 
                 _ => "services { instance = \"m4.2xlarge\"  disk = 100 GiB }",
             };
             diags.push(
-                Diagnostic::error(Code::E0208, whole, format!("the site has no `{kind}` block"))
-                    .label(format!("no `{kind}` block in this file"))
-                    .help(format!("add `{example}`")),
+                Diagnostic::error(
+                    Code::E0208,
+                    whole,
+                    format!("the site has no `{kind}` block"),
+                )
+                .label(format!("no `{kind}` block in this file"))
+                .help(format!("add `{example}`")),
             );
             None
         }
@@ -1003,6 +1430,10 @@ struct SiteCore {
     vpc: String,
     subnet: String,
     ssh_key: String,
+    public_ip: bool,
+    nat: Option<String>,
+    s3_endpoint: Option<String>,
+    aws_span: Span,
     dau: u64,
     dau_span: Span,
     github: GitHub,
@@ -1030,9 +1461,16 @@ fn check_name(name: &Spanned<String>, what: &str, diags: &mut Diagnostics) -> bo
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .collect();
     diags.push(
-        Diagnostic::error(Code::E0310, name.span, format!("`{}` is not a valid {what} name", name.node))
-            .label("used in AWS resource names")
-            .help(format!("use lower-case letters, digits and `-`, starting with a letter (e.g. `{}`)", fixed.trim_matches('-'))),
+        Diagnostic::error(
+            Code::E0310,
+            name.span,
+            format!("`{}` is not a valid {what} name", name.node),
+        )
+        .label("used in AWS resource names")
+        .help(format!(
+            "use lower-case letters, digits and `-`, starting with a letter (e.g. `{}`)",
+            fixed.trim_matches('-')
+        )),
     );
     false
 }
@@ -1050,12 +1488,25 @@ fn aws_id(f: &Fields, key: &str, prefix: &str, diags: &mut Diagnostics) -> Optio
     let ok = raw
         .strip_prefix(prefix)
         .and_then(|r| r.strip_prefix('-'))
-        .is_some_and(|hex| matches!(hex.len(), 8 | 17) && hex.chars().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
+        .is_some_and(|hex| {
+            matches!(hex.len(), 8 | 17)
+                && hex
+                    .chars()
+                    .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        });
     if !ok {
         diags.push(
-            Diagnostic::error(Code::E0304, v.span, format!("`{raw}` is not a valid {prefix} id"))
-                .label(format!("expected `{prefix}-` and 8 or 17 lower-case hex digits"))
-                .help(format!("copy the id from the AWS console, e.g. `{example}`")),
+            Diagnostic::error(
+                Code::E0304,
+                v.span,
+                format!("`{raw}` is not a valid {prefix} id"),
+            )
+            .label(format!(
+                "expected `{prefix}-` and 8 or 17 lower-case hex digits"
+            ))
+            .help(format!(
+                "copy the id from the AWS console, e.g. `{example}`"
+            )),
         );
         return None;
     }
@@ -1065,7 +1516,15 @@ fn aws_id(f: &Fields, key: &str, prefix: &str, diags: &mut Diagnostics) -> Optio
 fn read_site_block(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<SiteCore> {
     let name = label(b, diags, "\"acme\"");
     let name_ok = name.as_ref().is_some_and(|n| check_name(n, "site", diags));
-    let f = fields("`site`", b.span, &b.entries, &["daily_active_users", "github", "passphrase", "bucket"], &["aws", "tags"], false, diags);
+    let f = fields(
+        "`site`",
+        b.span,
+        &b.entries,
+        &["daily_active_users", "github", "passphrase", "bucket"],
+        &["aws", "tags"],
+        false,
+        diags,
+    );
 
     // aws { region vpc subnet ssh_key account }
     let aws_blocks: Vec<&&Block> = f.blocks.iter().filter(|x| x.kind.node == "aws").collect();
@@ -1076,7 +1535,12 @@ fn read_site_block(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<S
         }
         [a, rest @ ..] => {
             for r in rest {
-                diags.push(Diagnostic::error(Code::E0204, r.kind.span, "`aws` appears twice in `site`").label("second `aws` block").with(a.kind.span, "first one here").help("merge them"));
+                diags.push(
+                    Diagnostic::error(Code::E0204, r.kind.span, "`aws` appears twice in `site`")
+                        .label("second `aws` block")
+                        .with(a.kind.span, "first one here")
+                        .help("merge them"),
+                );
             }
             Some(*a)
         }
@@ -1086,17 +1550,51 @@ fn read_site_block(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<S
     let mut subnet = None;
     let mut ssh_key = None;
     let mut account = None;
+    let mut public_ip = true;
+    let mut nat = None;
+    let mut s3_endpoint = None;
     if let Some(a) = aws {
         no_labels(a, diags);
-        let af = fields("`aws`", a.span, &a.entries, &["region", "vpc", "subnet", "ssh_key", "account"], &[], false, diags);
+        let af = fields(
+            "`aws`",
+            a.span,
+            &a.entries,
+            &[
+                "region",
+                "vpc",
+                "subnet",
+                "ssh_key",
+                "account",
+                "public_ip",
+                "nat",
+                "s3_endpoint",
+            ],
+            &[],
+            false,
+            diags,
+        );
+        public_ip = af.opt_bool("public_ip", diags).unwrap_or(true);
+        if af.get("nat").is_some() {
+            nat = aws_id(&af, "nat", "nat", diags);
+        }
+        if af.get("s3_endpoint").is_some() {
+            s3_endpoint = aws_id(&af, "s3_endpoint", "vpce", diags);
+        }
         if let Some(r) = af.string("region", "\"us-west-2\"", diags) {
             if lib.regions.iter().any(|x| *x == r.node) {
                 region = Some(r.node);
             } else {
                 diags.push(
-                    Diagnostic::error(Code::E0305, r.span, format!("unknown AWS region `{}`", r.node))
-                        .label("not a region")
-                        .help(did_you_mean(&r.node, lib.regions.iter().map(String::as_str)).unwrap_or_else(|| "regions look like `us-west-2`".into())),
+                    Diagnostic::error(
+                        Code::E0305,
+                        r.span,
+                        format!("unknown AWS region `{}`", r.node),
+                    )
+                    .label("not a region")
+                    .help(
+                        did_you_mean(&r.node, lib.regions.iter().map(String::as_str))
+                            .unwrap_or_else(|| "regions look like `us-west-2`".into()),
+                    ),
                 );
             }
         }
@@ -1117,9 +1615,13 @@ fn read_site_block(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<S
                     account = Some(raw);
                 } else {
                     diags.push(
-                        Diagnostic::error(Code::E0304, v.span, format!("`{raw}` is not an AWS account id"))
-                            .label("expected 12 digits")
-                            .help("write it as a string: `account = \"123456789012\"`"),
+                        Diagnostic::error(
+                            Code::E0304,
+                            v.span,
+                            format!("`{raw}` is not an AWS account id"),
+                        )
+                        .label("expected 12 digits")
+                        .help("write it as a string: `account = \"123456789012\"`"),
                     );
                 }
             }
@@ -1143,9 +1645,17 @@ fn read_site_block(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<S
         Some(v) => match &v.node {
             Value::Ident(n) if n == "github_com" => Some((GitHub::Com, v.span)),
             Value::Call { name, args } if name.node == "enterprise" => match args.as_slice() {
-                [Spanned { node: Value::Str(url), span }] => {
+                [Spanned {
+                    node: Value::Str(url),
+                    span,
+                }] => {
                     if valid_url(url) {
-                        Some((GitHub::Enterprise { url: url.trim_end_matches('/').to_string() }, v.span))
+                        Some((
+                            GitHub::Enterprise {
+                                url: url.trim_end_matches('/').to_string(),
+                            },
+                            v.span,
+                        ))
                     } else {
                         diags.push(
                             Diagnostic::error(Code::E0306, *span, format!("`{url}` is not a valid URL"))
@@ -1166,9 +1676,17 @@ fn read_site_block(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<S
             },
             Value::Call { name, .. } => {
                 diags.push(
-                    Diagnostic::error(Code::E0211, name.span, format!("unknown function `{}`", name.node))
-                        .label("not a function")
-                        .help(did_you_mean(&name.node, ["enterprise"]).unwrap_or_else(|| "write `github_com` or `enterprise(\"https://...\")`".into())),
+                    Diagnostic::error(
+                        Code::E0211,
+                        name.span,
+                        format!("unknown function `{}`", name.node),
+                    )
+                    .label("not a function")
+                    .help(
+                        did_you_mean(&name.node, ["enterprise"]).unwrap_or_else(|| {
+                            "write `github_com` or `enterprise(\"https://...\")`".into()
+                        }),
+                    ),
                 );
                 None
             }
@@ -1176,12 +1694,22 @@ fn read_site_block(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<S
                 diags.push(
                     Diagnostic::error(Code::E0301, v.span, format!("unknown GitHub kind `{n}`"))
                         .label("expected `github_com` or `enterprise(...)`")
-                        .help(did_you_mean(n, ["github_com", "enterprise"]).unwrap_or_else(|| "write `github_com` or `enterprise(\"https://...\")`".into())),
+                        .help(
+                            did_you_mean(n, ["github_com", "enterprise"]).unwrap_or_else(|| {
+                                "write `github_com` or `enterprise(\"https://...\")`".into()
+                            }),
+                        ),
                 );
                 None
             }
             other => {
-                type_error(v.span, "`github_com` or `enterprise(\"https://...\")`", other, "github_com", diags);
+                type_error(
+                    v.span,
+                    "`github_com` or `enterprise(\"https://...\")`",
+                    other,
+                    "github_com",
+                    diags,
+                );
                 None
             }
         },
@@ -1225,9 +1753,13 @@ fn read_site_block(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<S
         let ok = b.node.len() >= 3 && b.node.len() <= 63 && valid_name(&b.node.replace('.', "-"));
         if !ok {
             diags.push(
-                Diagnostic::error(Code::E0310, b.span, format!("`{}` is not a valid S3 bucket name", b.node))
-                    .label("3-63 lower-case letters, digits, `-` and `.`")
-                    .help("pick a name such as `acme-circleci-us-west-2`"),
+                Diagnostic::error(
+                    Code::E0310,
+                    b.span,
+                    format!("`{}` is not a valid S3 bucket name", b.node),
+                )
+                .label("3-63 lower-case letters, digits, `-` and `.`")
+                .help("pick a name such as `acme-circleci-us-west-2`"),
             );
         }
         ok
@@ -1235,7 +1767,11 @@ fn read_site_block(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<S
 
     let name = name.filter(|_| name_ok)?;
     let region = region?;
-    let partition = lib.settings.get(&format!("partition:{region}")).cloned().unwrap_or_else(|| "aws".into());
+    let partition = lib
+        .settings
+        .get(&format!("partition:{region}"))
+        .cloned()
+        .unwrap_or_else(|| "aws".into());
     let bucket = match bucket_given {
         Some(b) if bucket_ok => b.node,
         Some(_) => return None,
@@ -1252,6 +1788,10 @@ fn read_site_block(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<S
         vpc: vpc?,
         subnet: subnet?,
         ssh_key: ssh_key?,
+        public_ip,
+        nat,
+        s3_endpoint,
+        aws_span: aws.map_or(b.span, |a| a.span),
         dau,
         dau_span,
         github,
@@ -1273,11 +1813,17 @@ pub fn passphrase_problem(s: &str) -> Option<&'static str> {
 }
 
 fn valid_url(url: &str) -> bool {
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
     match rest {
         Some(r) => {
             let host = r.split(['/', ':']).next().unwrap_or("");
-            !host.is_empty() && host.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') && !r.contains(' ')
+            !host.is_empty()
+                && host
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+                && !r.contains(' ')
         }
         None => false,
     }
@@ -1305,9 +1851,16 @@ fn disk_gib(bytes: u64, span: Span, diags: &mut Diagnostics) -> Option<u64> {
     let gib = bytes.div_ceil(GIB);
     if !(8..=16384).contains(&gib) {
         diags.push(
-            Diagnostic::error(Code::E0309, span, format!("a disk of {} is outside what EBS allows here", human_bytes(bytes)))
-                .label("root volumes are 8 GiB to 16 TiB")
-                .help("pick a size between `8 GiB` and `16 TiB`"),
+            Diagnostic::error(
+                Code::E0309,
+                span,
+                format!(
+                    "a disk of {} is outside what EBS allows here",
+                    human_bytes(bytes)
+                ),
+            )
+            .label("root volumes are 8 GiB to 16 TiB")
+            .help("pick a size between `8 GiB` and `16 TiB`"),
         );
         return None;
     }
@@ -1321,7 +1874,15 @@ fn ami(f: &Fields, diags: &mut Diagnostics) -> Option<String> {
 
 fn read_services(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<Services> {
     no_labels(b, diags);
-    let f = fields("`services`", b.span, &b.entries, &["instance", "disk", "ami"], &[], false, diags);
+    let f = fields(
+        "`services`",
+        b.span,
+        &b.entries,
+        &["instance", "disk", "ami"],
+        &[],
+        false,
+        diags,
+    );
     let inst = instance(&f, lib, diags);
     let disk = f.opt_size("disk", "200 GiB", diags);
     let ami = ami(&f, diags);
@@ -1331,19 +1892,36 @@ fn read_services(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<Ser
         None => (0, b.span),
     };
     let (instance, instance_span) = inst?;
-    Some(Services { instance, instance_span, disk_gib, disk_span, ami, span: b.span })
+    Some(Services {
+        instance,
+        instance_span,
+        disk_gib,
+        disk_span,
+        ami,
+        span: b.span,
+    })
 }
 
 fn read_fleets(blocks: &[&Block], lib: &Stdlib, diags: &mut Diagnostics) -> Vec<Fleet> {
     let mut seen = Seen::default();
     let mut out = Vec::new();
     for b in blocks {
-        let Some(name) = label(b, diags, "nomad") else { continue };
+        let Some(name) = label(b, diags, "nomad") else {
+            continue;
+        };
         let name_ok = check_name(&name, "fleet", diags);
         if !seen.first("fleet", &name.node, name.span, diags) {
             continue;
         }
-        let f = fields(format!("fleet `{}`", name.node), b.span, &b.entries, &["instance", "count", "disk", "ami"], &[], false, diags);
+        let f = fields(
+            format!("fleet `{}`", name.node),
+            b.span,
+            &b.entries,
+            &["instance", "count", "disk", "ami"],
+            &[],
+            false,
+            diags,
+        );
         let inst = instance(&f, lib, diags);
         let count = f.get("count").or_else(|| {
             f.missing("count", "1..5", diags);
@@ -1351,7 +1929,9 @@ fn read_fleets(blocks: &[&Block], lib: &Stdlib, diags: &mut Diagnostics) -> Vec<
         });
         let count = count.and_then(|v| match &v.node {
             Value::Int(n) if *n >= 1 => Some((*n, *n, v.span)),
-            Value::Range { first, last } if first <= last && *last >= 1 => Some((*first, *last, v.span)),
+            Value::Range { first, last } if first <= last && *last >= 1 => {
+                Some((*first, *last, v.span))
+            }
             Value::Int(_) | Value::Range { .. } => {
                 diags.push(
                     Diagnostic::error(Code::E0303, v.span, "invalid count")
@@ -1367,57 +1947,131 @@ fn read_fleets(blocks: &[&Block], lib: &Stdlib, diags: &mut Diagnostics) -> Vec<
         });
         let disk = match f.opt_size("disk", "100 GiB", diags) {
             Some((bytes, span)) => disk_gib(bytes, span, diags).map(|g| (g, span)),
-            None => Some(((lib.nomad_requirements.min_disk_bytes.div_ceil(GIB)).max(8), b.span)),
+            None => Some((
+                (lib.nomad_requirements.min_disk_bytes.div_ceil(GIB)).max(8),
+                b.span,
+            )),
         };
         let ami = ami(&f, diags);
-        if let (true, Some((instance, instance_span)), Some((min, max, count_span)), Some((disk_gib, disk_span))) = (name_ok, inst, count, disk) {
-            out.push(Fleet { name: name.node, instance, instance_span, min, max, count_span, disk_gib, disk_span, ami, span: b.span });
+        if let (
+            true,
+            Some((instance, instance_span)),
+            Some((min, max, count_span)),
+            Some((disk_gib, disk_span)),
+        ) = (name_ok, inst, count, disk)
+        {
+            out.push(Fleet {
+                name: name.node,
+                instance,
+                instance_span,
+                min,
+                max,
+                count_span,
+                disk_gib,
+                disk_span,
+                ami,
+                span: b.span,
+            });
         }
     }
     out
 }
 
-fn read_externals(blocks: &[&Block], lib: &Stdlib, diags: &mut Diagnostics) -> BTreeMap<String, External> {
+fn read_externals(
+    blocks: &[&Block],
+    lib: &Stdlib,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, External> {
     let mut out = BTreeMap::new();
     let mut seen = Seen::default();
     for b in blocks {
-        let Some(name) = label(b, diags, "postgres") else { continue };
+        let Some(name) = label(b, diags, "postgres") else {
+            continue;
+        };
         let Some(def) = lib.externals.get(&name.node) else {
             diags.push(
-                Diagnostic::error(Code::E0210, name.span, format!("`{}` cannot be externalized", name.node))
-                    .label("not an externalizable service")
-                    .help(did_you_mean(&name.node, lib.externals.keys().map(String::as_str)).unwrap_or_else(|| {
-                        format!("the guide allows: {}", lib.externals.keys().cloned().collect::<Vec<_>>().join(", "))
-                    })),
+                Diagnostic::error(
+                    Code::E0210,
+                    name.span,
+                    format!("`{}` cannot be externalized", name.node),
+                )
+                .label("not an externalizable service")
+                .help(
+                    did_you_mean(&name.node, lib.externals.keys().map(String::as_str))
+                        .unwrap_or_else(|| {
+                            format!(
+                                "the guide allows: {}",
+                                lib.externals.keys().cloned().collect::<Vec<_>>().join(", ")
+                            )
+                        }),
+                ),
             );
             continue;
         };
         if !seen.first("external", &name.node, name.span, diags) {
             continue;
         }
-        let f = fields(format!("external `{}`", name.node), b.span, &b.entries, &["hosts", "port"], &[], false, diags);
+        let f = fields(
+            format!("external `{}`", name.node),
+            b.span,
+            &b.entries,
+            &["hosts", "port"],
+            &[],
+            false,
+            diags,
+        );
         let hosts = f.cidrs("hosts", diags);
-        let port = f.get("port").and_then(|v| as_int(v, "5432", diags)).map(|(p, s)| port_u16(p, s, diags)).unwrap_or(def.default_port);
+        let port = f
+            .get("port")
+            .and_then(|v| as_int(v, "5432", diags))
+            .map(|(p, s)| port_u16(p, s, diags))
+            .unwrap_or(def.default_port);
         match hosts {
             None => f.missing("hosts", "[10.0.5.10]", diags),
             Some(h) if h.is_empty() => diags.push(
-                Diagnostic::error(Code::E0412, b.span, format!("external `{}` lists no hosts", name.node))
-                    .label("`hosts` is empty")
-                    .help("list the servers' addresses: `hosts = [10.0.5.10, 10.0.5.11]`"),
+                Diagnostic::error(
+                    Code::E0412,
+                    b.span,
+                    format!("external `{}` lists no hosts", name.node),
+                )
+                .label("`hosts` is empty")
+                .help("list the servers' addresses: `hosts = [10.0.5.10, 10.0.5.11]`"),
             ),
             Some(hosts) => {
-                out.insert(name.node.clone(), External { name: name.node, hosts, port, span: b.span });
+                out.insert(
+                    name.node.clone(),
+                    External {
+                        name: name.node,
+                        hosts,
+                        port,
+                        span: b.span,
+                    },
+                );
             }
         }
     }
     out
 }
 
-fn read_actors(b: Option<&Block>, lib: &Stdlib, core: Option<&SiteCore>, diags: &mut Diagnostics) -> BTreeMap<String, BoundActor> {
+fn read_actors(
+    b: Option<&Block>,
+    lib: &Stdlib,
+    core: Option<&SiteCore>,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, BoundActor> {
     let mut out: BTreeMap<String, BoundActor> = lib
         .actors
         .values()
-        .map(|a| (a.name.clone(), BoundActor { sources: a.sources.clone(), destinations: a.destinations.clone(), bound_at: None }))
+        .map(|a| {
+            (
+                a.name.clone(),
+                BoundActor {
+                    sources: a.sources.clone(),
+                    destinations: a.destinations.clone(),
+                    bound_at: None,
+                },
+            )
+        })
         .collect();
     let Some(b) = b else { return out };
     no_labels(b, diags);
@@ -1425,14 +2079,27 @@ fn read_actors(b: Option<&Block>, lib: &Stdlib, core: Option<&SiteCore>, diags: 
     for (k, a) in &f.attrs {
         if ["services", "nomad"].contains(k) || lib.externals.contains_key(*k) {
             diags.push(
-                Diagnostic::error(Code::E0310, a.key.span, format!("`{k}` is a component, not an actor"))
-                    .label("components are not bound to addresses")
-                    .help("actors are who connects: `users`, `admins`, `github`, or a name of your own"),
+                Diagnostic::error(
+                    Code::E0310,
+                    a.key.span,
+                    format!("`{k}` is a component, not an actor"),
+                )
+                .label("components are not bound to addresses")
+                .help(
+                    "actors are who connects: `users`, `admins`, `github`, or a name of your own",
+                ),
             );
             continue;
         }
         if let Some(cidrs) = as_cidrs(&a.value, diags) {
-            out.insert(k.to_string(), BoundActor { sources: cidrs.clone(), destinations: cidrs, bound_at: Some(a.span) });
+            out.insert(
+                k.to_string(),
+                BoundActor {
+                    sources: cidrs.clone(),
+                    destinations: cidrs,
+                    bound_at: Some(a.span),
+                },
+            );
         }
     }
     // Actors the stdlib says the site must bind.
@@ -1443,7 +2110,11 @@ fn read_actors(b: Option<&Block>, lib: &Stdlib, core: Option<&SiteCore>, diags: 
             _ => false,
         };
         if needed && out.get(&def.name).is_none_or(|a| a.bound_at.is_none()) {
-            let code = if def.name == "github" { Code::E0409 } else { Code::E0410 };
+            let code = if def.name == "github" {
+                Code::E0409
+            } else {
+                Code::E0410
+            };
             let msg = if def.name == "github" {
                 "the GitHub Enterprise addresses are not bound".to_string()
             } else {
@@ -1452,7 +2123,10 @@ fn read_actors(b: Option<&Block>, lib: &Stdlib, core: Option<&SiteCore>, diags: 
             diags.push(
                 Diagnostic::error(code, b.span, msg)
                     .label(format!("no `{}` here", def.name))
-                    .help(format!("add `{} = [10.0.0.0/8]` with the addresses of: {}", def.name, def.description)),
+                    .help(format!(
+                        "add `{} = [10.0.0.0/8]` with the addresses of: {}",
+                        def.name, def.description
+                    )),
             );
         }
     }

@@ -35,7 +35,8 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
             "ssm_name": ssm_name, "site_env": site_env, "setup_script": setup,
         }),
     )?;
-    out.files.insert("cloud-init/services.yaml".into(), services);
+    out.files
+        .insert("cloud-init/services.yaml".into(), services);
 
     // `${services_private_ip}` is Terraform's (templatefile); nothing else in this file may
     // contain `${` or `%{`, which the tests check.
@@ -56,6 +57,7 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
             "setup_script": render(t, "ci/nomad_setup", &base)?,
         }),
     )?;
-    out.files.insert("cloud-init/nomad-client.yaml".into(), nomad);
+    out.files
+        .insert("cloud-init/nomad-client.yaml".into(), nomad);
     Ok(())
 }

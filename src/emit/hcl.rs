@@ -27,8 +27,12 @@ pub fn string(s: &str) -> String {
 
 /// A map key: bare if it is an identifier, quoted otherwise.
 pub fn key(k: &str) -> String {
-    let ident = k.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-        && k.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    let ident = k
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && k.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
     if ident {
         k.to_string()
     } else {
@@ -60,10 +64,20 @@ pub fn align(text: &str) -> String {
                         _ => break,
                     }
                 }
-                let width = run.iter().map(|(k, _)| k.chars().count()).max().unwrap_or(0);
+                let width = run
+                    .iter()
+                    .map(|(k, _)| k.chars().count())
+                    .max()
+                    .unwrap_or(0);
                 for (k, v) in run {
                     let pad = width - k.chars().count();
-                    out.push(format!("{}{}{} = {}", " ".repeat(indent), k, " ".repeat(pad), v));
+                    out.push(format!(
+                        "{}{}{} = {}",
+                        " ".repeat(indent),
+                        k,
+                        " ".repeat(pad),
+                        v
+                    ));
                 }
             }
         }
@@ -84,7 +98,9 @@ fn one_line_attr(line: &str) -> Option<(usize, &str, &str)> {
     let key = trimmed[..eq].trim_end();
     let value = trimmed[eq + 1..].trim();
     let key_ok = !key.is_empty()
-        && (key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && (key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             || (key.starts_with('"') && key.ends_with('"') && key.len() >= 2));
     if !key_ok || value.is_empty() || !balanced(value) {
         return None;

@@ -29,8 +29,11 @@ pub fn emit(input: &Input, out: &mut Outputs) -> Result<(), EmitError> {
             }
             st.insert("Action".into(), json!(s.actions));
             if !s.resources.is_empty() {
-                let r: Result<Vec<String>, EmitError> =
-                    s.resources.iter().map(|r| fill(r, &vars, &p.name)).collect();
+                let r: Result<Vec<String>, EmitError> = s
+                    .resources
+                    .iter()
+                    .map(|r| fill(r, &vars, &p.name))
+                    .collect();
                 st.insert("Resource".into(), json!(r?));
             }
             if !s.conditions.is_empty() {
@@ -68,7 +71,11 @@ fn fill(template: &str, vars: &[(&str, &str)], policy: &str) -> Result<String, E
             .iter()
             .find(|(k, _)| *k == name)
             .map(|(_, v)| *v)
-            .ok_or_else(|| EmitError(format!("policy {policy}: unknown placeholder `{{{name}}}` in `{template}`")))?;
+            .ok_or_else(|| {
+                EmitError(format!(
+                    "policy {policy}: unknown placeholder `{{{name}}}` in `{template}`"
+                ))
+            })?;
         out.push_str(value);
         rest = &after[close + 1..];
     }

@@ -43,41 +43,135 @@ pub fn emit(input: &Input) -> Result<Outputs, EmitError> {
     iam::emit(input, &mut out)?;
     ports::emit(input, &t, &mut out)?;
     cloud_init::emit(input, &t, &mut out)?;
-    out.files.insert("graph/resources.dot".into(), graph_render::dot(input.graph, &input.site.name));
-    out.files.insert("graph/resources.mmd".into(), graph_render::mermaid(input.graph));
+    out.files.insert(
+        "graph/resources.dot".into(),
+        graph_render::dot(input.graph, &input.site.name),
+    );
+    out.files.insert(
+        "graph/resources.mmd".into(),
+        graph_render::mermaid(input.graph),
+    );
     Ok(out)
 }
 
 /// The templates, embedded from `stdlib/templates/`.
 const TEMPLATES: &[(&str, &str)] = &[
-    ("tf/header", include_str!("../../stdlib/templates/terraform/header.hbs")),
-    ("tf/versions", include_str!("../../stdlib/templates/terraform/versions.hbs")),
-    ("tf/variable_passphrase", include_str!("../../stdlib/templates/terraform/variable_passphrase.hbs")),
-    ("tf/ssm_passphrase", include_str!("../../stdlib/templates/terraform/ssm_passphrase.hbs")),
-    ("tf/ami", include_str!("../../stdlib/templates/terraform/ami.hbs")),
-    ("tf/security_group", include_str!("../../stdlib/templates/terraform/security_group.hbs")),
-    ("tf/sg_rule", include_str!("../../stdlib/templates/terraform/sg_rule.hbs")),
-    ("tf/bucket", include_str!("../../stdlib/templates/terraform/bucket.hbs")),
-    ("tf/bucket_encryption", include_str!("../../stdlib/templates/terraform/bucket_encryption.hbs")),
-    ("tf/bucket_public_access_block", include_str!("../../stdlib/templates/terraform/bucket_public_access_block.hbs")),
-    ("tf/bucket_versioning", include_str!("../../stdlib/templates/terraform/bucket_versioning.hbs")),
-    ("tf/bucket_ownership", include_str!("../../stdlib/templates/terraform/bucket_ownership.hbs")),
-    ("tf/queue", include_str!("../../stdlib/templates/terraform/queue.hbs")),
-    ("tf/iam_role", include_str!("../../stdlib/templates/terraform/iam_role.hbs")),
-    ("tf/iam_role_policy", include_str!("../../stdlib/templates/terraform/iam_role_policy.hbs")),
-    ("tf/instance_profile", include_str!("../../stdlib/templates/terraform/instance_profile.hbs")),
-    ("tf/services_instance", include_str!("../../stdlib/templates/terraform/services_instance.hbs")),
-    ("tf/launch_template", include_str!("../../stdlib/templates/terraform/launch_template.hbs")),
-    ("tf/autoscaling_group", include_str!("../../stdlib/templates/terraform/autoscaling_group.hbs")),
-    ("tf/lifecycle_hook", include_str!("../../stdlib/templates/terraform/lifecycle_hook.hbs")),
-    ("tf/outputs", include_str!("../../stdlib/templates/terraform/outputs.hbs")),
-    ("ci/services", include_str!("../../stdlib/templates/cloud-init/services.yaml.hbs")),
-    ("ci/services_setup", include_str!("../../stdlib/templates/cloud-init/services-setup.sh.hbs")),
-    ("ci/nomad", include_str!("../../stdlib/templates/cloud-init/nomad-client.yaml.hbs")),
-    ("ci/nomad_setup", include_str!("../../stdlib/templates/cloud-init/nomad-setup.sh.hbs")),
-    ("ci/nomad_unit", include_str!("../../stdlib/templates/cloud-init/nomad.service.hbs")),
-    ("ci/block_unit", include_str!("../../stdlib/templates/cloud-init/metadata-block.service.hbs")),
-    ("ci/block_script", include_str!("../../stdlib/templates/cloud-init/metadata-block.sh.hbs")),
+    (
+        "tf/header",
+        include_str!("../../stdlib/templates/terraform/header.hbs"),
+    ),
+    (
+        "tf/versions",
+        include_str!("../../stdlib/templates/terraform/versions.hbs"),
+    ),
+    (
+        "tf/variable_passphrase",
+        include_str!("../../stdlib/templates/terraform/variable_passphrase.hbs"),
+    ),
+    (
+        "tf/ssm_passphrase",
+        include_str!("../../stdlib/templates/terraform/ssm_passphrase.hbs"),
+    ),
+    (
+        "tf/ami",
+        include_str!("../../stdlib/templates/terraform/ami.hbs"),
+    ),
+    (
+        "tf/security_group",
+        include_str!("../../stdlib/templates/terraform/security_group.hbs"),
+    ),
+    (
+        "tf/sg_rule",
+        include_str!("../../stdlib/templates/terraform/sg_rule.hbs"),
+    ),
+    (
+        "tf/bucket",
+        include_str!("../../stdlib/templates/terraform/bucket.hbs"),
+    ),
+    (
+        "tf/bucket_encryption",
+        include_str!("../../stdlib/templates/terraform/bucket_encryption.hbs"),
+    ),
+    (
+        "tf/bucket_public_access_block",
+        include_str!("../../stdlib/templates/terraform/bucket_public_access_block.hbs"),
+    ),
+    (
+        "tf/bucket_versioning",
+        include_str!("../../stdlib/templates/terraform/bucket_versioning.hbs"),
+    ),
+    (
+        "tf/bucket_ownership",
+        include_str!("../../stdlib/templates/terraform/bucket_ownership.hbs"),
+    ),
+    (
+        "tf/queue",
+        include_str!("../../stdlib/templates/terraform/queue.hbs"),
+    ),
+    (
+        "tf/iam_role",
+        include_str!("../../stdlib/templates/terraform/iam_role.hbs"),
+    ),
+    (
+        "tf/iam_role_policy",
+        include_str!("../../stdlib/templates/terraform/iam_role_policy.hbs"),
+    ),
+    (
+        "tf/instance_profile",
+        include_str!("../../stdlib/templates/terraform/instance_profile.hbs"),
+    ),
+    (
+        "tf/services_instance",
+        include_str!("../../stdlib/templates/terraform/services_instance.hbs"),
+    ),
+    (
+        "tf/launch_template",
+        include_str!("../../stdlib/templates/terraform/launch_template.hbs"),
+    ),
+    (
+        "tf/autoscaling_group",
+        include_str!("../../stdlib/templates/terraform/autoscaling_group.hbs"),
+    ),
+    (
+        "tf/lifecycle_hook",
+        include_str!("../../stdlib/templates/terraform/lifecycle_hook.hbs"),
+    ),
+    (
+        "tf/outputs",
+        include_str!("../../stdlib/templates/terraform/outputs.hbs"),
+    ),
+    (
+        "tf/network_checks",
+        include_str!("../../stdlib/templates/terraform/network_checks.hbs"),
+    ),
+    (
+        "ci/services",
+        include_str!("../../stdlib/templates/cloud-init/services.yaml.hbs"),
+    ),
+    (
+        "ci/services_setup",
+        include_str!("../../stdlib/templates/cloud-init/services-setup.sh.hbs"),
+    ),
+    (
+        "ci/nomad",
+        include_str!("../../stdlib/templates/cloud-init/nomad-client.yaml.hbs"),
+    ),
+    (
+        "ci/nomad_setup",
+        include_str!("../../stdlib/templates/cloud-init/nomad-setup.sh.hbs"),
+    ),
+    (
+        "ci/nomad_unit",
+        include_str!("../../stdlib/templates/cloud-init/nomad.service.hbs"),
+    ),
+    (
+        "ci/block_unit",
+        include_str!("../../stdlib/templates/cloud-init/metadata-block.service.hbs"),
+    ),
+    (
+        "ci/block_script",
+        include_str!("../../stdlib/templates/cloud-init/metadata-block.sh.hbs"),
+    ),
     ("ports", include_str!("../../stdlib/templates/ports.md.hbs")),
 ];
 
@@ -98,7 +192,8 @@ fn templates() -> Result<Handlebars<'static>, EmitError> {
 }
 
 fn render(h: &Handlebars, name: &str, ctx: &serde_json::Value) -> Result<String, EmitError> {
-    h.render(name, ctx).map_err(|e| EmitError(format!("template {name}: {e}")))
+    h.render(name, ctx)
+        .map_err(|e| EmitError(format!("template {name}: {e}")))
 }
 
 fn str_param<'a>(helper: &'a handlebars::Helper, i: usize) -> Result<String, RenderError> {
@@ -167,7 +262,13 @@ pub fn indent(text: &str, n: usize) -> String {
     let pad = " ".repeat(n);
     text.trim_end_matches('\n')
         .lines()
-        .map(|l| if l.is_empty() { String::new() } else { format!("{pad}{l}") })
+        .map(|l| {
+            if l.is_empty() {
+                String::new()
+            } else {
+                format!("{pad}{l}")
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }

@@ -13,8 +13,14 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
     let net = input.net;
     let mut groups = Vec::new();
     for g in &net.groups {
-        let ingress: Vec<&SgRule> = net.rules_of(&g.id).filter(|r| r.direction == Direction::Ingress).collect();
-        let egress: Vec<&SgRule> = net.rules_of(&g.id).filter(|r| r.direction == Direction::Egress).collect();
+        let ingress: Vec<&SgRule> = net
+            .rules_of(&g.id)
+            .filter(|r| r.direction == Direction::Ingress)
+            .collect();
+        let egress: Vec<&SgRule> = net
+            .rules_of(&g.id)
+            .filter(|r| r.direction == Direction::Egress)
+            .collect();
         groups.push(json!({
             "GroupName": g.name,
             "Description": g.description,
@@ -28,7 +34,12 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
     text.push('\n');
     out.files.insert("security-groups.json".into(), text);
 
-    let flows: Vec<Value> = input.site.rules.iter().map(|r| flow_row(r, input)).collect();
+    let flows: Vec<Value> = input
+        .site
+        .rules
+        .iter()
+        .map(|r| flow_row(r, input))
+        .collect();
     let skipped: Vec<Value> = input
         .site
         .skipped_rules
@@ -71,7 +82,8 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
 
 /// Groups a group's rules by (protocol, ports) as the EC2 API does.
 fn permissions(rules: &[&SgRule], input: &Input) -> Value {
-    let mut by_key: BTreeMap<(String, Option<(u16, u16)>), (Vec<Value>, Vec<Value>)> = BTreeMap::new();
+    let mut by_key: BTreeMap<(String, Option<(u16, u16)>), (Vec<Value>, Vec<Value>)> =
+        BTreeMap::new();
     for r in rules {
         let proto = match r.protocol {
             Protocol::All => "-1".to_string(),
@@ -79,10 +91,19 @@ fn permissions(rules: &[&SgRule], input: &Input) -> Value {
         };
         let entry = by_key.entry((proto, r.ports)).or_default();
         match &r.peer {
-            Peer::Cidr(c) => entry.0.push(json!({ "CidrIp": c.to_string(), "Description": r.description() })),
+            Peer::Cidr(c) => entry
+                .0
+                .push(json!({ "CidrIp": c.to_string(), "Description": r.description() })),
             Peer::Group(g) => {
-                let name = input.net.groups.iter().find(|x| x.id == *g).map_or(g.clone(), |x| x.name.clone());
-                entry.1.push(json!({ "GroupName": name, "Description": r.description() }))
+                let name = input
+                    .net
+                    .groups
+                    .iter()
+                    .find(|x| x.id == *g)
+                    .map_or(g.clone(), |x| x.name.clone());
+                entry
+                    .1
+                    .push(json!({ "GroupName": name, "Description": r.description() }))
             }
         }
     }
@@ -118,7 +139,11 @@ fn endpoint_text(e: &EndpointRef, input: &Input) -> String {
         EndpointRef::Fleet(f) => format!("fleet {f}"),
         EndpointRef::External(x) => {
             let hosts = input.site.externals.get(x).map(|e| {
-                e.hosts.iter().map(|h| h.to_string()).collect::<Vec<_>>().join(", ")
+                e.hosts
+                    .iter()
+                    .map(|h| h.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             });
             match hosts {
                 Some(h) => format!("{x} ({h})"),
@@ -132,7 +157,12 @@ fn endpoint_text(e: &EndpointRef, input: &Input) -> String {
 
 fn peer_text(p: &Peer, input: &Input) -> String {
     match p {
-        Peer::Group(g) => input.net.groups.iter().find(|x| x.id == *g).map_or(g.clone(), |x| x.name.clone()),
+        Peer::Group(g) => input
+            .net
+            .groups
+            .iter()
+            .find(|x| x.id == *g)
+            .map_or(g.clone(), |x| x.name.clone()),
         Peer::Cidr(c) => c.to_string(),
     }
 }

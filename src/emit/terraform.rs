@@ -17,6 +17,7 @@ const FILES: &[&str] = &[
     "iam.tf",
     "services.tf",
     "nomad.tf",
+    "checks.tf",
     "outputs.tf",
 ];
 
@@ -35,25 +36,32 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
     for (k, v) in &site.tags {
         tags.insert(k.clone(), v.clone());
     }
-    bodies
-        .entry("versions.tf")
-        .or_default()
-        .push(render(t, "tf/versions", &json!({ "region": site.region, "tags": tags }))?);
+    bodies.entry("versions.tf").or_default().push(render(
+        t,
+        "tf/versions",
+        &json!({ "region": site.region, "tags": tags }),
+    )?);
 
     for node in input.graph.nodes_in_order() {
         let (template, ctx) = context(input, &node.what);
-        bodies.entry(node.file).or_default().push(render(t, template, &ctx)?);
+        bodies
+            .entry(node.file)
+            .or_default()
+            .push(render(t, template, &ctx)?);
     }
 
     for file in FILES {
-        let Some(parts) = bodies.get(file) else { continue };
+        let Some(parts) = bodies.get(file) else {
+            continue;
+        };
         let mut text = header.clone();
         for p in parts {
             text.push('\n');
             text.push_str(p.trim_end());
             text.push('\n');
         }
-        out.files.insert(format!("terraform/{file}"), hcl::align(&text));
+        out.files
+            .insert(format!("terraform/{file}"), hcl::align(&text));
     }
     Ok(())
 }
@@ -98,7 +106,11 @@ fn context(input: &Input, what: &What) -> (&'static str, Value) {
             json!({ "name": format!("{}/passphrase", n.ssm_prefix), "site": site.name }),
         ),
         What::Ami => {
-            let ubuntu = lib.versions.get("ubuntu").cloned().unwrap_or_else(|| "bionic-18.04".into());
+            let ubuntu = lib
+                .versions
+                .get("ubuntu")
+                .cloned()
+                .unwrap_or_else(|| "bionic-18.04".into());
             let pattern = format!("ubuntu/images/hvm-ssd/ubuntu-{ubuntu}-amd64-server-*");
             ("tf/ami", json!({ "ubuntu": ubuntu, "pattern": pattern }))
         }
@@ -170,7 +182,7 @@ fn context(input: &Input, what: &What) -> (&'static str, Value) {
                     "ami": ami_expr(&s.ami),
                     "instance_type": s.instance.name,
                     "subnet": site.subnet,
-                    "public_ip": true,
+                    "public_ip": site.public_ip,
                     "ssh_key": site.ssh_key,
                     "termination_protection": setting("services.termination_protection") != "false",
                     "disk_gib": s.disk_gib,
@@ -198,7 +210,7 @@ fn context(input: &Input, what: &What) -> (&'static str, Value) {
                     "root_device": root_device,
                     "instance_type": f.instance.name,
                     "ssh_key": site.ssh_key,
-                    "public_ip": true,
+                    "public_ip": site.public_ip,
                     "group": crate::network::fleet_group(&f.name),
                     "disk_gib": f.disk_gib,
                     "volume_type": setting("nomad.volume_type"),
@@ -233,8 +245,17 @@ fn context(input: &Input, what: &What) -> (&'static str, Value) {
                 }),
             )
         }
+        What::NetworkChecks => (
+            "tf/network_checks",
+            json!({ "nat": site.nat, "s3_endpoint": site.s3_endpoint, "vpc": site.vpc }),
+        ),
         What::Outputs => {
-            let ip = "aws_instance.services.public_ip";
+            // In a private subnet the box is reached on its private address (VPN, peering).
+            let ip = if site.public_ip {
+                "aws_instance.services.public_ip"
+            } else {
+                "aws_instance.services.private_ip"
+            };
             (
                 "tf/outputs",
                 json!({
