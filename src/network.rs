@@ -151,6 +151,9 @@ pub fn external_group(service: &str) -> String {
     format!("ext_{service}")
 }
 
+/// What makes two permissions the same one for AWS: group, direction, protocol, ports, peer.
+type PermissionKey = (String, Direction, Protocol, Option<(u16, u16)>, Peer);
+
 /// Derives the groups and permissions from the site's rules.
 pub fn plan(site: &Site, lib: &Stdlib) -> Network {
     let mut groups = vec![Group {
@@ -182,8 +185,7 @@ pub fn plan(site: &Site, lib: &Stdlib) -> Network {
         });
     }
 
-    let mut merged: BTreeMap<(String, Direction, Protocol, Option<(u16, u16)>, Peer), SgRule> =
-        BTreeMap::new();
+    let mut merged: BTreeMap<PermissionKey, SgRule> = BTreeMap::new();
     let mut add = |group: String, direction, rule: &Rule, peer: Peer, peer_name: String| {
         let key = (
             group.clone(),

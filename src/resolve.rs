@@ -1581,7 +1581,7 @@ fn read_site_block(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<S
             s3_endpoint = aws_id(&af, "s3_endpoint", "vpce", diags);
         }
         if let Some(r) = af.string("region", "\"us-west-2\"", diags) {
-            if lib.regions.iter().any(|x| *x == r.node) {
+            if lib.regions.contains(&r.node) {
                 region = Some(r.node);
             } else {
                 diags.push(

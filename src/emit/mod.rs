@@ -196,7 +196,7 @@ fn render(h: &Handlebars, name: &str, ctx: &serde_json::Value) -> Result<String,
         .map_err(|e| EmitError(format!("template {name}: {e}")))
 }
 
-fn str_param<'a>(helper: &'a handlebars::Helper, i: usize) -> Result<String, RenderError> {
+fn str_param(helper: &handlebars::Helper, i: usize) -> Result<String, RenderError> {
     let v = helper
         .param(i)
         .ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex("helper", i))?

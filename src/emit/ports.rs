@@ -80,10 +80,12 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
     Ok(())
 }
 
+/// `IpRanges` and `UserIdGroupPairs` of one permission.
+type Peers = (Vec<Value>, Vec<Value>);
+
 /// Groups a group's rules by (protocol, ports) as the EC2 API does.
 fn permissions(rules: &[&SgRule], input: &Input) -> Value {
-    let mut by_key: BTreeMap<(String, Option<(u16, u16)>), (Vec<Value>, Vec<Value>)> =
-        BTreeMap::new();
+    let mut by_key: BTreeMap<(String, Option<(u16, u16)>), Peers> = BTreeMap::new();
     for r in rules {
         let proto = match r.protocol {
             Protocol::All => "-1".to_string(),

