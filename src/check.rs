@@ -20,6 +20,37 @@ pub fn check_site(site: &mut Site, lib: &Stdlib, diags: &mut Diagnostics) {
     check_fleet_counts(site, lib, diags);
     check_exposure(site, diags);
     check_private_subnet(site, diags);
+    check_unused_actors(site, lib, diags);
+}
+
+/// An actor the site binds that no rule mentions is likely a typo in a rule or a leftover.
+fn check_unused_actors(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
+    for (name, a) in &site.actors {
+        let Some(span) = a.bound_at else { continue };
+        let used = site.rules.iter().any(|r| {
+            [&r.from, &r.to]
+                .iter()
+                .any(|e| matches!(e, EndpointRef::Actor(n) if n == name))
+        });
+        if !used {
+            let hint = if lib.actors.contains_key(name) {
+                "the stdlib has no flow for it in this site; remove the binding".to_string()
+            } else {
+                format!(
+                    "use it in a rule: `allow tcp 9100 from {name} to nomad \"...\"`, or remove it"
+                )
+            };
+            diags.push(
+                Diagnostic::error(
+                    Code::W0502,
+                    span,
+                    format!("actor `{name}` is bound but no rule uses it"),
+                )
+                .label("unused")
+                .help(hint),
+            );
+        }
+    }
 }
 
 /// The guide's private-subnet requirements (ch. 2): outbound through NAT, the S3 endpoint,
@@ -124,6 +155,21 @@ fn check_nomad(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
                     "write `disk = {}` (EBS sizes are GiB; the guide's GB are read as GiB)",
                     human_bytes(req.min_disk_bytes)
                 )),
+            );
+        }
+        if t.network_mbps < req.nic_mbps {
+            diags.push(
+                Diagnostic::error(
+                    Code::W0416,
+                    f.instance_span,
+                    format!(
+                        "`{}` sustains {} Mbps; the guide asks for {} Mbps per Nomad client",
+                        t.name, t.network_mbps, req.nic_mbps
+                    ),
+                )
+                .label(format!("network: {}", t.network))
+                .with(req.span, "the guide's minimum")
+                .help("pick a type whose network is at least \"High\" or \"Up to 10 Gigabit\""),
             );
         }
         if t.vcpu > req.max_vcpu || t.memory_bytes > req.max_memory_bytes {

@@ -117,6 +117,8 @@ codes! {
         "The guide recommends the S3 VPC endpoint for private subnets: it speeds up S3 operations and takes them off\nthe NAT. Name it with `s3_endpoint = vpce-...`.";
     W0415, "github.com webhooks cannot reach a private services box",
         "github.com sends webhooks over the internet on ports 80 and 443. In a private subnet, put a public load\nbalancer in front of the services box (guide ch. 2), or use GitHub Enterprise inside the network.";
+    W0416, "Nomad client network below the guide's minimum",
+        "The guide asks for a 1Gbps NIC per Nomad client. Types with \"Moderate\" or \"Low\" networking fall short.";
     E0501, "dependency cycle",
         "Resources depend on each other in a loop; Terraform cannot order them. The message names the loop.";
     W0502, "unused declaration",

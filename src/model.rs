@@ -60,6 +60,8 @@ pub struct NomadRequirements {
     pub max_memory_bytes: u64,
     pub reserved_vcpu: u64,
     pub reserved_memory_bytes: u64,
+    /// NIC speed per client, in Mbps.
+    pub nic_mbps: u64,
     pub span: Span,
 }
 

@@ -949,9 +949,9 @@ fn read_library_block(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut 
                     .map_or(u64::MAX, |v| v.0),
                 reserved_vcpu: f.int("reserved_vcpu", "2", diags).map_or(0, |v| v.0),
                 reserved_memory_bytes: f.size("reserved_memory", "4 GiB", diags).map_or(0, |v| v.0),
+                nic_mbps: f.bandwidth("nic", "1 Gbps", diags).unwrap_or(0),
                 span: b.span,
             };
-            let _ = f.bandwidth("nic", "1 Gbps", diags);
         }
         "nomad_count" => {
             let Some(name) = label(b, diags, "\"<50\"") else {

@@ -10,14 +10,19 @@ fn fixture() {
         let text = std::fs::read_to_string(path).unwrap();
         let name = format!(
             "tests/fixtures/{}",
-            path.strip_prefix(crate::root().join("tests/fixtures")).unwrap().display()
+            path.strip_prefix(crate::root().join("tests/fixtures"))
+                .unwrap()
+                .display()
         );
         let b = cci_dsl::build(&name, &text, &cci_dsl::stdlib::embedded());
         let diags = &b.compilation.diagnostics;
         assert!(!diags.is_empty(), "{name}: no diagnostic");
         for d in diags.iter() {
             assert!(d.help.is_some(), "{name}: {} has no help", d.code.as_str());
-            assert!(!d.message.ends_with('.'), "{name}: messages end without a period");
+            assert!(
+                !d.message.ends_with('.'),
+                "{name}: messages end without a period"
+            );
             assert!(
                 d.primary.span.file.0 as usize == b.compilation.sources.iter().count() - 1,
                 "{name}: {} points outside the site file",
@@ -31,7 +36,10 @@ fn fixture() {
         settings.set_prepend_module_to_snapshot(false);
         settings.set_omit_expression(true);
         // The input beside what it produces, so a reviewer reads one file.
-        let shown = format!("── {name} ──\n{text}── diagnostics ──\n{}", crate::rendered(&b.compilation));
+        let shown = format!(
+            "── {name} ──\n{text}── diagnostics ──\n{}",
+            crate::rendered(&b.compilation)
+        );
         settings.bind(|| insta::assert_snapshot!(shown));
     });
 }
@@ -54,7 +62,11 @@ fn the_fixtures_exercise_at_least_twenty_codes() {
         let b = cci_dsl::compile("f.cci", &text, &cci_dsl::stdlib::embedded());
         codes.extend(b.diagnostics.iter().map(|d| d.code.as_str()));
     }
-    assert!(codes.len() >= 20, "only {} codes exercised: {codes:?}", codes.len());
+    assert!(
+        codes.len() >= 20,
+        "only {} codes exercised: {codes:?}",
+        codes.len()
+    );
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -76,7 +88,12 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 fn a_dependency_cycle_is_an_error_that_names_the_path() {
     use cci_dsl::graph::{stable_toposort, Node, What};
     let mut g = petgraph::graph::DiGraph::<Node, ()>::new();
-    let mk = |a: &str| Node { address: a.into(), file: "x.tf", what: What::Outputs, rank: a.into() };
+    let mk = |a: &str| Node {
+        address: a.into(),
+        file: "x.tf",
+        what: What::Outputs,
+        rank: a.into(),
+    };
     let a = g.add_node(mk("aws_a.one"));
     let b = g.add_node(mk("aws_b.two"));
     let c = g.add_node(mk("aws_c.three"));
@@ -88,5 +105,8 @@ fn a_dependency_cycle_is_an_error_that_names_the_path() {
     let cycle = stable_toposort(&g).expect_err("a cycle");
     let diag = cci_dsl::graph::cycle_diagnostic(&g, &cycle, cci_dsl::span::Span::default());
     assert_eq!(diag.code, Code::E0501);
-    assert_eq!(diag.message, "dependency cycle: aws_a.one -> aws_b.two -> aws_c.three -> aws_a.one");
+    assert_eq!(
+        diag.message,
+        "dependency cycle: aws_a.one -> aws_b.two -> aws_c.three -> aws_a.one"
+    );
 }

@@ -7,9 +7,13 @@ use crate::{build_file, examples, rendered};
 fn every_example_builds_without_errors_and_matches_its_snapshots() {
     for path in examples() {
         let b = build_file(&path);
-        let outputs = b
-            .outputs
-            .unwrap_or_else(|| panic!("{} has errors:\n{}", path.display(), rendered(&b.compilation)));
+        let outputs = b.outputs.unwrap_or_else(|| {
+            panic!(
+                "{} has errors:\n{}",
+                path.display(),
+                rendered(&b.compilation)
+            )
+        });
         let stem = path.file_stem().unwrap().to_string_lossy().to_string();
         let mut settings = insta::Settings::clone_current();
         settings.set_snapshot_path("../../snapshots/examples");
@@ -40,12 +44,31 @@ fn no_output_holds_a_secret_or_a_timestamp() {
     for path in examples() {
         let outputs = build_file(&path).outputs.expect("builds");
         let vars = &outputs.files["terraform/variables.tf"];
-        assert!(vars.contains("sensitive = true") || vars.contains("sensitive   = true"), "passphrase variable is sensitive");
-        let var_block: String = vars.split("variable \"circle_secret_passphrase\"").nth(1).unwrap_or("").chars().take(600).collect();
-        assert!(!var_block.contains("default"), "the passphrase has no default");
+        assert!(
+            vars.contains("sensitive = true") || vars.contains("sensitive   = true"),
+            "passphrase variable is sensitive"
+        );
+        let var_block: String = vars
+            .split("variable \"circle_secret_passphrase\"")
+            .nth(1)
+            .unwrap_or("")
+            .chars()
+            .take(600)
+            .collect();
+        assert!(
+            !var_block.contains("default"),
+            "the passphrase has no default"
+        );
         for (file, text) in &outputs.files {
-            assert!(!text.contains("circle_secret_passphrase=") && !text.contains("CIRCLE_SECRET_PASSPHRASE="), "{file} writes the passphrase");
-            assert!(!has_date(&text.replace("\"2012-10-17\"", "")), "{file} carries a date: outputs must not change from one day to the next");
+            assert!(
+                !text.contains("circle_secret_passphrase=")
+                    && !text.contains("CIRCLE_SECRET_PASSPHRASE="),
+                "{file} writes the passphrase"
+            );
+            assert!(
+                !has_date(&text.replace("\"2012-10-17\"", "")),
+                "{file} carries a date: outputs must not change from one day to the next"
+            );
         }
         // The passphrase reaches the box through SSM only.
         assert!(outputs.files["cloud-init/services.yaml"].contains("aws ssm get-parameter"));
@@ -58,14 +81,24 @@ fn nomad_user_data_has_only_the_placeholder_terraform_fills() {
         let outputs = build_file(&path).outputs.expect("builds");
         let y = &outputs.files["cloud-init/nomad-client.yaml"];
         let without = y.replace("${services_private_ip}", "");
-        assert!(!without.contains("${") && !without.contains("%{"), "stray template sequence in {}", path.display());
-        assert!(y.contains("${services_private_ip}:4647"), "clients join the services box on 4647");
+        assert!(
+            !without.contains("${") && !without.contains("%{"),
+            "stray template sequence in {}",
+            path.display()
+        );
+        assert!(
+            y.contains("${services_private_ip}:4647"),
+            "clients join the services box on 4647"
+        );
         // Build containers are cut off from instance credentials.
         assert!(y.contains("169.254.0.0/16 -j DROP"));
         let lt = &outputs.files["terraform/nomad.tf"];
         assert!(lt.contains("http_tokens                 = \"required\""));
         assert!(lt.contains("http_put_response_hop_limit = 1"));
-        assert!(!lt.contains("iam_instance_profile"), "Nomad clients get no instance profile");
+        assert!(
+            !lt.contains("iam_instance_profile"),
+            "Nomad clients get no instance profile"
+        );
     }
 }
 
@@ -75,8 +108,11 @@ fn security_groups_json_has_the_ec2_api_shape_and_no_open_ingress_unless_asked()
         let b = build_file(&path);
         let site_text = std::fs::read_to_string(&path).unwrap();
         let outputs = b.outputs.expect("builds");
-        let doc: serde_json::Value = serde_json::from_str(&outputs.files["security-groups.json"]).expect("valid JSON");
-        let groups = doc["SecurityGroups"].as_array().expect("SecurityGroups array");
+        let doc: serde_json::Value =
+            serde_json::from_str(&outputs.files["security-groups.json"]).expect("valid JSON");
+        let groups = doc["SecurityGroups"]
+            .as_array()
+            .expect("SecurityGroups array");
         assert!(!groups.is_empty());
         for g in groups {
             for key in ["GroupName", "Description", "VpcId"] {
@@ -87,7 +123,10 @@ fn security_groups_json_has_the_ec2_api_shape_and_no_open_ingress_unless_asked()
                     let proto = p["IpProtocol"].as_str().expect("IpProtocol");
                     assert!(["tcp", "udp", "icmp", "-1"].contains(&proto));
                     if proto == "tcp" || proto == "udp" {
-                        let (from, to) = (p["FromPort"].as_u64().unwrap(), p["ToPort"].as_u64().unwrap());
+                        let (from, to) = (
+                            p["FromPort"].as_u64().unwrap(),
+                            p["ToPort"].as_u64().unwrap(),
+                        );
                         assert!(from <= to && to <= 65535);
                     } else {
                         assert!(p.get("FromPort").is_none());
@@ -100,9 +139,17 @@ fn security_groups_json_has_the_ec2_api_shape_and_no_open_ingress_unless_asked()
                         assert!(cidr.parse::<ipnet::Ipv4Net>().is_ok());
                         let d = r["Description"].as_str().unwrap();
                         assert!(!d.is_empty() && d.len() <= 255);
-                        assert!(d.chars().all(|c| c.is_ascii_alphanumeric() || " ._-:/()#,@[]+=&;{}!$*".contains(c)), "{d}");
+                        assert!(
+                            d.chars().all(|c| c.is_ascii_alphanumeric()
+                                || " ._-:/()#,@[]+=&;{}!$*".contains(c)),
+                            "{d}"
+                        );
                         if ingress && cidr == "0.0.0.0/0" {
-                            assert!(site_text.contains("0.0.0.0/0"), "{}: 0.0.0.0/0 ingress the site did not ask for", path.display());
+                            assert!(
+                                site_text.contains("0.0.0.0/0"),
+                                "{}: 0.0.0.0/0 ingress the site did not ask for",
+                                path.display()
+                            );
                         }
                     }
                 }
@@ -119,15 +166,21 @@ fn iam_documents_are_strict_json_with_the_guides_typo_fixed() {
         assert!(!installer.contains("ec2>"), "the guide's typo is fixed");
         assert!(installer.contains("\"ec2:DeleteSecurityGroup\""));
         for (file, text) in outputs.files.iter().filter(|(f, _)| f.starts_with("iam/")) {
-            let v: serde_json::Value = serde_json::from_str(text).unwrap_or_else(|e| panic!("{file}: {e}"));
+            let v: serde_json::Value =
+                serde_json::from_str(text).unwrap_or_else(|e| panic!("{file}: {e}"));
             assert_eq!(v["Version"], "2012-10-17");
             for s in v["Statement"].as_array().unwrap() {
                 for a in s["Action"].as_array().unwrap() {
                     let a = a.as_str().unwrap();
-                    let (svc, action) = a.split_once(':').unwrap_or_else(|| panic!("{file}: `{a}` is not service:action"));
+                    let (svc, action) = a
+                        .split_once(':')
+                        .unwrap_or_else(|| panic!("{file}: `{a}` is not service:action"));
                     assert!(!svc.is_empty() && !action.is_empty());
                 }
-                assert!(!text.contains('{') || !text.contains("{partition}"), "{file}: unfilled placeholder");
+                assert!(
+                    !text.contains('{') || !text.contains("{partition}"),
+                    "{file}: unfilled placeholder"
+                );
             }
         }
     }

@@ -28,11 +28,19 @@ pub fn examples() -> Vec<PathBuf> {
 /// Builds a site file with the embedded stdlib, as the CLI would.
 pub fn build_file(path: &Path) -> cci_dsl::Build {
     let text = std::fs::read_to_string(path).expect("readable site");
-    let name = path.strip_prefix(root()).unwrap_or(path).display().to_string();
+    let name = path
+        .strip_prefix(root())
+        .unwrap_or(path)
+        .display()
+        .to_string();
     cci_dsl::build(&name, &text, &cci_dsl::stdlib::embedded())
 }
 
 /// Renders diagnostics without colour, as snapshots and CI logs want them.
 pub fn rendered(b: &cci_dsl::Compilation) -> String {
-    cci_dsl::diagnostics::render(&b.diagnostics, &b.sources, cci_dsl::diagnostics::Style::Plain)
+    cci_dsl::diagnostics::render(
+        &b.diagnostics,
+        &b.sources,
+        cci_dsl::diagnostics::Style::Plain,
+    )
 }

@@ -17,7 +17,10 @@ fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             if p.is_dir() {
                 walk(base, &p, out);
             } else {
-                out.insert(p.strip_prefix(base).unwrap().display().to_string(), std::fs::read(&p).unwrap());
+                out.insert(
+                    p.strip_prefix(base).unwrap().display().to_string(),
+                    std::fs::read(&p).unwrap(),
+                );
             }
         }
     }
@@ -35,14 +38,26 @@ fn two_builds_write_byte_identical_trees() {
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     for out in [&a, &b] {
-        let st = cli().arg("build").arg(default_site()).arg("-o").arg(out).status().unwrap();
+        let st = cli()
+            .arg("build")
+            .arg(default_site())
+            .arg("-o")
+            .arg(out)
+            .status()
+            .unwrap();
         assert!(st.success());
     }
     let (ta, tb) = (tree(&a), tree(&b));
     assert!(ta.len() > 10);
     assert_eq!(ta, tb);
     // A rebuild in place changes nothing either.
-    let st = cli().arg("build").arg(default_site()).arg("-o").arg(&a).status().unwrap();
+    let st = cli()
+        .arg("build")
+        .arg(default_site())
+        .arg("-o")
+        .arg(&a)
+        .status()
+        .unwrap();
     assert!(st.success());
     assert_eq!(tree(&a), tb);
 }
@@ -51,18 +66,36 @@ fn two_builds_write_byte_identical_trees() {
 fn a_failed_build_leaves_the_previous_output_untouched() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    assert!(cli().arg("build").arg(default_site()).arg("-o").arg(&out).status().unwrap().success());
+    assert!(cli()
+        .arg("build")
+        .arg(default_site())
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .unwrap()
+        .success());
     let before = tree(&out);
 
     let broken = tmp.path().join("broken.cci");
-    let text = std::fs::read_to_string(default_site()).unwrap().replace("m4.2xlarge", "m4.2xlarg");
+    let text = std::fs::read_to_string(default_site())
+        .unwrap()
+        .replace("m4.2xlarge", "m4.2xlarg");
     std::fs::write(&broken, text).unwrap();
-    let o = cli().arg("build").arg(&broken).arg("-o").arg(&out).output().unwrap();
+    let o = cli()
+        .arg("build")
+        .arg(&broken)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("E0207"));
     assert_eq!(tree(&out), before, "the previous output changed");
     // Nothing is left beside it either.
-    let leftovers: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(tmp.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     assert_eq!(leftovers.len(), 2, "{leftovers:?}");
 }
 
@@ -70,12 +103,29 @@ fn a_failed_build_leaves_the_previous_output_untouched() {
 fn files_the_user_added_survive_a_rebuild() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    assert!(cli().arg("build").arg(default_site()).arg("-o").arg(&out).status().unwrap().success());
+    assert!(cli()
+        .arg("build")
+        .arg(default_site())
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .unwrap()
+        .success());
     std::fs::create_dir_all(out.join("terraform/.terraform/providers")).unwrap();
     std::fs::write(out.join("terraform/.terraform/providers/marker"), "x").unwrap();
     std::fs::write(out.join("terraform/terraform.tfstate"), "{\"state\":1}").unwrap();
-    assert!(cli().arg("build").arg(default_site()).arg("-o").arg(&out).status().unwrap().success());
-    assert_eq!(std::fs::read_to_string(out.join("terraform/terraform.tfstate")).unwrap(), "{\"state\":1}");
+    assert!(cli()
+        .arg("build")
+        .arg(default_site())
+        .arg("-o")
+        .arg(&out)
+        .status()
+        .unwrap()
+        .success());
+    assert_eq!(
+        std::fs::read_to_string(out.join("terraform/terraform.tfstate")).unwrap(),
+        "{\"state\":1}"
+    );
     assert!(out.join("terraform/.terraform/providers/marker").exists());
     assert!(out.join("terraform/versions.tf").exists());
 }
@@ -86,10 +136,19 @@ fn a_directory_not_written_by_cci_dsl_is_not_replaced() {
     let out = tmp.path().join("precious");
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("notes.txt"), "mine").unwrap();
-    let o = cli().arg("build").arg(default_site()).arg("-o").arg(&out).output().unwrap();
+    let o = cli()
+        .arg("build")
+        .arg(default_site())
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("not written by cci-dsl"));
-    assert_eq!(std::fs::read_to_string(out.join("notes.txt")).unwrap(), "mine");
+    assert_eq!(
+        std::fs::read_to_string(out.join("notes.txt")).unwrap(),
+        "mine"
+    );
     assert_eq!(tree(&out).len(), 1);
 }
 
@@ -98,7 +157,13 @@ fn an_unwritable_target_is_an_io_error_and_changes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let file = tmp.path().join("a-file");
     std::fs::write(&file, "x").unwrap();
-    let o = cli().arg("build").arg(default_site()).arg("-o").arg(file.join("out")).output().unwrap();
+    let o = cli()
+        .arg("build")
+        .arg(default_site())
+        .arg("-o")
+        .arg(file.join("out"))
+        .output()
+        .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
 }

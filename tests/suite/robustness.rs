@@ -5,14 +5,20 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 fn inputs() -> Vec<(String, String)> {
     let mut v = Vec::new();
-    let mut dirs = vec![crate::root().join("tests/fixtures"), crate::root().join("examples")];
+    let mut dirs = vec![
+        crate::root().join("tests/fixtures"),
+        crate::root().join("examples"),
+    ];
     while let Some(d) = dirs.pop() {
         for e in std::fs::read_dir(&d).unwrap() {
             let p = e.unwrap().path();
             if p.is_dir() {
                 dirs.push(p);
             } else if p.extension().is_some_and(|x| x == "cci") {
-                v.push((p.display().to_string(), std::fs::read_to_string(&p).unwrap()));
+                v.push((
+                    p.display().to_string(),
+                    std::fs::read_to_string(&p).unwrap(),
+                ));
             }
         }
     }
@@ -29,13 +35,20 @@ fn mutations(text: &str) -> Vec<String> {
         .collect();
     let lines: Vec<&str> = text.lines().collect();
     for skip in 0..lines.len() {
-        let kept: Vec<&str> = lines.iter().enumerate().filter(|(i, _)| *i != skip).map(|(_, l)| *l).collect();
+        let kept: Vec<&str> = lines
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != skip)
+            .map(|(_, l)| *l)
+            .collect();
         v.push(kept.join("\n"));
     }
     // Stray characters where parsers like to trip.
     for junk in ["{", "}", "\"", "[", "..", "/", "-", "=", "\u{00e9}"] {
         let mid = text.len() / 2;
-        let mid = (mid..text.len()).find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+        let mid = (mid..text.len())
+            .find(|i| text.is_char_boundary(*i))
+            .unwrap_or(0);
         v.push(format!("{}{junk}{}", &text[..mid], &text[mid..]));
     }
     v
@@ -52,13 +65,19 @@ fn the_build_never_panics_on_bad_input() {
                 let b = cci_dsl::build(&name, &input, &lib);
                 // Rendering must not panic either, whatever the spans.
                 let _ = crate::rendered(&b.compilation);
-                let _ = cci_dsl::diagnostics::render_json(&b.compilation.diagnostics, &b.compilation.sources);
+                let _ = cci_dsl::diagnostics::render_json(
+                    &b.compilation.diagnostics,
+                    &b.compilation.sources,
+                );
                 // Every error comes with a way out.
                 let helped = b.compilation.diagnostics.iter().all(|d| d.help.is_some());
                 helped
             }));
             match r {
-                Ok(all_helped) => assert!(all_helped, "{name}: a diagnostic without help on input:\n{input}"),
+                Ok(all_helped) => assert!(
+                    all_helped,
+                    "{name}: a diagnostic without help on input:\n{input}"
+                ),
                 Err(_) => panic!("{name}: the build panicked on input:\n{input}"),
             }
         }

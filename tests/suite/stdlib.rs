@@ -76,7 +76,11 @@ guide appendix, Nomad Servers|tcp|4648|Nomad Servers internal communication
 ";
 
 fn stdlib() -> cci_dsl::model::Stdlib {
-    let c = cci_dsl::compile("site.cci", &std::fs::read_to_string(crate::root().join("examples/default.cci")).unwrap(), &cci_dsl::stdlib::embedded());
+    let c = cci_dsl::compile(
+        "site.cci",
+        &std::fs::read_to_string(crate::root().join("examples/default.cci")).unwrap(),
+        &cci_dsl::stdlib::embedded(),
+    );
     assert!(!c.has_errors(), "{}", crate::rendered(&c));
     c.stdlib
 }
@@ -109,7 +113,11 @@ fn every_row_of_the_guides_port_tables_is_in_the_stdlib() {
             missing.push(line);
         }
     }
-    assert!(missing.is_empty(), "guide rows missing from the stdlib:\n{}", missing.join("\n"));
+    assert!(
+        missing.is_empty(),
+        "guide rows missing from the stdlib:\n{}",
+        missing.join("\n")
+    );
 }
 
 #[test]
@@ -117,43 +125,82 @@ fn every_guide_rule_for_a_non_externalized_install_is_in_the_default_sites_secur
     let b = crate::build_file(&crate::root().join("examples/default.cci"));
     let net = b.network.as_ref().expect("network planned");
     let site = b.compilation.site.as_ref().unwrap();
-    assert!(site.externals.is_empty(), "the default site externalizes nothing");
+    assert!(
+        site.externals.is_empty(),
+        "the default site externalizes nothing"
+    );
     let mut checked = 0;
-    for rule in b.compilation.stdlib.rules.iter().filter(|r| r.origin.starts_with("guide")) {
-        let applies = matches!(rule.when, Condition::Always | Condition::GithubCom | Condition::Embedded(_));
+    for rule in b
+        .compilation
+        .stdlib
+        .rules
+        .iter()
+        .filter(|r| r.origin.starts_with("guide"))
+    {
+        let applies = matches!(
+            rule.when,
+            Condition::Always | Condition::GithubCom | Condition::Embedded(_)
+        );
         if !applies {
             // Not opened here: the port matrix must say why.
             assert!(
-                matches!(rule.when, Condition::External(_) | Condition::GithubEnterprise)
-                    || rule.decision.is_some(),
+                matches!(
+                    rule.when,
+                    Condition::External(_) | Condition::GithubEnterprise
+                ) || rule.decision.is_some(),
                 "{} {:?} is never opened and says not why",
                 rule.purpose,
                 rule.ports
             );
             let md = &b.outputs.as_ref().unwrap().files["ports.md"];
-            assert!(md.contains(&rule.purpose), "ports.md does not list `{}`", rule.purpose);
+            assert!(
+                md.contains(&rule.purpose),
+                "ports.md does not list `{}`",
+                rule.purpose
+            );
             continue;
         }
         // The groups the flow reaches (ingress) and leaves (egress).
         let groups = |e: &EndpointRef| -> Vec<String> {
             match e {
                 EndpointRef::Services => vec!["services".into()],
-                EndpointRef::AllFleets => site.fleets.iter().map(|f| format!("nomad_{}", f.name)).collect(),
+                EndpointRef::AllFleets => site
+                    .fleets
+                    .iter()
+                    .map(|f| format!("nomad_{}", f.name))
+                    .collect(),
                 _ => vec![],
             }
         };
-        let mut wanted: Vec<(String, Direction)> = groups(&rule.to).into_iter().map(|g| (g, Direction::Ingress)).collect();
-        wanted.extend(groups(&rule.from).into_iter().map(|g| (g, Direction::Egress)));
-        assert!(!wanted.is_empty(), "{} touches no managed group", rule.purpose);
+        let mut wanted: Vec<(String, Direction)> = groups(&rule.to)
+            .into_iter()
+            .map(|g| (g, Direction::Ingress))
+            .collect();
+        wanted.extend(
+            groups(&rule.from)
+                .into_iter()
+                .map(|g| (g, Direction::Egress)),
+        );
+        assert!(
+            !wanted.is_empty(),
+            "{} touches no managed group",
+            rule.purpose
+        );
         for (group, dir) in wanted {
             let present = net.rules.iter().any(|p| {
                 p.group == group
                     && p.direction == dir
                     && p.protocol == rule.protocol
                     && p.ports == rule.ports
-                    && p.reasons.iter().any(|r| r.purpose == rule.purpose && r.origin == rule.origin)
+                    && p.reasons
+                        .iter()
+                        .any(|r| r.purpose == rule.purpose && r.origin == rule.origin)
             });
-            assert!(present, "`{}` ({} {:?}, {}) is not on {group} {dir:?}", rule.purpose, rule.protocol, rule.ports, rule.origin);
+            assert!(
+                present,
+                "`{}` ({} {:?}, {}) is not on {group} {dir:?}",
+                rule.purpose, rule.protocol, rule.ports, rule.origin
+            );
             checked += 1;
         }
     }
@@ -180,28 +227,56 @@ fn no_ingress_from_the_whole_internet_in_the_default_site() {
 fn the_sizing_tables_cover_every_user_count_exactly_once() {
     let lib = stdlib();
     for users in 1..=20_000u64 {
-        let rows = lib.services_sizing.iter().filter(|r| users >= r.users_first && r.users_last.is_none_or(|l| users <= l)).count();
+        let rows = lib
+            .services_sizing
+            .iter()
+            .filter(|r| users >= r.users_first && r.users_last.is_none_or(|l| users <= l))
+            .count();
         assert_eq!(rows, 1, "{users} users fall in {rows} services sizing rows");
-        let rows = lib.nomad_counts.iter().filter(|r| users >= r.users_first && r.users_last.is_none_or(|l| users <= l)).count();
+        let rows = lib
+            .nomad_counts
+            .iter()
+            .filter(|r| users >= r.users_first && r.users_last.is_none_or(|l| users <= l))
+            .count();
         assert_eq!(rows, 1, "{users} users fall in {rows} Nomad count rows");
     }
     // The guide's ambiguous bounds, as decided in stdlib/circleci-2.16/sizing.cci.
-    assert_eq!(cci_dsl::check::sizing_row(&lib, 250).unwrap().label, "50-250");
-    assert_eq!(cci_dsl::check::sizing_row(&lib, 5000).unwrap().label, "1001-5000");
-    assert_eq!(cci_dsl::check::sizing_row(&lib, 5001).unwrap().label, "5000+");
+    assert_eq!(
+        cci_dsl::check::sizing_row(&lib, 250).unwrap().label,
+        "50-250"
+    );
+    assert_eq!(
+        cci_dsl::check::sizing_row(&lib, 5000).unwrap().label,
+        "1001-5000"
+    );
+    assert_eq!(
+        cci_dsl::check::sizing_row(&lib, 5001).unwrap().label,
+        "5000+"
+    );
     assert_eq!(cci_dsl::check::count_row(&lib, 250).unwrap().clients_min, 5);
-    assert_eq!(cci_dsl::check::count_row(&lib, 3000).unwrap().clients_min, 15);
+    assert_eq!(
+        cci_dsl::check::count_row(&lib, 3000).unwrap().clients_min,
+        15
+    );
 }
 
 #[test]
 fn the_instance_catalog_covers_the_required_families() {
     let lib = stdlib();
     for family in ["m4", "m5", "c5", "r5", "t3"] {
-        let n = lib.instance_types.keys().filter(|k| k.starts_with(&format!("{family}."))).count();
+        let n = lib
+            .instance_types
+            .keys()
+            .filter(|k| k.starts_with(&format!("{family}.")))
+            .count();
         assert!(n >= 5, "{family}: {n} types");
     }
     let m4 = &lib.instance_types["m4.2xlarge"];
-    assert_eq!((m4.vcpu, m4.memory_bytes), (8, 32 << 30), "the guide's m4.2xlarge: 8 vCPUs, 32GB");
+    assert_eq!(
+        (m4.vcpu, m4.memory_bytes),
+        (8, 32 << 30),
+        "the guide's m4.2xlarge: 8 vCPUs, 32GB"
+    );
 }
 
 #[test]

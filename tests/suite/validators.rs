@@ -10,11 +10,18 @@ use std::process::Command;
 #[test]
 fn the_independent_validators_accept_every_examples_outputs() {
     let required = std::env::var("CCI_REQUIRE_VALIDATORS").is_ok_and(|v| v == "1");
-    let tools = std::env::var("CCI_TOOLS_DIR").map(std::path::PathBuf::from).unwrap_or_else(|_| {
-        std::path::PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/cci-validators")
-    });
+    let tools = std::env::var("CCI_TOOLS_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| {
+            std::path::PathBuf::from(std::env::var("HOME").unwrap_or_default())
+                .join(".cache/cci-validators")
+        });
     if !tools.join("env.sh").exists() {
-        assert!(!required, "validators are required but not installed in {}", tools.display());
+        assert!(
+            !required,
+            "validators are required but not installed in {}",
+            tools.display()
+        );
         eprintln!("SKIPPED: validators not installed (run scripts/install-validators.sh, or scripts/test)");
         return;
     }
@@ -42,8 +49,20 @@ fn the_independent_validators_accept_every_examples_outputs() {
         eprintln!("{report}");
         // Every tool the issue names ran on this example.
         let stdout = String::from_utf8_lossy(&o.stdout);
-        for tool in ["json-strict", "hcl2json", "terraform-fmt", "terraform-validate", "parliament", "cloud-init-schema", "shellcheck-embedded", "graphviz-dot"] {
-            if !stdout.lines().any(|l| l.starts_with(tool) && l.contains("PASS")) {
+        for tool in [
+            "json-strict",
+            "hcl2json",
+            "terraform-fmt",
+            "terraform-validate",
+            "parliament",
+            "cloud-init-schema",
+            "shellcheck-embedded",
+            "graphviz-dot",
+        ] {
+            if !stdout
+                .lines()
+                .any(|l| l.starts_with(tool) && l.contains("PASS"))
+            {
                 failures.push(format!("{}: {tool} did not pass", path.display()));
             }
         }
