@@ -248,7 +248,9 @@ impl Builder {
     }
 
     fn edge(&mut self, dependency: NodeIndex, dependent: NodeIndex) {
-        self.graph.update_edge(dependency, dependent, ());
+        // `add_edge`, not `update_edge`: the builder never adds an edge twice, and checking
+        // for one is linear in the node's degree (quadratic for a group with many rules).
+        self.graph.add_edge(dependency, dependent, ());
     }
 
     fn finish(self, span: Span, diags: &mut Diagnostics) -> ResourceGraph {
