@@ -1,0 +1,476 @@
+//! Reading a block's attributes against the keys it takes, and typing values: the
+//! machinery every block kind shares (unknown and duplicate keys, wrong types, conditions).
+
+use super::*;
+
+/// A block's attributes, checked against the keys the block takes.
+pub(super) struct Fields<'a> {
+    pub(super) attrs: BTreeMap<&'a str, &'a Attr>,
+    pub(super) blocks: Vec<&'a Block>,
+    pub(super) span: Span,
+    pub(super) what: String,
+}
+
+pub(super) fn fields<'a>(
+    what: impl Into<String>,
+    span: Span,
+    entries: &'a [Entry],
+    keys: &[&str],
+    block_kinds: &[&str],
+    open: bool,
+    diags: &mut Diagnostics,
+) -> Fields<'a> {
+    let what = what.into();
+    let mut attrs: BTreeMap<&'a str, &'a Attr> = BTreeMap::new();
+    let mut blocks = Vec::new();
+    for e in entries {
+        match e {
+            Entry::Attr(a) => {
+                let k = a.key.node.as_str();
+                if !open && !keys.contains(&k) {
+                    diags.push(
+                        Diagnostic::error(Code::E0202, a.key.span, format!("unknown attribute `{k}` in {what}"))
+                            .label("not an attribute of this block")
+                            .help(did_you_mean(k, keys.iter().copied()).unwrap_or_else(|| {
+                                format!("{what} takes {}", list_code(keys))
+                            })),
+                    );
+                    continue;
+                }
+                if let Some(prev) = attrs.get(k) {
+                    diags.push(
+                        Diagnostic::error(Code::E0203, a.key.span, format!("`{k}` is set twice in {what}"))
+                            .label("set again here")
+                            .with(prev.key.span, "first set here")
+                            .help("keep one of the two"),
+                    );
+                    continue;
+                }
+                attrs.insert(k, a);
+            }
+            Entry::Block(b) => {
+                if block_kinds.contains(&b.kind.node.as_str()) {
+                    blocks.push(b);
+                } else {
+                    diags.push(
+                        Diagnostic::error(Code::E0201, b.kind.span, format!("unknown block `{}` in {what}", b.kind.node))
+                            .label("not allowed here")
+                            .help(did_you_mean(&b.kind.node, block_kinds.iter().copied()).unwrap_or_else(|| {
+                                if block_kinds.is_empty() {
+                                    format!("{what} holds attributes only")
+                                } else {
+                                    format!("{what} holds the blocks {}", list_code(block_kinds))
+                                }
+                            })),
+                    );
+                }
+            }
+            Entry::Allow(r) => diags.push(
+                Diagnostic::error(Code::E0201, r.span, format!("`allow` rules are not allowed in {what}"))
+                    .label("move this rule to the top level of the file")
+                    .help("rules stand on their own: `allow tcp 9100 from 10.20.0.0/16 to nomad \"node exporter\"`"),
+            ),
+        }
+    }
+    Fields {
+        attrs,
+        blocks,
+        span,
+        what,
+    }
+}
+
+impl<'a> Fields<'a> {
+    pub(super) fn get(&self, key: &str) -> Option<&'a Spanned<Value>> {
+        self.attrs.get(key).map(|a| &a.value)
+    }
+
+    pub(super) fn missing(&self, key: &str, example: &str, diags: &mut Diagnostics) {
+        diags.push(
+            Diagnostic::error(
+                Code::E0205,
+                self.span,
+                format!("{} has no `{key}`", self.what),
+            )
+            .label(format!("`{key}` is required here"))
+            .help(format!("add `{key} = {example}`")),
+        );
+    }
+
+    pub(super) fn required(
+        &self,
+        key: &str,
+        example: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<&'a Spanned<Value>> {
+        let v = self.get(key);
+        if v.is_none() {
+            self.missing(key, example, diags);
+        }
+        v
+    }
+
+    pub(super) fn string(
+        &self,
+        key: &str,
+        example: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<Spanned<String>> {
+        let v = self.required(key, example, diags)?;
+        as_string(v, example, diags)
+    }
+
+    pub(super) fn opt_string(
+        &self,
+        key: &str,
+        example: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<Spanned<String>> {
+        self.get(key).and_then(|v| as_string(v, example, diags))
+    }
+
+    pub(super) fn int(
+        &self,
+        key: &str,
+        example: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<(u64, Span)> {
+        let v = self.required(key, example, diags)?;
+        as_int(v, example, diags)
+    }
+
+    pub(super) fn size(
+        &self,
+        key: &str,
+        example: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<(u64, Span)> {
+        let v = self.required(key, example, diags)?;
+        as_size(v, example, diags)
+    }
+
+    pub(super) fn opt_size(
+        &self,
+        key: &str,
+        example: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<(u64, Span)> {
+        self.get(key).and_then(|v| as_size(v, example, diags))
+    }
+
+    pub(super) fn bandwidth(
+        &self,
+        key: &str,
+        example: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<u64> {
+        let v = self.required(key, example, diags)?;
+        match &v.node {
+            Value::Bandwidth { mbps } => Some(*mbps),
+            other => {
+                type_error(v.span, "a bandwidth", other, example, diags);
+                None
+            }
+        }
+    }
+
+    pub(super) fn opt_bool(&self, key: &str, diags: &mut Diagnostics) -> Option<bool> {
+        let v = self.get(key)?;
+        match &v.node {
+            Value::Bool(b) => Some(*b),
+            other => {
+                type_error(v.span, "`true` or `false`", other, "true", diags);
+                None
+            }
+        }
+    }
+
+    /// `first..last`, or a single number meaning "this many or more" (`None` as the end).
+    pub(super) fn range(
+        &self,
+        key: &str,
+        example: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<(u64, Option<u64>, Span)> {
+        let v = self.required(key, example, diags)?;
+        match &v.node {
+            Value::Range { first, last } => Some((*first, Some(*last), v.span)),
+            Value::Int(n) => Some((*n, None, v.span)),
+            other => {
+                type_error(v.span, "a range", other, example, diags);
+                None
+            }
+        }
+    }
+
+    pub(super) fn cidrs(&self, key: &str, diags: &mut Diagnostics) -> Option<Vec<Ipv4Net>> {
+        let v = self.get(key)?;
+        as_cidrs(v, diags)
+    }
+
+    pub(super) fn strings(
+        &self,
+        key: &str,
+        example: &str,
+        diags: &mut Diagnostics,
+    ) -> Option<Vec<String>> {
+        let v = self.get(key)?;
+        match &v.node {
+            Value::List(items) => Some(
+                items
+                    .iter()
+                    .filter_map(|i| as_string(i, example, diags).map(|s| s.node))
+                    .collect(),
+            ),
+            other => {
+                type_error(
+                    v.span,
+                    "a list of strings",
+                    other,
+                    &format!("[{example}]"),
+                    diags,
+                );
+                None
+            }
+        }
+    }
+
+    pub(super) fn condition(&self, key: &str, lib: &Stdlib, diags: &mut Diagnostics) -> Condition {
+        match self.get(key) {
+            None => Condition::Always,
+            Some(v) => read_condition(v, lib, diags).unwrap_or(Condition::Never),
+        }
+    }
+}
+
+pub(super) fn list_code(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub(super) fn type_error(
+    span: Span,
+    expected: &str,
+    found: &Value,
+    example: &str,
+    diags: &mut Diagnostics,
+) {
+    let mut d = Diagnostic::error(
+        Code::E0301,
+        span,
+        format!("expected {expected}, found {}", found.kind_name()),
+    )
+    .label(format!("this is {}", found.kind_name()));
+    d = match found {
+        Value::Int(n) if expected == "a size" => {
+            d.help(format!("sizes carry their unit: `{n} GiB`"))
+        }
+        Value::Str(s) if expected.starts_with("a size") || expected == "a number" => {
+            d.help(format!("drop the quotes: `{s}`"))
+        }
+        _ => d.help(format!("for example `{example}`")),
+    };
+    diags.push(d);
+}
+
+pub(super) fn as_string(
+    v: &Spanned<Value>,
+    example: &str,
+    diags: &mut Diagnostics,
+) -> Option<Spanned<String>> {
+    match &v.node {
+        Value::Str(s) => Some(Spanned::new(s.clone(), v.span)),
+        Value::Ident(s) => {
+            diags.push(
+                Diagnostic::error(
+                    Code::E0301,
+                    v.span,
+                    format!("expected a string, found the name `{s}`"),
+                )
+                .label("a bare name")
+                .help(format!("quote it: `\"{s}\"`")),
+            );
+            None
+        }
+        other => {
+            type_error(v.span, "a string", other, example, diags);
+            None
+        }
+    }
+}
+
+pub(super) fn as_int(
+    v: &Spanned<Value>,
+    example: &str,
+    diags: &mut Diagnostics,
+) -> Option<(u64, Span)> {
+    match &v.node {
+        Value::Int(n) => Some((*n, v.span)),
+        other => {
+            type_error(v.span, "a number", other, example, diags);
+            None
+        }
+    }
+}
+
+pub(super) fn as_size(
+    v: &Spanned<Value>,
+    example: &str,
+    diags: &mut Diagnostics,
+) -> Option<(u64, Span)> {
+    match &v.node {
+        Value::Size { amount, unit } => match amount.checked_mul(unit.bytes()) {
+            Some(b) => Some((b, v.span)),
+            None => {
+                diags.push(
+                    Diagnostic::error(Code::E0309, v.span, "size is too large")
+                        .label("does not fit in 64 bits of bytes")
+                        .help(format!("for example `{example}`")),
+                );
+                None
+            }
+        },
+        other => {
+            type_error(v.span, "a size", other, example, diags);
+            None
+        }
+    }
+}
+
+pub(super) fn as_cidrs(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<Vec<Ipv4Net>> {
+    let one = |item: &Spanned<Value>, diags: &mut Diagnostics| -> Option<Ipv4Net> {
+        match &item.node {
+            Value::Cidr(c) => {
+                if c.trunc() != *c {
+                    diags.push(
+                        Diagnostic::error(
+                            Code::E0308,
+                            item.span,
+                            format!("`{c}` has host bits set"),
+                        )
+                        .label("the address is not the network's first")
+                        .help(format!("write `{}`", c.trunc())),
+                    );
+                    return None;
+                }
+                Some(*c)
+            }
+            Value::Ip(ip) => Some(Ipv4Net::new(*ip, 32).expect("/32 is a valid prefix")),
+            Value::Str(s) => {
+                let hint =
+                    if s.parse::<Ipv4Net>().is_ok() || s.parse::<std::net::Ipv4Addr>().is_ok() {
+                        format!("drop the quotes: `{s}`")
+                    } else {
+                        "write an address or network, e.g. `10.0.0.0/8` or `10.0.5.10`".into()
+                    };
+                diags.push(
+                    Diagnostic::error(
+                        Code::E0301,
+                        item.span,
+                        "expected a CIDR or IP address, found a string",
+                    )
+                    .label("this is a string")
+                    .help(hint),
+                );
+                None
+            }
+            other => {
+                type_error(
+                    item.span,
+                    "a CIDR or IP address",
+                    other,
+                    "10.0.0.0/8",
+                    diags,
+                );
+                None
+            }
+        }
+    };
+    match &v.node {
+        Value::List(items) => Some(items.iter().filter_map(|i| one(i, diags)).collect()),
+        _ => one(v, diags).map(|c| vec![c]),
+    }
+}
+
+pub(super) fn read_condition(
+    v: &Spanned<Value>,
+    lib: &Stdlib,
+    diags: &mut Diagnostics,
+) -> Option<Condition> {
+    const NAMES: &[&str] = &[
+        "always",
+        "never",
+        "github_com",
+        "github_enterprise",
+        "external",
+        "embedded",
+    ];
+    let unknown = |name: &str, span: Span, diags: &mut Diagnostics| {
+        diags.push(
+            Diagnostic::error(Code::E0212, span, format!("unknown condition `{name}`"))
+                .label("not a condition")
+                .help(
+                    did_you_mean(name, NAMES.iter().copied())
+                        .unwrap_or_else(|| format!("conditions are {}", list_code(NAMES))),
+                ),
+        );
+    };
+    match &v.node {
+        Value::Ident(n) => match n.as_str() {
+            "always" => Some(Condition::Always),
+            "never" => Some(Condition::Never),
+            "github_com" => Some(Condition::GithubCom),
+            "github_enterprise" => Some(Condition::GithubEnterprise),
+            _ => {
+                unknown(n, v.span, diags);
+                None
+            }
+        },
+        Value::Call { name, args } if name.node == "external" || name.node == "embedded" => {
+            let mut names = Vec::new();
+            for a in args {
+                match &a.node {
+                    Value::Ident(s) if lib.externals.contains_key(s) => names.push(s.clone()),
+                    Value::Ident(s) => diags.push(
+                        Diagnostic::error(
+                            Code::E0210,
+                            a.span,
+                            format!("`{s}` cannot be externalized"),
+                        )
+                        .label("not an externalizable service")
+                        .help(
+                            did_you_mean(s, lib.externals.keys().map(String::as_str))
+                                .unwrap_or_else(|| {
+                                    format!(
+                                        "externalizable: {}",
+                                        lib.externals
+                                            .keys()
+                                            .cloned()
+                                            .collect::<Vec<_>>()
+                                            .join(", ")
+                                    )
+                                }),
+                        ),
+                    ),
+                    other => type_error(a.span, "a service name", other, "postgres", diags),
+                }
+            }
+            Some(if name.node == "external" {
+                Condition::External(names)
+            } else {
+                Condition::Embedded(names)
+            })
+        }
+        Value::Call { name, .. } => {
+            unknown(&name.node, name.span, diags);
+            None
+        }
+        other => {
+            type_error(v.span, "a condition", other, "external(postgres)", diags);
+            None
+        }
+    }
+}

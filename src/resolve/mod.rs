@@ -1,0 +1,286 @@
+//! Names bound, values typed: the stdlib's and the site's syntax trees become the
+//! [`model`](crate::model) types. Unknown names get a "did you mean", wrong types and
+//! malformed values an error at their span; every problem is reported, none stops the stage.
+
+use crate::ast::{self, Attr, Block, Endpoint, Entry, Item, Value};
+use crate::codes::Code;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::model::*;
+use crate::span::{Span, Spanned};
+use crate::suggest::did_you_mean;
+use ipnet::Ipv4Net;
+use std::collections::{BTreeMap, BTreeSet};
+
+mod fields;
+mod library;
+mod rules;
+mod site;
+
+use fields::*;
+use library::*;
+use rules::*;
+use site::*;
+
+pub use site::passphrase_problem;
+
+/// Block kinds that describe the product (normally in the stdlib; a site may add its own,
+/// e.g. an instance type the catalog lacks).
+const LIBRARY_KINDS: &[&str] = &[
+    "release",
+    "actor",
+    "externalizable",
+    "regions",
+    "instance_type",
+    "services_sizing",
+    "nomad_requirements",
+    "nomad_count",
+    "policy",
+    "machine",
+];
+
+/// Block kinds that describe one site.
+const SITE_KINDS: &[&str] = &["site", "actors", "services", "fleet", "external"];
+
+/// Reads the library kinds of every given file into one [`Stdlib`]; `rule_files` says
+/// which files' `allow` rules are the library's (the site's own rules are read with the site).
+pub fn read_stdlib(files: &[&ast::File], rule_files: usize, diags: &mut Diagnostics) -> Stdlib {
+    let mut lib = Stdlib::default();
+    let mut seen = Seen::default();
+    for file in files {
+        for item in &file.items {
+            match item {
+                Item::Block(b) if LIBRARY_KINDS.contains(&b.kind.node.as_str()) => {
+                    read_library_block(&mut lib, &mut seen, b, diags)
+                }
+                _ => {}
+            }
+        }
+    }
+    // Rules are read once every actor and externalizable service is known.
+    for file in files.iter().take(rule_files) {
+        for item in &file.items {
+            if let Item::Allow(rule) = item {
+                let rules = read_rule(rule, &lib, &RuleScope::Library, diags);
+                lib.rules.extend(rules);
+            }
+        }
+    }
+    lib
+}
+
+/// Binds the site file against the stdlib. `None` when the site is too broken to model;
+/// the diagnostics say why.
+pub fn resolve_site(
+    file: &ast::File,
+    lib: &Stdlib,
+    site_file_name: &str,
+    sources: &crate::span::Sources,
+    diags: &mut Diagnostics,
+) -> Option<Site> {
+    let mut blocks: BTreeMap<&str, Vec<&Block>> = BTreeMap::new();
+    let mut rules = Vec::new();
+    let mut use_seen = false;
+    for item in &file.items {
+        match item {
+            Item::Use(u) => {
+                use_seen = true;
+                let want = format!("circleci/{}", lib.release);
+                if u.path.node != want {
+                    diags.push(
+                        Diagnostic::error(
+                            Code::E0209,
+                            u.path.span,
+                            format!("unknown library `{}`", u.path.node),
+                        )
+                        .label("not a known library")
+                        .help(format!(
+                            "this compiler carries `{want}`: write `use {want}`"
+                        )),
+                    );
+                }
+            }
+            Item::Block(b) => {
+                let kind = b.kind.node.as_str();
+                if SITE_KINDS.contains(&kind) {
+                    blocks.entry(kind).or_default().push(b);
+                } else if !LIBRARY_KINDS.contains(&kind) {
+                    let candidates = SITE_KINDS.iter().chain(LIBRARY_KINDS).copied();
+                    diags.push(
+                        Diagnostic::error(
+                            Code::E0201,
+                            b.kind.span,
+                            format!("unknown block `{kind}`"),
+                        )
+                        .label("not a block this language knows")
+                        .help(
+                            did_you_mean(kind, candidates).unwrap_or_else(|| {
+                                format!("a site is made of {}", list_code(SITE_KINDS))
+                            }),
+                        ),
+                    );
+                }
+            }
+            Item::Allow(r) => rules.push(r),
+        }
+    }
+    let whole = Span::new(
+        sources.iter().last().map(|(id, _)| id).unwrap_or_default(),
+        0,
+        0,
+    );
+    if !use_seen {
+        // Not fatal: the only library is assumed, but say so.
+        let _ = whole;
+    }
+
+    let broken = |kind: &str| file.broken.iter().any(|b| b == kind);
+    let site_block = single(&blocks, "site", whole, broken("site"), diags);
+    let actors_block = single(&blocks, "actors", whole, broken("actors"), diags);
+    let services_block = single(&blocks, "services", whole, broken("services"), diags);
+    if blocks.get("fleet").is_none_or(|v| v.is_empty()) && !broken("fleet") {
+        diags.push(
+            Diagnostic::error(Code::E0208, whole, "the site has no Nomad client fleet")
+                .label("no `fleet` block in this file")
+                .help("add one: `fleet nomad { instance = \"m4.2xlarge\"  count = 1..5  disk = 100 GiB }`"),
+        );
+    }
+
+    let site_core = site_block.and_then(|b| read_site_block(b, lib, diags));
+    let externals = read_externals(
+        blocks.get("external").map(Vec::as_slice).unwrap_or(&[]),
+        lib,
+        diags,
+    );
+    let services = services_block.and_then(|b| read_services(b, lib, diags));
+    let fleets = read_fleets(
+        blocks.get("fleet").map(Vec::as_slice).unwrap_or(&[]),
+        lib,
+        diags,
+    );
+    let actors = read_actors(actors_block, lib, site_core.as_ref(), diags);
+
+    // The site's rules, with the names the site adds (fleets, externals, its own actors).
+    let scope = RuleScope::Site {
+        fleets: fleets.iter().map(|f| f.name.clone()).collect(),
+        externals: externals.keys().cloned().collect(),
+        actors: actors.keys().cloned().collect(),
+        file_name: site_file_name.to_string(),
+        sources,
+    };
+    let mut site_rules = Vec::new();
+    for r in rules {
+        site_rules.extend(read_rule(r, lib, &scope, diags));
+    }
+
+    let core = site_core?;
+    let services = services?;
+    let mut site = Site {
+        name: core.name,
+        name_span: core.name_span,
+        region: core.region.clone(),
+        partition: core.partition,
+        account: core.account,
+        vpc: core.vpc,
+        subnet: core.subnet,
+        ssh_key: core.ssh_key,
+        public_ip: core.public_ip,
+        nat: core.nat,
+        s3_endpoint: core.s3_endpoint,
+        aws_span: core.aws_span,
+        daily_active_users: core.dau,
+        dau_span: core.dau_span,
+        github: core.github,
+        github_span: core.github_span,
+        bucket: core.bucket,
+        tags: core.tags,
+        actors,
+        services,
+        fleets,
+        externals,
+        rules: Vec::new(),
+        skipped_rules: Vec::new(),
+    };
+    for rule in &lib.rules {
+        if site.holds(&rule.when) {
+            site.rules.push(with_site_port(rule, lib, &site));
+        } else {
+            let why = match &rule.when {
+                Condition::Never => rule
+                    .decision
+                    .clone()
+                    .unwrap_or_else(|| "not opened (decision in the stdlib)".into()),
+                Condition::External(names) => {
+                    format!("only when {} is externalized", names.join(" or "))
+                }
+                Condition::Embedded(names) => format!(
+                    "only while {} runs on the services box",
+                    names.join(" and ")
+                ),
+                Condition::GithubCom => "only with github.com".into(),
+                Condition::GithubEnterprise => "only with GitHub Enterprise".into(),
+                Condition::Always => unreachable!("an always-rule always holds"),
+            };
+            site.skipped_rules.push((rule.clone(), why));
+        }
+    }
+    site.rules.extend(site_rules);
+    Some(site)
+}
+
+/// The guide: a datastore's port "is user-defined, assuming the default port". A rule to an
+/// externalized service on its default port follows the port the site gives it.
+fn with_site_port(rule: &Rule, lib: &Stdlib, site: &Site) -> Rule {
+    let mut r = rule.clone();
+    if let EndpointRef::External(x) = &rule.to {
+        if let (Some(def), Some(ext)) = (lib.externals.get(x), site.externals.get(x)) {
+            if rule.ports == Some((def.default_port, def.default_port))
+                && ext.port != def.default_port
+            {
+                r.ports = Some((ext.port, ext.port));
+            }
+        }
+    }
+    r
+}
+
+/// The one block of a kind; a missing one is reported unless it failed to parse.
+fn single<'a>(
+    blocks: &BTreeMap<&str, Vec<&'a Block>>,
+    kind: &str,
+    whole: Span,
+    broken: bool,
+    diags: &mut Diagnostics,
+) -> Option<&'a Block> {
+    match blocks.get(kind).map(Vec::as_slice).unwrap_or(&[]) {
+        [] if broken => None,
+        [] => {
+            let example = match kind {
+                "site" => "site \"acme\" { aws { ... } daily_active_users = 40  github = github_com  passphrase = secret }",
+                "actors" => "actors { users = [10.0.0.0/8]  admins = [10.1.0.0/24] }",
+                _ => "services { instance = \"m4.2xlarge\"  disk = 100 GiB }",
+            };
+            diags.push(
+                Diagnostic::error(
+                    Code::E0208,
+                    whole,
+                    format!("the site has no `{kind}` block"),
+                )
+                .label(format!("no `{kind}` block in this file"))
+                .help(format!("add `{example}`")),
+            );
+            None
+        }
+        [one] => Some(one),
+        [first, rest @ ..] => {
+            for b in rest {
+                diags.push(
+                    Diagnostic::error(Code::E0204, b.kind.span, format!("`{kind}` appears twice"))
+                        .label(format!("second `{kind}` block"))
+                        .with(first.kind.span, "first one here")
+                        .help(format!("merge the two `{kind}` blocks into one")),
+                );
+            }
+            Some(first)
+        }
+    }
+}
