@@ -24,6 +24,7 @@ pub enum What {
     BucketPublicAccessBlock,
     BucketVersioning,
     BucketOwnership,
+    BucketLifecycle,
     ShutdownQueue,
     ServicesRole,
     ServicesRolePolicy,
@@ -152,8 +153,18 @@ pub fn build(site: &Site, net: &Network, diags: &mut Diagnostics) -> ResourceGra
             What::BucketOwnership,
         ),
     ] {
+        let is_versioning = what == What::BucketVersioning;
         let n = b.node(addr, "storage.tf", what);
         b.edge(bucket, n);
+        if is_versioning {
+            // Rules on noncurrent versions need versioning first.
+            let lifecycle = b.node(
+                "aws_s3_bucket_lifecycle_configuration.circleci",
+                "storage.tf",
+                What::BucketLifecycle,
+            );
+            b.edge(n, lifecycle);
+        }
     }
     let queue = b.node("aws_sqs_queue.shutdown", "storage.tf", What::ShutdownQueue);
 

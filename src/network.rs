@@ -102,7 +102,18 @@ impl SgRule {
                 parts.push(p);
             }
         }
-        aws_description(&parts.join("; "))
+        let full = parts.join("; ");
+        if aws_description(&full).len() < 255 {
+            return aws_description(&full);
+        }
+        // Too long for AWS: the purposes alone (each once); ports.md keeps every origin.
+        let mut purposes: Vec<&str> = Vec::new();
+        for r in &self.reasons {
+            if !purposes.iter().any(|p| p.eq_ignore_ascii_case(&r.purpose)) {
+                purposes.push(&r.purpose);
+            }
+        }
+        aws_description(&format!("{} (origins in ports.md)", purposes.join("; ")))
     }
 }
 

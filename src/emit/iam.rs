@@ -3,6 +3,9 @@
 use super::{EmitError, Input, Outputs};
 use serde_json::{json, Map, Value};
 
+/// The largest managed policy AWS accepts, in characters without whitespace.
+pub const POLICY_SIZE_LIMIT: usize = 6144;
+
 pub fn emit(input: &Input, out: &mut Outputs) -> Result<(), EmitError> {
     let site = input.site;
     let names = super::terraform::site_names(site);
@@ -49,6 +52,16 @@ pub fn emit(input: &Input, out: &mut Outputs) -> Result<(), EmitError> {
             statements.push(Value::Object(st));
         }
         let doc = json!({ "Version": "2012-10-17", "Statement": statements });
+        // AWS counts a policy's characters without whitespace; over the limit, apply fails.
+        let size = serde_json::to_string(&doc)
+            .map_err(|e| EmitError(e.to_string()))?
+            .len();
+        if size > POLICY_SIZE_LIMIT {
+            return Err(EmitError(format!(
+                "IAM policy `{}` has {size} characters; AWS accepts at most {POLICY_SIZE_LIMIT} (shorten the site name, or split the policy in the stdlib)",
+                p.name
+            )));
+        }
         let mut text = serde_json::to_string_pretty(&doc).map_err(|e| EmitError(e.to_string()))?;
         text.push('\n');
         out.files.insert(format!("iam/{}", p.file), text);

@@ -6,7 +6,7 @@
 mod cloud_init;
 pub mod graph_render;
 pub mod hcl;
-mod iam;
+pub mod iam;
 mod ports;
 mod terraform;
 
@@ -103,6 +103,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "tf/bucket_ownership",
         include_str!("../../stdlib/templates/terraform/bucket_ownership.hbs"),
+    ),
+    (
+        "tf/bucket_lifecycle",
+        include_str!("../../stdlib/templates/terraform/bucket_lifecycle.hbs"),
     ),
     (
         "tf/queue",

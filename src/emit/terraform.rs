@@ -118,7 +118,13 @@ fn context(input: &Input, what: &What) -> (&'static str, Value) {
             let g = &input.net.groups[*i];
             (
                 "tf/security_group",
-                json!({ "id": g.id, "name": g.name, "description": g.description, "vpc": site.vpc }),
+                json!({
+                    "id": g.id,
+                    "name": g.name,
+                    "description": g.description,
+                    "vpc": site.vpc,
+                    "external": matches!(g.role, crate::network::GroupRole::External(_)),
+                }),
             )
         }
         What::SgRule(i) => {
@@ -147,6 +153,8 @@ fn context(input: &Input, what: &What) -> (&'static str, Value) {
                     "from_port": r.ports.map(|p| p.0),
                     "to_port": r.ports.map(|p| p.1),
                     "peer_group": peer_group,
+                    "open_egress": r.direction == Direction::Egress
+                        && matches!(r.peer, Peer::Cidr(c) if c.prefix_len() == 0),
                     "cidr": cidr,
                 }),
             )
@@ -156,6 +164,7 @@ fn context(input: &Input, what: &What) -> (&'static str, Value) {
         What::BucketPublicAccessBlock => ("tf/bucket_public_access_block", json!({})),
         What::BucketVersioning => ("tf/bucket_versioning", json!({})),
         What::BucketOwnership => ("tf/bucket_ownership", json!({})),
+        What::BucketLifecycle => ("tf/bucket_lifecycle", json!({})),
         What::ShutdownQueue => ("tf/queue", json!({ "name": n.queue })),
         What::ServicesRole => (
             "tf/iam_role",

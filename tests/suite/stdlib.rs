@@ -300,3 +300,32 @@ fn changing_a_port_in_the_stdlib_changes_the_outputs() {
     assert!(json.contains("\"FromPort\": 8801") && !json.contains("8800"));
     let _ = Protocol::Tcp;
 }
+
+/// The installer policy is close to AWS's 6,144-character limit for managed policies; the
+/// longest names (a 32-character site in GovCloud with an account id) must still fit.
+#[test]
+fn the_iam_policies_fit_awss_size_limit_for_the_longest_names() {
+    let site = std::fs::read_to_string(crate::root().join("examples/default.cci"))
+        .unwrap()
+        .replace("site \"acme\"", "site \"abcdefghijklmnopqrstuvwxyz-12345\"")
+        .replace(
+            "region  = \"us-west-2\"",
+            "region  = \"us-gov-west-1\"\n    account = \"123456789012\"",
+        );
+    let b = cci_dsl::build("long.cci", &site, &cci_dsl::stdlib::embedded());
+    let out = b
+        .outputs
+        .unwrap_or_else(|| panic!("{}", crate::rendered(&b.compilation)));
+    for (file, text) in out.files.iter().filter(|(f, _)| f.starts_with("iam/")) {
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        let size = serde_json::to_string(&v).unwrap().len();
+        assert!(
+            size <= cci_dsl::emit::iam::POLICY_SIZE_LIMIT,
+            "{file}: {size} characters"
+        );
+        assert!(
+            !text.contains("arn:aws:"),
+            "{file}: GovCloud ARNs use the aws-us-gov partition"
+        );
+    }
+}

@@ -1,6 +1,7 @@
 //! The real, independent tools on every example's outputs (scripts/validate-outputs.sh):
 //! HashiCorp's HCL parser, terraform fmt and validate against the real aws provider,
-//! parliament, cloud-init schema, shellcheck (also on scripts inside the user-data), dot.
+//! parliament, cloud-init schema, shellcheck (also on scripts inside the user-data), dot,
+//! and the security scanners checkov and trivy.
 //!
 //! `scripts/test` installs the tools and sets CCI_REQUIRE_VALIDATORS=1, so in CI a missing
 //! tool fails. A plain `cargo test` on a machine without them says it skipped them.
@@ -37,6 +38,9 @@ fn the_independent_validators_accept_every_examples_outputs() {
             .arg(&script)
             .arg(&out)
             .env("VALIDATE_REQUIRE_ALL", "1")
+            // checkov and trivy too: a finding the site did not ask for is a failure; what
+            // it did ask for carries a skip with its reason in the generated code.
+            .env("VALIDATE_SECURITY", "1")
             .env("CCI_TOOLS_DIR", &tools)
             .output()
             .expect("bash runs");
@@ -58,6 +62,8 @@ fn the_independent_validators_accept_every_examples_outputs() {
             "cloud-init-schema",
             "shellcheck-embedded",
             "graphviz-dot",
+            "checkov",
+            "trivy",
         ] {
             if !stdout
                 .lines()
