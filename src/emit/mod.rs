@@ -13,7 +13,7 @@ mod terraform;
 use crate::graph::ResourceGraph;
 use crate::model::{Site, Stdlib};
 use crate::network::Network;
-use handlebars::{Handlebars, RenderError, RenderErrorReason};
+use handlebars::Handlebars;
 use std::collections::BTreeMap;
 
 /// Everything a build writes: relative path to contents. Sorted, so output is stable.
@@ -200,66 +200,11 @@ fn render(h: &Handlebars, name: &str, ctx: &serde_json::Value) -> Result<String,
         .map_err(|e| EmitError(format!("template {name}: {e}")))
 }
 
-fn str_param(helper: &handlebars::Helper, i: usize) -> Result<String, RenderError> {
-    let v = helper
-        .param(i)
-        .ok_or_else(|| RenderErrorReason::ParamNotFoundForIndex("helper", i))?
-        .value();
-    Ok(match v {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    })
-}
-
-/// `{{hcl x}}`: an HCL quoted string.
-fn hcl_helper(
-    h: &handlebars::Helper,
-    _: &Handlebars,
-    _: &handlebars::Context,
-    _: &mut handlebars::RenderContext,
-    out: &mut dyn handlebars::Output,
-) -> handlebars::HelperResult {
-    out.write(&hcl::string(&str_param(h, 0)?))?;
-    Ok(())
-}
-
-/// `{{hcl_key k}}`: a map key, bare when it is an identifier.
-fn hcl_key_helper(
-    h: &handlebars::Helper,
-    _: &Handlebars,
-    _: &handlebars::Context,
-    _: &mut handlebars::RenderContext,
-    out: &mut dyn handlebars::Output,
-) -> handlebars::HelperResult {
-    out.write(&hcl::key(&str_param(h, 0)?))?;
-    Ok(())
-}
-
-/// `{{indent text n}}`: every line indented by n spaces (YAML block scalars).
-fn indent_helper(
-    h: &handlebars::Helper,
-    _: &Handlebars,
-    _: &handlebars::Context,
-    _: &mut handlebars::RenderContext,
-    out: &mut dyn handlebars::Output,
-) -> handlebars::HelperResult {
-    let text = str_param(h, 0)?;
-    let n: usize = str_param(h, 1)?.parse().unwrap_or(0);
-    out.write(&indent(&text, n))?;
-    Ok(())
-}
-
-/// `{{md x}}`: text safe inside a Markdown table cell.
-fn md_helper(
-    h: &handlebars::Helper,
-    _: &Handlebars,
-    _: &handlebars::Context,
-    _: &mut handlebars::RenderContext,
-    out: &mut dyn handlebars::Output,
-) -> handlebars::HelperResult {
-    out.write(&str_param(h, 0)?.replace('|', "\\|").replace('\n', " "))?;
-    Ok(())
-}
+// The escaping helpers. Each takes a string (strict: anything else is a template bug).
+handlebars::handlebars_helper!(hcl_helper: |s: str| hcl::string(s));
+handlebars::handlebars_helper!(hcl_key_helper: |s: str| hcl::key(s));
+handlebars::handlebars_helper!(indent_helper: |text: str, n: u64| indent(text, n as usize));
+handlebars::handlebars_helper!(md_helper: |s: str| s.replace('|', "\\|").replace('\n', " "));
 
 /// Indents each non-empty line; the result has no trailing newline (the template has it).
 pub fn indent(text: &str, n: usize) -> String {

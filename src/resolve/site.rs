@@ -531,7 +531,13 @@ pub(super) fn read_fleets(blocks: &[&Block], lib: &Stdlib, diags: &mut Diagnosti
                 diags.push(
                     Diagnostic::error(Code::E0303, v.span, "invalid count")
                         .label("expected `min..max` with min <= max and max >= 1")
-                        .help("for example `count = 2..10`"),
+                        .help(match &v.node {
+                            Value::Range { first, last } if first > last && *first >= 1 => {
+                                format!("the smaller number comes first: `count = {last}..{first}`")
+                            }
+                            _ => "a fleet needs room for at least one client, e.g. `count = 1..5`"
+                                .to_string(),
+                        }),
                 );
                 None
             }
