@@ -329,3 +329,32 @@ fn the_iam_policies_fit_awss_size_limit_for_the_longest_names() {
         );
     }
 }
+
+/// The services and Nomad groups reference each other (4647 in, 4646-4648 out); the rules are
+/// resources of their own, so the graph has no cycle and both groups come before their rules.
+#[test]
+fn groups_that_reference_each_other_make_no_cycle() {
+    let b = crate::build_file(&crate::root().join("examples/default.cci"));
+    let net = b.network.as_ref().unwrap();
+    let refers = |from: &str, to: &str| {
+        net.rules
+            .iter()
+            .any(|r| r.group == from && r.peer == cci_dsl::network::Peer::Group(to.into()))
+    };
+    assert!(refers("services", "nomad_nomad") && refers("nomad_nomad", "services"));
+    let g = b.graph.as_ref().unwrap();
+    assert_eq!(
+        g.order.len(),
+        g.graph.node_count(),
+        "every resource is ordered"
+    );
+    let pos = |addr: &str| g.nodes_in_order().position(|n| n.address == addr).unwrap();
+    let rule = "aws_vpc_security_group_ingress_rule.services_in_tcp_4647_nomad_nomad";
+    assert!(pos("aws_security_group.services") < pos(rule));
+    assert!(pos("aws_security_group.nomad_nomad") < pos(rule));
+    assert!(b
+        .compilation
+        .diagnostics
+        .iter()
+        .all(|d| d.code != cci_dsl::codes::Code::E0501));
+}
