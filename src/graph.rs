@@ -207,6 +207,9 @@ pub fn build(site: &Site, net: &Network, diags: &mut Diagnostics) -> ResourceGra
     b.edge(queue, hook_policy);
 
     let outputs = b.node("outputs", "outputs.tf", What::Outputs);
+    if let Some(vms) = group_nodes.get("vms") {
+        b.edge(*vms, outputs);
+    }
     if site.nat.is_some() || site.s3_endpoint.is_some() {
         let checks = b.node("check.private_subnet", "checks.tf", What::NetworkChecks);
         b.edge(checks, outputs);

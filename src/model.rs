@@ -106,6 +106,8 @@ pub enum Condition {
     Never,
     GithubCom,
     GithubEnterprise,
+    /// The site runs vm-service (machine executor, remote Docker).
+    VmService,
     /// Any of these services is externalized.
     External(Vec<String>),
     /// None of these services is externalized.
@@ -120,6 +122,8 @@ pub enum EndpointRef {
     AllFleets,
     Fleet(String),
     External(String),
+    /// The VMs vm-service starts for machine and remote-Docker jobs.
+    Vms,
     Actor(String),
     Cidr(Ipv4Net),
 }
@@ -197,6 +201,8 @@ pub struct Site {
     pub dau_span: Span,
     pub github: GitHub,
     pub github_span: Span,
+    /// vm-service is on: machine executor and remote Docker VMs get a group of their own.
+    pub vm_service: bool,
     pub bucket: String,
     pub tags: BTreeMap<String, String>,
     /// Actor name to (sources, destinations); stdlib defaults overridden by the site's bindings.
@@ -262,6 +268,7 @@ impl Site {
             Condition::Never => false,
             Condition::GithubCom => self.github == GitHub::Com,
             Condition::GithubEnterprise => matches!(self.github, GitHub::Enterprise { .. }),
+            Condition::VmService => self.vm_service,
             Condition::External(names) => names.iter().any(|n| self.is_external(n)),
             Condition::Embedded(names) => names.iter().all(|n| !self.is_external(n)),
         }

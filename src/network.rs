@@ -24,6 +24,7 @@ pub enum GroupRole {
     Services,
     Fleet(String),
     External(String),
+    Vms,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -181,6 +182,14 @@ pub fn plan(site: &Site, lib: &Stdlib) -> Network {
             role: GroupRole::Fleet(f.name.clone()),
         });
     }
+    if site.vm_service {
+        groups.push(Group {
+            id: "vms".into(),
+            name: format!("{}-vms", site.name),
+            description: "VMs vm-service starts for machine and remote Docker jobs".into(),
+            role: GroupRole::Vms,
+        });
+    }
     for e in site.externals.values() {
         let what = lib
             .externals
@@ -255,6 +264,7 @@ fn owned_groups(site: &Site, e: &EndpointRef) -> Vec<String> {
         EndpointRef::AllFleets => site.fleets.iter().map(|f| fleet_group(&f.name)).collect(),
         EndpointRef::Fleet(f) => vec![fleet_group(f)],
         EndpointRef::External(x) if site.is_external(x) => vec![external_group(x)],
+        EndpointRef::Vms if site.vm_service => vec!["vms".into()],
         _ => vec![],
     }
 }
@@ -269,6 +279,7 @@ fn peers(site: &Site, e: &EndpointRef, owner: &str, as_source: bool) -> Vec<(Pee
             .map(|f| (Peer::Group(fleet_group(&f.name)), fleet_group(&f.name)))
             .collect(),
         EndpointRef::Fleet(f) => vec![(Peer::Group(fleet_group(f)), fleet_group(f))],
+        EndpointRef::Vms => vec![(Peer::Group("vms".into()), "vms".into())],
         EndpointRef::External(x) => {
             let g = external_group(x);
             if g == owner {

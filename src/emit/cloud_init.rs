@@ -21,8 +21,17 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
         shell_assign("SHUTDOWN_QUEUE", &names.queue),
         shell_assign("S3_BUCKET", &site.bucket),
         shell_assign("SUBNET_ID", &site.subnet),
-        // vm-service's own group is not managed by this release of cci-dsl: empty.
-        shell_assign("VM_SECURITY_GROUP", ""),
+        shell_assign("VPC_ID", &site.vpc),
+        // The VMs' group, looked up by name at boot (its id exists only after apply); empty
+        // when the site does not run vm-service.
+        shell_assign(
+            "VM_SECURITY_GROUP_NAME",
+            &if site.vm_service {
+                format!("{}-vms", site.name)
+            } else {
+                String::new()
+            },
+        ),
         shell_assign("REPLICATED_VERSION", &version("replicated")),
     ]
     .join("\n");

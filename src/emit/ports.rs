@@ -152,6 +152,7 @@ fn endpoint_text(e: &EndpointRef, input: &Input) -> String {
                 None => x.clone(),
             }
         }
+        EndpointRef::Vms => "vms (vm-service)".into(),
         EndpointRef::Actor(a) => a.clone(),
         EndpointRef::Cidr(c) => c.to_string(),
     }

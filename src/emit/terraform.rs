@@ -87,6 +87,24 @@ pub fn site_names(site: &crate::model::Site) -> Names {
     names(site)
 }
 
+/// checkov reads an ingress rule without `cidr_ipv4` as open to 0.0.0.0/0 on the ports it
+/// watches (22, 3389, 80); a rule that admits only another group says so instead.
+fn group_port_skips(r: &crate::network::SgRule) -> Vec<&'static str> {
+    const WATCHED: &[(&str, u16)] = &[
+        ("CKV_AWS_24", 22),
+        ("CKV_AWS_25", 3389),
+        ("CKV_AWS_260", 80),
+    ];
+    match (r.direction, &r.peer, r.ports) {
+        (Direction::Ingress, Peer::Group(_), Some((a, b))) => WATCHED
+            .iter()
+            .filter(|(_, p)| (a..=b).contains(p))
+            .map(|(id, _)| *id)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 fn ami_expr(ami: &Option<String>) -> String {
     match ami {
         Some(id) => hcl::string(id),
@@ -124,6 +142,7 @@ fn context(input: &Input, what: &What) -> (&'static str, Value) {
                     "description": g.description,
                     "vpc": site.vpc,
                     "external": matches!(g.role, crate::network::GroupRole::External(_)),
+                    "vms": g.role == crate::network::GroupRole::Vms,
                 }),
             )
         }
@@ -153,6 +172,7 @@ fn context(input: &Input, what: &What) -> (&'static str, Value) {
                     "from_port": r.ports.map(|p| p.0),
                     "to_port": r.ports.map(|p| p.1),
                     "peer_group": peer_group,
+                    "group_port_skips": group_port_skips(r),
                     "open_egress": r.direction == Direction::Egress
                         && matches!(r.peer, Peer::Cidr(c) if c.prefix_len() == 0),
                     "cidr": cidr,
@@ -271,6 +291,7 @@ fn context(input: &Input, what: &What) -> (&'static str, Value) {
                     "install_url": format!("\"http://${{{ip}}}/\""),
                     "admin_url": format!("\"https://${{{ip}}}:8800/\""),
                     "ssh": format!("\"ssh ubuntu@${{{ip}}}\""),
+                    "vm_service": site.vm_service,
                 }),
             )
         }

@@ -405,6 +405,7 @@ pub(super) fn read_condition(
         "never",
         "github_com",
         "github_enterprise",
+        "vm_service",
         "external",
         "embedded",
     ];
@@ -424,6 +425,7 @@ pub(super) fn read_condition(
             "never" => Some(Condition::Never),
             "github_com" => Some(Condition::GithubCom),
             "github_enterprise" => Some(Condition::GithubEnterprise),
+            "vm_service" => Some(Condition::VmService),
             _ => {
                 unknown(n, v.span, diags);
                 None

@@ -164,6 +164,7 @@ pub fn resolve_site(
         fleets: fleets.iter().map(|f| f.name.clone()).collect(),
         externals: externals.keys().cloned().collect(),
         actors: actors.keys().cloned().collect(),
+        vm_service: site_core.as_ref().is_some_and(|c| c.vm_service),
         file_name: site_file_name.to_string(),
         sources,
     };
@@ -191,6 +192,7 @@ pub fn resolve_site(
         dau_span: core.dau_span,
         github: core.github,
         github_span: core.github_span,
+        vm_service: core.vm_service,
         bucket: core.bucket,
         tags: core.tags,
         actors,
@@ -218,6 +220,7 @@ pub fn resolve_site(
                 ),
                 Condition::GithubCom => "only with github.com".into(),
                 Condition::GithubEnterprise => "only with GitHub Enterprise".into(),
+                Condition::VmService => "only with vm-service (`vm_service = true`)".into(),
                 Condition::Always => unreachable!("an always-rule always holds"),
             };
             site.skipped_rules.push((rule.clone(), why));

@@ -8,6 +8,7 @@ pub(super) enum RuleScope<'a> {
         fleets: BTreeSet<String>,
         externals: BTreeSet<String>,
         actors: BTreeSet<String>,
+        vm_service: bool,
         file_name: String,
         sources: &'a crate::span::Sources,
     },
@@ -178,6 +179,20 @@ pub(super) fn resolve_endpoint(
     }
     if name == "nomad" {
         return Some(EndpointRef::AllFleets);
+    }
+    if name == "vms" {
+        if let RuleScope::Site {
+            vm_service: false, ..
+        } = scope
+        {
+            diags.push(
+                Diagnostic::error(Code::E0206, e.span, "this site does not run vm-service")
+                    .label("there are no VMs to reach")
+                    .help("turn it on in the `site` block: `vm_service = true`"),
+            );
+            return None;
+        }
+        return Some(EndpointRef::Vms);
     }
     if let RuleScope::Site {
         fleets,

@@ -20,6 +20,7 @@ pub(super) struct SiteCore {
     pub(super) dau_span: Span,
     pub(super) github: GitHub,
     pub(super) github_span: Span,
+    pub(super) vm_service: bool,
     pub(super) bucket: String,
     pub(super) tags: BTreeMap<String, String>,
 }
@@ -111,7 +112,13 @@ pub(super) fn read_site_block(
         "`site`",
         b.span,
         &b.entries,
-        &["daily_active_users", "github", "passphrase", "bucket"],
+        &[
+            "daily_active_users",
+            "github",
+            "passphrase",
+            "bucket",
+            "vm_service",
+        ],
         &["aws", "tags"],
         false,
         diags,
@@ -339,6 +346,7 @@ pub(super) fn read_site_block(
         }
     }
 
+    let vm_service = f.opt_bool("vm_service", diags).unwrap_or(false);
     let bucket_given = f.opt_string("bucket", "\"acme-circleci\"", diags);
     let bucket_ok = bucket_given.as_ref().is_none_or(|b| {
         let ok = b.node.len() >= 3 && b.node.len() <= 63 && valid_name(&b.node.replace('.', "-"));
@@ -387,6 +395,7 @@ pub(super) fn read_site_block(
         dau_span,
         github,
         github_span,
+        vm_service,
         bucket,
         tags,
     })
