@@ -142,6 +142,10 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             cci_dsl::output::write_atomically(out, &outputs)
                 .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
             eprintln!("wrote {} files to {}", outputs.files.len(), out.display());
+            eprintln!(
+                "next: review {0}/ports.md, then\n  cd {0}/terraform && terraform init && TF_VAR_circle_secret_passphrase=... terraform apply",
+                out.display().to_string().trim_end_matches('/')
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Graph { site, format } => {
