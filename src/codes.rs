@@ -123,6 +123,8 @@ codes! {
         "Resources depend on each other in a loop; Terraform cannot order them. The message names the loop.";
     W0502, "unused declaration",
         "Something is declared but nothing uses it (an actor no rule mentions, for instance).";
+    W0503, "no `use` line",
+        "A site names the standard library and CircleCI Server release it was written for (`use circleci/2.16`),\nso that a compiler carrying several releases compiles it against the right one.";
     E0601, "output could not be produced",
         "A template failed to render. This is a bug in cci-dsl or in an edited stdlib template.";
 }

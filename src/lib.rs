@@ -27,7 +27,7 @@ pub mod suggest;
 
 use codes::Code;
 use diagnostics::{Diagnostic, Diagnostics};
-use span::{Sources, Span};
+use span::Sources;
 
 /// The front half of the pipeline: parse, resolve, check.
 pub struct Compilation {
@@ -87,21 +87,20 @@ pub struct Build {
 /// The whole pipeline, in memory. Outputs exist only when no stage reported an error.
 pub fn build(site_name: &str, site_text: &str, stdlib_files: &[(String, String)]) -> Build {
     let mut compilation = compile(site_name, site_text, stdlib_files);
-    let mut b = Build {
-        compilation: Compilation { ..empty() },
-        network: None,
-        graph: None,
-        outputs: None,
-    };
     let site = match (&compilation.site, compilation.has_errors()) {
         (Some(site), false) => site.clone(),
         _ => {
-            b.compilation = compilation;
-            return b;
+            return Build {
+                compilation,
+                network: None,
+                graph: None,
+                outputs: None,
+            };
         }
     };
     let net = network::plan(&site, &compilation.stdlib);
     let g = graph::build(&site, &net, &mut compilation.diagnostics);
+    let mut outputs = None;
     if !compilation.has_errors() {
         let input = emit::Input {
             site: &site,
@@ -111,7 +110,7 @@ pub fn build(site_name: &str, site_text: &str, stdlib_files: &[(String, String)]
             source_name: site_name,
         };
         match emit::emit(&input) {
-            Ok(o) => b.outputs = Some(o),
+            Ok(o) => outputs = Some(o),
             Err(e) => compilation.diagnostics.push(
                 Diagnostic::error(Code::E0601, site.name_span, format!("output could not be produced: {}", e.0))
                     .label("while emitting this site")
@@ -119,25 +118,10 @@ pub fn build(site_name: &str, site_text: &str, stdlib_files: &[(String, String)]
             ),
         }
     }
-    b.network = Some(net);
-    b.graph = Some(g);
-    b.compilation = compilation;
-    b
-}
-
-fn empty() -> Compilation {
-    Compilation {
-        sources: Sources::default(),
-        diagnostics: Diagnostics::default(),
-        stdlib: model::Stdlib::default(),
-        site: None,
+    Build {
+        compilation,
+        network: Some(net),
+        graph: Some(g),
+        outputs,
     }
-}
-
-/// A span at the start of a file, for problems that belong to the file as a whole.
-pub fn file_start(sources: &Sources, name: &str) -> Option<Span> {
-    sources
-        .iter()
-        .find(|(_, f)| f.name == name)
-        .map(|(id, _)| Span::new(id, 0, 0))
 }

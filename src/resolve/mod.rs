@@ -129,8 +129,20 @@ pub fn resolve_site(
         0,
     );
     if !use_seen {
-        // Not fatal: the only library is assumed, but say so.
-        let _ = whole;
+        // Not fatal: the one release this compiler carries is assumed, but a site should pin
+        // the release it was written for.
+        diags.push(
+            Diagnostic::error(
+                Code::W0503,
+                whole,
+                "the site does not say which CircleCI Server release it targets",
+            )
+            .label("no `use` line in this file")
+            .help(format!(
+                "add `use circleci/{}` as the first line",
+                lib.release
+            )),
+        );
     }
 
     let broken = |kind: &str| file.broken.iter().any(|b| b == kind);
