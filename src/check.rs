@@ -223,7 +223,7 @@ fn check_services(site: &Site, row: &SizingRow, diags: &mut Diagnostics) {
     if s.disk_gib * GIB < row.disk_bytes {
         diags.push(
             Diagnostic::error(
-                Code::E0405,
+                Code::E0417,
                 s.disk_span,
                 format!(
                     "a {} GiB disk is too small for {users} daily active users",

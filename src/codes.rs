@@ -119,6 +119,8 @@ codes! {
         "github.com sends webhooks over the internet on ports 80 and 443. In a private subnet, put a public load\nbalancer in front of the services box (guide ch. 2), or use GitHub Enterprise inside the network.";
     W0416, "Nomad client network below the guide's minimum",
         "The guide asks for a 1Gbps NIC per Nomad client. Types with \"Moderate\" or \"Low\" networking fall short.";
+    E0417, "services disk too small for the daily active users",
+        "The guide's services sizing table gives the disk by daily active users (100GB below 50 users up to\n2TB above 5000, read as GiB). The services box holds the site's data: size it for the row.";
     E0501, "dependency cycle",
         "Resources depend on each other in a loop; Terraform cannot order them. The message names the loop.";
     W0502, "unused declaration",

@@ -211,22 +211,18 @@ impl<'s> Parser<'s> {
     }
 
     fn ident<'a>(&self, i: &'a str) -> PResult<'a, Spanned<String>> {
-        let r: PResult<'a, &'a str> = recognize((
-            take_while1(|c: char| c.is_ascii_alphabetic() || c == '_'),
-            take_while(|c: char| c.is_ascii_alphanumeric() || c == '_'),
-        ))
-        .parse(i);
-        match r {
-            Ok((rest, s)) => Ok((rest, Spanned::new(s.to_string(), self.span(i, rest)))),
-            Err(_) => Err(nom::Err::Error(self.expected(i, "a name"))),
-        }
+        self.word(i, false)
     }
 
     /// A block label written bare: a name that may also contain `-` (`aws-us-gov`).
     fn label<'a>(&self, i: &'a str) -> PResult<'a, Spanned<String>> {
+        self.word(i, true)
+    }
+
+    fn word<'a>(&self, i: &'a str, dashes: bool) -> PResult<'a, Spanned<String>> {
         let r: PResult<'a, &'a str> = recognize((
             take_while1(|c: char| c.is_ascii_alphabetic() || c == '_'),
-            take_while(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-'),
+            take_while(|c: char| c.is_ascii_alphanumeric() || c == '_' || (dashes && c == '-')),
         ))
         .parse(i);
         match r {
