@@ -87,21 +87,44 @@ pub fn site_names(site: &crate::model::Site) -> Names {
     names(site)
 }
 
-/// checkov reads an ingress rule without `cidr_ipv4` as open to 0.0.0.0/0 on the ports it
-/// watches (22, 3389, 80); a rule that admits only another group says so instead.
-fn group_port_skips(r: &crate::network::SgRule) -> Vec<&'static str> {
-    const WATCHED: &[(&str, u16)] = &[
-        ("CKV_AWS_24", 22),
-        ("CKV_AWS_25", 3389),
-        ("CKV_AWS_260", 80),
-    ];
-    match (r.direction, &r.peer, r.ports) {
-        (Direction::Ingress, Peer::Group(_), Some((a, b))) => WATCHED
+/// The ports checkov watches for ingress from anywhere.
+const WATCHED_PORTS: &[(&str, u16)] = &[
+    ("CKV_AWS_24", 22),
+    ("CKV_AWS_25", 3389),
+    ("CKV_AWS_260", 80),
+];
+
+fn watched_checks(ports: Option<(u16, u16)>) -> Vec<&'static str> {
+    match ports {
+        Some((a, b)) => WATCHED_PORTS
             .iter()
             .filter(|(_, p)| (a..=b).contains(p))
             .map(|(id, _)| *id)
             .collect(),
+        None => vec!["CKV_AWS_24", "CKV_AWS_25", "CKV_AWS_260", "CKV_AWS_277"],
+    }
+}
+
+/// checkov reads an ingress rule without `cidr_ipv4` as open to 0.0.0.0/0 on the ports it
+/// watches (22, 3389, 80); a rule that admits only another group says so instead.
+fn group_port_skips(r: &crate::network::SgRule) -> Vec<&'static str> {
+    match (r.direction, &r.peer) {
+        (Direction::Ingress, Peer::Group(_)) if r.ports.is_some() => watched_checks(r.ports),
         _ => Vec::new(),
+    }
+}
+
+/// Ingress from 0.0.0.0/0 exists only where the site bound an actor to it: the scanners'
+/// findings are accepted with that as the reason (W0411 warns when it is the admins).
+fn open_ingress(r: &crate::network::SgRule) -> Option<Value> {
+    match (r.direction, &r.peer) {
+        (Direction::Ingress, Peer::Cidr(c)) if c.prefix_len() == 0 => {
+            let mut actors: Vec<&str> = r.reasons.iter().map(|x| x.peer_name.as_str()).collect();
+            actors.sort_unstable();
+            actors.dedup();
+            Some(json!({ "actors": actors.join(", "), "checks": watched_checks(r.ports) }))
+        }
+        _ => None,
     }
 }
 
@@ -173,6 +196,7 @@ fn context(input: &Input, what: &What) -> (&'static str, Value) {
                     "to_port": r.ports.map(|p| p.1),
                     "peer_group": peer_group,
                     "group_port_skips": group_port_skips(r),
+                    "open_ingress": open_ingress(r),
                     "open_egress": r.direction == Direction::Egress
                         && matches!(r.peer, Peer::Cidr(c) if c.prefix_len() == 0),
                     "cidr": cidr,
