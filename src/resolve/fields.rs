@@ -436,27 +436,7 @@ pub(super) fn read_condition(
             for a in args {
                 match &a.node {
                     Value::Ident(s) if lib.externals.contains_key(s) => names.push(s.clone()),
-                    Value::Ident(s) => diags.push(
-                        Diagnostic::error(
-                            Code::E0210,
-                            a.span,
-                            format!("`{s}` cannot be externalized"),
-                        )
-                        .label("not an externalizable service")
-                        .help(
-                            did_you_mean(s, lib.externals.keys().map(String::as_str))
-                                .unwrap_or_else(|| {
-                                    format!(
-                                        "externalizable: {}",
-                                        lib.externals
-                                            .keys()
-                                            .cloned()
-                                            .collect::<Vec<_>>()
-                                            .join(", ")
-                                    )
-                                }),
-                        ),
-                    ),
+                    Value::Ident(s) => diags.push(not_externalizable(s, a.span, lib)),
                     other => type_error(a.span, "a service name", other, "postgres", diags),
                 }
             }
@@ -475,4 +455,19 @@ pub(super) fn read_condition(
             None
         }
     }
+}
+
+/// E0210: a name that is not one of the services the guide lets run outside the services box.
+pub(super) fn not_externalizable(name: &str, span: Span, lib: &Stdlib) -> Diagnostic {
+    let known: Vec<&str> = lib.externals.keys().map(String::as_str).collect();
+    Diagnostic::error(
+        Code::E0210,
+        span,
+        format!("`{name}` cannot be externalized"),
+    )
+    .label("not an externalizable service")
+    .help(
+        did_you_mean(name, known.iter().copied())
+            .unwrap_or_else(|| format!("the guide allows: {}", known.join(", "))),
+    )
 }

@@ -599,23 +599,7 @@ pub(super) fn read_externals(
             continue;
         };
         let Some(def) = lib.externals.get(&name.node) else {
-            diags.push(
-                Diagnostic::error(
-                    Code::E0210,
-                    name.span,
-                    format!("`{}` cannot be externalized", name.node),
-                )
-                .label("not an externalizable service")
-                .help(
-                    did_you_mean(&name.node, lib.externals.keys().map(String::as_str))
-                        .unwrap_or_else(|| {
-                            format!(
-                                "the guide allows: {}",
-                                lib.externals.keys().cloned().collect::<Vec<_>>().join(", ")
-                            )
-                        }),
-                ),
-            );
+            diags.push(not_externalizable(&name.node, name.span, lib));
             continue;
         };
         if !seen.first("external", &name.node, name.span, diags) {

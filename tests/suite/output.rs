@@ -29,6 +29,18 @@ fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
+/// `cci-dsl build examples/default.cci -o OUT`; true when it succeeded.
+fn build_default(out: &Path) -> bool {
+    cli()
+        .arg("build")
+        .arg(default_site())
+        .arg("-o")
+        .arg(out)
+        .status()
+        .unwrap()
+        .success()
+}
+
 fn default_site() -> std::path::PathBuf {
     crate::root().join("examples/default.cci")
 }
@@ -38,27 +50,13 @@ fn two_builds_write_byte_identical_trees() {
     let tmp = tempfile::tempdir().unwrap();
     let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
     for out in [&a, &b] {
-        let st = cli()
-            .arg("build")
-            .arg(default_site())
-            .arg("-o")
-            .arg(out)
-            .status()
-            .unwrap();
-        assert!(st.success());
+        assert!(build_default(out));
     }
     let (ta, tb) = (tree(&a), tree(&b));
     assert!(ta.len() > 10);
     assert_eq!(ta, tb);
     // A rebuild in place changes nothing either.
-    let st = cli()
-        .arg("build")
-        .arg(default_site())
-        .arg("-o")
-        .arg(&a)
-        .status()
-        .unwrap();
-    assert!(st.success());
+    assert!(build_default(&a));
     assert_eq!(tree(&a), tb);
 }
 
@@ -66,14 +64,7 @@ fn two_builds_write_byte_identical_trees() {
 fn a_failed_build_leaves_the_previous_output_untouched() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    assert!(cli()
-        .arg("build")
-        .arg(default_site())
-        .arg("-o")
-        .arg(&out)
-        .status()
-        .unwrap()
-        .success());
+    assert!(build_default(&out));
     let before = tree(&out);
 
     let broken = tmp.path().join("broken.cci");
@@ -103,25 +94,11 @@ fn a_failed_build_leaves_the_previous_output_untouched() {
 fn files_the_user_added_survive_a_rebuild() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
-    assert!(cli()
-        .arg("build")
-        .arg(default_site())
-        .arg("-o")
-        .arg(&out)
-        .status()
-        .unwrap()
-        .success());
+    assert!(build_default(&out));
     std::fs::create_dir_all(out.join("terraform/.terraform/providers")).unwrap();
     std::fs::write(out.join("terraform/.terraform/providers/marker"), "x").unwrap();
     std::fs::write(out.join("terraform/terraform.tfstate"), "{\"state\":1}").unwrap();
-    assert!(cli()
-        .arg("build")
-        .arg(default_site())
-        .arg("-o")
-        .arg(&out)
-        .status()
-        .unwrap()
-        .success());
+    assert!(build_default(&out));
     assert_eq!(
         std::fs::read_to_string(out.join("terraform/terraform.tfstate")).unwrap(),
         "{\"state\":1}"
