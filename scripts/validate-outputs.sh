@@ -266,7 +266,9 @@ if want parliament ${#IAM_FILES[@]} "$PARLIAMENT"; then
     # trust (assume-role) policies: every statement has a Principal and no Resource
     kind=$(cd "$OUT" && "$PYTHON" -c '
 import json, sys
-d = json.load(open(sys.argv[1])); st = d["Statement"]; st = [st] if isinstance(st, dict) else st
+# A trust policy that names the account Terraform applies to is read with templatefile
+# (`${account_id}`); fill in an example account as Terraform would.
+d = json.loads(open(sys.argv[1]).read().replace("${account_id}", "123456789012")); st = d["Statement"]; st = [st] if isinstance(st, dict) else st
 trust = bool(st) and all(isinstance(s, dict) and ("Principal" in s or "NotPrincipal" in s) for s in st)
 if trust:
     for s in st:

@@ -21,6 +21,69 @@ pub fn check_site(site: &mut Site, lib: &Stdlib, diags: &mut Diagnostics) {
     check_exposure(site, diags);
     check_private_subnet(site, diags);
     check_unused_actors(site, lib, diags);
+    check_nomad_servers(site, diags);
+    check_outputs_reachable(site, lib, diags);
+}
+
+/// Nomad clients join each external Nomad server by its address; a range names no server.
+fn check_nomad_servers(site: &Site, diags: &mut Diagnostics) {
+    let Some(ext) = site.externals.get("nomad_servers") else {
+        return;
+    };
+    let ranges: Vec<String> = ext
+        .hosts
+        .iter()
+        .filter(|h| h.prefix_len() < 32)
+        .map(|h| format!("`{h}`"))
+        .collect();
+    if !ranges.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                Code::E0418,
+                ext.span,
+                format!(
+                    "Nomad clients cannot join a range of addresses: {}",
+                    ranges.join(", ")
+                ),
+            )
+            .label("the external Nomad servers")
+            .help(
+                "list each Nomad server's own address: `hosts = [10.0.6.10, 10.0.6.11, 10.0.6.12]`",
+            ),
+        );
+    }
+}
+
+/// Every address `terraform output` prints must be open to the actor it is printed for.
+fn check_outputs_reachable(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
+    for o in &lib.outputs {
+        let opened = site.rules.iter().any(|r| {
+            r.to == EndpointRef::Services
+                && r.from == EndpointRef::Actor(o.reached_by.clone())
+                && matches!(
+                    r.protocol,
+                    crate::ast::Protocol::Tcp | crate::ast::Protocol::All
+                )
+                && r.ports.is_none_or(|(a, b)| a <= o.port && o.port <= b)
+        });
+        if !opened {
+            diags.push(
+                Diagnostic::error(
+                    Code::W0419,
+                    o.span,
+                    format!(
+                        "output `{}` points at port {} of the services box, which no rule opens to `{}`",
+                        o.name, o.port, o.reached_by
+                    ),
+                )
+                .label("printed after apply, but unreachable for the people it is for")
+                .help(format!(
+                    "open it: `allow tcp {} from {} to services \"...\"`, or change the output",
+                    o.port, o.reached_by
+                )),
+            );
+        }
+    }
 }
 
 /// An actor the site binds that no rule mentions is likely a typo in a rule or a leftover.

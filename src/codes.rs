@@ -60,7 +60,7 @@ codes! {
     E0209, "unknown library",
         "`use` names the standard library and CircleCI Server version the site targets, e.g. `use circleci/2.16`.";
     E0210, "unknown external service",
-        "Only the services the guide allows to run outside the services box can be externalized:\npostgres, mongodb, vault, rabbitmq, redis, nomad_servers.";
+        "Only the services the guide allows to run outside the services box can be externalized:\npostgres, mongodb, vault, rabbitmq, redis, nomad_servers (the guide's list), and mail_relay (notification email).";
     E0211, "unknown function",
         "Values like `github = enterprise(\"https://ghe.example.com\")` call a known constructor; this one is not known.";
     E0212, "unknown condition",
@@ -121,6 +121,10 @@ codes! {
         "The guide asks for a 1Gbps NIC per Nomad client. Types with \"Moderate\" or \"Low\" networking fall short.";
     E0417, "services disk too small for the daily active users",
         "The guide's services sizing table gives the disk by daily active users (100GB below 50 users up to\n2TB above 5000, read as GiB). The services box holds the site's data: size it for the row.";
+    E0418, "Nomad server address is a range",
+        "Nomad clients join each external Nomad server by its address (`servers = [\"10.0.6.10:4647\", ...]` in\ntheir configuration), so `external nomad_servers` lists single addresses, not ranges.";
+    W0419, "output points at a port nobody may reach",
+        "An address `terraform output` prints (stdlib `output` blocks: the install URL, the admin console, ssh)\npoints at a port of the services box that no rule opens to the actor it is printed for. Whoever\nopens it would time out. Open the port to that actor or change the output.";
     E0501, "dependency cycle",
         "Resources depend on each other in a loop; Terraform cannot order them. The message names the loop.";
     W0502, "unused declaration",

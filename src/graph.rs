@@ -16,6 +16,9 @@ use std::collections::{BTreeMap, BTreeSet};
 pub enum What {
     PassphraseVariable,
     PassphraseParameter,
+    /// The account Terraform applies to, for names that must hold it.
+    CallerIdentity,
+    /// The release's OS image, looked up only when a machine does not name its own.
     Ami,
     SecurityGroup(usize),
     SgRule(usize),
@@ -25,13 +28,15 @@ pub enum What {
     BucketVersioning,
     BucketOwnership,
     BucketLifecycle,
+    BucketCors,
     ShutdownQueue,
     ServicesRole,
     ServicesRolePolicy,
     ServicesProfile,
     ServicesInstance,
-    HookRole,
-    HookRolePolicy,
+    NomadRole,
+    NomadRolePolicy,
+    NomadProfile,
     LaunchTemplate(usize),
     AutoScalingGroup(usize),
     LifecycleHook(usize),
@@ -97,7 +102,15 @@ pub fn build(site: &Site, net: &Network, diags: &mut Diagnostics) -> ResourceGra
         What::PassphraseParameter,
     );
     b.edge(var, param);
-    let ami = b.node("data.aws_ami.ubuntu", "services.tf", What::Ami);
+    let needs_ami = site.services.ami.is_none() || site.fleets.iter().any(|f| f.ami.is_none());
+    let ami = needs_ami.then(|| b.node("data.aws_ami.os", "services.tf", What::Ami));
+    let caller = site.account.is_none().then(|| {
+        b.node(
+            "data.aws_caller_identity.current",
+            "iam.tf",
+            What::CallerIdentity,
+        )
+    });
 
     let mut group_nodes = BTreeMap::new();
     for (i, g) in net.groups.iter().enumerate() {
@@ -138,6 +151,10 @@ pub fn build(site: &Site, net: &Network, diags: &mut Diagnostics) -> ResourceGra
     }
 
     let bucket = b.node("aws_s3_bucket.circleci", "storage.tf", What::Bucket);
+    if let Some(caller) = caller {
+        // The bucket is named after the account (names::Names::bucket_hcl).
+        b.edge(caller, bucket);
+    }
     for (addr, what) in [
         (
             "aws_s3_bucket_server_side_encryption_configuration.circleci",
@@ -151,6 +168,10 @@ pub fn build(site: &Site, net: &Network, diags: &mut Diagnostics) -> ResourceGra
         (
             "aws_s3_bucket_ownership_controls.circleci",
             What::BucketOwnership,
+        ),
+        (
+            "aws_s3_bucket_cors_configuration.circleci",
+            What::BucketCors,
         ),
     ] {
         let is_versioning = what == What::BucketVersioning;
@@ -179,6 +200,10 @@ pub fn build(site: &Site, net: &Network, diags: &mut Diagnostics) -> ResourceGra
         "iam.tf",
         What::ServicesProfile,
     );
+    if let Some(caller) = caller {
+        // The role's trust policy names the account (it may assume itself).
+        b.edge(caller, role);
+    }
     b.edge(role, policy);
     b.edge(role, profile);
     // The role policy names the bucket and queue (by name, in iam/*.json), so it must not
@@ -191,20 +216,29 @@ pub fn build(site: &Site, net: &Network, diags: &mut Diagnostics) -> ResourceGra
         "services.tf",
         What::ServicesInstance,
     );
-    b.edge(ami, services);
+    if let (Some(ami), None) = (ami, &site.services.ami) {
+        b.edge(ami, services);
+    }
     b.edge(profile, services);
     b.edge(param, services);
     b.edge(group_nodes["services"], services);
     b.edge(policy, services);
+    // Its user-data names the bucket, the queue and the VMs' group (templatefile).
+    b.edge(bucket, services);
+    b.edge(queue, services);
+    if let Some(vms) = group_nodes.get("vms") {
+        b.edge(*vms, services);
+    }
 
-    let hook_role = b.node("aws_iam_role.lifecycle_hook", "iam.tf", What::HookRole);
-    let hook_policy = b.node(
-        "aws_iam_role_policy.lifecycle_hook",
+    let nomad_role = b.node("aws_iam_role.nomad", "iam.tf", What::NomadRole);
+    let nomad_policy = b.node("aws_iam_role_policy.nomad", "iam.tf", What::NomadRolePolicy);
+    let nomad_profile = b.node(
+        "aws_iam_instance_profile.nomad",
         "iam.tf",
-        What::HookRolePolicy,
+        What::NomadProfile,
     );
-    b.edge(hook_role, hook_policy);
-    b.edge(queue, hook_policy);
+    b.edge(nomad_role, nomad_policy);
+    b.edge(nomad_role, nomad_profile);
 
     let outputs = b.node("outputs", "outputs.tf", What::Outputs);
     if let Some(vms) = group_nodes.get("vms") {
@@ -222,10 +256,16 @@ pub fn build(site: &Site, net: &Network, diags: &mut Diagnostics) -> ResourceGra
             "nomad.tf",
             What::LaunchTemplate(i),
         );
-        b.edge(ami, lt);
+        if let (Some(ami), None) = (ami, &f.ami) {
+            b.edge(ami, lt);
+        }
         b.edge(group_nodes[&crate::network::fleet_group(&f.name)], lt);
-        // Clients join the Nomad server on the services box's private address.
-        b.edge(services, lt);
+        b.edge(nomad_profile, lt);
+        // Clients join the Nomad server on the services box's private address (unless the
+        // site's Nomad servers run outside it).
+        if !site.is_external("nomad_servers") {
+            b.edge(services, lt);
+        }
         let asg = b.node(
             &format!("aws_autoscaling_group.nomad_{}", f.name),
             "nomad.tf",
@@ -238,8 +278,8 @@ pub fn build(site: &Site, net: &Network, diags: &mut Diagnostics) -> ResourceGra
             What::LifecycleHook(i),
         );
         b.edge(asg, hook);
-        b.edge(queue, hook);
-        b.edge(hook_policy, hook);
+        // A draining client completes its lifecycle action with this policy.
+        b.edge(nomad_policy, hook);
         b.edge(asg, outputs);
     }
 

@@ -17,6 +17,7 @@ pub mod diagnostics;
 pub mod emit;
 pub mod graph;
 pub mod model;
+pub mod names;
 pub mod network;
 pub mod output;
 pub mod parse;

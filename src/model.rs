@@ -11,8 +11,19 @@ use std::collections::BTreeMap;
 pub struct Stdlib {
     /// The CircleCI Server release the stdlib describes, e.g. "2.16".
     pub release: String,
-    pub versions: BTreeMap<String, String>,
+    pub os: Os,
+    pub docker: DockerRepository,
+    pub nomad: NomadClient,
+    pub replicated: Replicated,
+    /// Settings of the services box (`machine services`).
+    pub services_machine: Machine,
+    /// Settings of the Nomad clients (`machine nomad`).
+    pub nomad_machine: Machine,
+    /// What `terraform output` prints for people to open (install URL, admin console, ssh).
+    pub outputs: Vec<OutputDef>,
     pub regions: Vec<String>,
+    /// Region to ARN partition (`aws`, `aws-us-gov`, `aws-cn`).
+    pub partitions: BTreeMap<String, String>,
     pub instance_types: BTreeMap<String, InstanceType>,
     pub services_sizing: Vec<SizingRow>,
     pub nomad_requirements: NomadRequirements,
@@ -21,7 +32,74 @@ pub struct Stdlib {
     pub externals: BTreeMap<String, ExternalDef>,
     pub rules: Vec<Rule>,
     pub policies: Vec<PolicyDef>,
-    pub settings: BTreeMap<String, String>,
+}
+
+/// The operating system of every provisioned machine, and how its image is found.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Os {
+    pub name: String,
+    pub description: String,
+    pub ami_owner: String,
+    /// Image name pattern for the AMI lookup.
+    pub ami_name: String,
+    pub root_device: String,
+    pub login_user: String,
+}
+
+/// Docker's apt repository and the fingerprint its signing key must have.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DockerRepository {
+    pub repository: String,
+    pub channel: String,
+    pub key_url: String,
+    pub key_fingerprint: String,
+}
+
+/// The Nomad client agent the release runs on its Nomad clients.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NomadClient {
+    pub version: String,
+    pub url: String,
+    pub sha256: String,
+    pub datacenter: String,
+    pub node_class: String,
+    /// The local agent's HTTP port (asked on loopback by the drain script).
+    pub http_port: u16,
+    /// The actor that connects to the address written to /etc/circleci/public-ipv4.
+    pub advertised_to: String,
+    pub drain_timeout_seconds: u64,
+}
+
+/// Replicated, which installs CircleCI Server on the services box.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Replicated {
+    pub version: String,
+    pub installer: String,
+}
+
+/// Settings of one machine role (`services`, `nomad`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Machine {
+    /// The docker-ce package version installed on this role.
+    pub docker: String,
+    pub metadata_tokens: String,
+    pub metadata_hop_limit: u64,
+    pub metadata_reason: String,
+    pub volume_type: String,
+    pub termination_protection: bool,
+}
+
+/// A value `terraform output` prints: `value` with `{address}` (the services box's address
+/// that `reached_by` can reach) and `{login_user}` filled in.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutputDef {
+    pub name: String,
+    pub description: String,
+    pub value: String,
+    /// The services box's port the value points at; some rule must open it to `reached_by`.
+    pub port: u16,
+    pub reached_by: String,
+    pub span: Span,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -161,7 +239,11 @@ pub struct StatementDef {
     pub actions: Vec<String>,
     pub resources: Vec<String>,
     pub principal_service: Option<String>,
+    /// An AWS principal (account or role ARN) for trust policies.
+    pub principal_aws: Option<String>,
     pub conditions: Vec<ConditionDef>,
+    /// When the statement is written (e.g. only with vm-service).
+    pub when: Condition,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -203,7 +285,8 @@ pub struct Site {
     pub github_span: Span,
     /// vm-service is on: machine executor and remote Docker VMs get a group of their own.
     pub vm_service: bool,
-    pub bucket: String,
+    /// The bucket name the site gives; `None`: one derived from the site and its account.
+    pub bucket: Option<String>,
     pub tags: BTreeMap<String, String>,
     /// Actor name to (sources, destinations); stdlib defaults overridden by the site's bindings.
     pub actors: BTreeMap<String, BoundActor>,
@@ -257,6 +340,20 @@ pub struct External {
 }
 
 impl Site {
+    /// Whether every range an actor connects from is private (RFC 1918, or the shared
+    /// address space of RFC 6598): then it reaches the site's private addresses only.
+    pub fn actor_is_private(&self, actor: &str) -> bool {
+        self.actors
+            .get(actor)
+            .is_none_or(|a| a.sources.iter().all(is_private_range))
+    }
+
+    /// Whether an actor reaches instances on their public address: the instances have one and
+    /// the site binds the actor to a public range.
+    pub fn reaches_public_address(&self, actor: &str) -> bool {
+        self.public_ip && !self.actor_is_private(actor)
+    }
+
     pub fn is_external(&self, name: &str) -> bool {
         self.externals.contains_key(name)
     }
@@ -273,6 +370,19 @@ impl Site {
             Condition::Embedded(names) => names.iter().all(|n| !self.is_external(n)),
         }
     }
+}
+
+/// Whether a range lies inside the private address space (RFC 1918, RFC 6598).
+pub fn is_private_range(net: &Ipv4Net) -> bool {
+    const PRIVATE: [(u8, u8, u8, u8, u8); 4] = [
+        (10, 0, 0, 0, 8),
+        (172, 16, 0, 0, 12),
+        (192, 168, 0, 0, 16),
+        (100, 64, 0, 0, 10),
+    ];
+    PRIVATE.iter().any(|&(a, b, c, d, len)| {
+        Ipv4Net::new(std::net::Ipv4Addr::new(a, b, c, d), len).is_ok_and(|p| p.contains(net))
+    })
 }
 
 pub const GIB: u64 = 1 << 30;

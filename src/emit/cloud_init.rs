@@ -1,72 +1,169 @@
 //! `cloud-init/*.yaml`: `#cloud-config` user-data. Scripts and units are templates of their
 //! own, indented into `write_files` block scalars; values reach the scripts only through
 //! single-quoted assignments in an env file.
+//!
+//! Terraform reads both files with `templatefile`, to fill in what it learns at apply (the
+//! bucket, the queue, the services box's address). So every literal value is escaped for
+//! it (`${` → `$${`), and the only `${...}` left are the placeholders named here.
 
 use super::{render, shell_assign, EmitError, Input, Outputs};
+use crate::model::{Site, Stdlib};
+use crate::names::Names;
 use handlebars::Handlebars;
 use serde_json::json;
+
+/// The placeholders Terraform fills in the services box's user-data, and the Terraform
+/// expression each takes.
+pub(super) fn services_user_data_vars(site: &Site) -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("bucket", "aws_s3_bucket.circleci.id"),
+        ("queue_url", "aws_sqs_queue.shutdown.url"),
+        (
+            "vm_security_group_id",
+            if site.vm_service {
+                "aws_security_group.vms.id"
+            } else {
+                "\"\""
+            },
+        ),
+    ]
+}
+
+/// The placeholder Terraform fills in the Nomad clients' user-data when they join the Nomad
+/// server on the services box.
+pub const NOMAD_PLACEHOLDER: &str = "services_private_ip";
 
 pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), EmitError> {
     let site = input.site;
     let lib = input.lib;
-    let names = super::terraform::site_names(site);
-    let release = &lib.release;
-    let version = |k: &str| lib.versions.get(k).cloned().unwrap_or_default();
-    let base = json!({ "source": input.source_name, "site": site.name, "release": release });
+    let names = Names::new(site);
+    let base = json!({ "source": input.source_name, "site": site.name, "release": lib.release });
+    let boot_lib = render(t, "ci/boot_lib", &base)?;
 
-    let ssm_name = format!("{}/passphrase", names.ssm_prefix);
-    let site_env = [
-        shell_assign("AWS_REGION", &site.region),
-        shell_assign("PASSPHRASE_PARAMETER", &ssm_name),
-        shell_assign("SHUTDOWN_QUEUE", &names.queue),
-        shell_assign("S3_BUCKET", &site.bucket),
-        shell_assign("SUBNET_ID", &site.subnet),
-        shell_assign("VPC_ID", &site.vpc),
-        // The VMs' group, looked up by name at boot (its id exists only after apply); empty
-        // when the site does not run vm-service.
-        shell_assign(
-            "VM_SECURITY_GROUP_NAME",
-            &if site.vm_service {
-                format!("{}-vms", site.name)
-            } else {
-                String::new()
-            },
-        ),
-        shell_assign("REPLICATED_VERSION", &version("replicated")),
-    ]
-    .join("\n");
-    let setup = render(t, "ci/services_setup", &base)?;
+    let mut site_env = vec![
+        literal("AWS_REGION", &site.region),
+        literal("PASSPHRASE_PARAMETER", &names.passphrase_parameter()),
+        placeholder("SQS_QUEUE_URL", "queue_url"),
+        placeholder("S3_BUCKET", "bucket"),
+        literal("SUBNET_ID", &site.subnet),
+        // Empty when the site does not run vm-service.
+        placeholder("VM_SECURITY_GROUP_ID", "vm_security_group_id"),
+        literal("DOCKER_VERSION", &lib.services_machine.docker),
+    ];
+    site_env.extend(docker_repository(lib));
+    site_env.extend([
+        literal("REPLICATED_VERSION", &lib.replicated.version),
+        literal("REPLICATED_INSTALLER", &lib.replicated.installer),
+    ]);
     let services = render(
         t,
         "ci/services",
         &json!({
-            "source": input.source_name, "site": site.name, "release": release,
-            "ssm_name": ssm_name, "site_env": site_env, "setup_script": setup,
+            "source": input.source_name, "site": site.name, "release": lib.release,
+            "ssm_name": names.passphrase_parameter(),
+            "site_env": site_env.join("\n"),
+            "boot_lib": boot_lib,
+            "setup_script": render(t, "ci/services_setup", &base)?,
         }),
     )?;
     out.files
         .insert("cloud-init/services.yaml".into(), services);
 
-    // `${services_private_ip}` is Terraform's (templatefile); nothing else in this file may
-    // contain `${` or `%{`, which the tests check.
-    let nomad_env = [
-        shell_assign("NOMAD_VERSION", &version("nomad")),
-        shell_assign("NOMAD_SERVERS", "${services_private_ip}:4647"),
-    ]
-    .join("\n");
-    let nomad = render(
+    let nomad = &lib.nomad;
+    let advertised_public = site.reaches_public_address(&nomad.advertised_to);
+    let mut nomad_env = vec![
+        literal("AWS_REGION", &site.region),
+        literal("DOCKER_VERSION", &lib.nomad_machine.docker),
+    ];
+    nomad_env.extend(docker_repository(lib));
+    nomad_env.extend([
+        literal("NOMAD_VERSION", &nomad.version),
+        literal("NOMAD_URL", &nomad.url),
+        literal("NOMAD_SHA256", &nomad.sha256),
+        literal("NOMAD_HTTP_PORT", &nomad.http_port.to_string()),
+        literal(
+            "ADVERTISE_PUBLIC_ADDRESS",
+            if advertised_public { "yes" } else { "no" },
+        ),
+        literal("LIFECYCLE_HOOK", &names.drain_hook()),
+        literal(
+            "DRAIN_TIMEOUT_SECONDS",
+            &nomad.drain_timeout_seconds.to_string(),
+        ),
+    ]);
+    let join_services = !site.is_external("nomad_servers");
+    let nomad_config = render(
+        t,
+        "ci/nomad_config",
+        &json!({
+            "release": lib.release,
+            "nomad_version": nomad.version,
+            // The `hcl` helper escapes `${` for templatefile as it does for Terraform.
+            "datacenter": nomad.datacenter,
+            "node_class": nomad.node_class,
+            "servers": nomad_servers(site, lib).join(", "),
+        }),
+    )?;
+    let text = render(
         t,
         "ci/nomad",
         &json!({
-            "source": input.source_name, "site": site.name, "release": release,
-            "nomad_env": nomad_env,
+            "source": input.source_name, "site": site.name, "release": lib.release,
+            "join_services": join_services,
+            "nomad_env": nomad_env.join("\n"),
+            "nomad_config": nomad_config,
+            "boot_lib": boot_lib,
             "nomad_unit": render(t, "ci/nomad_unit", &base)?,
             "block_unit": render(t, "ci/block_unit", &base)?,
             "block_script": render(t, "ci/block_script", &base)?,
+            "drain_unit": render(t, "ci/drain_unit", &base)?,
+            "drain_script": render(t, "ci/drain_script", &base)?,
             "setup_script": render(t, "ci/nomad_setup", &base)?,
         }),
     )?;
     out.files
-        .insert("cloud-init/nomad-client.yaml".into(), nomad);
+        .insert("cloud-init/nomad-client.yaml".into(), text);
     Ok(())
+}
+
+/// The Nomad servers the clients join, as quoted `address:port` strings: the services box
+/// (its private address, filled in by Terraform), or the site's external Nomad servers.
+fn nomad_servers(site: &Site, lib: &Stdlib) -> Vec<String> {
+    let default_port = lib
+        .externals
+        .get("nomad_servers")
+        .map_or(0, |d| d.default_port);
+    match site.externals.get("nomad_servers") {
+        None => vec![format!("\"${{{NOMAD_PLACEHOLDER}}}:{default_port}\"")],
+        Some(ext) => ext
+            .hosts
+            .iter()
+            .map(|h| format!("\"{}:{}\"", h.addr(), ext.port))
+            .collect(),
+    }
+}
+
+fn docker_repository(lib: &Stdlib) -> [String; 4] {
+    let d = &lib.docker;
+    [
+        literal("DOCKER_REPOSITORY", &d.repository),
+        literal("DOCKER_CHANNEL", &d.channel),
+        literal("DOCKER_KEY_URL", &d.key_url),
+        literal("DOCKER_KEY_FINGERPRINT", &d.key_fingerprint),
+    ]
+}
+
+/// `NAME='value'` with the value kept literal through Terraform's templatefile.
+fn literal(name: &str, value: &str) -> String {
+    shell_assign(name, &escape_for_templatefile(value))
+}
+
+/// `NAME='${placeholder}'`, filled in by Terraform's templatefile.
+fn placeholder(name: &str, placeholder: &str) -> String {
+    format!("{name}='${{{placeholder}}}'")
+}
+
+/// Text that Terraform's templatefile reproduces as it is.
+fn escape_for_templatefile(s: &str) -> String {
+    s.replace("${", "$${").replace("%{", "%%{")
 }

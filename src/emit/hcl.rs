@@ -3,8 +3,12 @@
 
 /// A quoted HCL string. `${` and `%{` are escaped so user text is never interpolated.
 pub fn string(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
+    format!("\"{}\"", string_body(s))
+}
+
+/// The inside of a quoted HCL string (see [`string`]), for splicing into a template string.
+pub fn string_body(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
     let mut chars = s.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
@@ -21,7 +25,6 @@ pub fn string(s: &str) -> String {
             c => out.push(c),
         }
     }
-    out.push('"');
     out
 }
 

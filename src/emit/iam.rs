@@ -1,6 +1,7 @@
 //! `iam/*.json`: the stdlib's policy documents with the site's names filled in.
 
 use super::{EmitError, Input, Outputs};
+use crate::names::{Names, ACCOUNT_ID_PLACEHOLDER};
 use serde_json::{json, Map, Value};
 
 /// The largest managed policy AWS accepts, in characters without whitespace.
@@ -8,27 +9,47 @@ pub const POLICY_SIZE_LIMIT: usize = 6144;
 
 pub fn emit(input: &Input, out: &mut Outputs) -> Result<(), EmitError> {
     let site = input.site;
-    let names = super::terraform::site_names(site);
+    let names = Names::new(site);
     let account = site.account.clone().unwrap_or_else(|| "*".into());
-    let vars: [(&str, &str); 9] = [
+    // Where a wildcard is not allowed (a principal), Terraform fills in the account it applies
+    // to (templatefile in the role's `assume_role_policy`) unless the site gives it.
+    let caller_account = site
+        .account
+        .clone()
+        .unwrap_or_else(|| ACCOUNT_ID_PLACEHOLDER.into());
+    let (bucket, queue, services_role, nomad_role, ssm_prefix) = (
+        names.bucket_pattern(site),
+        names.shutdown_queue(),
+        names.services_role(),
+        names.nomad_role(),
+        names.ssm_prefix(),
+    );
+    let vars: [(&str, &str); 10] = [
         ("partition", &site.partition),
         ("region", &site.region),
         ("account", &account),
-        ("bucket", &site.bucket),
-        ("queue", &names.queue),
-        ("services_role", &names.role),
-        ("hook_role", &names.hook_role),
-        ("ssm_prefix", &names.ssm_prefix),
+        ("caller_account", &caller_account),
+        ("bucket", &bucket),
+        ("queue", &queue),
+        ("services_role", &services_role),
+        ("nomad_role", &nomad_role),
+        ("ssm_prefix", &ssm_prefix),
         ("site", &site.name),
     ];
     for p in &input.lib.policies {
         let mut statements = Vec::new();
-        for s in &p.statements {
+        for s in p.statements.iter().filter(|s| site.holds(&s.when)) {
             let mut st = Map::new();
             st.insert("Sid".into(), json!(s.sid));
             st.insert("Effect".into(), json!(s.effect));
             if let Some(svc) = &s.principal_service {
                 st.insert("Principal".into(), json!({ "Service": svc }));
+            }
+            if let Some(aws) = &s.principal_aws {
+                st.insert(
+                    "Principal".into(),
+                    json!({ "AWS": fill(aws, &vars, &p.name)? }),
+                );
             }
             st.insert("Action".into(), json!(s.actions));
             if !s.resources.is_empty() {
@@ -44,7 +65,12 @@ pub fn emit(input: &Input, out: &mut Outputs) -> Result<(), EmitError> {
                 for cond in &s.conditions {
                     let entry = c.entry(cond.test.clone()).or_insert_with(|| json!({}));
                     if let Value::Object(m) = entry {
-                        m.insert(cond.variable.clone(), json!(cond.values));
+                        let values: Result<Vec<String>, EmitError> = cond
+                            .values
+                            .iter()
+                            .map(|v| fill(v, &vars, &p.name))
+                            .collect();
+                        m.insert(cond.variable.clone(), json!(values?));
                     }
                 }
                 st.insert("Condition".into(), Value::Object(c));

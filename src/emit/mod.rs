@@ -77,6 +77,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../stdlib/templates/terraform/ami.hbs"),
     ),
     (
+        "tf/caller_identity",
+        include_str!("../../stdlib/templates/terraform/caller_identity.hbs"),
+    ),
+    (
+        "tf/bucket_cors",
+        include_str!("../../stdlib/templates/terraform/bucket_cors.hbs"),
+    ),
+    (
         "tf/security_group",
         include_str!("../../stdlib/templates/terraform/security_group.hbs"),
     ),
@@ -163,6 +171,22 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "ci/nomad_setup",
         include_str!("../../stdlib/templates/cloud-init/nomad-setup.sh.hbs"),
+    ),
+    (
+        "ci/boot_lib",
+        include_str!("../../stdlib/templates/cloud-init/boot-lib.sh.hbs"),
+    ),
+    (
+        "ci/nomad_config",
+        include_str!("../../stdlib/templates/cloud-init/nomad-client.hcl.hbs"),
+    ),
+    (
+        "ci/drain_script",
+        include_str!("../../stdlib/templates/cloud-init/nomad-drain.sh.hbs"),
+    ),
+    (
+        "ci/drain_unit",
+        include_str!("../../stdlib/templates/cloud-init/nomad-drain.service.hbs"),
     ),
     (
         "ci/nomad_unit",

@@ -3,6 +3,8 @@
 
 use super::{hcl, render, EmitError, Input, Outputs};
 use crate::graph::What;
+use crate::model::{OutputDef, Site, Stdlib};
+use crate::names::Names;
 use crate::network::{Direction, Peer};
 use handlebars::Handlebars;
 use serde_json::{json, Value};
@@ -43,7 +45,7 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
     )?);
 
     for node in input.graph.nodes_in_order() {
-        let (template, ctx) = context(input, &node.what);
+        let (template, ctx) = context(input, &node.what)?;
         bodies
             .entry(node.file)
             .or_default()
@@ -64,27 +66,6 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
             .insert(format!("terraform/{file}"), hcl::align(&text));
     }
     Ok(())
-}
-
-fn names(site: &crate::model::Site) -> Names {
-    Names {
-        role: format!("{}-circleci-services", site.name),
-        hook_role: format!("{}-circleci-lifecycle-hook", site.name),
-        queue: format!("{}-circleci-nomad-shutdown", site.name),
-        ssm_prefix: format!("/circleci/{}", site.name),
-    }
-}
-
-/// AWS names shared by the Terraform and the IAM documents.
-pub struct Names {
-    pub role: String,
-    pub hook_role: String,
-    pub queue: String,
-    pub ssm_prefix: String,
-}
-
-pub fn site_names(site: &crate::model::Site) -> Names {
-    names(site)
 }
 
 /// The ports checkov watches for ingress from anywhere.
@@ -131,30 +112,84 @@ fn open_ingress(r: &crate::network::SgRule) -> Option<Value> {
 fn ami_expr(ami: &Option<String>) -> String {
     match ami {
         Some(id) => hcl::string(id),
-        None => "data.aws_ami.ubuntu.id".into(),
+        None => "data.aws_ami.os.id".into(),
     }
 }
 
-fn context(input: &Input, what: &What) -> (&'static str, Value) {
+/// The services box's address an actor reaches, as a Terraform expression.
+fn services_address(site: &Site, actor: &str) -> &'static str {
+    if site.reaches_public_address(actor) {
+        "aws_instance.services.public_ip"
+    } else {
+        "aws_instance.services.private_ip"
+    }
+}
+
+/// An output's value: the stdlib's text as an HCL template string with `{address}` and
+/// `{login_user}` filled in.
+fn output_value(o: &OutputDef, site: &Site, lib: &Stdlib) -> Result<String, EmitError> {
+    let address = format!("${{{}}}", services_address(site, &o.reached_by));
+    let mut out = String::from("\"");
+    let mut rest = o.value.as_str();
+    while let Some(open) = rest.find('{') {
+        out.push_str(hcl::string_body(&rest[..open]).as_str());
+        let after = &rest[open + 1..];
+        let close = after.find('}').ok_or_else(|| {
+            EmitError(format!("output {}: unclosed `{{` in `{}`", o.name, o.value))
+        })?;
+        match &after[..close] {
+            "address" => out.push_str(&address),
+            "login_user" => out.push_str(&hcl::string_body(&lib.os.login_user)),
+            other => {
+                return Err(EmitError(format!(
+                    "output {}: unknown placeholder `{{{other}}}` (the outputs take {{address}} and {{login_user}})",
+                    o.name
+                )))
+            }
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(&hcl::string_body(rest));
+    out.push('"');
+    Ok(out)
+}
+
+fn role(id: &str, name: String, description: &str, trust_file: &str, from_tf: bool) -> Value {
+    json!({
+        "id": id,
+        "name": name,
+        "description": description,
+        "trust_file": trust_file,
+        "account_from_terraform": from_tf,
+    })
+}
+
+fn context(input: &Input, what: &What) -> Result<(&'static str, Value), EmitError> {
     let site = input.site;
     let lib = input.lib;
-    let n = names(site);
-    let setting = |k: &str| lib.settings.get(k).cloned().unwrap_or_default();
-    match what {
+    let n = Names::new(site);
+    let policy_file = |name: &str| -> Result<String, EmitError> {
+        lib.policies
+            .iter()
+            .find(|p| p.name == name)
+            .map(|p| p.file.clone())
+            .ok_or_else(|| EmitError(format!("the stdlib has no IAM policy `{name}`")))
+    };
+    Ok(match what {
         What::PassphraseVariable => ("tf/variable_passphrase", json!({})),
         What::PassphraseParameter => (
             "tf/ssm_passphrase",
-            json!({ "name": format!("{}/passphrase", n.ssm_prefix), "site": site.name }),
+            json!({ "name": n.passphrase_parameter(), "site": site.name }),
         ),
-        What::Ami => {
-            let ubuntu = lib
-                .versions
-                .get("ubuntu")
-                .cloned()
-                .unwrap_or_else(|| "bionic-18.04".into());
-            let pattern = format!("ubuntu/images/hvm-ssd/ubuntu-{ubuntu}-amd64-server-*");
-            ("tf/ami", json!({ "ubuntu": ubuntu, "pattern": pattern }))
-        }
+        What::CallerIdentity => ("tf/caller_identity", json!({})),
+        What::Ami => (
+            "tf/ami",
+            json!({
+                "description": lib.os.description,
+                "owner": lib.os.ami_owner,
+                "pattern": lib.os.ami_name,
+            }),
+        ),
         What::SecurityGroup(i) => {
             let g = &input.net.groups[*i];
             (
@@ -162,6 +197,7 @@ fn context(input: &Input, what: &What) -> (&'static str, Value) {
                 json!({
                     "id": g.id,
                     "name": g.name,
+                    "name_prefix": format!("{}-", g.name),
                     "description": g.description,
                     "vpc": site.vpc,
                     "external": matches!(g.role, crate::network::GroupRole::External(_)),
@@ -203,32 +239,53 @@ fn context(input: &Input, what: &What) -> (&'static str, Value) {
                 }),
             )
         }
-        What::Bucket => ("tf/bucket", json!({ "bucket": site.bucket })),
+        What::Bucket => ("tf/bucket", json!({ "bucket": n.bucket_hcl(site) })),
         What::BucketEncryption => ("tf/bucket_encryption", json!({})),
         What::BucketPublicAccessBlock => ("tf/bucket_public_access_block", json!({})),
         What::BucketVersioning => ("tf/bucket_versioning", json!({})),
         What::BucketOwnership => ("tf/bucket_ownership", json!({})),
         What::BucketLifecycle => ("tf/bucket_lifecycle", json!({})),
-        What::ShutdownQueue => ("tf/queue", json!({ "name": n.queue })),
+        What::BucketCors => ("tf/bucket_cors", json!({})),
+        What::ShutdownQueue => ("tf/queue", json!({ "name": n.shutdown_queue() })),
         What::ServicesRole => (
             "tf/iam_role",
-            json!({ "id": "services", "name": n.role, "description": "CircleCI services box (instance profile)", "trust_file": "ec2-assume-role.json" }),
+            role(
+                "services",
+                n.services_role(),
+                "CircleCI services box (instance profile)",
+                &policy_file("services_assume_role")?,
+                site.account.is_none(),
+            ),
         ),
         What::ServicesRolePolicy => (
             "tf/iam_role_policy",
-            json!({ "id": "services", "name": n.role, "policy_file": "services-role-policy.json" }),
+            json!({ "id": "services", "name": n.services_role(), "policy_file": policy_file("services_role")? }),
         ),
-        What::ServicesProfile => ("tf/instance_profile", json!({ "name": n.role })),
-        What::HookRole => (
+        What::ServicesProfile => (
+            "tf/instance_profile",
+            json!({ "id": "services", "name": n.services_role() }),
+        ),
+        What::NomadRole => (
             "tf/iam_role",
-            json!({ "id": "lifecycle_hook", "name": n.hook_role, "description": "Auto Scaling lifecycle notices to the Nomad shutdown queue", "trust_file": "autoscaling-assume-role.json" }),
+            role(
+                "nomad",
+                n.nomad_role(),
+                "CircleCI Nomad clients: finish their own scale-in after draining",
+                &policy_file("ec2_assume_role")?,
+                false,
+            ),
         ),
-        What::HookRolePolicy => (
+        What::NomadRolePolicy => (
             "tf/iam_role_policy",
-            json!({ "id": "lifecycle_hook", "name": n.hook_role, "policy_file": "lifecycle-hook-policy.json" }),
+            json!({ "id": "nomad", "name": n.nomad_role(), "policy_file": policy_file("nomad_client_role")? }),
+        ),
+        What::NomadProfile => (
+            "tf/instance_profile",
+            json!({ "id": "nomad", "name": n.nomad_role() }),
         ),
         What::ServicesInstance => {
             let s = &site.services;
+            let m = &lib.services_machine;
             (
                 "tf/services_instance",
                 json!({
@@ -237,40 +294,47 @@ fn context(input: &Input, what: &What) -> (&'static str, Value) {
                     "subnet": site.subnet,
                     "public_ip": site.public_ip,
                     "ssh_key": site.ssh_key,
-                    "termination_protection": setting("services.termination_protection") != "false",
+                    "termination_protection": m.termination_protection,
                     "disk_gib": s.disk_gib,
-                    "volume_type": setting("services.volume_type"),
-                    "metadata_reason": setting("services.metadata_reason"),
-                    "metadata_tokens": setting("services.metadata_tokens"),
-                    "metadata_hop_limit": setting("services.metadata_hop_limit"),
-                    "name": format!("{}-circleci-services", site.name),
+                    "volume_type": m.volume_type,
+                    "metadata_reason": m.metadata_reason,
+                    "metadata_tokens": m.metadata_tokens,
+                    "metadata_hop_limit": m.metadata_hop_limit,
+                    "name": n.services_instance(),
+                    "user_data_vars": super::cloud_init::services_user_data_vars(site)
+                        .into_iter()
+                        .map(|(name, value)| json!({ "name": name, "value": value }))
+                        .collect::<Vec<_>>(),
                 }),
             )
         }
         What::LaunchTemplate(i) => {
             let f = &site.fleets[*i];
+            let m = &lib.nomad_machine;
+            // An image of the site's own is assumed to boot like the release's OS.
             let root_device = match f.ami {
-                Some(_) => hcl::string("/dev/sda1"),
-                None => "data.aws_ami.ubuntu.root_device_name".into(),
+                Some(_) => hcl::string(&lib.os.root_device),
+                None => "data.aws_ami.os.root_device_name".into(),
             };
             (
                 "tf/launch_template",
                 json!({
                     "fleet": f.name,
                     "id": format!("nomad_{}", f.name),
-                    "name_prefix": format!("{}-nomad-{}-", site.name, f.name.replace('_', "-")),
+                    "name_prefix": n.fleet_prefix(&f.name),
                     "ami": ami_expr(&f.ami),
                     "root_device": root_device,
                     "instance_type": f.instance.name,
                     "ssh_key": site.ssh_key,
                     "public_ip": site.public_ip,
                     "group": crate::network::fleet_group(&f.name),
+                    "join_services": !site.is_external("nomad_servers"),
                     "disk_gib": f.disk_gib,
-                    "volume_type": setting("nomad.volume_type"),
-                    "metadata_reason": setting("nomad.metadata_reason"),
-                    "metadata_tokens": setting("nomad.metadata_tokens"),
-                    "metadata_hop_limit": setting("nomad.metadata_hop_limit"),
-                    "name": format!("{}-nomad-{}", site.name, f.name.replace('_', "-")),
+                    "volume_type": m.volume_type,
+                    "metadata_reason": m.metadata_reason,
+                    "metadata_tokens": m.metadata_tokens,
+                    "metadata_hop_limit": m.metadata_hop_limit,
+                    "name": n.fleet(&f.name),
                 }),
             )
         }
@@ -280,11 +344,11 @@ fn context(input: &Input, what: &What) -> (&'static str, Value) {
                 "tf/autoscaling_group",
                 json!({
                     "id": format!("nomad_{}", f.name),
-                    "name_prefix": format!("{}-nomad-{}-", site.name, f.name.replace('_', "-")),
+                    "name_prefix": n.fleet_prefix(&f.name),
                     "min": f.min,
                     "max": f.max,
                     "subnet": site.subnet,
-                    "name": format!("{}-nomad-{}", site.name, f.name.replace('_', "-")),
+                    "name": n.fleet(&f.name),
                 }),
             )
         }
@@ -294,7 +358,8 @@ fn context(input: &Input, what: &What) -> (&'static str, Value) {
                 "tf/lifecycle_hook",
                 json!({
                     "id": format!("nomad_{}", f.name),
-                    "name": format!("{}-nomad-{}-shutdown", site.name, f.name.replace('_', "-")),
+                    "name": n.drain_hook(),
+                    "heartbeat_timeout": lib.nomad.drain_timeout_seconds,
                 }),
             )
         }
@@ -303,21 +368,21 @@ fn context(input: &Input, what: &What) -> (&'static str, Value) {
             json!({ "nat": site.nat, "s3_endpoint": site.s3_endpoint, "vpc": site.vpc }),
         ),
         What::Outputs => {
-            // In a private subnet the box is reached on its private address (VPN, peering).
-            let ip = if site.public_ip {
-                "aws_instance.services.public_ip"
-            } else {
-                "aws_instance.services.private_ip"
-            };
+            let urls = lib
+                .outputs
+                .iter()
+                .map(|o| {
+                    Ok(json!({
+                        "name": o.name,
+                        "description": o.description,
+                        "value": output_value(o, site, lib)?,
+                    }))
+                })
+                .collect::<Result<Vec<_>, EmitError>>()?;
             (
                 "tf/outputs",
-                json!({
-                    "install_url": format!("\"http://${{{ip}}}/\""),
-                    "admin_url": format!("\"https://${{{ip}}}:8800/\""),
-                    "ssh": format!("\"ssh ubuntu@${{{ip}}}\""),
-                    "vm_service": site.vm_service,
-                }),
+                json!({ "urls": urls, "vm_service": site.vm_service }),
             )
         }
-    }
+    })
 }

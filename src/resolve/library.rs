@@ -88,21 +88,13 @@ pub(super) fn read_library_block(
 ) {
     let kind = b.kind.node.as_str();
     match kind {
-        "release" => {
-            let Some(name) = label(b, diags, "\"2.16\"") else {
-                return;
-            };
-            if !seen.first(kind, "", b.span, diags) {
-                return;
-            }
-            let f = fields("`release`", b.span, &b.entries, &[], &[], true, diags);
-            lib.release = name.node;
-            for (k, a) in &f.attrs {
-                if let Some(s) = as_string(&a.value, "\"0.11.3\"", diags) {
-                    lib.versions.insert(k.to_string(), s.node);
-                }
-            }
-        }
+        "release" => read_release(lib, seen, b, diags),
+        "os" => read_os(lib, seen, b, diags),
+        "docker_repository" => read_docker(lib, seen, b, diags),
+        "nomad_client" => read_nomad(lib, seen, b, diags),
+        "replicated" => read_replicated(lib, seen, b, diags),
+        "machine" => read_machine(lib, seen, b, diags),
+        "output" => read_output(lib, seen, b, diags),
         "actor" => {
             let Some(name) = label(b, diags, "users") else {
                 return;
@@ -192,8 +184,7 @@ pub(super) fn read_library_block(
                 .unwrap_or_default()
             {
                 lib.regions.push(r.clone());
-                lib.settings
-                    .insert(format!("partition:{r}"), partition.node.clone());
+                lib.partitions.insert(r, partition.node.clone());
             }
         }
         "instance_type" => {
@@ -346,41 +337,6 @@ pub(super) fn read_library_block(
                 });
             }
         }
-        "machine" => {
-            let Some(name) = label(b, diags, "services") else {
-                return;
-            };
-            if !seen.first(kind, &name.node, name.span, diags) {
-                return;
-            }
-            let f = fields(
-                format!("machine `{}`", name.node),
-                b.span,
-                &b.entries,
-                &[],
-                &[],
-                true,
-                diags,
-            );
-            for (k, a) in &f.attrs {
-                let v = match &a.value.node {
-                    Value::Str(s) => s.clone(),
-                    Value::Int(n) => n.to_string(),
-                    Value::Bool(b) => b.to_string(),
-                    other => {
-                        type_error(
-                            a.value.span,
-                            "a string, number or boolean",
-                            other,
-                            "\"required\"",
-                            diags,
-                        );
-                        continue;
-                    }
-                };
-                lib.settings.insert(format!("{}.{k}", name.node), v);
-            }
-        }
         "policy" => {
             let Some(name) = label(b, diags, "installer") else {
                 return;
@@ -414,7 +370,14 @@ pub(super) fn read_library_block(
                     format!("statement `{}`", sid.node),
                     s.span,
                     &s.entries,
-                    &["effect", "actions", "resources", "principal_service"],
+                    &[
+                        "effect",
+                        "actions",
+                        "resources",
+                        "principal_service",
+                        "principal_aws",
+                        "when",
+                    ],
                     &["condition"],
                     false,
                     diags,
@@ -430,6 +393,14 @@ pub(super) fn read_library_block(
                 let principal_service = sf
                     .opt_string("principal_service", "\"ec2.amazonaws.com\"", diags)
                     .map(|s| s.node);
+                let principal_aws = sf
+                    .opt_string(
+                        "principal_aws",
+                        "\"arn:{partition}:iam::{caller_account}:root\"",
+                        diags,
+                    )
+                    .map(|s| s.node);
+                let when = sf.condition("when", lib, diags);
                 let mut conditions = Vec::new();
                 for c in &sf.blocks {
                     no_labels(c, diags);
@@ -460,7 +431,9 @@ pub(super) fn read_library_block(
                     actions,
                     resources,
                     principal_service,
+                    principal_aws,
                     conditions,
+                    when,
                 });
             }
             lib.policies.push(PolicyDef {

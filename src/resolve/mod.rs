@@ -13,11 +13,13 @@ use std::collections::{BTreeMap, BTreeSet};
 
 mod fields;
 mod library;
+mod release;
 mod rules;
 mod site;
 
 use fields::*;
 use library::*;
+use release::*;
 use rules::*;
 use site::*;
 
@@ -36,7 +38,15 @@ const LIBRARY_KINDS: &[&str] = &[
     "nomad_count",
     "policy",
     "machine",
+    "os",
+    "docker_repository",
+    "nomad_client",
+    "replicated",
+    "output",
 ];
+
+/// Library kinds other blocks refer to by name: read before the rest.
+const NAMED_FIRST: &[&str] = &["actor", "externalizable", "regions"];
 
 /// Block kinds that describe one site.
 const SITE_KINDS: &[&str] = &["site", "actors", "services", "fleet", "external"];
@@ -46,15 +56,24 @@ const SITE_KINDS: &[&str] = &["site", "actors", "services", "fleet", "external"]
 pub fn read_stdlib(files: &[&ast::File], rule_files: usize, diags: &mut Diagnostics) -> Stdlib {
     let mut lib = Stdlib::default();
     let mut seen = Seen::default();
-    for file in files {
-        for item in &file.items {
-            match item {
-                Item::Block(b) if LIBRARY_KINDS.contains(&b.kind.node.as_str()) => {
-                    read_library_block(&mut lib, &mut seen, b, diags)
+    for first in [true, false] {
+        for file in files {
+            for item in &file.items {
+                match item {
+                    Item::Block(b)
+                        if LIBRARY_KINDS.contains(&b.kind.node.as_str())
+                            && NAMED_FIRST.contains(&b.kind.node.as_str()) == first =>
+                    {
+                        read_library_block(&mut lib, &mut seen, b, diags)
+                    }
+                    _ => {}
                 }
-                _ => {}
             }
         }
+    }
+    // The stdlib's files are loaded first, so file 0 is the stdlib's first file.
+    if rule_files > 0 {
+        require_release_blocks(&seen, Span::new(crate::span::FileId(0), 0, 0), diags);
     }
     // Rules are read once every actor and externalizable service is known.
     for file in files.iter().take(rule_files) {

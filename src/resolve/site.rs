@@ -21,7 +21,7 @@ pub(super) struct SiteCore {
     pub(super) github: GitHub,
     pub(super) github_span: Span,
     pub(super) vm_service: bool,
-    pub(super) bucket: String,
+    pub(super) bucket: Option<String>,
     pub(super) tags: BTreeMap<String, String>,
 }
 
@@ -367,14 +367,16 @@ pub(super) fn read_site_block(
     let name = name.filter(|_| name_ok)?;
     let region = region?;
     let partition = lib
-        .settings
-        .get(&format!("partition:{region}"))
+        .partitions
+        .get(&region)
         .cloned()
         .unwrap_or_else(|| "aws".into());
+    // Without a name of its own, the bucket is named after the site and its account (which
+    // makes it unique across accounts: S3 names are global).
     let bucket = match bucket_given {
-        Some(b) if bucket_ok => b.node,
+        Some(b) if bucket_ok => Some(b.node),
         Some(_) => return None,
-        None => format!("circleci-{}-{}", name.node, region),
+        None => None,
     };
     let (github, github_span) = github?;
     let (dau, dau_span) = dau?;

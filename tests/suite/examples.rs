@@ -75,29 +75,89 @@ fn no_output_holds_a_secret_or_a_timestamp() {
     }
 }
 
+/// Terraform reads both user-data files with templatefile: the only `${...}` in them are the
+/// placeholders it fills, and every placeholder is filled (the `.tf` passes each one).
 #[test]
-fn nomad_user_data_has_only_the_placeholder_terraform_fills() {
+fn user_data_has_only_the_placeholders_terraform_fills() {
+    for path in examples() {
+        let outputs = build_file(&path).outputs.expect("builds");
+        let external_nomad = std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("external nomad_servers");
+        let nomad_vars: &[&str] = if external_nomad {
+            &[]
+        } else {
+            &["services_private_ip"]
+        };
+        for (file, tf, vars) in [
+            (
+                "cloud-init/nomad-client.yaml",
+                "terraform/nomad.tf",
+                nomad_vars,
+            ),
+            (
+                "cloud-init/services.yaml",
+                "terraform/services.tf",
+                &["bucket", "queue_url", "vm_security_group_id"][..],
+            ),
+        ] {
+            let mut rest = outputs.files[file].replace("$${", "").replace("%%{", "");
+            for v in vars {
+                assert!(
+                    rest.contains(&format!("${{{v}}}")),
+                    "{}: {file} uses ${{{v}}}",
+                    path.display()
+                );
+                assert!(
+                    outputs.files[tf].lines().any(|l| {
+                        let mut words = l.split_whitespace();
+                        words.next() == Some(*v) && words.next() == Some("=")
+                    }),
+                    "{}: {tf} fills {v}",
+                    path.display()
+                );
+                rest = rest.replace(&format!("${{{v}}}"), "");
+            }
+            assert!(
+                !rest.contains("${") && !rest.contains("%{"),
+                "{}: stray template sequence in {file}",
+                path.display()
+            );
+        }
+    }
+}
+
+/// Nomad clients hold an instance profile for one thing: finishing their own scale-in. Build
+/// containers cannot reach it (IMDSv2 only, hop limit 1, DOCKER-USER drops 169.254.0.0/16).
+#[test]
+fn nomad_clients_can_only_finish_their_own_scale_in() {
     for path in examples() {
         let outputs = build_file(&path).outputs.expect("builds");
         let y = &outputs.files["cloud-init/nomad-client.yaml"];
-        let without = y.replace("${services_private_ip}", "");
-        assert!(
-            !without.contains("${") && !without.contains("%{"),
-            "stray template sequence in {}",
-            path.display()
-        );
-        assert!(
-            y.contains("${services_private_ip}:4647"),
-            "clients join the services box on 4647"
-        );
-        // Build containers are cut off from instance credentials.
         assert!(y.contains("169.254.0.0/16 -j DROP"));
         let lt = &outputs.files["terraform/nomad.tf"];
         assert!(lt.contains("http_tokens                 = \"required\""));
         assert!(lt.contains("http_put_response_hop_limit = 1"));
-        assert!(
-            !lt.contains("iam_instance_profile"),
-            "Nomad clients get no instance profile"
+        assert!(lt.contains("name = aws_iam_instance_profile.nomad.name"));
+        let policy: serde_json::Value =
+            serde_json::from_str(&outputs.files["iam/nomad-client-role-policy.json"]).unwrap();
+        let mut actions: Vec<&str> = policy["Statement"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|s| s["Action"].as_array().unwrap())
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        actions.sort_unstable();
+        assert_eq!(
+            actions,
+            [
+                "autoscaling:CompleteLifecycleAction",
+                "autoscaling:DescribeAutoScalingInstances",
+                "autoscaling:RecordLifecycleActionHeartbeat"
+            ],
+            "{}",
+            path.display()
         );
     }
 }

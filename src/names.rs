@@ -1,0 +1,98 @@
+//! The names this site's resources get in AWS, shared by the Terraform, the IAM documents and
+//! the user-data, so that a name and every reference to it are built in one place.
+//!
+//! IAM is global to an account, so every name starts with the site's name; two sites in one
+//! account must have different names.
+
+use crate::model::Site;
+
+/// AWS names of one site's resources.
+#[derive(Clone, Debug)]
+pub struct Names {
+    site: String,
+}
+
+/// Terraform's account id of the account it applies to (`data.aws_caller_identity`).
+pub const CALLER_ACCOUNT_ID: &str = "data.aws_caller_identity.current.account_id";
+
+/// What Terraform's `templatefile` replaces with the caller's account id in `iam/` documents.
+pub const ACCOUNT_ID_PLACEHOLDER: &str = "${account_id}";
+
+impl Names {
+    pub fn new(site: &Site) -> Self {
+        Names {
+            site: site.name.clone(),
+        }
+    }
+
+    pub fn services_role(&self) -> String {
+        format!("{}-circleci-services", self.site)
+    }
+
+    pub fn nomad_role(&self) -> String {
+        format!("{}-circleci-nomad", self.site)
+    }
+
+    /// The services box's `Name` tag.
+    pub fn services_instance(&self) -> String {
+        format!("{}-circleci-services", self.site)
+    }
+
+    pub fn shutdown_queue(&self) -> String {
+        format!("{}-circleci-nomad-shutdown", self.site)
+    }
+
+    /// The SSM path under which the site's parameters live.
+    pub fn ssm_prefix(&self) -> String {
+        format!("/circleci/{}", self.site)
+    }
+
+    pub fn passphrase_parameter(&self) -> String {
+        format!("{}/passphrase", self.ssm_prefix())
+    }
+
+    /// A fleet's name in AWS (`Name` tags); fleet names may hold `_`, AWS names here do not.
+    pub fn fleet(&self, fleet: &str) -> String {
+        format!("{}-nomad-{}", self.site, fleet.replace('_', "-"))
+    }
+
+    /// The prefix of a fleet's launch template and Auto Scaling group names (AWS appends a
+    /// unique suffix, so a replacement can be created before the old one is gone).
+    pub fn fleet_prefix(&self, fleet: &str) -> String {
+        format!("{}-", self.fleet(fleet))
+    }
+
+    /// The Nomad clients' scale-in lifecycle hook; the same name in every fleet's group, so
+    /// the drain script needs no per-fleet setting.
+    pub fn drain_hook(&self) -> String {
+        format!("{}-nomad-drain", self.site)
+    }
+
+    /// The bucket name when the site does not give one: the site and its account, unique
+    /// across accounts as S3 needs. `account` is the site's `account`, if any.
+    fn derived_bucket(&self, account: &str) -> String {
+        format!("circleci-{}-{account}", self.site)
+    }
+
+    /// The bucket's name as a Terraform string expression.
+    pub fn bucket_hcl(&self, site: &Site) -> String {
+        match (&site.bucket, &site.account) {
+            (Some(b), _) => crate::emit::hcl::string(b),
+            (None, Some(account)) => crate::emit::hcl::string(&self.derived_bucket(account)),
+            (None, None) => format!(
+                "\"{}\"",
+                self.derived_bucket(&format!("${{{CALLER_ACCOUNT_ID}}}"))
+            ),
+        }
+    }
+
+    /// The bucket's name in IAM documents: an account id not given is matched by twelve `?`
+    /// (exactly twelve characters, so no other site's bucket name fits the pattern).
+    pub fn bucket_pattern(&self, site: &Site) -> String {
+        match (&site.bucket, &site.account) {
+            (Some(b), _) => b.clone(),
+            (None, Some(account)) => self.derived_bucket(account),
+            (None, None) => self.derived_bucket(&"?".repeat(12)),
+        }
+    }
+}
