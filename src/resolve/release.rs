@@ -7,15 +7,11 @@ use super::*;
 
 /// The release blocks a stdlib must hold exactly once, with an example for the help.
 const REQUIRED: &[(&str, &str, &str)] = &[
-    ("release", "", "release \"2.16\" { guide = \"...\" }"),
+    ("release", "", "release \"...\" { guide = \"...\" }"),
     ("os", "", "os ubuntu { ... }"),
     ("docker_repository", "", "docker_repository { ... }"),
     ("nomad_client", "", "nomad_client { ... }"),
-    (
-        "replicated",
-        "",
-        "replicated { version = \"2.29.0\"  installer = \"...\" }",
-    ),
+    ("replicated", "", "replicated { ... }"),
     ("machine", "services", "machine services { ... }"),
     ("machine", "nomad", "machine nomad { ... }"),
 ];
@@ -160,12 +156,12 @@ pub(super) fn read_nomad(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &m
         diags,
     );
     let http_port = f
-        .int("http_port", "4646", diags)
+        .int("http_port", "<port>", diags)
         .map_or(0, |(p, s)| port_u16(p, s, diags));
     let advertised_to = actor_name(&f, "advertised_to", lib, diags);
     // AWS accepts a lifecycle hook's heartbeat timeout between 30 seconds and 2 hours.
     let drain_timeout_seconds = f
-        .int("drain_timeout_seconds", "3600", diags)
+        .int("drain_timeout_seconds", "<seconds>", diags)
         .map_or(0, |(n, span)| {
             if !(30..=7200).contains(&n) {
                 diags.push(
@@ -291,7 +287,7 @@ pub(super) fn read_output(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &
     );
     let [description, value] = ["description", "value"].map(|k| text(&f, k, diags));
     let port = f
-        .int("port", "8800", diags)
+        .int("port", "<port>", diags)
         .map_or(0, |(p, s)| port_u16(p, s, diags));
     let reached_by = actor_name(&f, "reached_by", lib, diags);
     lib.outputs.push(OutputDef {

@@ -619,7 +619,7 @@ pub(super) fn read_externals(
         let hosts = f.cidrs("hosts", diags);
         let port = f
             .get("port")
-            .and_then(|v| as_int(v, "5432", diags))
+            .and_then(|v| as_int(v, &def.default_port.to_string(), diags))
             .map(|(p, s)| port_u16(p, s, diags))
             .unwrap_or(def.default_port);
         match hosts {

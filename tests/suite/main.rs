@@ -1,9 +1,11 @@
 //! The test suite, through the library's public entry points and the CLI binary.
 
+mod apply;
 mod cli;
 mod diagnostics;
 mod examples;
 mod output;
+mod release;
 mod robustness;
 mod stdlib;
 mod validators;
@@ -12,6 +14,15 @@ use std::path::{Path, PathBuf};
 
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Where scripts/install-validators.sh put the independent tools (and their env.sh).
+pub fn tools_dir() -> PathBuf {
+    std::env::var("CCI_TOOLS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            PathBuf::from(std::env::var("HOME").unwrap_or_default()).join(".cache/cci-validators")
+        })
 }
 
 /// Every example site, sorted.

@@ -11,12 +11,7 @@ use std::process::Command;
 #[test]
 fn the_independent_validators_accept_every_examples_outputs() {
     let required = std::env::var("CCI_REQUIRE_VALIDATORS").is_ok_and(|v| v == "1");
-    let tools = std::env::var("CCI_TOOLS_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| {
-            std::path::PathBuf::from(std::env::var("HOME").unwrap_or_default())
-                .join(".cache/cci-validators")
-        });
+    let tools = crate::tools_dir();
     if !tools.join("env.sh").exists() {
         assert!(
             !required,

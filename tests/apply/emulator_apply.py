@@ -1,0 +1,396 @@
+#!/usr/bin/env python3
+"""Applies a site's Terraform to a local AWS API emulator and checks, through the emulator's
+API, that what exists is what cci-dsl's output files say; then destroys it and checks that
+nothing of the site is left.
+
+    emulator_apply.py CCI_DSL SITE.cci MODE
+
+MODE `own-ami`: every machine names an image of its own (`ami = ...`, added here), so the
+Terraform must not look one up. MODE `lookup`: the site as written; machines without `ami`
+find the release's OS among the emulator's public images (moto carries Canonical's xenial).
+
+The emulator is moto's server (PyPI moto[server]), started on 127.0.0.1 only, seeded with the
+VPC, subnet, key pair (and NAT gateway, S3 endpoint) the site names; the site's ids are
+replaced by the emulator's. A test-only provider override points Terraform at it; the site's
+output directory never holds it. Needs TERRAFORM and TF_PROVIDER_MIRROR (scripts/
+install-validators.sh records both in env.sh). Prints one line per check and exits 1 on the
+first failed stage or any failed check.
+"""
+
+import base64
+import ipaddress
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import boto3
+
+PASSPHRASE = "Abc123emulator"
+FAILURES = []
+
+
+def check(ok, what):
+    print(("ok    " if ok else "FAIL  ") + what)
+    if not ok:
+        FAILURES.append(what)
+    return ok
+
+
+def die(stage, detail=""):
+    print(f"FAIL  {stage}: {detail}".rstrip())
+    sys.exit(1)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def run(cmd, cwd, log, env, timeout):
+    start = time.monotonic()
+    with open(log, "w") as f:
+        p = subprocess.run(cmd, cwd=cwd, env=env, stdout=f, stderr=subprocess.STDOUT, timeout=timeout)
+    print(f"      {' '.join(cmd[:2])}: {time.monotonic() - start:.1f} s")
+    return p.returncode == 0
+
+
+def tail(path, n=25):
+    lines = Path(path).read_text(errors="replace").splitlines()
+    return "\n".join(lines[-n:])
+
+
+class Site:
+    """What the checks need to know of the site file."""
+
+    def __init__(self, text):
+        self.text = text
+        self.name = re.search(r'^site\s+"([^"]+)"', text, re.M).group(1)
+        self.region = re.search(r'\bregion\s*=\s*"([^"]+)"', text).group(1)
+        self.ssh_key = re.search(r'\bssh_key\s*=\s*"([^"]+)"', text).group(1)
+        m = re.search(r'\baccount\s*=\s*"(\d{12})"', text)
+        self.account = m.group(1) if m else None
+        self.public_ip = not re.search(r"\bpublic_ip\s*=\s*false", text)
+        self.fleets = {}
+        for m in re.finditer(r"^fleet\s+([A-Za-z0-9_]+)\s*\{(.*?)^\}", text, re.M | re.S):
+            c = re.search(r"\bcount\s*=\s*(\d+)(?:\s*\.\.\s*(\d+))?", m.group(2))
+            lo = int(c.group(1))
+            hi = int(c.group(2)) if c.group(2) else lo
+            self.fleets[m.group(1)] = (lo, hi)
+        users = re.search(r"^\s*users\s*=\s*\[([^\]]*)\]", text, re.M)
+        ranges = [ipaddress.ip_network(x.strip()) for x in users.group(1).split(",") if x.strip()]
+        # Outputs and "rerun with SSH" use the public address only for users on public ranges:
+        # outside RFC 1918 and RFC 6598 (documentation ranges stand for public ones here).
+        private = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")]
+        self.users_public = any(not any(r.subnet_of(p) for p in private) for r in ranges)
+
+    def for_emulator(self, ids, mode, ami):
+        """The site with the emulator's ids, and an image of its own on every machine."""
+        t = self.text
+        t = re.sub(r"\bvpc-[0-9a-f]+\b", ids["vpc"], t)
+        t = re.sub(r"\bsubnet-[0-9a-f]+\b", ids["subnet"], t)
+        t = re.sub(r"\bnat-[0-9a-f]+\b", ids["nat"], t)
+        t = re.sub(r"\bvpce-[0-9a-f]+\b", ids["vpce"], t)
+        if mode == "own-ami":
+            t = re.sub(r"^(services|fleet\s+[A-Za-z0-9_]+)\s*\{", lambda m: f"{m.group(0)}\n  ami = {ami}", t, flags=re.M)
+        return t
+
+
+def seed(session, site):
+    ec2 = session.client("ec2")
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsSupport={"Value": True})
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    public = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24")["Subnet"]["SubnetId"]
+    eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=public, AllocationId=eip)["NatGateway"]["NatGatewayId"]
+    rt = ec2.describe_route_tables(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["RouteTables"][0]["RouteTableId"]
+    vpce = ec2.create_vpc_endpoint(
+        VpcId=vpc, ServiceName=f"com.amazonaws.{site.region}.s3", RouteTableIds=[rt]
+    )["VpcEndpoint"]["VpcEndpointId"]
+    ec2.create_key_pair(KeyName=site.ssh_key)
+    ami = ec2.register_image(
+        Name="operator-hardened-xenial", Architecture="x86_64", RootDeviceName="/dev/sda1",
+        VirtualizationType="hvm",
+    )["ImageId"]
+    return {"vpc": vpc, "subnet": subnet, "nat": nat, "vpce": vpce}, ami
+
+
+PROVIDER_OVERRIDE = """provider "aws" {
+  access_key                  = "test"
+  secret_key                  = "test"
+  skip_credentials_validation = true
+  skip_requesting_account_id  = true
+  skip_metadata_api_check     = true
+  s3_use_path_style           = true
+  endpoints {
+%s  }
+}
+"""
+SERVICES = ["autoscaling", "ec2", "iam", "s3", "sqs", "ssm", "sts"]
+
+
+def main():
+    cci, site_path, mode = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+    terraform = os.environ.get("TERRAFORM", "terraform")
+    mirror = os.environ.get("TF_PROVIDER_MIRROR")
+    if not mirror:
+        die("setup", "TF_PROVIDER_MIRROR is not set (source the validators' env.sh)")
+    site = Site(site_path.read_text())
+    work = Path(tempfile.mkdtemp(prefix="cci-apply-"))
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    moto_server = str(Path(sys.executable).parent / "moto_server")
+    moto = subprocess.Popen(
+        [moto_server, "-H", "127.0.0.1", "-p", str(port)],
+        stdout=open(work / "moto.log", "w"), stderr=subprocess.STDOUT,
+    )
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        session = boto3.session.Session(
+            aws_access_key_id="test", aws_secret_access_key="test", region_name=site.region
+        )
+        clients = {s: session.client(s, endpoint_url=endpoint) for s in SERVICES}
+        ids, ami = seed(Session(session, endpoint), site)
+        apply_and_check(cci, site, mode, ids, ami, work, clients, endpoint, terraform, mirror)
+    finally:
+        moto.terminate()
+        moto.wait(timeout=10)
+        if os.environ.get("CCI_APPLY_KEEP"):
+            print(f"kept {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    if FAILURES:
+        print(f"{len(FAILURES)} check(s) failed")
+        sys.exit(1)
+    print("all checks passed")
+
+
+class Session:
+    """A boto3 session whose clients talk to the emulator."""
+
+    def __init__(self, session, endpoint):
+        self.session, self.endpoint = session, endpoint
+
+    def client(self, name):
+        return self.session.client(name, endpoint_url=self.endpoint)
+
+
+def apply_and_check(cci, site, mode, ids, ami, work, c, endpoint, terraform, mirror):
+    (work / "site.cci").write_text(site.for_emulator(ids, mode, ami))
+    out = work / "out"
+    build = subprocess.run([cci, "build", str(work / "site.cci"), "-o", str(out)], capture_output=True, text=True)
+    if build.returncode != 0:
+        die("build", build.stdout + build.stderr)
+    tf = out / "terraform"
+    has_lookup = 'data "aws_ami"' in (tf / "services.tf").read_text()
+    check(has_lookup == (mode == "lookup"), f"an AMI lookup exists only when a machine uses it ({mode})")
+
+    # Test scaffolding, in the temporary copy only: the emulator's endpoints.
+    eps = "".join(f'    {s} = "{endpoint}"\n' for s in SERVICES)
+    override = PROVIDER_OVERRIDE % eps
+    # The emulator does not implement detailed monitoring of instances.
+    override += 'resource "aws_instance" "services" {\n  monitoring = false\n}\n'
+    (tf / "zz_emulator_override.tf").write_text(override)
+
+    env = dict(os.environ, TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1", TF_CLI_CONFIG_FILE="/dev/null",
+               TF_VAR_circle_secret_passphrase=PASSPHRASE)
+    if not run([terraform, "init", "-backend=false", "-input=false", f"-plugin-dir={mirror}"], tf, work / "init.log", env, 300):
+        die("terraform init", tail(work / "init.log"))
+    if not run([terraform, "plan", "-input=false", "-no-color", "-out=plan.bin"], tf, work / "plan.log", env, 300):
+        die("terraform plan", tail(work / "plan.log"))
+    shown = json.loads(subprocess.run([terraform, "show", "-json", "plan.bin"], cwd=tf, env=env, capture_output=True, text=True, check=True).stdout)
+    planned = {r["address"]: r["values"] for r in shown["planned_values"]["root_module"]["resources"]}
+    if not run([terraform, "apply", "-input=false", "-no-color", "-parallelism=20", "plan.bin"], tf, work / "apply.log", env, 600):
+        die("terraform apply", tail(work / "apply.log"))
+    check(True, "terraform apply")
+    outputs = json.loads(subprocess.run([terraform, "output", "-json"], cwd=tf, env=env, capture_output=True, text=True, check=True).stdout)
+    o = {k: v["value"] for k, v in outputs.items()}
+
+    check_security_groups(out, ids, c["ec2"])
+    services = check_services_box(out, site, o, c, planned)
+    check_fleets(out, site, services, c, planned)
+    check_iam(out, site, c["iam"])
+    check_storage(site, o, c)
+
+    if not run([terraform, "destroy", "-auto-approve", "-input=false", "-no-color", "-parallelism=20"], tf, work / "destroy.log", env, 600):
+        die("terraform destroy", tail(work / "destroy.log"))
+    check(True, "terraform destroy")
+    check_nothing_left(site, ids, c)
+
+
+def filled(text, values):
+    """A user-data file as Terraform's templatefile renders it with these values."""
+    for k, v in values.items():
+        text = text.replace("${%s}" % k, v)
+    return text.replace("$${", "${").replace("%%{", "%{")
+
+
+def rule_set(perms, names):
+    """A group's permissions as comparable tuples; group references by name."""
+    out = set()
+    for p in perms:
+        key = (p["IpProtocol"], p.get("FromPort"), p.get("ToPort")) if p["IpProtocol"] != "-1" else ("-1", None, None)
+        for r in p.get("IpRanges", []):
+            out.add(key + ("cidr", r["CidrIp"], r.get("Description")))
+        for g in p.get("UserIdGroupPairs", []):
+            peer = g.get("GroupName") or names.get(g.get("GroupId"), g.get("GroupId"))
+            out.add(key + ("group", peer, g.get("Description")))
+    return out
+
+
+def check_security_groups(out, ids, ec2):
+    want = json.loads((out / "security-groups.json").read_text())["SecurityGroups"]
+    got = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [ids["vpc"]]}])["SecurityGroups"]
+    by_name = {}
+    for g in got:
+        name = {t["Key"]: t["Value"] for t in g.get("Tags", [])}.get("Name")
+        if name:
+            by_name[name] = g
+    names = {g["GroupId"]: n for n, g in by_name.items()}
+    for w in want:
+        g = by_name.get(w["GroupName"])
+        if not check(g is not None, f"security group {w['GroupName']} exists"):
+            continue
+        check(g["GroupName"].startswith(w["GroupName"] + "-"), f"{w['GroupName']}: named by its prefix ({g['GroupName']})")
+        for key in ("IpPermissions", "IpPermissionsEgress"):
+            a, b = rule_set(w[key], names), rule_set(g[key], names)
+            check(a == b, f"{w['GroupName']} {key}: {len(b)} rules equal security-groups.json"
+                  + ("" if a == b else f" (missing {sorted(a - b, key=str)[:3]}, extra {sorted(b - a, key=str)[:3]})"))
+
+
+def user_data_of_instance(ec2, instance_id):
+    v = ec2.describe_instance_attribute(InstanceId=instance_id, Attribute="userData")["UserData"].get("Value", "")
+    return base64.b64decode(v).decode()
+
+
+def check_services_box(out, site, o, c, planned):
+    ec2 = c["ec2"]
+    found = ec2.describe_instances(Filters=[
+        {"Name": "tag:Name", "Values": [f"{site.name}-circleci-services"]},
+        {"Name": "instance-state-name", "Values": ["running", "pending"]},
+    ])["Reservations"]
+    instances = [i for r in found for i in r["Instances"]]
+    if not check(len(instances) == 1, "one services box"):
+        return None
+    box = instances[0]
+    values = {
+        "bucket": o["bucket"],
+        "queue_url": o["shutdown_queue_url"],
+        "vm_security_group_id": o.get("vm_security_group_id", ""),
+    }
+    want = filled((out / "cloud-init/services.yaml").read_text(), values)
+    check(user_data_of_instance(ec2, box["InstanceId"]) == want, "services box user-data decodes to cloud-init/services.yaml")
+    check(box["IamInstanceProfile"]["Arn"].endswith(f"/{site.name}-circleci-services"), "services box has its instance profile")
+    # moto ignores DisableApiTermination in RunInstances (moto/ec2/responses/instances.py), so
+    # this one is read from the plan: what Terraform sends.
+    check(planned["aws_instance.services"]["disable_api_termination"] is True, "services box has termination protection (plan)")
+    public = site.public_ip and site.users_public
+    address = box.get("PublicIpAddress") if public else box["PrivateIpAddress"]
+    check(o["install_url"] == f"http://{address}/", f"install_url uses the {'public' if public else 'private'} address ({o['install_url']})")
+    check(o["services_private_ip"] == box["PrivateIpAddress"], "services_private_ip output")
+    p = c["ssm"].get_parameter(Name=o["passphrase_parameter"], WithDecryption=True)["Parameter"]
+    check(p["Type"] == "SecureString" and p["Value"] == PASSPHRASE, "the passphrase is a SecureString in SSM")
+    return box
+
+
+def check_fleets(out, site, services, c, planned):
+    asc, ec2 = c["autoscaling"], c["ec2"]
+    nomad_yaml = (out / "cloud-init/nomad-client.yaml").read_text()
+    values = {"services_private_ip": services["PrivateIpAddress"]} if services else {}
+    want_ud = filled(nomad_yaml, values)
+    timeout = int(re.search(r"DRAIN_TIMEOUT_SECONDS='(\d+)'", nomad_yaml).group(1))
+    hook_name = re.search(r"LIFECYCLE_HOOK='([^']+)'", nomad_yaml).group(1)
+    groups = asc.describe_auto_scaling_groups()["AutoScalingGroups"]
+    for fleet, (lo, hi) in site.fleets.items():
+        name = f"{site.name}-nomad-{fleet.replace('_', '-')}"
+        mine = [g for g in groups if {t["Key"]: t["Value"] for t in g.get("Tags", [])}.get("Name") == name]
+        if not check(len(mine) == 1, f"fleet {fleet}: one Auto Scaling group"):
+            continue
+        g = mine[0]
+        check((g["MinSize"], g["MaxSize"], g["DesiredCapacity"]) == (lo, hi, lo),
+              f"fleet {fleet}: min/max/desired {g['MinSize']}/{g['MaxSize']}/{g['DesiredCapacity']} = site count {lo}..{hi}")
+        lt = g["LaunchTemplate"]
+        data = ec2.describe_launch_template_versions(LaunchTemplateId=lt["LaunchTemplateId"])["LaunchTemplateVersions"][0]["LaunchTemplateData"]
+        ud = base64.b64decode(data.get("UserData", "")).decode()
+        check(ud == want_ud, f"fleet {fleet}: launch template user-data decodes to cloud-init/nomad-client.yaml")
+        check(data.get("IamInstanceProfile", {}).get("Name") == f"{site.name}-circleci-nomad", f"fleet {fleet}: the Nomad client profile")
+        meta = data.get("MetadataOptions", {})
+        check(meta.get("HttpTokens") == "required" and meta.get("HttpPutResponseHopLimit") == 1, f"fleet {fleet}: IMDSv2 only, hop limit 1")
+        hooks = asc.describe_lifecycle_hooks(AutoScalingGroupName=g["AutoScalingGroupName"])["LifecycleHooks"]
+        check(len(hooks) == 1 and hooks[0]["LifecycleHookName"] == hook_name
+              and hooks[0]["LifecycleTransition"] == "autoscaling:EC2_INSTANCE_TERMINATING"
+              and int(hooks[0]["HeartbeatTimeout"]) == timeout,
+              f"fleet {fleet}: the drain hook the user-data completes ({hook_name}, {timeout} s)")
+        # moto answers every hook with a made-up notification target (moto/autoscaling/
+        # models.py), so that the hook has none is read from the plan: what Terraform sends.
+        hook = planned[f"aws_autoscaling_lifecycle_hook.nomad_{fleet}"]
+        check(not hook.get("notification_target_arn") and not hook.get("role_arn"),
+              f"fleet {fleet}: the hook posts to no queue (plan)")
+
+
+def check_iam(out, site, iam):
+    account = "123456789012"  # the emulator's
+    for role, policy_file, trust_file in [
+        (f"{site.name}-circleci-services", "services-role-policy.json", "services-assume-role.json"),
+        (f"{site.name}-circleci-nomad", "nomad-client-role-policy.json", "ec2-assume-role.json"),
+    ]:
+        got = iam.get_role_policy(RoleName=role, PolicyName=role)["PolicyDocument"]
+        got = json.loads(got) if isinstance(got, str) else got
+        check(got == json.loads((out / "iam" / policy_file).read_text()), f"{role}: its policy is iam/{policy_file}")
+        trust = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+        trust = json.loads(trust) if isinstance(trust, str) else trust
+        want = json.loads((out / "iam" / trust_file).read_text().replace("${account_id}", account))
+        check(trust == want, f"{role}: its trust policy is iam/{trust_file}")
+        check(any(p["InstanceProfileName"] == role for p in iam.list_instance_profiles_for_role(RoleName=role)["InstanceProfiles"]),
+              f"{role}: instance profile")
+
+
+def check_storage(site, o, c):
+    s3, sqs = c["s3"], c["sqs"]
+    bucket = o["bucket"]
+    check(bucket == f"circleci-{site.name}-{site.account or '123456789012'}", f"bucket named after the site and its account ({bucket})")
+    cors = s3.get_bucket_cors(Bucket=bucket)["CORSRules"]
+    check(any(r["AllowedMethods"] == ["GET"] for r in cors), "bucket answers cross-origin GETs")
+    enc = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"][0]
+    check(enc["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256", "bucket encrypted with SSE-S3")
+    own = s3.get_bucket_ownership_controls(Bucket=bucket)["OwnershipControls"]["Rules"][0]["ObjectOwnership"]
+    check(own == "BucketOwnerPreferred", "bucket ownership: BucketOwnerPreferred")
+    pab = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+    check(all(pab.values()), "bucket blocks public access")
+    check(s3.get_bucket_versioning(Bucket=bucket).get("Status") == "Enabled", "bucket versioning")
+    url = sqs.get_queue_url(QueueName=f"{site.name}-circleci-nomad-shutdown")["QueueUrl"]
+    check(url == o["shutdown_queue_url"], "shutdown queue")
+
+
+def check_nothing_left(site, ids, c):
+    ec2, asc = c["ec2"], c["autoscaling"]
+    live = [i for r in ec2.describe_instances(Filters=[{"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}])["Reservations"] for i in r["Instances"]]
+    check(not live, f"destroy leaves no instance ({len(live)} left)")
+    groups = [g["GroupName"] for g in ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [ids["vpc"]]}])["SecurityGroups"] if g["GroupName"] != "default"]
+    check(not groups, f"destroy leaves no security group ({groups})")
+    check(not asc.describe_auto_scaling_groups()["AutoScalingGroups"], "destroy leaves no Auto Scaling group")
+    check(not ec2.describe_launch_templates()["LaunchTemplates"], "destroy leaves no launch template")
+    roles = [r["RoleName"] for r in c["iam"].list_roles()["Roles"] if r["RoleName"].startswith(site.name + "-")]
+    check(not roles, f"destroy leaves no role ({roles})")
+    check(not c["s3"].list_buckets().get("Buckets"), "destroy leaves no bucket")
+    check(not c["sqs"].list_queues().get("QueueUrls"), "destroy leaves no queue")
+    check(not c["ssm"].describe_parameters()["Parameters"], "destroy leaves no parameter")
+
+
+if __name__ == "__main__":
+    main()

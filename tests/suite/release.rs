@@ -1,0 +1,261 @@
+//! The release's facts (stdlib/circleci-2.16/release.cci): what a 2.16 site runs, that each
+//! fact reaches exactly the outputs that use it, and that none is written in Rust.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+fn example(name: &str) -> String {
+    std::fs::read_to_string(crate::root().join("examples").join(name)).unwrap()
+}
+
+/// A site whose machines bring an image of their own.
+fn with_own_images(site: &str) -> String {
+    site.replace("services {", "services {\n  ami = ami-0123abcd")
+        .replace("fleet nomad {", "fleet nomad {\n  ami = ami-0123abcd")
+}
+
+fn build(site: &str, lib: &[(String, String)]) -> BTreeMap<String, String> {
+    let b = cci_dsl::build("site.cci", site, lib);
+    b.outputs
+        .unwrap_or_else(|| panic!("{}", crate::rendered(&b.compilation)))
+        .files
+}
+
+/// The output files that differ between two builds (added, removed or changed).
+fn changed(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>) -> BTreeSet<String> {
+    a.keys()
+        .chain(b.keys())
+        .filter(|k| a.get(*k) != b.get(*k))
+        .cloned()
+        .collect()
+}
+
+/// The stdlib with every `from` replaced by `to`; `count` is how often `from` must occur.
+fn edited(from: &str, to: &str, count: usize) -> Vec<(String, String)> {
+    let mut lib = cci_dsl::stdlib::embedded();
+    let found: usize = lib.iter().map(|(_, t)| t.matches(from).count()).sum();
+    assert_eq!(found, count, "`{from}` occurs {found} times in the stdlib");
+    for (_, text) in lib.iter_mut() {
+        *text = text.replace(from, to);
+    }
+    lib
+}
+
+#[test]
+fn the_default_site_runs_what_circleci_server_2_16_ran() {
+    let out = build(&example("default.cci"), &cci_dsl::stdlib::embedded());
+    let nomad = &out["cloud-init/nomad-client.yaml"];
+    let services = &out["cloud-init/services.yaml"];
+    // enterprise-setup 8e36728, the last commit before the guide (2019-02-07).
+    assert!(nomad.contains(
+        "NOMAD_URL='https://releases.hashicorp.com/nomad/0.5.6/nomad_0.5.6_linux_amd64.zip'"
+    ));
+    assert!(nomad.contains("datacenter = \"us-east-1\""));
+    assert!(nomad.contains("node_class = \"linux-64bit\""));
+    assert!(nomad.contains("DOCKER_VERSION='17.03.2~ce-0~ubuntu-xenial'"));
+    assert!(nomad.contains("\"userns-remap\": \"default\""));
+    assert!(services.contains("DOCKER_VERSION='17.12.1~ce-0~ubuntu'"));
+    assert!(services.contains("REPLICATED_VERSION='2.29.0'"));
+    assert!(services.contains("local-address=\"$PRIVATE_IP\" no-proxy no-docker"));
+    assert!(out["terraform/services.tf"]
+        .contains("\"ubuntu/images/hvm-ssd/ubuntu-xenial-16.04-amd64-server-*\""));
+    // Nomad 0.5.6's CLI: `node-drain`, not 0.8's `node drain`; its download is verified.
+    assert!(nomad.contains("nomad node-drain -self -enable"));
+    assert!(!nomad.contains("nomad node drain"));
+    assert!(nomad.contains("sha256sum -c -"));
+    // Clients join the Nomad server on the services box.
+    assert!(nomad.contains("servers    = [\"${services_private_ip}:4647\"]"));
+}
+
+#[test]
+fn clients_of_a_site_with_external_nomad_servers_join_those_servers() {
+    let out = build(&example("externalized.cci"), &cci_dsl::stdlib::embedded());
+    let nomad = &out["cloud-init/nomad-client.yaml"];
+    assert!(nomad
+        .contains("servers    = [\"10.30.6.10:4647\", \"10.30.6.11:4647\", \"10.30.6.12:4647\"]"));
+    assert!(!nomad.contains("services_private_ip"));
+    let lt = &out["terraform/nomad.tf"];
+    assert!(
+        !lt.contains("aws_instance.services"),
+        "clients do not wait for the services box"
+    );
+}
+
+#[test]
+fn the_ami_lookup_exists_only_when_a_machine_uses_it() {
+    let lib = cci_dsl::stdlib::embedded();
+    let looked_up = build(&example("default.cci"), &lib);
+    assert!(looked_up["terraform/services.tf"].contains("data \"aws_ami\" \"os\""));
+    assert!(looked_up["terraform/services.tf"].contains("include_deprecated = true"));
+    let own = build(&with_own_images(&example("default.cci")), &lib);
+    for (file, text) in &own {
+        assert!(!text.contains("aws_ami"), "{file} looks up an image");
+    }
+    assert!(own["terraform/nomad.tf"].contains("device_name = \"/dev/sda1\""));
+}
+
+/// What a fact edit does: (what, site, stdlib text, replacement, occurrences, files it changes).
+type FactEdit<'a> = (&'a str, &'a str, &'a str, &'a str, usize, &'a [&'a str]);
+
+/// Each product fact, edited in a copy of the stdlib, changes exactly the output files that use
+/// it: every one of them, and no other.
+#[test]
+fn every_release_fact_reaches_exactly_the_files_that_use_it() {
+    const NOMAD: &str = "cloud-init/nomad-client.yaml";
+    const SERVICES: &str = "cloud-init/services.yaml";
+    let default = example("default.cci");
+    // Users from anywhere, administrators from a private range.
+    let public_users = example("internet-facing.cci")
+        .replace("admins = [198.51.100.0/26]", "admins = [10.10.0.0/24]");
+    assert!(public_users.contains("admins = [10.10.0.0/24]"));
+    let own_images = with_own_images(&default);
+    #[rustfmt::skip]
+    let cases: &[FactEdit] = &[
+        ("Nomad version", &default, "version    = \"0.5.6\"", "version    = \"0.5.7\"", 1, &[NOMAD]),
+        ("Nomad download", &default, "url        = \"https://releases.hashicorp.com/nomad/0.5.6/", "url        = \"https://mirror.example/nomad/0.5.6/", 1, &[NOMAD]),
+        ("Nomad checksum", &default, "3f5210f0bcddf04e", "0000000000000000", 1, &[NOMAD]),
+        ("Nomad datacenter", &default, "\n  datacenter = \"us-east-1\"", "\n  datacenter = \"dc1\"", 1, &[NOMAD]),
+        ("Nomad node class", &default, "node_class = \"linux-64bit\"", "node_class = \"linux\"", 1, &[NOMAD]),
+        ("Nomad HTTP port", &default, "http_port  = 4646", "http_port  = 4656", 1, &[NOMAD]),
+        ("drain timeout", &default, "drain_timeout_seconds = 3600", "drain_timeout_seconds = 1800", 1, &[NOMAD, "terraform/nomad.tf"]),
+        ("who sees the rerun address", &public_users, "advertised_to = users", "advertised_to = admins", 1, &[NOMAD]),
+        ("Nomad servers' RPC port", &default, "4647", "4747", 9, &[NOMAD, "terraform/security-groups.tf", "security-groups.json", "ports.md", "graph/resources.dot", "graph/resources.mmd"]),
+        ("services Docker", &default, "docker = \"17.12.1~ce-0~ubuntu\"", "docker = \"18.09.3~3-0~ubuntu-xenial\"", 1, &[SERVICES]),
+        ("clients' Docker", &default, "docker = \"17.03.2~ce-0~ubuntu-xenial\"", "docker = \"18.09.3~3-0~ubuntu-xenial\"", 1, &[NOMAD]),
+        ("Docker repository", &default, "repository      = \"https://download.docker.com/linux/ubuntu\"", "repository      = \"https://mirror.example/docker\"", 1, &[NOMAD, SERVICES]),
+        ("Docker channel", &default, "channel         = \"stable\"", "channel         = \"edge\"", 1, &[NOMAD, SERVICES]),
+        ("Docker key", &default, "9DC858229FC7DD38854AE2D88D81803C0EBFCD88", "0000000000000000000000000000000000000000", 1, &[NOMAD, SERVICES]),
+        ("Docker key URL", &default, "key_url         = \"https://download.docker.com/linux/ubuntu/gpg\"", "key_url         = \"https://mirror.example/gpg\"", 1, &[NOMAD, SERVICES]),
+        ("Replicated version", &default, "version   = \"2.29.0\"", "version   = \"2.38.6\"", 1, &[SERVICES]),
+        ("Replicated installer", &default, "installer = \"https://get.replicated.com/docker\"", "installer = \"https://mirror.example/replicated\"", 1, &[SERVICES]),
+        ("AMI name pattern", &default, "ubuntu-xenial-16.04-amd64-server-*", "ubuntu-bionic-18.04-amd64-server-*", 1, &["terraform/services.tf"]),
+        ("AMI owner", &default, "ami_owner   = \"099720109477\"", "ami_owner   = \"123456789012\"", 1, &["terraform/services.tf"]),
+        ("root device", &own_images, "root_device = \"/dev/sda1\"", "root_device = \"/dev/xvda\"", 1, &["terraform/nomad.tf"]),
+        ("login user", &default, "login_user  = \"ubuntu\"", "login_user  = \"admin\"", 1, &["terraform/outputs.tf"]),
+        ("admin console URL", &default, "value       = \"https://{address}:8800/\"", "value       = \"https://{address}:8800/console\"", 1, &["terraform/outputs.tf"]),
+        ("IAM document name", &default, "file        = \"services-role-policy.json\"", "file        = \"services-runtime.json\"", 1, &["iam/services-role-policy.json", "iam/services-runtime.json", "terraform/iam.tf"]),
+        ("services metadata hop limit", &default, "metadata_hop_limit = 2", "metadata_hop_limit = 3", 1, &["terraform/services.tf"]),
+        ("clients' metadata hop limit", &default, "metadata_hop_limit = 1", "metadata_hop_limit = 2", 1, &["terraform/nomad.tf"]),
+    ];
+    let embedded = cci_dsl::stdlib::embedded();
+    for (what, site, from, to, count, files) in cases {
+        let before = build(site, &embedded);
+        let after = build(site, &edited(from, to, *count));
+        let expected: BTreeSet<String> = files.iter().map(|f| f.to_string()).collect();
+        assert_eq!(
+            changed(&before, &after),
+            expected,
+            "{what}: `{from}` -> `{to}`"
+        );
+    }
+}
+
+/// The port clients join must be open from the fleets to the servers: the compiler says so
+/// when an edited stdlib moves one without the other.
+#[test]
+fn a_nomad_server_port_no_rule_opens_is_an_error() {
+    let lib = edited(
+        "externalizable nomad_servers { description = \"Nomad servers\"       port = 4647 }",
+        "externalizable nomad_servers { description = \"Nomad servers\"       port = 4747 }",
+        1,
+    );
+    let b = cci_dsl::build("site.cci", &example("default.cci"), &lib);
+    assert!(b.outputs.is_none());
+    let shown = crate::rendered(&b.compilation);
+    assert!(
+        shown.contains("E0420") && shown.contains("port 4747"),
+        "{shown}"
+    );
+}
+
+/// An output that points at a port its actor may not reach is reported.
+#[test]
+fn an_output_nobody_may_reach_is_a_warning() {
+    let lib = edited("  port        = 8800\n", "  port        = 8443\n", 1);
+    let b = cci_dsl::build("site.cci", &example("default.cci"), &lib);
+    let shown = crate::rendered(&b.compilation);
+    assert!(
+        shown.contains("W0419") && shown.contains("port 8443"),
+        "{shown}"
+    );
+}
+
+/// No product fact of the stdlib is written in the Rust code: versions, checksums, image
+/// patterns, device names, datacenters, and the ports of the guide's tables.
+#[test]
+fn no_product_fact_of_the_stdlib_is_written_in_rust() {
+    let b = cci_dsl::compile(
+        "site.cci",
+        &example("default.cci"),
+        &cci_dsl::stdlib::embedded(),
+    );
+    let lib = &b.stdlib;
+    let mut facts: BTreeSet<String> = [
+        &lib.nomad.version,
+        &lib.nomad.url,
+        &lib.nomad.sha256,
+        &lib.nomad.datacenter,
+        &lib.nomad.node_class,
+        &lib.docker.repository,
+        &lib.docker.key_url,
+        &lib.docker.key_fingerprint,
+        &lib.replicated.version,
+        &lib.replicated.installer,
+        &lib.os.ami_owner,
+        &lib.os.ami_name,
+        &lib.os.root_device,
+        &lib.services_machine.docker,
+        &lib.nomad_machine.docker,
+    ]
+    .into_iter()
+    .cloned()
+    .collect();
+    facts.insert(lib.nomad.http_port.to_string());
+    // Ports of the guide's tables and the outputs; below 1024 they are too common a number
+    // (22, 80, 443) to tell apart from other uses, and 65535 is every port range's end.
+    let ports = lib
+        .rules
+        .iter()
+        .filter_map(|r| r.ports)
+        .flat_map(|(a, b)| [a, b])
+        .chain(lib.outputs.iter().map(|o| o.port))
+        .chain(lib.externals.values().map(|e| e.default_port));
+    facts.extend(
+        ports
+            .filter(|p| *p >= 1024 && *p != u16::MAX)
+            .map(|p| p.to_string()),
+    );
+    assert!(facts.len() > 20, "the stdlib's facts were read");
+
+    let mut found = Vec::new();
+    let mut files = vec![crate::root().join("src")];
+    while let Some(p) = files.pop() {
+        if p.is_dir() {
+            files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).unwrap();
+        for (n, line) in text.lines().enumerate() {
+            if line.trim_start().starts_with("//") {
+                continue;
+            }
+            for fact in &facts {
+                let mut rest = line;
+                while let Some(i) = rest.find(fact.as_str()) {
+                    let before = rest[..i].chars().next_back();
+                    let after = rest[i + fact.len()..].chars().next();
+                    let word =
+                        |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '.');
+                    if !word(before) && !word(after) {
+                        found.push(format!("{}:{}: {fact}", p.display(), n + 1));
+                    }
+                    rest = &rest[i + fact.len()..];
+                }
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "product facts in Rust:\n{}",
+        found.join("\n")
+    );
+}
