@@ -25,6 +25,23 @@ pub fn tools_dir() -> PathBuf {
         })
 }
 
+/// The tools' env.sh when it records `variable` (the tool is installed). Otherwise `None`
+/// after saying the test is skipped, or a failure when CCI_REQUIRE_VALIDATORS=1 (scripts/test).
+pub fn installed_tool(variable: &str, what: &str) -> Option<PathBuf> {
+    let env_sh = tools_dir().join("env.sh");
+    if std::fs::read_to_string(&env_sh).is_ok_and(|t| t.contains(variable)) {
+        return Some(env_sh);
+    }
+    let required = std::env::var("CCI_REQUIRE_VALIDATORS").is_ok_and(|v| v == "1");
+    assert!(
+        !required,
+        "{what} required but not installed in {}",
+        tools_dir().display()
+    );
+    eprintln!("SKIPPED: {what} not installed (run scripts/install-validators.sh, or scripts/test)");
+    None
+}
+
 /// Every example site, sorted.
 pub fn examples() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))
