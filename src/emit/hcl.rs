@@ -146,3 +146,46 @@ fn balanced(v: &str) -> bool {
     }
     depth == 0 && !in_str
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consecutive_attributes_share_one_column() {
+        let text = "resource \"x\" \"y\" {\n  a = 1\n  longer_name = \"v\"\n  b = [1, 2]\n}\n";
+        assert_eq!(
+            align(text),
+            "resource \"x\" \"y\" {\n  a           = 1\n  longer_name = \"v\"\n  b           = [1, 2]\n}\n"
+        );
+    }
+
+    #[test]
+    fn blank_lines_comments_blocks_and_open_values_end_a_run() {
+        let text = "x {\n  a = 1\n\n  bbb = 2\n  # note\n  cc = 3\n  nested {\n    d = 4\n  }\n  e = 5\n  list = [\n    1,\n  ]\n  ffff = 6\n}\n";
+        assert_eq!(
+            align(text),
+            "x {\n  a = 1\n\n  bbb = 2\n  # note\n  cc = 3\n  nested {\n    d = 4\n  }\n  e = 5\n  list = [\n    1,\n  ]\n  ffff = 6\n}\n"
+        );
+    }
+
+    #[test]
+    fn runs_are_per_indentation_and_ignore_equals_inside_strings_and_operators() {
+        let text = "  a = \"x = y\"\n  bb = a == b\n    ccc = 1\n";
+        assert_eq!(
+            align(text),
+            "  a  = \"x = y\"\n  bb = a == b\n    ccc = 1\n"
+        );
+    }
+
+    #[test]
+    fn quoted_keys_align_and_strings_are_escaped_for_terraform() {
+        assert_eq!(
+            align("  \"cost-center\" = 1\n  a = 2\n"),
+            "  \"cost-center\" = 1\n  a             = 2\n"
+        );
+        assert_eq!(string("a\"b\\c${x}%{y}\n"), "\"a\\\"b\\\\c$${x}%%{y}\\n\"");
+        assert_eq!(key("team"), "team");
+        assert_eq!(key("cost center"), "\"cost center\"");
+    }
+}

@@ -22,7 +22,8 @@ fn every_example_builds_without_errors_and_matches_its_snapshots() {
         settings.bind(|| {
             for (file, text) in &outputs.files {
                 let name = format!("{stem}__{}", file.replace(['/', '.'], "_"));
-                insta::with_settings!({ description => format!("{} -> {file}", path.display()) }, {
+                let shown = path.strip_prefix(crate::root()).unwrap_or(&path);
+                insta::with_settings!({ description => format!("{} -> {file}", shown.display()) }, {
                     insta::assert_snapshot!(name, text);
                 });
             }

@@ -63,14 +63,18 @@ fn the_build_never_panics_on_bad_input() {
             cases += 1;
             let r = catch_unwind(AssertUnwindSafe(|| {
                 let b = cci_dsl::build(&name, &input, &lib);
-                // Rendering must not panic either, whatever the spans.
-                let _ = crate::rendered(&b.compilation);
-                let _ = cci_dsl::diagnostics::render_json(
-                    &b.compilation.diagnostics,
-                    &b.compilation.sources,
+                let diags = &b.compilation.diagnostics;
+                // Rendering must not panic either, whatever the spans, and shows every code.
+                let human = crate::rendered(&b.compilation);
+                let json = cci_dsl::diagnostics::render_json(diags, &b.compilation.sources);
+                assert_eq!(
+                    json.lines().count(),
+                    diags.iter().count(),
+                    "one JSON line each"
                 );
+                assert!(diags.iter().all(|d| human.contains(d.code.as_str())));
                 // Every error comes with a way out.
-                let helped = b.compilation.diagnostics.iter().all(|d| d.help.is_some());
+                let helped = diags.iter().all(|d| d.help.is_some());
                 helped
             }));
             match r {

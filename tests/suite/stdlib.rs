@@ -3,7 +3,6 @@
 //! groups with its purpose, the sizing tables have no gaps or overlaps, and the outputs
 //! follow the stdlib's data with no Rust change.
 
-use cci_dsl::ast::Protocol;
 use cci_dsl::model::{Condition, EndpointRef};
 use cci_dsl::network::Direction;
 
@@ -298,7 +297,6 @@ fn changing_a_port_in_the_stdlib_changes_the_outputs() {
     assert!(out.files["ports.md"].contains("8801/tcp"));
     let json = &out.files["security-groups.json"];
     assert!(json.contains("\"FromPort\": 8801") && !json.contains("8800"));
-    let _ = Protocol::Tcp;
 }
 
 /// The installer policy is close to AWS's 6,144-character limit for managed policies; the
