@@ -21,6 +21,8 @@ pub fn check_site(site: &mut Site, lib: &Stdlib, diags: &mut Diagnostics) {
     check_exposure(site, diags);
     check_private_subnet(site, diags);
     check_unused_actors(site, lib, diags);
+    check_required_actors(site, lib, diags);
+    check_external_hosts(site, diags);
     check_nomad_servers(site, diags);
     check_nomad_join_port(site, lib, diags);
     check_outputs_reachable(site, lib, diags);
@@ -65,6 +67,54 @@ fn check_nomad_join_port(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
                 )),
             );
         }
+    }
+}
+
+/// Actors the stdlib says the site must bind (users, admins; GitHub Enterprise's addresses).
+/// Without an `actors` block at all, E0208 has said so already.
+fn check_required_actors(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
+    let Some(span) = site.actors_span else {
+        return;
+    };
+    for def in lib.actors.values() {
+        let bound = site
+            .actors
+            .get(&def.name)
+            .is_some_and(|a| a.bound_at.is_some());
+        if bound || !site.holds(&def.required) {
+            continue;
+        }
+        let (code, message) = if def.required == Condition::GithubEnterprise {
+            (
+                Code::E0409,
+                "the GitHub Enterprise addresses are not bound".to_string(),
+            )
+        } else {
+            (Code::E0410, format!("actor `{}` is not bound", def.name))
+        };
+        diags.push(
+            Diagnostic::error(code, span, message)
+                .label(format!("no `{}` here", def.name))
+                .help(format!(
+                    "add `{} = [10.0.0.0/8]` with the addresses of: {}",
+                    def.name, def.description
+                )),
+        );
+    }
+}
+
+/// An externalized service needs the addresses of its servers.
+fn check_external_hosts(site: &Site, diags: &mut Diagnostics) {
+    for e in site.externals.values().filter(|e| e.hosts.is_empty()) {
+        diags.push(
+            Diagnostic::error(
+                Code::E0412,
+                e.span,
+                format!("external `{}` lists no hosts", e.name),
+            )
+            .label("`hosts` is empty")
+            .help("list the servers' addresses: `hosts = [10.0.5.10, 10.0.5.11]`"),
+        );
     }
 }
 
@@ -148,7 +198,7 @@ fn check_unused_actors(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
             };
             diags.push(
                 Diagnostic::error(
-                    Code::W0502,
+                    Code::W0421,
                     span,
                     format!("actor `{name}` is bound but no rule uses it"),
                 )

@@ -5,7 +5,23 @@
 //! requirements, E05xx the dependency graph, E06xx emission. W-codes are warnings: the
 //! build still succeeds.
 
-use crate::diagnostics::Severity;
+/// How bad a diagnostic is: errors stop the build, warnings do not.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+/// The pipeline stage that finds a problem, by the code's number (E01xx parse, E02xx and
+/// E03xx resolve, E04xx check, E05xx graph, E06xx emit).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Parse,
+    Resolve,
+    Check,
+    Graph,
+    Emit,
+}
 
 macro_rules! codes {
     ($( $name:ident, $title:literal, $explain:literal; )*) => {
@@ -41,6 +57,8 @@ codes! {
         "A `{` has no matching `}` before the end of the file or the next top-level block.";
     E0104, "malformed literal",
         "A number, CIDR, IP address, size or range could not be read, e.g. `10.0.0.0/33`, `300.1.1.1`\nor `12 GBs`. Sizes take the units B, KB, MB, GB, TB, KiB, MiB, GiB, TiB; bandwidths Mbps, Gbps.";
+    E0105, "unknown protocol",
+        "A rule's protocol is one of `tcp`, `udp`, `icmp` or `all` (every protocol, no ports).";
     E0201, "unknown block",
         "Top-level blocks are `use`, `site`, `actors`, `services`, `fleet`, `external` and `allow`\n(the stdlib adds its own: `instance_type`, `services_sizing`, `nomad_requirements`, ...).";
     E0202, "unknown attribute",
@@ -65,6 +83,22 @@ codes! {
         "Values like `github = enterprise(\"https://ghe.example.com\")` call a known constructor; this one is not known.";
     E0212, "unknown condition",
         "`when` takes `always`, `never`, `github_com`, `github_enterprise`, `external(name, ...)` or `embedded(name, ...)`.";
+    E0213, "block name missing or extra",
+        "Some blocks take one name (`fleet nomad { ... }`, `external postgres { ... }`, `actor users { ... }`), others\nnone (`services { ... }`, `actors { ... }`). The help shows the block's form.";
+    E0214, "unknown actor",
+        "An attribute of the stdlib names an actor (`reached_by = admins`, `advertised_to = users`) that no\n`actor` block declares.";
+    E0215, "`vms` without vm-service",
+        "A rule names `vms`, the VMs vm-service starts for machine executor and remote Docker jobs, in a site\nthat does not run vm-service. Set `vm_service = true` in the `site` block, or drop the rule.";
+    E0216, "service not externalized",
+        "A rule names an externalizable service (`postgres`, `nomad_servers`, ...) that this site runs on the\nservices box: it has no hosts to open. Declare it with `external NAME { hosts = [...] }`, or drop the rule.";
+    E0217, "unknown machine role",
+        "`machine` blocks describe the roles the compiler provisions: `machine services` and `machine nomad`.";
+    E0218, "rule inside a block",
+        "`allow` rules stand at the top level of a file, not inside `site`, `services` or another block.";
+    E0219, "unknown GitHub kind",
+        "`github` is `github_com` or `enterprise(\"https://ghe.example.com\")`.";
+    W0220, "no `use` line",
+        "A site names the standard library and CircleCI Server release it was written for (`use circleci/2.16`),\nso that a compiler carrying several releases compiles it against the right one.";
     E0301, "wrong type",
         "The value has the wrong type for this attribute, e.g. a string where a size (`100 GiB`) is expected.";
     E0302, "port out of range",
@@ -87,6 +121,16 @@ codes! {
         "Names become parts of AWS resource names: lower-case letters, digits and `-`, starting with a letter, at most 32 characters.";
     E0311, "protocol and ports do not fit",
         "`tcp` and `udp` rules need ports; `all` and `icmp` rules take none.";
+    E0312, "invalid S3 bucket name",
+        "A bucket name has 3 to 63 lower-case letters, digits, `-` and `.`, starts and ends with a letter or digit.";
+    E0313, "component bound as an actor",
+        "`actors { ... }` binds who connects (users, admins, GitHub, names of the site's own) to address ranges.\n`services`, `nomad` and externalized services are components: their addresses are AWS's or the `hosts` of\ntheir `external` block.";
+    E0314, "wrong arguments",
+        "A constructor got the wrong arguments: `enterprise` takes one URL string, `enterprise(\"https://ghe.example.com\")`.";
+    E0315, "malformed checksum or fingerprint",
+        "A SHA-256 checksum is 64 hexadecimal digits and a GPG key fingerprint 40, written without spaces.";
+    E0316, "passphrase is empty or not alphanumeric",
+        "The guide: the passphrase is alpha numeric characters and cannot be empty.";
     E0401, "Nomad client has too few vCPUs",
         "The guide (Appendix, System Requirements, Nomad Clients) asks for at least 4 cores per client; two are\nreserved for coordinating builds.";
     E0402, "Nomad client has too little memory",
@@ -101,8 +145,6 @@ codes! {
         "The sizing table asks for 10Gbps from 251 daily active users. The instance's network performance is lower\nor only bursts to that figure.";
     W0407, "Nomad fleet smaller than the guide recommends",
         "The guide's table of Nomad client counts by daily active users recommends more clients than the\nfleet's maximum. Builds will queue at peak.";
-    E0408, "passphrase is empty or not alphanumeric",
-        "The guide: the passphrase is alpha numeric characters and cannot be empty.";
     E0409, "GitHub Enterprise address not bound",
         "With GitHub Enterprise the security groups need its addresses: bind them in `actors { github = [...] }`.";
     E0410, "actor not bound",
@@ -127,12 +169,10 @@ codes! {
         "An address `terraform output` prints (stdlib `output` blocks: the install URL, the admin console, ssh)\npoints at a port of the services box that no rule opens to the actor it is printed for. Whoever\nopens it would time out. Open the port to that actor or change the output.";
     E0420, "Nomad clients cannot reach their servers' port",
         "Nomad clients join their servers (the services box, or `external nomad_servers`) on the servers' RPC\nport, the `port` of `nomad_servers`. No rule opens that port from the fleet to the servers, so no\nclient would ever join and no build would run. Open it, or correct the port.";
+    W0421, "unused declaration",
+        "Something is declared but nothing uses it (an actor no rule mentions, for instance).";
     E0501, "dependency cycle",
         "Resources depend on each other in a loop; Terraform cannot order them. The message names the loop.";
-    W0502, "unused declaration",
-        "Something is declared but nothing uses it (an actor no rule mentions, for instance).";
-    W0503, "no `use` line",
-        "A site names the standard library and CircleCI Server release it was written for (`use circleci/2.16`),\nso that a compiler carrying several releases compiles it against the right one.";
     E0601, "output could not be produced",
         "A template failed to render. This is a bug in cci-dsl or in an edited stdlib template.";
 }
@@ -143,6 +183,16 @@ impl Code {
             Severity::Warning
         } else {
             Severity::Error
+        }
+    }
+
+    pub fn stage(self) -> Stage {
+        match &self.as_str()[1..3] {
+            "01" => Stage::Parse,
+            "02" | "03" => Stage::Resolve,
+            "04" => Stage::Check,
+            "05" => Stage::Graph,
+            _ => Stage::Emit,
         }
     }
 

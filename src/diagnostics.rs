@@ -3,15 +3,10 @@
 //! [`Diagnostics`] sink and carries on with what it could make of the input.
 
 use crate::codes::Code;
+pub use crate::codes::Severity;
 use crate::span::{Sources, Span};
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
 use std::fmt;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Severity {
-    Error,
-    Warning,
-}
 
 /// One labelled place in the source.
 #[derive(Clone, Debug, PartialEq)]

@@ -290,6 +290,8 @@ pub struct Site {
     pub tags: BTreeMap<String, String>,
     /// Actor name to (sources, destinations); stdlib defaults overridden by the site's bindings.
     pub actors: BTreeMap<String, BoundActor>,
+    /// The site's `actors` block, if it has one.
+    pub actors_span: Option<Span>,
     pub services: Services,
     pub fleets: Vec<Fleet>,
     pub externals: BTreeMap<String, External>,

@@ -411,7 +411,7 @@ impl<'s> Parser<'s> {
                 let mut e = self.err(
                     i,
                     pword.span.len(),
-                    Code::E0101,
+                    Code::E0105,
                     format!("unknown protocol `{}`", pword.node),
                 );
                 e.label = "expected tcp, udp, icmp or all".into();

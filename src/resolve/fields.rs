@@ -66,7 +66,7 @@ pub(super) fn fields<'a>(
                 }
             }
             Entry::Allow(r) => diags.push(
-                Diagnostic::error(Code::E0201, r.span, format!("`allow` rules are not allowed in {what}"))
+                Diagnostic::error(Code::E0218, r.span, format!("`allow` rules are not allowed in {what}"))
                     .label("move this rule to the top level of the file")
                     .help("rules stand on their own: `allow tcp 9100 from 10.20.0.0/16 to nomad \"node exporter\"`"),
             ),

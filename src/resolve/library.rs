@@ -42,7 +42,7 @@ pub(super) fn label(b: &Block, diags: &mut Diagnostics, example: &str) -> Option
         [] => {
             diags.push(
                 Diagnostic::error(
-                    Code::E0101,
+                    Code::E0213,
                     b.kind.span,
                     format!("`{}` needs a name", b.kind.node),
                 )
@@ -54,7 +54,7 @@ pub(super) fn label(b: &Block, diags: &mut Diagnostics, example: &str) -> Option
         [_, extra, ..] => {
             diags.push(
                 Diagnostic::error(
-                    Code::E0101,
+                    Code::E0213,
                     extra.span,
                     format!("`{}` takes one name", b.kind.node),
                 )
@@ -70,7 +70,7 @@ pub(super) fn no_labels(b: &Block, diags: &mut Diagnostics) {
     if let Some(l) = b.labels.first() {
         diags.push(
             Diagnostic::error(
-                Code::E0101,
+                Code::E0213,
                 l.span,
                 format!("`{}` takes no name", b.kind.node),
             )

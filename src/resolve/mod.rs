@@ -152,7 +152,7 @@ pub fn resolve_site(
         // the release it was written for.
         diags.push(
             Diagnostic::error(
-                Code::W0503,
+                Code::W0220,
                 whole,
                 "the site does not say which CircleCI Server release it targets",
             )
@@ -188,7 +188,7 @@ pub fn resolve_site(
         lib,
         diags,
     );
-    let actors = read_actors(actors_block, lib, site_core.as_ref(), diags);
+    let actors = read_actors(actors_block, lib, diags);
 
     // The site's rules, with the names the site adds (fleets, externals, its own actors).
     let scope = RuleScope::Site {
@@ -227,6 +227,7 @@ pub fn resolve_site(
         bucket: core.bucket,
         tags: core.tags,
         actors,
+        actors_span: actors_block.map(|b| b.span),
         services,
         fleets,
         externals,

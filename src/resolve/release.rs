@@ -210,7 +210,7 @@ pub(super) fn read_machine(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: 
         other => {
             diags.push(
                 Diagnostic::error(
-                    Code::E0201,
+                    Code::E0217,
                     name.span,
                     format!("unknown machine role `{other}`"),
                 )
@@ -314,7 +314,7 @@ fn hex(f: &Fields, key: &str, digits: usize, help: &str, diags: &mut Diagnostics
     if let (false, false, Some(v)) = (s.is_empty(), ok, f.get(key)) {
         diags.push(
             Diagnostic::error(
-                Code::E0309,
+                Code::E0315,
                 v.span,
                 format!("`{key}` is not {digits} hexadecimal digits"),
             )
@@ -335,7 +335,7 @@ fn actor_name(f: &Fields, key: &str, lib: &Stdlib, diags: &mut Diagnostics) -> S
         Value::Ident(n) if lib.actors.contains_key(n) => n.clone(),
         Value::Ident(n) => {
             diags.push(
-                Diagnostic::error(Code::E0206, v.span, format!("unknown actor `{n}`"))
+                Diagnostic::error(Code::E0214, v.span, format!("unknown actor `{n}`"))
                     .label("no actor of this name")
                     .help(
                         did_you_mean(n, lib.actors.keys().map(String::as_str))

@@ -186,7 +186,7 @@ pub(super) fn resolve_endpoint(
         } = scope
         {
             diags.push(
-                Diagnostic::error(Code::E0206, e.span, "this site does not run vm-service")
+                Diagnostic::error(Code::E0215, e.span, "this site does not run vm-service")
                     .label("there are no VMs to reach")
                     .help("turn it on in the `site` block: `vm_service = true`"),
             );
@@ -209,7 +209,7 @@ pub(super) fn resolve_endpoint(
                 return Some(EndpointRef::External(name.to_string()));
             }
             diags.push(
-                Diagnostic::error(Code::E0206, e.span, format!("`{name}` is not externalized in this site"))
+                Diagnostic::error(Code::E0216, e.span, format!("`{name}` is not externalized in this site"))
                     .label("runs on the services box here")
                     .help(format!("declare it: `external {name} {{ hosts = [10.0.5.10] }}`, or address the services box")),
             );

@@ -265,7 +265,7 @@ pub(super) fn read_site_block(
                 }
                 _ => {
                     diags.push(
-                        Diagnostic::error(Code::E0301, v.span, "`enterprise` takes one URL string")
+                        Diagnostic::error(Code::E0314, v.span, "`enterprise` takes one URL string")
                             .label("wrong arguments")
                             .help("write `enterprise(\"https://ghe.acme.internal\")`"),
                     );
@@ -290,7 +290,7 @@ pub(super) fn read_site_block(
             }
             Value::Ident(n) => {
                 diags.push(
-                    Diagnostic::error(Code::E0301, v.span, format!("unknown GitHub kind `{n}`"))
+                    Diagnostic::error(Code::E0219, v.span, format!("unknown GitHub kind `{n}`"))
                         .label("expected `github_com` or `enterprise(...)`")
                         .help(
                             did_you_mean(n, ["github_com", "enterprise"]).unwrap_or_else(|| {
@@ -325,7 +325,7 @@ pub(super) fn read_site_block(
                 );
                 if let Some(problem) = passphrase_problem(s) {
                     diags.push(
-                        Diagnostic::error(Code::E0408, v.span, format!("the passphrase {problem}"))
+                        Diagnostic::error(Code::E0316, v.span, format!("the passphrase {problem}"))
                             .label("CircleCI rejects this passphrase")
                             .help("the guide: alpha numeric characters only, not empty"),
                     );
@@ -353,12 +353,12 @@ pub(super) fn read_site_block(
         if !ok {
             diags.push(
                 Diagnostic::error(
-                    Code::E0310,
+                    Code::E0312,
                     b.span,
                     format!("`{}` is not a valid S3 bucket name", b.node),
                 )
                 .label("3-63 lower-case letters, digits, `-` and `.`")
-                .help("pick a name such as `acme-circleci-us-west-2`"),
+                .help("pick a name such as `acme-circleci-artifacts`, or leave `bucket` out for `circleci-<site>-<account>`"),
             );
         }
         ok
@@ -624,15 +624,7 @@ pub(super) fn read_externals(
             .unwrap_or(def.default_port);
         match hosts {
             None => f.missing("hosts", "[10.0.5.10]", diags),
-            Some(h) if h.is_empty() => diags.push(
-                Diagnostic::error(
-                    Code::E0412,
-                    b.span,
-                    format!("external `{}` lists no hosts", name.node),
-                )
-                .label("`hosts` is empty")
-                .help("list the servers' addresses: `hosts = [10.0.5.10, 10.0.5.11]`"),
-            ),
+            // An empty list is the check stage's to report (E0412).
             Some(hosts) => {
                 out.insert(
                     name.node.clone(),
@@ -652,7 +644,6 @@ pub(super) fn read_externals(
 pub(super) fn read_actors(
     b: Option<&Block>,
     lib: &Stdlib,
-    core: Option<&SiteCore>,
     diags: &mut Diagnostics,
 ) -> BTreeMap<String, BoundActor> {
     let mut out: BTreeMap<String, BoundActor> = lib
@@ -676,7 +667,7 @@ pub(super) fn read_actors(
         if ["services", "nomad"].contains(k) || lib.externals.contains_key(*k) {
             diags.push(
                 Diagnostic::error(
-                    Code::E0310,
+                    Code::E0313,
                     a.key.span,
                     format!("`{k}` is a component, not an actor"),
                 )
@@ -695,34 +686,6 @@ pub(super) fn read_actors(
                     destinations: cidrs,
                     bound_at: Some(a.span),
                 },
-            );
-        }
-    }
-    // Actors the stdlib says the site must bind.
-    for def in lib.actors.values() {
-        let needed = match (&def.required, core) {
-            (Condition::Always, _) => true,
-            (Condition::GithubEnterprise, Some(c)) => matches!(c.github, GitHub::Enterprise { .. }),
-            _ => false,
-        };
-        if needed && out.get(&def.name).is_none_or(|a| a.bound_at.is_none()) {
-            let code = if def.name == "github" {
-                Code::E0409
-            } else {
-                Code::E0410
-            };
-            let msg = if def.name == "github" {
-                "the GitHub Enterprise addresses are not bound".to_string()
-            } else {
-                format!("actor `{}` is not bound", def.name)
-            };
-            diags.push(
-                Diagnostic::error(code, b.span, msg)
-                    .label(format!("no `{}` here", def.name))
-                    .help(format!(
-                        "add `{} = [10.0.0.0/8]` with the addresses of: {}",
-                        def.name, def.description
-                    )),
             );
         }
     }

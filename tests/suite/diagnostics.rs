@@ -54,6 +54,53 @@ fn every_code_is_unique_and_explained() {
     }
 }
 
+/// Each code is raised by the stage its number names (E01xx parse, E02xx/E03xx resolve, E04xx
+/// check, E05xx graph, E06xx emission), and only there.
+#[test]
+fn every_code_is_raised_by_its_own_stage() {
+    use cci_dsl::codes::Stage;
+    let stage_of = |path: &std::path::Path| -> Option<Stage> {
+        let p = path.strip_prefix(crate::root().join("src")).ok()?;
+        let s = p.to_str()?;
+        Some(match s {
+            "parse.rs" => Stage::Parse,
+            "check.rs" => Stage::Check,
+            "graph.rs" => Stage::Graph,
+            "lib.rs" => Stage::Emit,
+            _ if s.starts_with("resolve/") => Stage::Resolve,
+            _ if s.starts_with("emit/") => Stage::Emit,
+            _ => return None,
+        })
+    };
+    let mut raised = 0;
+    let mut files = vec![crate::root().join("src")];
+    while let Some(p) = files.pop() {
+        if p.is_dir() {
+            files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).unwrap();
+        for (i, _) in text.match_indices("Code::") {
+            let name: String = text[i + 6..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric())
+                .collect();
+            let Some(code) = Code::parse(&name) else {
+                continue;
+            };
+            raised += 1;
+            let stage = stage_of(&p);
+            assert_eq!(
+                stage,
+                Some(code.stage()),
+                "{name} raised in {}",
+                p.display()
+            );
+        }
+    }
+    assert!(raised > 60, "only {raised} places raise a code");
+}
+
 #[test]
 fn the_fixtures_exercise_at_least_twenty_codes() {
     let mut codes = std::collections::BTreeSet::new();

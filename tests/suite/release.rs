@@ -167,6 +167,33 @@ fn a_nomad_server_port_no_rule_opens_is_an_error() {
     );
 }
 
+/// Mistakes in an edited stdlib's release blocks are reported like a site's.
+#[test]
+fn a_malformed_checksum_or_an_unknown_actor_in_the_stdlib_is_an_error() {
+    let site = example("default.cci");
+    for (from, to, code) in [
+        ("3f5210f0bcddf04e", "3f5210f0", "E0315"),
+        ("advertised_to = users", "advertised_to = user", "E0214"),
+        (
+            "  reached_by  = admins\n",
+            "  reached_by  = operators\n",
+            "E0214",
+        ),
+    ] {
+        let count = if code == "E0214" && from.contains("reached_by") {
+            2
+        } else {
+            1
+        };
+        let b = cci_dsl::build("site.cci", &site, &edited(from, to, count));
+        let shown = crate::rendered(&b.compilation);
+        assert!(
+            b.outputs.is_none() && shown.contains(code),
+            "{from}: {shown}"
+        );
+    }
+}
+
 /// An output that points at a port its actor may not reach is reported.
 #[test]
 fn an_output_nobody_may_reach_is_a_warning() {
