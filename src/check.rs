@@ -6,13 +6,11 @@ use crate::codes::Code;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::model::*;
 
-/// Checks the site against the stdlib's requirements. Fills in defaults that depend on them
-/// (the services disk, when the site leaves it to the sizing table).
-pub fn check_site(site: &mut Site, lib: &Stdlib, diags: &mut Diagnostics) {
+/// Checks the site against the stdlib's requirements; reports, never changes the site. The
+/// flows are the ones `network` chooses for it.
+pub fn check_site(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
     let row = sizing_row(lib, site.daily_active_users);
-    if site.services.disk_gib == 0 {
-        site.services.disk_gib = row.map_or(100, |r| r.disk_bytes.div_ceil(GIB));
-    }
+    let flows = crate::network::flows(site, lib).applied;
     check_nomad(site, lib, diags);
     if let Some(row) = row {
         check_services(site, row, diags);
@@ -20,17 +18,17 @@ pub fn check_site(site: &mut Site, lib: &Stdlib, diags: &mut Diagnostics) {
     check_fleet_counts(site, lib, diags);
     check_exposure(site, diags);
     check_private_subnet(site, diags);
-    check_unused_actors(site, lib, diags);
+    check_unused_actors(site, lib, &flows, diags);
     check_required_actors(site, lib, diags);
     check_external_hosts(site, diags);
     check_nomad_servers(site, diags);
-    check_nomad_join_port(site, lib, diags);
-    check_outputs_reachable(site, lib, diags);
+    check_nomad_join_port(site, lib, &flows, diags);
+    check_outputs_reachable(lib, &flows, diags);
 }
 
 /// Nomad clients join their servers on the servers' RPC port (the port of `nomad_servers`);
 /// some rule must open it from every fleet, or no client ever joins.
-fn check_nomad_join_port(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
+fn check_nomad_join_port(site: &Site, lib: &Stdlib, flows: &[Rule], diags: &mut Diagnostics) {
     let Some(def) = lib.externals.get("nomad_servers") else {
         return;
     };
@@ -39,7 +37,7 @@ fn check_nomad_join_port(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
         None => (EndpointRef::Services, def.default_port, def.span),
     };
     for f in &site.fleets {
-        let opened = site.rules.iter().any(|r| {
+        let opened = flows.iter().any(|r| {
             r.to == to
                 && (r.from == EndpointRef::AllFleets
                     || r.from == EndpointRef::Fleet(f.name.clone()))
@@ -148,9 +146,9 @@ fn check_nomad_servers(site: &Site, diags: &mut Diagnostics) {
 }
 
 /// Every address `terraform output` prints must be open to the actor it is printed for.
-fn check_outputs_reachable(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
+fn check_outputs_reachable(lib: &Stdlib, flows: &[Rule], diags: &mut Diagnostics) {
     for o in &lib.outputs {
-        let opened = site.rules.iter().any(|r| {
+        let opened = flows.iter().any(|r| {
             r.to == EndpointRef::Services
                 && r.from == EndpointRef::Actor(o.reached_by.clone())
                 && matches!(
@@ -180,10 +178,10 @@ fn check_outputs_reachable(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
 }
 
 /// An actor the site binds that no rule mentions is likely a typo in a rule or a leftover.
-fn check_unused_actors(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
+fn check_unused_actors(site: &Site, lib: &Stdlib, flows: &[Rule], diags: &mut Diagnostics) {
     for (name, a) in &site.actors {
         let Some(span) = a.bound_at else { continue };
-        let used = site.rules.iter().any(|r| {
+        let used = flows.iter().any(|r| {
             [&r.from, &r.to]
                 .iter()
                 .any(|e| matches!(e, EndpointRef::Actor(n) if n == name))

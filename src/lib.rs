@@ -64,8 +64,8 @@ pub fn compile(site_name: &str, site_text: &str, stdlib_files: &[(String, String
     let mut all: Vec<&ast::File> = lib_asts.iter().collect();
     all.push(&site_ast);
     let stdlib = resolve::read_stdlib(&all, lib_asts.len(), &mut diagnostics);
-    let mut site = resolve::resolve_site(&site_ast, &stdlib, site_name, &sources, &mut diagnostics);
-    if let Some(s) = site.as_mut() {
+    let site = resolve::resolve_site(&site_ast, &stdlib, site_name, &sources, &mut diagnostics);
+    if let Some(s) = &site {
         check::check_site(s, &stdlib, &mut diagnostics);
     }
     Compilation {

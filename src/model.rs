@@ -295,10 +295,8 @@ pub struct Site {
     pub services: Services,
     pub fleets: Vec<Fleet>,
     pub externals: BTreeMap<String, External>,
-    /// The rules that apply to this site: the stdlib's whose condition holds, then the site's own.
-    pub rules: Vec<Rule>,
-    /// The stdlib's rules that do not apply here, with why (for the port matrix).
-    pub skipped_rules: Vec<(Rule, String)>,
+    /// The site's own `allow` rules (the stdlib's are chosen for it in `network`).
+    pub own_rules: Vec<Rule>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

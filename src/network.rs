@@ -142,9 +142,67 @@ pub fn aws_description(s: &str) -> String {
     out
 }
 
-/// The site's security groups and their rules, sorted and merged.
+/// The flows of one site: the stdlib's rules whose condition holds, then the site's own.
+#[derive(Clone, Debug, Default)]
+pub struct Flows {
+    pub applied: Vec<Rule>,
+    /// The stdlib's rules that do not apply here, with why (for the port matrix).
+    pub skipped: Vec<(Rule, String)>,
+}
+
+/// Chooses the flows of a site from the stdlib's rules and its own.
+pub fn flows(site: &Site, lib: &Stdlib) -> Flows {
+    let mut f = Flows::default();
+    for rule in &lib.rules {
+        if site.holds(&rule.when) {
+            f.applied.push(with_site_port(rule, lib, site));
+        } else {
+            f.skipped.push((rule.clone(), why_not(&rule.when, rule)));
+        }
+    }
+    f.applied.extend(site.own_rules.iter().cloned());
+    f
+}
+
+/// Why a stdlib rule does not apply to a site, for the port matrix.
+fn why_not(when: &Condition, rule: &Rule) -> String {
+    match when {
+        Condition::Never => rule
+            .decision
+            .clone()
+            .unwrap_or_else(|| "not opened (decision in the stdlib)".into()),
+        Condition::External(names) => format!("only when {} is externalized", names.join(" or ")),
+        Condition::Embedded(names) => format!(
+            "only while {} runs on the services box",
+            names.join(" and ")
+        ),
+        Condition::GithubCom => "only with github.com".into(),
+        Condition::GithubEnterprise => "only with GitHub Enterprise".into(),
+        Condition::VmService => "only with vm-service (`vm_service = true`)".into(),
+        Condition::Always => "always applies".into(),
+    }
+}
+
+/// The guide: a datastore's port "is user-defined, assuming the default port". A rule to an
+/// externalized service on its default port follows the port the site gives it.
+fn with_site_port(rule: &Rule, lib: &Stdlib, site: &Site) -> Rule {
+    let mut r = rule.clone();
+    if let EndpointRef::External(x) = &rule.to {
+        if let (Some(def), Some(ext)) = (lib.externals.get(x), site.externals.get(x)) {
+            if rule.ports == Some((def.default_port, def.default_port))
+                && ext.port != def.default_port
+            {
+                r.ports = Some((ext.port, ext.port));
+            }
+        }
+    }
+    r
+}
+
+/// The site's flows, security groups and their rules, sorted and merged.
 #[derive(Clone, Debug, Default)]
 pub struct Network {
+    pub flows: Flows,
     pub groups: Vec<Group>,
     pub rules: Vec<SgRule>,
 }
@@ -232,7 +290,8 @@ pub fn plan(site: &Site, lib: &Stdlib) -> Network {
             .reasons
             .push(reason);
     };
-    for rule in &site.rules {
+    let flows = flows(site, lib);
+    for rule in &flows.applied {
         // Ingress on every managed group the flow reaches.
         for owner in owned_groups(site, &rule.to) {
             for (peer, name) in peers(site, &rule.from, &owner, true) {
@@ -254,7 +313,11 @@ pub fn plan(site: &Site, lib: &Stdlib) -> Network {
         .map(|(i, g)| (g.id.as_str(), i))
         .collect();
     rules.sort_by_key(|r| order.get(r.group.as_str()).copied().unwrap_or(usize::MAX));
-    Network { groups, rules }
+    Network {
+        flows,
+        groups,
+        rules,
+    }
 }
 
 /// The managed groups an endpoint stands for.

@@ -34,15 +34,15 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
     text.push('\n');
     out.files.insert("security-groups.json".into(), text);
 
-    let flows: Vec<Value> = input
-        .site
-        .rules
+    let flows: Vec<Value> = net
+        .flows
+        .applied
         .iter()
         .map(|r| flow_row(r, input))
         .collect();
-    let skipped: Vec<Value> = input
-        .site
-        .skipped_rules
+    let skipped: Vec<Value> = net
+        .flows
+        .skipped
         .iter()
         .map(|(r, why)| {
             let mut row = flow_row(r, input);

@@ -182,7 +182,8 @@ pub fn resolve_site(
         lib,
         diags,
     );
-    let services = services_block.and_then(|b| read_services(b, lib, diags));
+    let users = site_core.as_ref().map(|c| c.dau);
+    let services = services_block.and_then(|b| read_services(b, lib, users, diags));
     let fleets = read_fleets(
         blocks.get("fleet").map(Vec::as_slice).unwrap_or(&[]),
         lib,
@@ -206,7 +207,7 @@ pub fn resolve_site(
 
     let core = site_core?;
     let services = services?;
-    let mut site = Site {
+    let site = Site {
         name: core.name,
         name_span: core.name_span,
         region: core.region.clone(),
@@ -231,51 +232,9 @@ pub fn resolve_site(
         services,
         fleets,
         externals,
-        rules: Vec::new(),
-        skipped_rules: Vec::new(),
+        own_rules: site_rules,
     };
-    for rule in &lib.rules {
-        if site.holds(&rule.when) {
-            site.rules.push(with_site_port(rule, lib, &site));
-        } else {
-            let why = match &rule.when {
-                Condition::Never => rule
-                    .decision
-                    .clone()
-                    .unwrap_or_else(|| "not opened (decision in the stdlib)".into()),
-                Condition::External(names) => {
-                    format!("only when {} is externalized", names.join(" or "))
-                }
-                Condition::Embedded(names) => format!(
-                    "only while {} runs on the services box",
-                    names.join(" and ")
-                ),
-                Condition::GithubCom => "only with github.com".into(),
-                Condition::GithubEnterprise => "only with GitHub Enterprise".into(),
-                Condition::VmService => "only with vm-service (`vm_service = true`)".into(),
-                Condition::Always => unreachable!("an always-rule always holds"),
-            };
-            site.skipped_rules.push((rule.clone(), why));
-        }
-    }
-    site.rules.extend(site_rules);
     Some(site)
-}
-
-/// The guide: a datastore's port "is user-defined, assuming the default port". A rule to an
-/// externalized service on its default port follows the port the site gives it.
-fn with_site_port(rule: &Rule, lib: &Stdlib, site: &Site) -> Rule {
-    let mut r = rule.clone();
-    if let EndpointRef::External(x) = &rule.to {
-        if let (Some(def), Some(ext)) = (lib.externals.get(x), site.externals.get(x)) {
-            if rule.ports == Some((def.default_port, def.default_port))
-                && ext.port != def.default_port
-            {
-                r.ports = Some((ext.port, ext.port));
-            }
-        }
-    }
-    r
 }
 
 /// The one block of a kind; a missing one is reported unless it failed to parse.

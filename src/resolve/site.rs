@@ -478,7 +478,21 @@ pub(super) fn ami(f: &Fields, diags: &mut Diagnostics) -> Option<String> {
     aws_id(f, "ami", "ami", diags)
 }
 
-pub(super) fn read_services(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<Services> {
+/// The services disk the guide's sizing table gives for this many daily active users (its
+/// smallest row's when the users are unknown).
+fn default_disk_gib(lib: &Stdlib, users: Option<u64>) -> u64 {
+    let row = users
+        .and_then(|u| crate::check::sizing_row(lib, u))
+        .or_else(|| lib.services_sizing.first());
+    row.map_or(0, |r| r.disk_bytes.div_ceil(GIB))
+}
+
+pub(super) fn read_services(
+    b: &Block,
+    lib: &Stdlib,
+    users: Option<u64>,
+    diags: &mut Diagnostics,
+) -> Option<Services> {
     no_labels(b, diags);
     let f = fields(
         "`services`",
@@ -494,8 +508,8 @@ pub(super) fn read_services(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) ->
     let ami = ami(&f, diags);
     let (disk_gib, disk_span) = match disk {
         Some((bytes, span)) => (disk_gib(bytes, span, diags)?, span),
-        // Unset: the check stage fills in the sizing table's disk for the site's users.
-        None => (0, b.span),
+        // Unset: the guide's sizing table gives the disk for the site's daily active users.
+        None => (default_disk_gib(lib, users), b.span),
     };
     let (instance, instance_span) = inst?;
     Some(Services {
