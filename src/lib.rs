@@ -100,7 +100,12 @@ pub fn build(site_name: &str, site_text: &str, stdlib_files: &[(String, String)]
         }
     };
     let net = network::plan(&site, &compilation.stdlib);
-    let g = graph::build(&site, &net, &mut compilation.diagnostics);
+    let g = graph::build(
+        &site,
+        &compilation.stdlib,
+        &net,
+        &mut compilation.diagnostics,
+    );
     let mut outputs = None;
     if !compilation.has_errors() {
         let input = emit::Input {

@@ -6,6 +6,22 @@
 
 use crate::model::Site;
 
+/// Terraform's name of the services box's security group.
+pub const SERVICES_GROUP: &str = "services";
+/// Terraform's name of the security group of the VMs vm-service starts.
+pub const VMS_GROUP: &str = "vms";
+
+/// Terraform's name of a fleet's resources: its security group, launch template, Auto Scaling
+/// group and lifecycle hook.
+pub fn fleet_id(fleet: &str) -> String {
+    format!("nomad_{fleet}")
+}
+
+/// Terraform's name of the security group for an externalized service's servers.
+pub fn external_group(service: &str) -> String {
+    format!("ext_{service}")
+}
+
 /// AWS names of one site's resources.
 #[derive(Clone, Debug)]
 pub struct Names {
@@ -31,6 +47,19 @@ impl Names {
 
     pub fn nomad_role(&self) -> String {
         format!("{}-circleci-nomad", self.site)
+    }
+
+    /// AWS names (prefixes) of the security groups.
+    pub fn services_group(&self) -> String {
+        format!("{}-services", self.site)
+    }
+
+    pub fn vms_group(&self) -> String {
+        format!("{}-vms", self.site)
+    }
+
+    pub fn external_group(&self, service: &str) -> String {
+        format!("{}-{}", self.site, service.replace('_', "-"))
     }
 
     /// The services box's `Name` tag.

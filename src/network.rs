@@ -5,6 +5,7 @@
 
 use crate::ast::Protocol;
 use crate::model::*;
+use crate::names::{external_group, fleet_id as fleet_group, Names, SERVICES_GROUP, VMS_GROUP};
 use ipnet::Ipv4Net;
 use std::collections::BTreeMap;
 
@@ -213,37 +214,30 @@ impl Network {
     }
 }
 
-pub fn fleet_group(fleet: &str) -> String {
-    format!("nomad_{fleet}")
-}
-
-pub fn external_group(service: &str) -> String {
-    format!("ext_{service}")
-}
-
 /// What makes two permissions the same one for AWS: group, direction, protocol, ports, peer.
 type PermissionKey = (String, Direction, Protocol, Option<(u16, u16)>, Peer);
 
 /// Derives the groups and permissions from the site's rules.
 pub fn plan(site: &Site, lib: &Stdlib) -> Network {
+    let names = Names::new(site);
     let mut groups = vec![Group {
-        id: "services".into(),
-        name: format!("{}-services", site.name),
+        id: SERVICES_GROUP.into(),
+        name: names.services_group(),
         description: "CircleCI services box".into(),
         role: GroupRole::Services,
     }];
     for f in &site.fleets {
         groups.push(Group {
             id: fleet_group(&f.name),
-            name: format!("{}-nomad-{}", site.name, f.name.replace('_', "-")),
+            name: names.fleet(&f.name),
             description: format!("CircleCI Nomad clients, fleet {}", f.name),
             role: GroupRole::Fleet(f.name.clone()),
         });
     }
     if site.vm_service {
         groups.push(Group {
-            id: "vms".into(),
-            name: format!("{}-vms", site.name),
+            id: VMS_GROUP.into(),
+            name: names.vms_group(),
             description: "VMs vm-service starts for machine and remote Docker jobs".into(),
             role: GroupRole::Vms,
         });
@@ -255,7 +249,7 @@ pub fn plan(site: &Site, lib: &Stdlib) -> Network {
             .map_or(e.name.as_str(), |d| d.description.as_str());
         groups.push(Group {
             id: external_group(&e.name),
-            name: format!("{}-{}", site.name, e.name.replace('_', "-")),
+            name: names.external_group(&e.name),
             description: aws_description(&format!(
                 "{what} of CircleCI (attach to the externalized servers)"
             )),
@@ -323,11 +317,11 @@ pub fn plan(site: &Site, lib: &Stdlib) -> Network {
 /// The managed groups an endpoint stands for.
 fn owned_groups(site: &Site, e: &EndpointRef) -> Vec<String> {
     match e {
-        EndpointRef::Services => vec!["services".into()],
+        EndpointRef::Services => vec![SERVICES_GROUP.into()],
         EndpointRef::AllFleets => site.fleets.iter().map(|f| fleet_group(&f.name)).collect(),
         EndpointRef::Fleet(f) => vec![fleet_group(f)],
         EndpointRef::External(x) if site.is_external(x) => vec![external_group(x)],
-        EndpointRef::Vms if site.vm_service => vec!["vms".into()],
+        EndpointRef::Vms if site.vm_service => vec![VMS_GROUP.into()],
         _ => vec![],
     }
 }
@@ -335,14 +329,14 @@ fn owned_groups(site: &Site, e: &EndpointRef) -> Vec<String> {
 /// What an endpoint looks like from a rule on `owner`: a group reference or address ranges.
 fn peers(site: &Site, e: &EndpointRef, owner: &str, as_source: bool) -> Vec<(Peer, String)> {
     match e {
-        EndpointRef::Services => vec![(Peer::Group("services".into()), "services".into())],
+        EndpointRef::Services => vec![(Peer::Group(SERVICES_GROUP.into()), "services".into())],
         EndpointRef::AllFleets => site
             .fleets
             .iter()
             .map(|f| (Peer::Group(fleet_group(&f.name)), fleet_group(&f.name)))
             .collect(),
         EndpointRef::Fleet(f) => vec![(Peer::Group(fleet_group(f)), fleet_group(f))],
-        EndpointRef::Vms => vec![(Peer::Group("vms".into()), "vms".into())],
+        EndpointRef::Vms => vec![(Peer::Group(VMS_GROUP.into()), "vms".into())],
         EndpointRef::External(x) => {
             let g = external_group(x);
             if g == owner {

@@ -12,7 +12,7 @@ fn dot_id(s: &str) -> String {
 pub fn dot(g: &ResourceGraph, site: &str) -> String {
     let mut by_file: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for n in g.nodes_in_order() {
-        by_file.entry(n.file).or_default().push(&n.address);
+        by_file.entry(n.file.name()).or_default().push(&n.address);
     }
     let mut out = format!(
         "digraph {} {{\n  rankdir=LR;\n  node [shape=box, fontsize=10];\n",
@@ -59,7 +59,7 @@ pub fn mermaid(g: &ResourceGraph) -> String {
 pub fn json(g: &ResourceGraph) -> String {
     let nodes: Vec<_> = g
         .nodes_in_order()
-        .map(|n| json!({ "address": n.address, "file": format!("terraform/{}", n.file) }))
+        .map(|n| json!({ "address": n.address, "file": format!("terraform/{}", n.file.name()) }))
         .collect();
     let edges: Vec<_> = g
         .edges()

@@ -1,27 +1,15 @@
 //! `terraform/*.tf`: one template per resource kind, rendered in the dependency graph's
-//! order and grouped by file.
+//! order and grouped by file. Each node of the graph carries its resource's data; this module
+//! turns it into the template's context.
 
 use super::{hcl, render, EmitError, Input, Outputs};
-use crate::graph::What;
-use crate::model::{OutputDef, Site, Stdlib};
-use crate::names::Names;
-use crate::network::{Direction, Peer};
+use crate::graph::{BucketPart, Resource, Role, TfFile};
+use crate::model::{Fleet, OutputDef, Site, Stdlib};
+use crate::names::{self, Names};
+use crate::network::{Direction, Group, GroupRole, Peer, SgRule};
 use handlebars::Handlebars;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-
-/// The `.tf` files, in the order a reader wants them.
-const FILES: &[&str] = &[
-    "versions.tf",
-    "variables.tf",
-    "security-groups.tf",
-    "storage.tf",
-    "iam.tf",
-    "services.tf",
-    "nomad.tf",
-    "checks.tf",
-    "outputs.tf",
-];
 
 pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), EmitError> {
     let site = input.site;
@@ -30,7 +18,7 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
         "tf/header",
         &json!({ "source": input.source_name, "site": site.name, "release": input.lib.release }),
     )?;
-    let mut bodies: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut bodies: BTreeMap<TfFile, Vec<String>> = BTreeMap::new();
 
     let mut tags = BTreeMap::new();
     tags.insert("circleci-site".to_string(), site.name.clone());
@@ -38,22 +26,22 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
     for (k, v) in &site.tags {
         tags.insert(k.clone(), v.clone());
     }
-    bodies.entry("versions.tf").or_default().push(render(
+    bodies.entry(TfFile::Versions).or_default().push(render(
         t,
         "tf/versions",
         &json!({ "region": site.region, "tags": tags }),
     )?);
 
     for node in input.graph.nodes_in_order() {
-        let (template, ctx) = context(input, &node.what)?;
+        let (template, ctx) = context(input, &node.resource)?;
         bodies
             .entry(node.file)
             .or_default()
             .push(render(t, template, &ctx)?);
     }
 
-    for file in FILES {
-        let Some(parts) = bodies.get(file) else {
+    for file in TfFile::ALL {
+        let Some(parts) = bodies.get(&file) else {
             continue;
         };
         let mut text = header.clone();
@@ -63,7 +51,7 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
             text.push('\n');
         }
         out.files
-            .insert(format!("terraform/{file}"), hcl::align(&text));
+            .insert(format!("terraform/{}", file.name()), hcl::align(&text));
     }
     Ok(())
 }
@@ -154,35 +142,18 @@ fn output_value(o: &OutputDef, site: &Site, lib: &Stdlib) -> Result<String, Emit
     Ok(out)
 }
 
-fn role(id: &str, name: String, description: &str, trust_file: &str, from_tf: bool) -> Value {
-    json!({
-        "id": id,
-        "name": name,
-        "description": description,
-        "trust_file": trust_file,
-        "account_from_terraform": from_tf,
-    })
-}
-
-fn context(input: &Input, what: &What) -> Result<(&'static str, Value), EmitError> {
-    let site = input.site;
-    let lib = input.lib;
-    let n = Names::new(site);
-    let policy_file = |name: &str| -> Result<String, EmitError> {
-        lib.policies
-            .iter()
-            .find(|p| p.name == name)
-            .map(|p| p.file.clone())
-            .ok_or_else(|| EmitError(format!("the stdlib has no IAM policy `{name}`")))
-    };
-    Ok(match what {
-        What::PassphraseVariable => ("tf/variable_passphrase", json!({})),
-        What::PassphraseParameter => (
+/// The template and its context for one resource.
+fn context(input: &Input, resource: &Resource) -> Result<(&'static str, Value), EmitError> {
+    let (site, lib) = (input.site, input.lib);
+    let names = Names::new(site);
+    Ok(match resource {
+        Resource::PassphraseVariable => ("tf/variable_passphrase", json!({})),
+        Resource::PassphraseParameter { name } => (
             "tf/ssm_passphrase",
-            json!({ "name": n.passphrase_parameter(), "site": site.name }),
+            json!({ "name": name, "site": site.name }),
         ),
-        What::CallerIdentity => ("tf/caller_identity", json!({})),
-        What::Ami => (
+        Resource::CallerIdentity => ("tf/caller_identity", json!({})),
+        Resource::Ami => (
             "tf/ami",
             json!({
                 "description": lib.os.description,
@@ -190,199 +161,174 @@ fn context(input: &Input, what: &What) -> Result<(&'static str, Value), EmitErro
                 "pattern": lib.os.ami_name,
             }),
         ),
-        What::SecurityGroup(i) => {
-            let g = &input.net.groups[*i];
-            (
-                "tf/security_group",
-                json!({
-                    "id": g.id,
-                    "name": g.name,
-                    "name_prefix": format!("{}-", g.name),
-                    "description": g.description,
-                    "vpc": site.vpc,
-                    "external": matches!(g.role, crate::network::GroupRole::External(_)),
-                    "vms": g.role == crate::network::GroupRole::Vms,
-                }),
-            )
+        Resource::SecurityGroup(g) => ("tf/security_group", security_group(g, site)),
+        Resource::SgRule(r) => ("tf/sg_rule", sg_rule(r)),
+        Resource::Bucket(part) => bucket(*part, site, &names),
+        Resource::ShutdownQueue { name } => ("tf/queue", json!({ "name": name })),
+        Resource::Role(r) => ("tf/iam_role", role(r)),
+        Resource::RolePolicy(r) => ("tf/iam_role_policy", role(r)),
+        Resource::InstanceProfile(r) => ("tf/instance_profile", role(r)),
+        Resource::ServicesInstance => {
+            ("tf/services_instance", services_instance(site, lib, &names))
         }
-        What::SgRule(i) => {
-            let r = &input.net.rules[*i];
-            let resource_type = match r.direction {
-                Direction::Ingress => "aws_vpc_security_group_ingress_rule",
-                Direction::Egress => "aws_vpc_security_group_egress_rule",
-            };
-            let protocol = match r.protocol {
-                crate::ast::Protocol::All => "-1".to_string(),
-                p => p.as_str().to_string(),
-            };
-            let (peer_group, cidr) = match &r.peer {
-                Peer::Group(g) => (Value::String(g.clone()), Value::Null),
-                Peer::Cidr(c) => (Value::Bool(false), Value::String(c.to_string())),
-            };
-            (
-                "tf/sg_rule",
-                json!({
-                    "resource_type": resource_type,
-                    "tf_name": r.tf_name(),
-                    "group": r.group,
-                    "description": r.description(),
-                    "protocol": protocol,
-                    "has_ports": r.ports.is_some(),
-                    "from_port": r.ports.map(|p| p.0),
-                    "to_port": r.ports.map(|p| p.1),
-                    "peer_group": peer_group,
-                    "group_port_skips": group_port_skips(r),
-                    "open_ingress": open_ingress(r),
-                    "open_egress": r.direction == Direction::Egress
-                        && matches!(r.peer, Peer::Cidr(c) if c.prefix_len() == 0),
-                    "cidr": cidr,
-                }),
-            )
+        Resource::LaunchTemplate(f) => {
+            ("tf/launch_template", launch_template(f, site, lib, &names))
         }
-        What::Bucket => ("tf/bucket", json!({ "bucket": n.bucket_hcl(site) })),
-        What::BucketEncryption => ("tf/bucket_encryption", json!({})),
-        What::BucketPublicAccessBlock => ("tf/bucket_public_access_block", json!({})),
-        What::BucketVersioning => ("tf/bucket_versioning", json!({})),
-        What::BucketOwnership => ("tf/bucket_ownership", json!({})),
-        What::BucketLifecycle => ("tf/bucket_lifecycle", json!({})),
-        What::BucketCors => ("tf/bucket_cors", json!({})),
-        What::ShutdownQueue => ("tf/queue", json!({ "name": n.shutdown_queue() })),
-        What::ServicesRole => (
-            "tf/iam_role",
-            role(
-                "services",
-                n.services_role(),
-                "CircleCI services box (instance profile)",
-                &policy_file("services_assume_role")?,
-                site.account.is_none(),
-            ),
+        Resource::AutoScalingGroup(f) => (
+            "tf/autoscaling_group",
+            json!({
+                "id": names::fleet_id(&f.name),
+                "name_prefix": names.fleet_prefix(&f.name),
+                "min": f.min,
+                "max": f.max,
+                "subnet": site.subnet,
+                "name": names.fleet(&f.name),
+            }),
         ),
-        What::ServicesRolePolicy => (
-            "tf/iam_role_policy",
-            json!({ "id": "services", "name": n.services_role(), "policy_file": policy_file("services_role")? }),
+        Resource::LifecycleHook(f) => (
+            "tf/lifecycle_hook",
+            json!({
+                "id": names::fleet_id(&f.name),
+                "name": names.drain_hook(),
+                "heartbeat_timeout": lib.nomad.drain_timeout_seconds,
+            }),
         ),
-        What::ServicesProfile => (
-            "tf/instance_profile",
-            json!({ "id": "services", "name": n.services_role() }),
-        ),
-        What::NomadRole => (
-            "tf/iam_role",
-            role(
-                "nomad",
-                n.nomad_role(),
-                "CircleCI Nomad clients: finish their own scale-in after draining",
-                &policy_file("ec2_assume_role")?,
-                false,
-            ),
-        ),
-        What::NomadRolePolicy => (
-            "tf/iam_role_policy",
-            json!({ "id": "nomad", "name": n.nomad_role(), "policy_file": policy_file("nomad_client_role")? }),
-        ),
-        What::NomadProfile => (
-            "tf/instance_profile",
-            json!({ "id": "nomad", "name": n.nomad_role() }),
-        ),
-        What::ServicesInstance => {
-            let s = &site.services;
-            let m = &lib.services_machine;
-            (
-                "tf/services_instance",
-                json!({
-                    "ami": ami_expr(&s.ami),
-                    "instance_type": s.instance.name,
-                    "subnet": site.subnet,
-                    "public_ip": site.public_ip,
-                    "ssh_key": site.ssh_key,
-                    "termination_protection": m.termination_protection,
-                    "disk_gib": s.disk_gib,
-                    "volume_type": m.volume_type,
-                    "metadata_reason": m.metadata_reason,
-                    "metadata_tokens": m.metadata_tokens,
-                    "metadata_hop_limit": m.metadata_hop_limit,
-                    "name": n.services_instance(),
-                    "user_data_vars": super::cloud_init::services_user_data_vars(site)
-                        .into_iter()
-                        .map(|(name, value)| json!({ "name": name, "value": value }))
-                        .collect::<Vec<_>>(),
-                }),
-            )
-        }
-        What::LaunchTemplate(i) => {
-            let f = &site.fleets[*i];
-            let m = &lib.nomad_machine;
-            // An image of the site's own is assumed to boot like the release's OS.
-            let root_device = match f.ami {
-                Some(_) => hcl::string(&lib.os.root_device),
-                None => "data.aws_ami.os.root_device_name".into(),
-            };
-            (
-                "tf/launch_template",
-                json!({
-                    "fleet": f.name,
-                    "id": format!("nomad_{}", f.name),
-                    "name_prefix": n.fleet_prefix(&f.name),
-                    "ami": ami_expr(&f.ami),
-                    "root_device": root_device,
-                    "instance_type": f.instance.name,
-                    "ssh_key": site.ssh_key,
-                    "public_ip": site.public_ip,
-                    "group": crate::network::fleet_group(&f.name),
-                    "join_services": !site.is_external("nomad_servers"),
-                    "disk_gib": f.disk_gib,
-                    "volume_type": m.volume_type,
-                    "metadata_reason": m.metadata_reason,
-                    "metadata_tokens": m.metadata_tokens,
-                    "metadata_hop_limit": m.metadata_hop_limit,
-                    "name": n.fleet(&f.name),
-                }),
-            )
-        }
-        What::AutoScalingGroup(i) => {
-            let f = &site.fleets[*i];
-            (
-                "tf/autoscaling_group",
-                json!({
-                    "id": format!("nomad_{}", f.name),
-                    "name_prefix": n.fleet_prefix(&f.name),
-                    "min": f.min,
-                    "max": f.max,
-                    "subnet": site.subnet,
-                    "name": n.fleet(&f.name),
-                }),
-            )
-        }
-        What::LifecycleHook(i) => {
-            let f = &site.fleets[*i];
-            (
-                "tf/lifecycle_hook",
-                json!({
-                    "id": format!("nomad_{}", f.name),
-                    "name": n.drain_hook(),
-                    "heartbeat_timeout": lib.nomad.drain_timeout_seconds,
-                }),
-            )
-        }
-        What::NetworkChecks => (
+        Resource::NetworkChecks => (
             "tf/network_checks",
             json!({ "nat": site.nat, "s3_endpoint": site.s3_endpoint, "vpc": site.vpc }),
         ),
-        What::Outputs => {
-            let urls = lib
-                .outputs
-                .iter()
-                .map(|o| {
-                    Ok(json!({
-                        "name": o.name,
-                        "description": o.description,
-                        "value": output_value(o, site, lib)?,
-                    }))
-                })
-                .collect::<Result<Vec<_>, EmitError>>()?;
-            (
-                "tf/outputs",
-                json!({ "urls": urls, "vm_service": site.vm_service }),
-            )
-        }
+        Resource::Outputs => ("tf/outputs", outputs(site, lib)?),
     })
+}
+
+fn security_group(g: &Group, site: &Site) -> Value {
+    json!({
+        "id": g.id,
+        "name": g.name,
+        "name_prefix": format!("{}-", g.name),
+        "description": g.description,
+        "vpc": site.vpc,
+        "external": matches!(g.role, GroupRole::External(_)),
+        "vms": g.role == GroupRole::Vms,
+    })
+}
+
+fn sg_rule(r: &SgRule) -> Value {
+    let resource_type = match r.direction {
+        Direction::Ingress => "aws_vpc_security_group_ingress_rule",
+        Direction::Egress => "aws_vpc_security_group_egress_rule",
+    };
+    let protocol = match r.protocol {
+        crate::ast::Protocol::All => "-1".to_string(),
+        p => p.as_str().to_string(),
+    };
+    let (peer_group, cidr) = match &r.peer {
+        Peer::Group(g) => (Value::String(g.clone()), Value::Null),
+        Peer::Cidr(c) => (Value::Bool(false), Value::String(c.to_string())),
+    };
+    json!({
+        "resource_type": resource_type,
+        "tf_name": r.tf_name(),
+        "group": r.group,
+        "description": r.description(),
+        "protocol": protocol,
+        "has_ports": r.ports.is_some(),
+        "from_port": r.ports.map(|p| p.0),
+        "to_port": r.ports.map(|p| p.1),
+        "peer_group": peer_group,
+        "group_port_skips": group_port_skips(r),
+        "open_ingress": open_ingress(r),
+        "open_egress": r.direction == Direction::Egress
+            && matches!(r.peer, Peer::Cidr(c) if c.prefix_len() == 0),
+        "cidr": cidr,
+    })
+}
+
+fn bucket(part: BucketPart, site: &Site, names: &Names) -> (&'static str, Value) {
+    match part {
+        BucketPart::Bucket => ("tf/bucket", json!({ "bucket": names.bucket_hcl(site) })),
+        BucketPart::Encryption => ("tf/bucket_encryption", json!({})),
+        BucketPart::PublicAccessBlock => ("tf/bucket_public_access_block", json!({})),
+        BucketPart::Versioning => ("tf/bucket_versioning", json!({})),
+        BucketPart::Ownership => ("tf/bucket_ownership", json!({})),
+        BucketPart::Lifecycle => ("tf/bucket_lifecycle", json!({})),
+        BucketPart::Cors => ("tf/bucket_cors", json!({})),
+    }
+}
+
+fn role(r: &Role) -> Value {
+    json!({
+        "id": r.id,
+        "name": r.name,
+        "description": r.description,
+        "trust_file": r.trust_file,
+        "policy_file": r.policy_file,
+        "account_from_terraform": r.account_from_terraform,
+    })
+}
+
+fn services_instance(site: &Site, lib: &Stdlib, names: &Names) -> Value {
+    let s = &site.services;
+    let m = &lib.services_machine;
+    let user_data_vars: Vec<Value> = super::cloud_init::services_user_data_vars(site)
+        .into_iter()
+        .map(|(name, value)| json!({ "name": name, "value": value }))
+        .collect();
+    json!({
+        "ami": ami_expr(&s.ami),
+        "instance_type": s.instance.name,
+        "subnet": site.subnet,
+        "public_ip": site.public_ip,
+        "ssh_key": site.ssh_key,
+        "termination_protection": m.termination_protection,
+        "disk_gib": s.disk_gib,
+        "volume_type": m.volume_type,
+        "metadata_reason": m.metadata_reason,
+        "metadata_tokens": m.metadata_tokens,
+        "metadata_hop_limit": m.metadata_hop_limit,
+        "name": names.services_instance(),
+        "user_data_vars": user_data_vars,
+    })
+}
+
+fn launch_template(f: &Fleet, site: &Site, lib: &Stdlib, names: &Names) -> Value {
+    let m = &lib.nomad_machine;
+    // An image of the site's own is assumed to boot like the release's OS.
+    let root_device = match f.ami {
+        Some(_) => hcl::string(&lib.os.root_device),
+        None => "data.aws_ami.os.root_device_name".into(),
+    };
+    json!({
+        "fleet": f.name,
+        "id": names::fleet_id(&f.name),
+        "name_prefix": names.fleet_prefix(&f.name),
+        "ami": ami_expr(&f.ami),
+        "root_device": root_device,
+        "instance_type": f.instance.name,
+        "ssh_key": site.ssh_key,
+        "public_ip": site.public_ip,
+        "group": names::fleet_id(&f.name),
+        "join_services": !site.is_external("nomad_servers"),
+        "disk_gib": f.disk_gib,
+        "volume_type": m.volume_type,
+        "metadata_reason": m.metadata_reason,
+        "metadata_tokens": m.metadata_tokens,
+        "metadata_hop_limit": m.metadata_hop_limit,
+        "name": names.fleet(&f.name),
+    })
+}
+
+fn outputs(site: &Site, lib: &Stdlib) -> Result<Value, EmitError> {
+    let urls = lib
+        .outputs
+        .iter()
+        .map(|o| {
+            Ok(json!({
+                "name": o.name,
+                "description": o.description,
+                "value": output_value(o, site, lib)?,
+            }))
+        })
+        .collect::<Result<Vec<_>, EmitError>>()?;
+    Ok(json!({ "urls": urls, "vm_service": site.vm_service }))
 }
