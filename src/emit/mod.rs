@@ -208,10 +208,10 @@ fn templates() -> Result<Handlebars<'static>, EmitError> {
     h.set_strict_mode(true);
     // Nothing is HTML; each value goes through the helper for its target instead.
     h.register_escape_fn(handlebars::no_escape);
-    h.register_helper("hcl", Box::new(hcl_helper));
-    h.register_helper("hcl_key", Box::new(hcl_key_helper));
+    for (name, helper) in HELPERS {
+        h.register_helper(name, Box::new(Escape(name, *helper)));
+    }
     h.register_helper("indent", Box::new(indent_helper));
-    h.register_helper("md", Box::new(md_helper));
     for (name, text) in TEMPLATES {
         h.register_template_string(name, *text)
             .map_err(|e| EmitError(format!("template {name}: {e}")))?;
@@ -224,11 +224,125 @@ fn render(h: &Handlebars, name: &str, ctx: &serde_json::Value) -> Result<String,
         .map_err(|e| EmitError(format!("template {name}: {e}")))
 }
 
-// The escaping helpers. Each takes a string (strict: anything else is a template bug).
-handlebars::handlebars_helper!(hcl_helper: |s: str| hcl::string(s));
-handlebars::handlebars_helper!(hcl_key_helper: |s: str| hcl::key(s));
+/// How a helper turns a value into text for its target, or says why it cannot.
+pub type EscapeFn = fn(&serde_json::Value) -> Result<String, String>;
+
+/// The helpers through which every value reaches a template, one per target syntax. A value
+/// of the wrong kind for its target is a template bug, reported as E0601, never written.
+/// (`indent` places a block the emitter built, already escaped, into a YAML block scalar.)
+pub const HELPERS: &[(&str, EscapeFn)] = &[
+    // A quoted HCL string.
+    ("hcl", |v| text(v).map(hcl::string)),
+    // The inside of a quoted HCL string (a message that names values).
+    ("hcl_in", |v| text(v).map(hcl::string_body)),
+    // An HCL map key.
+    ("hcl_key", |v| text(v).map(hcl::key)),
+    // A Terraform expression the emitter built (a reference, a string it escaped).
+    ("expr", |v| text(v).and_then(expr)),
+    // A Terraform name or label part: letters, digits, `_`.
+    ("ident", |v| {
+        text(v).and_then(|s| checked(s, "a name", |c| c.is_ascii_alphanumeric() || c == '_'))
+    }),
+    // A file name in a path the template spells out.
+    ("file", |v| {
+        text(v).and_then(|s| {
+            checked(s, "a file name", |c| {
+                c.is_ascii_alphanumeric() || "._-".contains(c)
+            })
+        })
+    }),
+    // A whole number.
+    ("num", |v| {
+        v.as_u64()
+            .map(|n| n.to_string())
+            .ok_or_else(|| format!("expected a number, got {v}"))
+    }),
+    // `true` or `false`.
+    ("bool", |v| {
+        v.as_bool()
+            .map(|b| b.to_string())
+            .ok_or_else(|| format!("expected a boolean, got {v}"))
+    }),
+    // Text in a `#` comment of HCL, YAML or shell: one line, no control characters.
+    ("comment", |v| {
+        text(v).map(|s| {
+            s.chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect()
+        })
+    }),
+    // A Markdown table cell.
+    ("md", |v| {
+        text(v).map(|s| s.replace('|', "\\|").replace(['\n', '\r'], " "))
+    }),
+];
+
+fn text(v: &serde_json::Value) -> Result<&str, String> {
+    v.as_str()
+        .ok_or_else(|| format!("expected a string, got {v}"))
+}
+
+fn checked(s: &str, what: &str, ok: impl Fn(char) -> bool) -> Result<String, String> {
+    if !s.is_empty() && s.chars().all(ok) {
+        Ok(s.to_string())
+    } else {
+        Err(format!("`{s}` is not {what}"))
+    }
+}
+
+/// An expression the emitter built: one line, quotes balanced (a user's value inside it went
+/// through `hcl::string`, which escapes quotes).
+fn expr(s: &str) -> Result<String, String> {
+    let mut quotes = 0;
+    let mut escaped = false;
+    for c in s.chars() {
+        match c {
+            '\\' if !escaped => {
+                escaped = true;
+                continue;
+            }
+            '"' if !escaped => quotes += 1,
+            c if c.is_control() => return Err(format!("`{s}` spans lines")),
+            _ => {}
+        }
+        escaped = false;
+    }
+    if s.is_empty() || quotes % 2 == 1 {
+        return Err(format!("`{s}` is not a whole expression"));
+    }
+    Ok(s.to_string())
+}
+
+/// A helper of [`HELPERS`]: its name and how it turns a value into text.
+struct Escape(
+    &'static str,
+    fn(&serde_json::Value) -> Result<String, String>,
+);
+
+impl handlebars::HelperDef for Escape {
+    fn call<'reg: 'rc, 'rc>(
+        &self,
+        h: &handlebars::Helper<'rc>,
+        _: &'reg Handlebars<'reg>,
+        _: &'rc handlebars::Context,
+        _: &mut handlebars::RenderContext<'reg, 'rc>,
+        out: &mut dyn handlebars::Output,
+    ) -> handlebars::HelperResult {
+        let v = h
+            .param(0)
+            .ok_or(handlebars::RenderErrorReason::ParamNotFoundForIndex(
+                self.0, 0,
+            ))?
+            .value();
+        let s = (self.1)(v).map_err(|e| {
+            handlebars::RenderErrorReason::Other(format!("{{{{{} ...}}}}: {e}", self.0))
+        })?;
+        out.write(&s)?;
+        Ok(())
+    }
+}
+
 handlebars::handlebars_helper!(indent_helper: |text: str, n: u64| indent(text, n as usize));
-handlebars::handlebars_helper!(md_helper: |s: str| s.replace('|', "\\|").replace('\n', " "));
 
 /// Indents each non-empty line; the result has no trailing newline (the template has it).
 pub fn indent(text: &str, n: usize) -> String {
@@ -249,4 +363,46 @@ pub fn indent(text: &str, n: usize) -> String {
 /// `VAR='value'` with the value single-quoted for the shell.
 pub fn shell_assign(name: &str, value: &str) -> String {
     format!("{name}='{}'", value.replace('\'', "'\\''"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::HELPERS;
+    use serde_json::json;
+
+    fn apply(helper: &str, v: serde_json::Value) -> Result<String, String> {
+        let (_, f) = HELPERS.iter().find(|(n, _)| *n == helper).unwrap();
+        f(&v)
+    }
+
+    #[test]
+    fn each_helper_escapes_for_its_target_or_refuses() {
+        assert_eq!(apply("hcl", json!("a\"${b}")).unwrap(), "\"a\\\"$${b}\"");
+        assert_eq!(
+            apply("hcl_in", json!("nat-1 \"x\"")).unwrap(),
+            "nat-1 \\\"x\\\""
+        );
+        assert_eq!(apply("comment", json!("a\nb\rc")).unwrap(), "a b c");
+        assert_eq!(apply("md", json!("a|b\nc")).unwrap(), "a\\|b c");
+        assert_eq!(
+            apply("ident", json!("nomad_docker")).unwrap(),
+            "nomad_docker"
+        );
+        assert!(apply("ident", json!("a b")).is_err());
+        assert!(apply("ident", json!("x\" { evil")).is_err());
+        assert_eq!(
+            apply("file", json!("ec2-assume-role.json")).unwrap(),
+            "ec2-assume-role.json"
+        );
+        assert!(apply("file", json!("../secret")).is_err());
+        assert_eq!(apply("num", json!(42)).unwrap(), "42");
+        assert!(apply("num", json!("42")).is_err());
+        assert_eq!(apply("bool", json!(true)).unwrap(), "true");
+        assert!(apply("bool", json!("true")).is_err());
+        assert!(apply("expr", json!("data.aws_ami.os.id")).is_ok());
+        assert!(apply("expr", json!("\"circleci-${data.x.y}\"")).is_ok());
+        assert!(apply("expr", json!("\"unclosed")).is_err());
+        assert!(apply("expr", json!("a\nb")).is_err());
+        assert!(apply("hcl", json!(1)).is_err(), "a number is not a string");
+    }
 }

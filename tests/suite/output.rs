@@ -144,3 +144,36 @@ fn an_unwritable_target_is_an_io_error_and_changes_nothing() {
     assert_eq!(o.status.code(), Some(2));
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "x");
 }
+
+/// Every value reaches a template through a helper for its target syntax (HCL, Markdown,
+/// comments, names, numbers, expressions the emitter built); none is interpolated raw.
+#[test]
+fn templates_interpolate_only_through_escaping_helpers() {
+    let helpers: Vec<&str> = cci_dsl::emit::HELPERS
+        .iter()
+        .map(|(name, _)| *name)
+        .chain(["indent"])
+        .collect();
+    let mut files = vec![crate::root().join("stdlib/templates")];
+    let (mut seen, mut raw) = (0, Vec::new());
+    while let Some(p) = files.pop() {
+        if p.is_dir() {
+            files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let text = std::fs::read_to_string(&p).unwrap();
+        for (i, _) in text.match_indices("{{") {
+            let rest = &text[i + 2..];
+            let inner = &rest[..rest.find("}}").unwrap_or(rest.len())];
+            let word = inner.split_whitespace().next().unwrap_or("");
+            let structural = inner.starts_with(['#', '/', '!', '{']) && !inner.starts_with('{')
+                || word == "else";
+            seen += 1;
+            if inner.starts_with('{') || !(structural || helpers.contains(&word)) {
+                raw.push(format!("{}: {{{{{inner}}}}}", p.display()));
+            }
+        }
+    }
+    assert!(seen > 150, "only {seen} interpolations read");
+    assert!(raw.is_empty(), "raw interpolations:\n{}", raw.join("\n"));
+}
