@@ -86,8 +86,7 @@ pub(super) fn read_library_block(
     b: &Block,
     diags: &mut Diagnostics,
 ) {
-    let kind = b.kind.node.as_str();
-    match kind {
+    match b.kind.node.as_str() {
         "release" => read_release(lib, seen, b, diags),
         "os" => read_os(lib, seen, b, diags),
         "docker_repository" => read_docker(lib, seen, b, diags),
@@ -95,356 +94,284 @@ pub(super) fn read_library_block(
         "replicated" => read_replicated(lib, seen, b, diags),
         "machine" => read_machine(lib, seen, b, diags),
         "output" => read_output(lib, seen, b, diags),
-        "actor" => {
-            let Some(name) = label(b, diags, "users") else {
-                return;
-            };
-            if !seen.first(kind, &name.node, name.span, diags) {
-                return;
-            }
-            let f = fields(
-                format!("actor `{}`", name.node),
-                b.span,
-                &b.entries,
-                &["description", "sources", "destinations", "required"],
-                &[],
-                false,
-                diags,
-            );
-            let description = f
-                .string("description", "\"End users\"", diags)
-                .map(|s| s.node)
-                .unwrap_or_default();
-            let sources = f.cidrs("sources", diags).unwrap_or_default();
-            let destinations = f
-                .cidrs("destinations", diags)
-                .unwrap_or_else(|| sources.clone());
-            let required = f.condition("required", lib, diags);
-            lib.actors.insert(
-                name.node.clone(),
-                ActorDef {
-                    name: name.node,
-                    description,
-                    sources,
-                    destinations,
-                    required,
-                    span: b.span,
-                },
-            );
-        }
-        "externalizable" => {
-            let Some(name) = label(b, diags, "postgres") else {
-                return;
-            };
-            if !seen.first(kind, &name.node, name.span, diags) {
-                return;
-            }
-            let f = fields(
-                format!("externalizable `{}`", name.node),
-                b.span,
-                &b.entries,
-                &["description", "port"],
-                &[],
-                false,
-                diags,
-            );
-            let description = f
-                .string("description", "\"PostgreSQL servers\"", diags)
-                .map(|s| s.node)
-                .unwrap_or_default();
-            let port = f
-                .int("port", "<port>", diags)
-                .map(|(p, s)| port_u16(p, s, diags))
-                .unwrap_or(0);
-            lib.externals.insert(
-                name.node.clone(),
-                ExternalDef {
-                    name: name.node,
-                    description,
-                    default_port: port,
-                    span: b.span,
-                },
-            );
-        }
-        "regions" => {
-            let Some(partition) = label(b, diags, "aws") else {
-                return;
-            };
-            let f = fields(
-                "`regions`",
-                b.span,
-                &b.entries,
-                &["names"],
-                &[],
-                false,
-                diags,
-            );
-            for r in f
-                .strings("names", "\"<region>\"", diags)
-                .unwrap_or_default()
-            {
-                lib.regions.push(r.clone());
-                lib.partitions.insert(r, partition.node.clone());
-            }
-        }
-        "instance_type" => {
-            let Some(name) = label(b, diags, "\"m4.2xlarge\"") else {
-                return;
-            };
-            if !seen.first(kind, &name.node, name.span, diags) {
-                return;
-            }
-            let f = fields(
-                format!("instance type `{}`", name.node),
-                b.span,
-                &b.entries,
-                &[
-                    "vcpu",
-                    "memory",
-                    "network",
-                    "bandwidth",
-                    "baseline",
-                    "burst",
-                ],
-                &[],
-                false,
-                diags,
-            );
-            let vcpu = f.int("vcpu", "8", diags).map(|v| v.0);
-            let memory = f.size("memory", "32 GiB", diags).map(|v| v.0);
-            let network = f.string("network", "\"High\"", diags).map(|s| s.node);
-            let bandwidth = f.bandwidth("bandwidth", "1000 Mbps", diags);
-            let baseline = f.get("baseline").and_then(|v| match v.node {
-                Value::Bandwidth { mbps } => Some(mbps),
-                ref other => {
-                    type_error(v.span, "a bandwidth", other, "750 Mbps", diags);
-                    None
-                }
-            });
-            let burst = f.opt_bool("burst", diags).unwrap_or(false);
-            if let (Some(vcpu), Some(memory_bytes), Some(network), Some(bandwidth)) =
-                (vcpu, memory, network, bandwidth)
-            {
-                lib.instance_types.insert(
-                    name.node.clone(),
-                    InstanceType {
-                        name: name.node,
-                        vcpu,
-                        memory_bytes,
-                        network,
-                        network_mbps: if burst {
-                            baseline.unwrap_or(bandwidth)
-                        } else {
-                            bandwidth
-                        },
-                        network_burst: burst,
-                    },
-                );
-            }
-        }
-        "services_sizing" => {
-            let Some(name) = label(b, diags, "\"<50\"") else {
-                return;
-            };
-            let f = fields(
-                format!("services sizing row `{}`", name.node),
-                b.span,
-                &b.entries,
-                &["users", "cpu", "memory", "disk", "nic"],
-                &[],
-                false,
-                diags,
-            );
-            let users = f.range("users", "0..49", diags);
-            let cpu = f.int("cpu", "8", diags);
-            let memory = f.size("memory", "32 GiB", diags);
-            let disk = f.size("disk", "100 GiB", diags);
-            let nic = f.bandwidth("nic", "1 Gbps", diags);
-            if let (Some(u), Some(c), Some(m), Some(d), Some(n)) = (users, cpu, memory, disk, nic) {
-                lib.services_sizing.push(SizingRow {
-                    label: name.node,
-                    users_first: u.0,
-                    users_last: u.1,
-                    cpu: c.0,
-                    memory_bytes: m.0,
-                    disk_bytes: d.0,
-                    nic_mbps: n,
-                    span: b.span,
-                });
-            }
-        }
-        "nomad_requirements" => {
-            no_labels(b, diags);
-            if !seen.first(kind, "", b.span, diags) {
-                return;
-            }
-            let keys = [
-                "min_vcpu",
-                "min_memory",
-                "min_disk",
-                "nic",
-                "max_vcpu",
-                "max_memory",
-                "reserved_vcpu",
-                "reserved_memory",
-            ];
-            let f = fields(
-                "`nomad_requirements`",
-                b.span,
-                &b.entries,
-                &keys,
-                &[],
-                false,
-                diags,
-            );
-            lib.nomad_requirements = NomadRequirements {
-                min_vcpu: f.int("min_vcpu", "4", diags).map_or(0, |v| v.0),
-                min_memory_bytes: f.size("min_memory", "16 GiB", diags).map_or(0, |v| v.0),
-                min_disk_bytes: f.size("min_disk", "100 GiB", diags).map_or(0, |v| v.0),
-                max_vcpu: f.int("max_vcpu", "64", diags).map_or(u64::MAX, |v| v.0),
-                max_memory_bytes: f
-                    .size("max_memory", "128 GiB", diags)
-                    .map_or(u64::MAX, |v| v.0),
-                reserved_vcpu: f.int("reserved_vcpu", "2", diags).map_or(0, |v| v.0),
-                reserved_memory_bytes: f.size("reserved_memory", "4 GiB", diags).map_or(0, |v| v.0),
-                nic_mbps: f.bandwidth("nic", "1 Gbps", diags).unwrap_or(0),
-                span: b.span,
-            };
-        }
-        "nomad_count" => {
-            let Some(name) = label(b, diags, "\"<50\"") else {
-                return;
-            };
-            let f = fields(
-                format!("Nomad count row `{}`", name.node),
-                b.span,
-                &b.entries,
-                &["users", "clients"],
-                &[],
-                false,
-                diags,
-            );
-            let users = f.range("users", "0..49", diags);
-            let clients = f.range("clients", "1..5", diags);
-            if let (Some(u), Some(c)) = (users, clients) {
-                lib.nomad_counts.push(NomadCountRow {
-                    label: name.node,
-                    users_first: u.0,
-                    users_last: u.1,
-                    clients_min: c.0,
-                    clients_max: c.1,
-                    span: b.span,
-                });
-            }
-        }
-        "policy" => {
-            let Some(name) = label(b, diags, "installer") else {
-                return;
-            };
-            if !seen.first(kind, &name.node, name.span, diags) {
-                return;
-            }
-            let f = fields(
-                format!("policy `{}`", name.node),
-                b.span,
-                &b.entries,
-                &["file", "description"],
-                &["statement"],
-                false,
-                diags,
-            );
-            let file = f
-                .string("file", "\"installer-policy.json\"", diags)
-                .map(|s| s.node)
-                .unwrap_or_default();
-            let description = f
-                .string("description", "\"...\"", diags)
-                .map(|s| s.node)
-                .unwrap_or_default();
-            let mut statements = Vec::new();
-            for s in &f.blocks {
-                let Some(sid) = label(s, diags, "Bucket") else {
-                    continue;
-                };
-                let sf = fields(
-                    format!("statement `{}`", sid.node),
-                    s.span,
-                    &s.entries,
-                    &[
-                        "effect",
-                        "actions",
-                        "resources",
-                        "principal_service",
-                        "principal_aws",
-                        "when",
-                    ],
-                    &["condition"],
-                    false,
-                    diags,
-                );
-                let effect = sf
-                    .opt_string("effect", "\"Allow\"", diags)
-                    .map(|s| s.node)
-                    .unwrap_or_else(|| "Allow".into());
-                let actions = sf
-                    .strings("actions", "\"s3:GetObject\"", diags)
-                    .unwrap_or_default();
-                let resources = sf.strings("resources", "\"*\"", diags).unwrap_or_default();
-                let principal_service = sf
-                    .opt_string("principal_service", "\"ec2.amazonaws.com\"", diags)
-                    .map(|s| s.node);
-                let principal_aws = sf
-                    .opt_string(
-                        "principal_aws",
-                        "\"arn:{partition}:iam::{caller_account}:root\"",
-                        diags,
-                    )
-                    .map(|s| s.node);
-                let when = sf.condition("when", lib, diags);
-                let mut conditions = Vec::new();
-                for c in &sf.blocks {
-                    no_labels(c, diags);
-                    let cf = fields(
-                        "`condition`",
-                        c.span,
-                        &c.entries,
-                        &["test", "variable", "values"],
-                        &[],
-                        false,
-                        diags,
-                    );
-                    if let (Some(test), Some(variable), Some(values)) = (
-                        cf.string("test", "\"StringEquals\"", diags),
-                        cf.string("variable", "\"aws:ResourceTag/ManagedBy\"", diags),
-                        cf.strings("values", "\"circleci\"", diags),
-                    ) {
-                        conditions.push(ConditionDef {
-                            test: test.node,
-                            variable: variable.node,
-                            values,
-                        });
-                    }
-                }
-                statements.push(StatementDef {
-                    sid: sid.node,
-                    effect,
-                    actions,
-                    resources,
-                    principal_service,
-                    principal_aws,
-                    conditions,
-                    when,
-                });
-            }
-            lib.policies.push(PolicyDef {
-                name: name.node,
-                file,
-                description,
-                statements,
-            });
-        }
+        "actor" => read_actor(lib, seen, b, diags),
+        "externalizable" => read_externalizable(lib, seen, b, diags),
+        "regions" => read_regions(lib, b, diags),
+        "instance_type" => read_instance_type(lib, seen, b, diags),
+        "services_sizing" => read_services_sizing(lib, b, diags),
+        "nomad_requirements" => read_nomad_requirements(lib, seen, b, diags),
+        "nomad_count" => read_nomad_count(lib, b, diags),
+        "policy" => read_policy(lib, seen, b, diags),
         _ => unreachable!("only library kinds reach here"),
     }
+}
+
+fn read_actor(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnostics) {
+    const SCHEMA: &[AttrSpec] = &[
+        req("description", Ty::Str, "\"End users\""),
+        opt("sources", Ty::Cidrs, "[10.0.0.0/8]"),
+        opt("destinations", Ty::Cidrs, "[10.0.0.0/8]"),
+        opt("required", Ty::Condition, "always"),
+    ];
+    let Some(name) = label(b, diags, "users") else {
+        return;
+    };
+    if !seen.first("actor", &name.node, name.span, diags) {
+        return;
+    }
+    let (v, _) = read(format!("actor `{}`", name.node), b, SCHEMA, &[], lib, diags);
+    let sources = v.cidrs("sources").unwrap_or_default();
+    let def = ActorDef {
+        name: name.node.clone(),
+        description: v.str("description").unwrap_or_default(),
+        destinations: v.cidrs("destinations").unwrap_or_else(|| sources.clone()),
+        sources,
+        required: v.condition("required"),
+        span: b.span,
+    };
+    lib.actors.insert(name.node, def);
+}
+
+fn read_externalizable(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnostics) {
+    const SCHEMA: &[AttrSpec] = &[
+        req("description", Ty::Str, "\"PostgreSQL servers\""),
+        req("port", Ty::Int, "<port>"),
+    ];
+    let Some(name) = label(b, diags, "postgres") else {
+        return;
+    };
+    if !seen.first("externalizable", &name.node, name.span, diags) {
+        return;
+    }
+    let what = format!("externalizable `{}`", name.node);
+    let (v, _) = read(what, b, SCHEMA, &[], lib, diags);
+    let port = match (v.int("port"), v.span("port")) {
+        (Some(p), Some(span)) => port_u16(p, span, diags),
+        _ => 0,
+    };
+    let def = ExternalDef {
+        name: name.node.clone(),
+        description: v.str("description").unwrap_or_default(),
+        default_port: port,
+        span: b.span,
+    };
+    lib.externals.insert(name.node, def);
+}
+
+fn read_regions(lib: &mut Stdlib, b: &Block, diags: &mut Diagnostics) {
+    const SCHEMA: &[AttrSpec] = &[req("names", Ty::Strings, "\"<region>\"")];
+    let Some(partition) = label(b, diags, "aws") else {
+        return;
+    };
+    let (v, _) = read("`regions`", b, SCHEMA, &[], lib, diags);
+    for r in v.strings("names").unwrap_or_default() {
+        lib.regions.push(r.clone());
+        lib.partitions.insert(r, partition.node.clone());
+    }
+}
+
+fn read_instance_type(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnostics) {
+    const SCHEMA: &[AttrSpec] = &[
+        req("vcpu", Ty::Int, "8"),
+        req("memory", Ty::Size, "32 GiB"),
+        req("network", Ty::Str, "\"High\""),
+        req("bandwidth", Ty::Bandwidth, "1000 Mbps"),
+        opt("baseline", Ty::Bandwidth, "750 Mbps"),
+        opt("burst", Ty::Bool, "true"),
+    ];
+    let Some(name) = label(b, diags, "\"m4.2xlarge\"") else {
+        return;
+    };
+    if !seen.first("instance_type", &name.node, name.span, diags) {
+        return;
+    }
+    let what = format!("instance type `{}`", name.node);
+    let (v, _) = read(what, b, SCHEMA, &[], lib, diags);
+    let burst = v.bool("burst").unwrap_or(false);
+    let (Some(vcpu), Some(memory_bytes), Some(network), Some(bandwidth)) = (
+        v.int("vcpu"),
+        v.bytes("memory"),
+        v.str("network"),
+        v.mbps("bandwidth"),
+    ) else {
+        return;
+    };
+    let t = InstanceType {
+        name: name.node.clone(),
+        vcpu,
+        memory_bytes,
+        network,
+        // A type that only bursts to its headline figure is credited with its baseline.
+        network_mbps: if burst {
+            v.mbps("baseline").unwrap_or(bandwidth)
+        } else {
+            bandwidth
+        },
+        network_burst: burst,
+    };
+    lib.instance_types.insert(name.node, t);
+}
+
+fn read_services_sizing(lib: &mut Stdlib, b: &Block, diags: &mut Diagnostics) {
+    const SCHEMA: &[AttrSpec] = &[
+        req("users", Ty::Range, "0..49"),
+        req("cpu", Ty::Int, "8"),
+        req("memory", Ty::Size, "32 GiB"),
+        req("disk", Ty::Size, "100 GiB"),
+        req("nic", Ty::Bandwidth, "1 Gbps"),
+    ];
+    let Some(name) = label(b, diags, "\"<50\"") else {
+        return;
+    };
+    let what = format!("services sizing row `{}`", name.node);
+    let (v, _) = read(what, b, SCHEMA, &[], lib, diags);
+    if let (Some(u), Some(cpu), Some(memory_bytes), Some(disk_bytes), Some(nic_mbps)) = (
+        v.range("users"),
+        v.int("cpu"),
+        v.bytes("memory"),
+        v.bytes("disk"),
+        v.mbps("nic"),
+    ) {
+        lib.services_sizing.push(SizingRow {
+            label: name.node,
+            users_first: u.0,
+            users_last: u.1,
+            cpu,
+            memory_bytes,
+            disk_bytes,
+            nic_mbps,
+            span: b.span,
+        });
+    }
+}
+
+fn read_nomad_requirements(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnostics) {
+    const SCHEMA: &[AttrSpec] = &[
+        req("min_vcpu", Ty::Int, "4"),
+        req("min_memory", Ty::Size, "16 GiB"),
+        req("min_disk", Ty::Size, "100 GiB"),
+        req("nic", Ty::Bandwidth, "1 Gbps"),
+        req("max_vcpu", Ty::Int, "64"),
+        req("max_memory", Ty::Size, "128 GiB"),
+        req("reserved_vcpu", Ty::Int, "2"),
+        req("reserved_memory", Ty::Size, "4 GiB"),
+    ];
+    no_labels(b, diags);
+    if !seen.first("nomad_requirements", "", b.span, diags) {
+        return;
+    }
+    let (v, _) = read("`nomad_requirements`", b, SCHEMA, &[], lib, diags);
+    lib.nomad_requirements = NomadRequirements {
+        min_vcpu: v.int("min_vcpu").unwrap_or(0),
+        min_memory_bytes: v.bytes("min_memory").unwrap_or(0),
+        min_disk_bytes: v.bytes("min_disk").unwrap_or(0),
+        max_vcpu: v.int("max_vcpu").unwrap_or(u64::MAX),
+        max_memory_bytes: v.bytes("max_memory").unwrap_or(u64::MAX),
+        reserved_vcpu: v.int("reserved_vcpu").unwrap_or(0),
+        reserved_memory_bytes: v.bytes("reserved_memory").unwrap_or(0),
+        nic_mbps: v.mbps("nic").unwrap_or(0),
+        span: b.span,
+    };
+}
+
+fn read_nomad_count(lib: &mut Stdlib, b: &Block, diags: &mut Diagnostics) {
+    const SCHEMA: &[AttrSpec] = &[
+        req("users", Ty::Range, "0..49"),
+        req("clients", Ty::Range, "1..5"),
+    ];
+    let Some(name) = label(b, diags, "\"<50\"") else {
+        return;
+    };
+    let what = format!("Nomad count row `{}`", name.node);
+    let (v, _) = read(what, b, SCHEMA, &[], lib, diags);
+    if let (Some(u), Some(c)) = (v.range("users"), v.range("clients")) {
+        lib.nomad_counts.push(NomadCountRow {
+            label: name.node,
+            users_first: u.0,
+            users_last: u.1,
+            clients_min: c.0,
+            clients_max: c.1,
+            span: b.span,
+        });
+    }
+}
+
+fn read_policy(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnostics) {
+    const SCHEMA: &[AttrSpec] = &[
+        req("file", Ty::Str, "\"installer-policy.json\""),
+        req("description", Ty::Str, "\"...\""),
+    ];
+    let Some(name) = label(b, diags, "installer") else {
+        return;
+    };
+    if !seen.first("policy", &name.node, name.span, diags) {
+        return;
+    }
+    let what = format!("policy `{}`", name.node);
+    let (v, blocks) = read(what, b, SCHEMA, &["statement"], lib, diags);
+    let statements = blocks
+        .iter()
+        .filter_map(|s| read_statement(lib, s, diags))
+        .collect();
+    lib.policies.push(PolicyDef {
+        name: name.node,
+        file: v.str("file").unwrap_or_default(),
+        description: v.str("description").unwrap_or_default(),
+        statements,
+    });
+}
+
+fn read_statement(lib: &Stdlib, s: &Block, diags: &mut Diagnostics) -> Option<StatementDef> {
+    const SCHEMA: &[AttrSpec] = &[
+        opt("effect", Ty::Str, "\"Allow\""),
+        req("actions", Ty::Strings, "\"s3:GetObject\""),
+        opt("resources", Ty::Strings, "\"*\""),
+        opt("principal_service", Ty::Str, "\"ec2.amazonaws.com\""),
+        opt(
+            "principal_aws",
+            Ty::Str,
+            "\"arn:{partition}:iam::{caller_account}:root\"",
+        ),
+        opt("when", Ty::Condition, "vm_service"),
+    ];
+    const CONDITION: &[AttrSpec] = &[
+        req("test", Ty::Str, "\"StringEquals\""),
+        req("variable", Ty::Str, "\"aws:ResourceTag/ManagedBy\""),
+        req("values", Ty::Strings, "\"circleci\""),
+    ];
+    let sid = label(s, diags, "Bucket")?;
+    let (v, blocks) = read(
+        format!("statement `{}`", sid.node),
+        s,
+        SCHEMA,
+        &["condition"],
+        lib,
+        diags,
+    );
+    let mut conditions = Vec::new();
+    for c in blocks {
+        no_labels(c, diags);
+        let (cv, _) = read("`condition`", c, CONDITION, &[], lib, diags);
+        if let (Some(test), Some(variable), Some(values)) =
+            (cv.str("test"), cv.str("variable"), cv.strings("values"))
+        {
+            conditions.push(ConditionDef {
+                test,
+                variable,
+                values,
+            });
+        }
+    }
+    Some(StatementDef {
+        sid: sid.node,
+        effect: v.str("effect").unwrap_or_else(|| "Allow".into()),
+        actions: v.strings("actions").unwrap_or_default(),
+        resources: v.strings("resources").unwrap_or_default(),
+        principal_service: v.str("principal_service"),
+        principal_aws: v.str("principal_aws"),
+        conditions,
+        when: v.condition("when"),
+    })
 }
 
 pub(super) fn port_u16(p: u64, span: Span, diags: &mut Diagnostics) -> u16 {

@@ -15,12 +15,14 @@ mod fields;
 mod library;
 mod release;
 mod rules;
+mod schema;
 mod site;
 
 use fields::*;
 use library::*;
 use release::*;
 use rules::*;
+use schema::*;
 use site::*;
 
 pub use site::passphrase_problem;

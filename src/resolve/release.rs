@@ -40,148 +40,132 @@ pub(super) fn require_release_blocks(seen: &Seen, at: Span, diags: &mut Diagnost
 }
 
 pub(super) fn read_release(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnostics) {
+    const SCHEMA: &[AttrSpec] = &[req(
+        "guide",
+        Ty::Str,
+        "\"CircleCI Server v2.16 Installation Guide\"",
+    )];
     let Some(name) = label(b, diags, "\"2.16\"") else {
         return;
     };
-    if !seen.first("release", "", b.span, diags) {
-        return;
+    if seen.first("release", "", b.span, diags) {
+        read("`release`", b, SCHEMA, &[], lib, diags);
+        lib.release = name.node;
     }
-    let f = fields(
-        "`release`",
-        b.span,
-        &b.entries,
-        &["guide"],
-        &[],
-        false,
-        diags,
-    );
-    f.string(
-        "guide",
-        "\"CircleCI Server v2.16 Installation Guide\"",
-        diags,
-    );
-    lib.release = name.node;
 }
 
 pub(super) fn read_os(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnostics) {
+    const SCHEMA: &[AttrSpec] = &[
+        req("description", Ty::Str, "\"<name and version>\""),
+        req("ami_owner", Ty::Str, "\"<account id of the image owner>\""),
+        req("ami_name", Ty::Str, "\"<image name pattern>\""),
+        req("root_device", Ty::Str, "\"<device name>\""),
+        req("login_user", Ty::Str, "\"<user>\""),
+    ];
     let Some(name) = label(b, diags, "ubuntu") else {
         return;
     };
     if !seen.first("os", "", b.span, diags) {
         return;
     }
-    let keys = [
-        "description",
-        "ami_owner",
-        "ami_name",
-        "root_device",
-        "login_user",
-    ];
-    let f = fields("`os`", b.span, &b.entries, &keys, &[], false, diags);
-    let [description, ami_owner, ami_name, root_device, login_user] =
-        keys.map(|k| text(&f, k, diags));
+    let (v, _) = read("`os`", b, SCHEMA, &[], lib, diags);
+    let s = |k: &str| v.str(k).unwrap_or_default();
     lib.os = Os {
         name: name.node,
-        description,
-        ami_owner,
-        ami_name,
-        root_device,
-        login_user,
+        description: s("description"),
+        ami_owner: s("ami_owner"),
+        ami_name: s("ami_name"),
+        root_device: s("root_device"),
+        login_user: s("login_user"),
     };
 }
 
 pub(super) fn read_docker(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnostics) {
+    const SCHEMA: &[AttrSpec] = &[
+        req("repository", Ty::Str, "\"<apt repository URL>\""),
+        req("channel", Ty::Str, "\"stable\""),
+        req("key_url", Ty::Str, "\"<signing key URL>\""),
+        req("key_fingerprint", Ty::Str, "\"<40 hexadecimal digits>\""),
+    ];
     no_labels(b, diags);
     if !seen.first("docker_repository", "", b.span, diags) {
         return;
     }
-    let keys = ["repository", "channel", "key_url", "key_fingerprint"];
-    let f = fields(
-        "`docker_repository`",
-        b.span,
-        &b.entries,
-        &keys,
-        &[],
-        false,
-        diags,
-    );
-    let [repository, channel, key_url] =
-        ["repository", "channel", "key_url"].map(|k| text(&f, k, diags));
-    let key_fingerprint = hex(
-        &f,
-        "key_fingerprint",
-        40,
-        "write the fingerprint without spaces, as `gpg --with-colons` prints it",
-        diags,
-    );
+    let (v, _) = read("`docker_repository`", b, SCHEMA, &[], lib, diags);
+    let s = |k: &str| v.str(k).unwrap_or_default();
     lib.docker = DockerRepository {
-        repository,
-        channel,
-        key_url,
-        key_fingerprint,
+        repository: s("repository"),
+        channel: s("channel"),
+        key_url: s("key_url"),
+        key_fingerprint: hex(
+            &v,
+            "key_fingerprint",
+            40,
+            "write the fingerprint without spaces, as `gpg --with-colons` prints it",
+            diags,
+        ),
     };
 }
 
 pub(super) fn read_nomad(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnostics) {
+    const SCHEMA: &[AttrSpec] = &[
+        req("version", Ty::Str, "\"...\""),
+        req(
+            "url",
+            Ty::Str,
+            "\"https://releases.hashicorp.com/nomad/...\"",
+        ),
+        req("sha256", Ty::Str, "\"<64 hexadecimal digits>\""),
+        req("datacenter", Ty::Str, "\"...\""),
+        req("node_class", Ty::Str, "\"...\""),
+        req("http_port", Ty::Int, "<port>"),
+        req("advertised_to", Ty::Actor, "users"),
+        req("drain_timeout_seconds", Ty::Int, "<seconds>"),
+    ];
     no_labels(b, diags);
     if !seen.first("nomad_client", "", b.span, diags) {
         return;
     }
-    let keys = [
-        "version",
-        "url",
-        "sha256",
-        "datacenter",
-        "node_class",
-        "http_port",
-        "advertised_to",
-        "drain_timeout_seconds",
-    ];
-    let f = fields(
-        "`nomad_client`",
-        b.span,
-        &b.entries,
-        &keys,
-        &[],
-        false,
-        diags,
-    );
-    let [version, url, datacenter, node_class] =
-        ["version", "url", "datacenter", "node_class"].map(|k| text(&f, k, diags));
-    let sha256 = hex(
-        &f,
-        "sha256",
-        64,
-        "copy the line for the linux_amd64 zip from HashiCorp's SHA256SUMS file",
-        diags,
-    );
-    let http_port = f
-        .int("http_port", "<port>", diags)
-        .map_or(0, |(p, s)| port_u16(p, s, diags));
-    let advertised_to = actor_name(&f, "advertised_to", lib, diags);
-    // AWS accepts a lifecycle hook's heartbeat timeout between 30 seconds and 2 hours.
-    let drain_timeout_seconds = f
-        .int("drain_timeout_seconds", "<seconds>", diags)
-        .map_or(0, |(n, span)| {
-            if !(30..=7200).contains(&n) {
-                diags.push(
-                    Diagnostic::error(Code::E0309, span, format!("a drain timeout of {n} seconds"))
-                        .label("Auto Scaling takes 30..7200 seconds")
-                        .help("the lifecycle hook's heartbeat timeout is at least 30 seconds and at most 2 hours"),
-                );
-            }
-            n
-        });
-    lib.nomad = NomadClient {
-        version,
-        url,
-        sha256,
-        datacenter,
-        node_class,
-        http_port,
-        advertised_to,
-        drain_timeout_seconds,
+    let (v, _) = read("`nomad_client`", b, SCHEMA, &[], lib, diags);
+    let s = |k: &str| v.str(k).unwrap_or_default();
+    let port = |k: &str, diags: &mut Diagnostics| match (v.int(k), v.span(k)) {
+        (Some(p), Some(span)) => port_u16(p, span, diags),
+        _ => 0,
     };
+    lib.nomad = NomadClient {
+        version: s("version"),
+        url: s("url"),
+        sha256: hex(
+            &v,
+            "sha256",
+            64,
+            "copy the line for the linux_amd64 zip from HashiCorp's SHA256SUMS file",
+            diags,
+        ),
+        datacenter: s("datacenter"),
+        node_class: s("node_class"),
+        http_port: port("http_port", diags),
+        advertised_to: v.actor("advertised_to").unwrap_or_default(),
+        drain_timeout_seconds: drain_timeout(&v, diags),
+    };
+}
+
+/// AWS accepts a lifecycle hook's heartbeat timeout between 30 seconds and 2 hours.
+fn drain_timeout(v: &Values, diags: &mut Diagnostics) -> u64 {
+    let (Some(n), Some(span)) = (
+        v.int("drain_timeout_seconds"),
+        v.span("drain_timeout_seconds"),
+    ) else {
+        return 0;
+    };
+    if !(30..=7200).contains(&n) {
+        diags.push(
+            Diagnostic::error(Code::E0309, span, format!("a drain timeout of {n} seconds"))
+                .label("Auto Scaling takes 30..7200 seconds")
+                .help("the lifecycle hook's heartbeat timeout is at least 30 seconds and at most 2 hours"),
+        );
+    }
+    n
 }
 
 pub(super) fn read_replicated(
@@ -190,23 +174,36 @@ pub(super) fn read_replicated(
     b: &Block,
     diags: &mut Diagnostics,
 ) {
+    const SCHEMA: &[AttrSpec] = &[
+        req("version", Ty::Str, "\"...\""),
+        req("installer", Ty::Str, "\"<install script URL>\""),
+    ];
     no_labels(b, diags);
     if !seen.first("replicated", "", b.span, diags) {
         return;
     }
-    let keys = ["version", "installer"];
-    let f = fields("`replicated`", b.span, &b.entries, &keys, &[], false, diags);
-    let [version, installer] = keys.map(|k| text(&f, k, diags));
-    lib.replicated = Replicated { version, installer };
+    let (v, _) = read("`replicated`", b, SCHEMA, &[], lib, diags);
+    lib.replicated = Replicated {
+        version: v.str("version").unwrap_or_default(),
+        installer: v.str("installer").unwrap_or_default(),
+    };
 }
 
 pub(super) fn read_machine(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnostics) {
+    const SCHEMA: &[AttrSpec] = &[
+        req("docker", Ty::Str, "\"...\""),
+        req("metadata_tokens", Ty::Str, "\"required\""),
+        req("metadata_hop_limit", Ty::Int, "1"),
+        req("metadata_reason", Ty::Str, "\"...\""),
+        req("volume_type", Ty::Str, "\"gp3\""),
+        req("termination_protection", Ty::Bool, "true"),
+    ];
     let Some(name) = label(b, diags, "services") else {
         return;
     };
-    let slot = match name.node.as_str() {
-        "services" => &mut lib.services_machine,
-        "nomad" => &mut lib.nomad_machine,
+    let is_services = match name.node.as_str() {
+        "services" => true,
+        "nomad" => false,
         other => {
             diags.push(
                 Diagnostic::error(
@@ -226,96 +223,74 @@ pub(super) fn read_machine(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: 
     if !seen.first("machine", &name.node, name.span, diags) {
         return;
     }
-    let keys = [
-        "docker",
-        "metadata_tokens",
-        "metadata_hop_limit",
-        "metadata_reason",
-        "volume_type",
-        "termination_protection",
-    ];
-    let f = fields(
+    let (v, _) = read(
         format!("machine `{}`", name.node),
-        b.span,
-        &b.entries,
-        &keys,
+        b,
+        SCHEMA,
         &[],
-        false,
+        lib,
         diags,
     );
-    let [docker, metadata_tokens, metadata_reason, volume_type] = [
-        "docker",
-        "metadata_tokens",
-        "metadata_reason",
-        "volume_type",
-    ]
-    .map(|k| text(&f, k, diags));
-    let metadata_hop_limit = f.int("metadata_hop_limit", "1", diags).map_or(1, |v| v.0);
-    let termination_protection = match f.get("termination_protection") {
-        None => {
-            f.missing("termination_protection", "true", diags);
-            false
-        }
-        Some(_) => f.opt_bool("termination_protection", diags).unwrap_or(false),
+    let s = |k: &str| v.str(k).unwrap_or_default();
+    let machine = Machine {
+        docker: s("docker"),
+        metadata_tokens: s("metadata_tokens"),
+        metadata_hop_limit: v.int("metadata_hop_limit").unwrap_or(1),
+        metadata_reason: s("metadata_reason"),
+        volume_type: s("volume_type"),
+        termination_protection: v.bool("termination_protection").unwrap_or(false),
     };
-    *slot = Machine {
-        docker,
-        metadata_tokens,
-        metadata_hop_limit,
-        metadata_reason,
-        volume_type,
-        termination_protection,
-    };
+    if is_services {
+        lib.services_machine = machine;
+    } else {
+        lib.nomad_machine = machine;
+    }
 }
 
 pub(super) fn read_output(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnostics) {
+    const SCHEMA: &[AttrSpec] = &[
+        req("description", Ty::Str, "\"...\""),
+        req("value", Ty::Str, "\"https://{address}/\""),
+        req("port", Ty::Int, "<port>"),
+        req("reached_by", Ty::Actor, "admins"),
+    ];
     let Some(name) = label(b, diags, "install_url") else {
         return;
     };
     if !seen.first("output", &name.node, name.span, diags) {
         return;
     }
-    let keys = ["description", "value", "port", "reached_by"];
-    let f = fields(
+    let (v, _) = read(
         format!("output `{}`", name.node),
-        b.span,
-        &b.entries,
-        &keys,
+        b,
+        SCHEMA,
         &[],
-        false,
+        lib,
         diags,
     );
-    let [description, value] = ["description", "value"].map(|k| text(&f, k, diags));
-    let port = f
-        .int("port", "<port>", diags)
-        .map_or(0, |(p, s)| port_u16(p, s, diags));
-    let reached_by = actor_name(&f, "reached_by", lib, diags);
+    let port = match (v.int("port"), v.span("port")) {
+        (Some(p), Some(span)) => port_u16(p, span, diags),
+        _ => 0,
+    };
     lib.outputs.push(OutputDef {
         name: name.node,
-        description,
-        value,
+        description: v.str("description").unwrap_or_default(),
+        value: v.str("value").unwrap_or_default(),
         port,
-        reached_by,
+        reached_by: v.actor("reached_by").unwrap_or_default(),
         span: b.span,
     });
 }
 
-/// A required string attribute; empty when missing or mistyped (reported either way).
-fn text(f: &Fields, key: &str, diags: &mut Diagnostics) -> String {
-    f.string(key, "\"...\"", diags)
-        .map(|s| s.node)
-        .unwrap_or_default()
-}
-
-/// A required string of `digits` hexadecimal digits (a key fingerprint, a checksum).
-fn hex(f: &Fields, key: &str, digits: usize, help: &str, diags: &mut Diagnostics) -> String {
-    let s = text(f, key, diags);
+/// A string of `digits` hexadecimal digits (a key fingerprint, a checksum).
+fn hex(v: &Values, key: &str, digits: usize, help: &str, diags: &mut Diagnostics) -> String {
+    let s = v.str(key).unwrap_or_default();
     let ok = s.len() == digits && s.chars().all(|c| c.is_ascii_hexdigit());
-    if let (false, false, Some(v)) = (s.is_empty(), ok, f.get(key)) {
+    if let (false, false, Some(span)) = (s.is_empty(), ok, v.span(key)) {
         diags.push(
             Diagnostic::error(
                 Code::E0315,
-                v.span,
+                span,
                 format!("`{key}` is not {digits} hexadecimal digits"),
             )
             .label(format!("{} characters", s.len()))
@@ -323,30 +298,4 @@ fn hex(f: &Fields, key: &str, digits: usize, help: &str, diags: &mut Diagnostics
         );
     }
     s
-}
-
-/// A required attribute naming an actor the library declares (actors come first in the
-/// stdlib, so they are known here).
-fn actor_name(f: &Fields, key: &str, lib: &Stdlib, diags: &mut Diagnostics) -> String {
-    let Some(v) = f.required(key, "users", diags) else {
-        return String::new();
-    };
-    match &v.node {
-        Value::Ident(n) if lib.actors.contains_key(n) => n.clone(),
-        Value::Ident(n) => {
-            diags.push(
-                Diagnostic::error(Code::E0214, v.span, format!("unknown actor `{n}`"))
-                    .label("no actor of this name")
-                    .help(
-                        did_you_mean(n, lib.actors.keys().map(String::as_str))
-                            .unwrap_or_else(|| "name an actor the stdlib declares".into()),
-                    ),
-            );
-            String::new()
-        }
-        other => {
-            type_error(v.span, "an actor's name", other, "users", diags);
-            String::new()
-        }
-    }
 }

@@ -58,47 +58,17 @@ pub(super) fn check_name(name: &Spanned<String>, what: &str, diags: &mut Diagnos
     false
 }
 
-pub(super) fn aws_id(
-    f: &Fields,
-    key: &str,
-    prefix: &str,
-    diags: &mut Diagnostics,
-) -> Option<String> {
-    let example = format!("{prefix}-0a1b2c3d");
-    let v = f.required(key, &example, diags)?;
-    let raw = match &v.node {
-        Value::AwsId(s) | Value::Str(s) => s.clone(),
-        other => {
-            type_error(v.span, "an AWS id", other, &example, diags);
-            return None;
-        }
-    };
-    let ok = raw
-        .strip_prefix(prefix)
-        .and_then(|r| r.strip_prefix('-'))
-        .is_some_and(|hex| {
-            matches!(hex.len(), 8 | 17)
-                && hex
-                    .chars()
-                    .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-        });
-    if !ok {
-        diags.push(
-            Diagnostic::error(
-                Code::E0304,
-                v.span,
-                format!("`{raw}` is not a valid {prefix} id"),
-            )
-            .label(format!(
-                "expected `{prefix}-` and 8 or 17 lower-case hex digits"
-            ))
-            .help(format!(
-                "copy the id from the AWS console, e.g. `{example}`"
-            )),
-        );
-        return None;
-    }
-    Some(raw)
+/// What the `aws` block says.
+struct Aws {
+    region: String,
+    vpc: String,
+    subnet: String,
+    ssh_key: String,
+    account: Option<String>,
+    public_ip: bool,
+    nat: Option<String>,
+    s3_endpoint: Option<String>,
+    span: Span,
 }
 
 pub(super) fn read_site_block(
@@ -106,237 +76,262 @@ pub(super) fn read_site_block(
     lib: &Stdlib,
     diags: &mut Diagnostics,
 ) -> Option<SiteCore> {
+    const SCHEMA: &[AttrSpec] = &[
+        req("daily_active_users", Ty::Int, "40"),
+        req("github", Ty::Any, "github_com"),
+        req("passphrase", Ty::Any, "secret"),
+        opt("bucket", Ty::Str, "\"acme-circleci\""),
+        opt("vm_service", Ty::Bool, "true"),
+    ];
     let name = label(b, diags, "\"acme\"");
     let name_ok = name.as_ref().is_some_and(|n| check_name(n, "site", diags));
-    let f = fields(
-        "`site`",
-        b.span,
-        &b.entries,
-        &[
-            "daily_active_users",
-            "github",
-            "passphrase",
-            "bucket",
-            "vm_service",
-        ],
-        &["aws", "tags"],
-        false,
-        diags,
-    );
+    let (v, blocks) = read("`site`", b, SCHEMA, &["aws", "tags"], lib, diags);
+    let aws = one_aws_block(&blocks, b, diags).and_then(|a| read_aws(a, lib, diags));
+    let dau = daily_active_users(&v, diags);
+    let github = v.raw("github").and_then(|g| read_github(g, diags));
+    if let Some(p) = v.raw("passphrase") {
+        check_passphrase(p, diags);
+    }
+    let tags = read_tags(&blocks, diags);
+    let bucket_ok = v
+        .str("bucket")
+        .is_none_or(|bucket| valid_bucket(&bucket, v.span("bucket").unwrap_or(b.span), diags));
 
-    // aws { region vpc subnet ssh_key account }
-    let aws_blocks: Vec<&&Block> = f.blocks.iter().filter(|x| x.kind.node == "aws").collect();
-    let aws = match aws_blocks.as_slice() {
-        [] => {
-            f.missing("aws", "{ region = \"us-west-2\"  vpc = vpc-0a1b2c3d  subnet = subnet-0a1b2c3d  ssh_key = \"ops\" }", diags);
-            None
-        }
-        [a, rest @ ..] => {
-            for r in rest {
-                diags.push(
-                    Diagnostic::error(Code::E0204, r.kind.span, "`aws` appears twice in `site`")
-                        .label("second `aws` block")
-                        .with(a.kind.span, "first one here")
-                        .help("merge them"),
-                );
-            }
-            Some(*a)
+    let name = name.filter(|_| name_ok)?;
+    let aws = aws?;
+    let (github, github_span) = github?;
+    let (dau, dau_span) = dau?;
+    if !bucket_ok {
+        return None;
+    }
+    Some(SiteCore {
+        name: name.node,
+        name_span: name.span,
+        partition: lib
+            .partitions
+            .get(&aws.region)
+            .cloned()
+            .unwrap_or_else(|| "aws".into()),
+        region: aws.region,
+        account: aws.account,
+        vpc: aws.vpc,
+        subnet: aws.subnet,
+        ssh_key: aws.ssh_key,
+        public_ip: aws.public_ip,
+        nat: aws.nat,
+        s3_endpoint: aws.s3_endpoint,
+        aws_span: aws.span,
+        dau,
+        dau_span,
+        github,
+        github_span,
+        vm_service: v.bool("vm_service").unwrap_or(false),
+        // Without a name of its own, the bucket is named after the site and its account
+        // (which makes it unique across accounts: S3 names are global).
+        bucket: v.str("bucket"),
+        tags,
+    })
+}
+
+/// The `aws` block: exactly one.
+fn one_aws_block<'a>(
+    blocks: &[&'a Block],
+    site: &Block,
+    diags: &mut Diagnostics,
+) -> Option<&'a Block> {
+    let aws: Vec<&&Block> = blocks.iter().filter(|x| x.kind.node == "aws").collect();
+    let Some((first, rest)) = aws.split_first() else {
+        diags.push(
+            Diagnostic::error(Code::E0205, site.span, "`site` has no `aws`")
+                .label("`aws` is required here")
+                .help("add `aws = { region = \"us-west-2\"  vpc = vpc-0a1b2c3d  subnet = subnet-0a1b2c3d  ssh_key = \"ops\" }`"),
+        );
+        return None;
+    };
+    for r in rest {
+        diags.push(
+            Diagnostic::error(Code::E0204, r.kind.span, "`aws` appears twice in `site`")
+                .label("second `aws` block")
+                .with(first.kind.span, "first one here")
+                .help("merge them"),
+        );
+    }
+    Some(**first)
+}
+
+fn read_aws(a: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<Aws> {
+    const SCHEMA: &[AttrSpec] = &[
+        req("region", Ty::Str, "\"us-west-2\""),
+        req("vpc", Ty::AwsId("vpc"), "vpc-0a1b2c3d"),
+        req("subnet", Ty::AwsId("subnet"), "subnet-0a1b2c3d"),
+        req("ssh_key", Ty::Str, "\"ops\""),
+        opt("account", Ty::Any, "\"123456789012\""),
+        opt("public_ip", Ty::Bool, "false"),
+        opt("nat", Ty::AwsId("nat"), "nat-0a1b2c3d"),
+        opt("s3_endpoint", Ty::AwsId("vpce"), "vpce-0a1b2c3d"),
+    ];
+    no_labels(a, diags);
+    let (v, _) = read("`aws`", a, SCHEMA, &[], lib, diags);
+    let region = v.str("region").and_then(|r| {
+        let span = v.span("region").unwrap_or(a.span);
+        known_region(r, span, lib, diags)
+    });
+    let account = v.raw("account").and_then(|x| account_id(x, diags));
+    Some(Aws {
+        region: region?,
+        vpc: v.str("vpc")?,
+        subnet: v.str("subnet")?,
+        ssh_key: v.str("ssh_key")?,
+        account,
+        public_ip: v.bool("public_ip").unwrap_or(true),
+        nat: v.str("nat"),
+        s3_endpoint: v.str("s3_endpoint"),
+        span: a.span,
+    })
+}
+
+fn known_region(r: String, span: Span, lib: &Stdlib, diags: &mut Diagnostics) -> Option<String> {
+    if lib.regions.contains(&r) {
+        return Some(r);
+    }
+    diags.push(
+        Diagnostic::error(Code::E0305, span, format!("unknown AWS region `{r}`"))
+            .label("not a region")
+            .help(
+                did_you_mean(&r, lib.regions.iter().map(String::as_str))
+                    .unwrap_or_else(|| "regions look like `us-west-2`".into()),
+            ),
+    );
+    None
+}
+
+/// Twelve digits, as a string (or a number, zero-padded).
+fn account_id(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<String> {
+    let raw = match &v.node {
+        Value::Str(s) => s.clone(),
+        Value::Int(n) => format!("{n:012}"),
+        other => {
+            type_error(v.span, "an account id", other, "\"123456789012\"", diags);
+            return None;
         }
     };
-    let mut region = None;
-    let mut vpc = None;
-    let mut subnet = None;
-    let mut ssh_key = None;
-    let mut account = None;
-    let mut public_ip = true;
-    let mut nat = None;
-    let mut s3_endpoint = None;
-    if let Some(a) = aws {
-        no_labels(a, diags);
-        let af = fields(
-            "`aws`",
-            a.span,
-            &a.entries,
-            &[
-                "region",
-                "vpc",
-                "subnet",
-                "ssh_key",
-                "account",
-                "public_ip",
-                "nat",
-                "s3_endpoint",
-            ],
-            &[],
-            false,
-            diags,
-        );
-        public_ip = af.opt_bool("public_ip", diags).unwrap_or(true);
-        if af.get("nat").is_some() {
-            nat = aws_id(&af, "nat", "nat", diags);
-        }
-        if af.get("s3_endpoint").is_some() {
-            s3_endpoint = aws_id(&af, "s3_endpoint", "vpce", diags);
-        }
-        if let Some(r) = af.string("region", "\"us-west-2\"", diags) {
-            if lib.regions.contains(&r.node) {
-                region = Some(r.node);
-            } else {
-                diags.push(
-                    Diagnostic::error(
-                        Code::E0305,
-                        r.span,
-                        format!("unknown AWS region `{}`", r.node),
-                    )
-                    .label("not a region")
-                    .help(
-                        did_you_mean(&r.node, lib.regions.iter().map(String::as_str))
-                            .unwrap_or_else(|| "regions look like `us-west-2`".into()),
-                    ),
-                );
-            }
-        }
-        vpc = aws_id(&af, "vpc", "vpc", diags);
-        subnet = aws_id(&af, "subnet", "subnet", diags);
-        ssh_key = af.string("ssh_key", "\"ops\"", diags).map(|s| s.node);
-        if let Some(v) = af.get("account") {
-            let raw = match &v.node {
-                Value::Str(s) => Some(s.clone()),
-                Value::Int(n) => Some(format!("{n:012}")),
-                other => {
-                    type_error(v.span, "an account id", other, "\"123456789012\"", diags);
-                    None
-                }
-            };
-            if let Some(raw) = raw {
-                if raw.len() == 12 && raw.chars().all(|c| c.is_ascii_digit()) {
-                    account = Some(raw);
-                } else {
-                    diags.push(
-                        Diagnostic::error(
-                            Code::E0304,
-                            v.span,
-                            format!("`{raw}` is not an AWS account id"),
-                        )
-                        .label("expected 12 digits")
-                        .help("write it as a string: `account = \"123456789012\"`"),
-                    );
-                }
-            }
-        }
+    if raw.len() == 12 && raw.chars().all(|c| c.is_ascii_digit()) {
+        return Some(raw);
     }
+    diags.push(
+        Diagnostic::error(
+            Code::E0304,
+            v.span,
+            format!("`{raw}` is not an AWS account id"),
+        )
+        .label("expected 12 digits")
+        .help("write it as a string: `account = \"123456789012\"`"),
+    );
+    None
+}
 
-    let dau = match f.int("daily_active_users", "40", diags) {
-        Some((0, span)) => {
+fn daily_active_users(v: &Values, diags: &mut Diagnostics) -> Option<(u64, Span)> {
+    let (n, span) = (v.int("daily_active_users")?, v.span("daily_active_users")?);
+    if n == 0 {
+        diags.push(
+            Diagnostic::error(Code::E0309, span, "daily active users must be at least 1")
+                .label("zero users")
+                .help("the services machine is sized by this number; give your expected peak"),
+        );
+        return None;
+    }
+    Some((n, span))
+}
+
+/// `github_com` or `enterprise("https://...")`.
+fn read_github(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<(GitHub, Span)> {
+    const FORMS: &str = "write `github_com` or `enterprise(\"https://...\")`";
+    match &v.node {
+        Value::Ident(n) if n == "github_com" => Some((GitHub::Com, v.span)),
+        Value::Call { name, args } if name.node == "enterprise" => match args.as_slice() {
+            [Spanned {
+                node: Value::Str(url),
+                span,
+            }] => enterprise_url(url, *span, diags).map(|g| (g, v.span)),
+            _ => {
+                diags.push(
+                    Diagnostic::error(Code::E0314, v.span, "`enterprise` takes one URL string")
+                        .label("wrong arguments")
+                        .help("write `enterprise(\"https://ghe.acme.internal\")`"),
+                );
+                None
+            }
+        },
+        Value::Call { name, .. } => {
             diags.push(
-                Diagnostic::error(Code::E0309, span, "daily active users must be at least 1")
-                    .label("zero users")
-                    .help("the services machine is sized by this number; give your expected peak"),
+                Diagnostic::error(
+                    Code::E0211,
+                    name.span,
+                    format!("unknown function `{}`", name.node),
+                )
+                .label("not a function")
+                .help(did_you_mean(&name.node, ["enterprise"]).unwrap_or_else(|| FORMS.into())),
             );
             None
         }
-        other => other,
-    };
-
-    let github = match f.required("github", "github_com", diags) {
-        None => None,
-        Some(v) => match &v.node {
-            Value::Ident(n) if n == "github_com" => Some((GitHub::Com, v.span)),
-            Value::Call { name, args } if name.node == "enterprise" => match args.as_slice() {
-                [Spanned {
-                    node: Value::Str(url),
-                    span,
-                }] => {
-                    if valid_url(url) {
-                        Some((
-                            GitHub::Enterprise {
-                                url: url.trim_end_matches('/').to_string(),
-                            },
-                            v.span,
-                        ))
-                    } else {
-                        diags.push(
-                            Diagnostic::error(Code::E0306, *span, format!("`{url}` is not a valid URL"))
-                                .label("expected http(s)://host")
-                                .help("write the GitHub Enterprise address, e.g. `enterprise(\"https://ghe.acme.internal\")`"),
-                        );
-                        None
-                    }
-                }
-                _ => {
-                    diags.push(
-                        Diagnostic::error(Code::E0314, v.span, "`enterprise` takes one URL string")
-                            .label("wrong arguments")
-                            .help("write `enterprise(\"https://ghe.acme.internal\")`"),
-                    );
-                    None
-                }
-            },
-            Value::Call { name, .. } => {
-                diags.push(
-                    Diagnostic::error(
-                        Code::E0211,
-                        name.span,
-                        format!("unknown function `{}`", name.node),
-                    )
-                    .label("not a function")
+        Value::Ident(n) => {
+            diags.push(
+                Diagnostic::error(Code::E0219, v.span, format!("unknown GitHub kind `{n}`"))
+                    .label("expected `github_com` or `enterprise(...)`")
                     .help(
-                        did_you_mean(&name.node, ["enterprise"]).unwrap_or_else(|| {
-                            "write `github_com` or `enterprise(\"https://...\")`".into()
-                        }),
+                        did_you_mean(n, ["github_com", "enterprise"])
+                            .unwrap_or_else(|| FORMS.into()),
                     ),
-                );
-                None
-            }
-            Value::Ident(n) => {
-                diags.push(
-                    Diagnostic::error(Code::E0219, v.span, format!("unknown GitHub kind `{n}`"))
-                        .label("expected `github_com` or `enterprise(...)`")
-                        .help(
-                            did_you_mean(n, ["github_com", "enterprise"]).unwrap_or_else(|| {
-                                "write `github_com` or `enterprise(\"https://...\")`".into()
-                            }),
-                        ),
-                );
-                None
-            }
-            other => {
-                type_error(
-                    v.span,
-                    "`github_com` or `enterprise(\"https://...\")`",
-                    other,
-                    "github_com",
-                    diags,
-                );
-                None
-            }
-        },
-    };
-
-    match f.required("passphrase", "secret", diags) {
-        None => {}
-        Some(v) => match &v.node {
-            Value::Secret => {}
-            Value::Str(s) => {
-                diags.push(
-                    Diagnostic::error(Code::E0307, v.span, "the passphrase is written into the site file")
-                        .label("a secret in plain text")
-                        .help("write `passphrase = secret` and give the value at apply time: `TF_VAR_circle_secret_passphrase=... terraform apply`"),
-                );
-                if let Some(problem) = passphrase_problem(s) {
-                    diags.push(
-                        Diagnostic::error(Code::E0316, v.span, format!("the passphrase {problem}"))
-                            .label("CircleCI rejects this passphrase")
-                            .help("the guide: alpha numeric characters only, not empty"),
-                    );
-                }
-            }
-            other => type_error(v.span, "`secret`", other, "secret", diags),
-        },
+            );
+            None
+        }
+        other => {
+            let expected = "`github_com` or `enterprise(\"https://...\")`";
+            type_error(v.span, expected, other, "github_com", diags);
+            None
+        }
     }
+}
 
+fn enterprise_url(url: &str, span: Span, diags: &mut Diagnostics) -> Option<GitHub> {
+    if valid_url(url) {
+        return Some(GitHub::Enterprise {
+            url: url.trim_end_matches('/').to_string(),
+        });
+    }
+    diags.push(
+        Diagnostic::error(Code::E0306, span, format!("`{url}` is not a valid URL"))
+            .label("expected http(s)://host")
+            .help("write the GitHub Enterprise address, e.g. `enterprise(\"https://ghe.acme.internal\")`"),
+    );
+    None
+}
+
+/// `passphrase = secret`: the value itself never belongs in the file.
+fn check_passphrase(v: &Spanned<Value>, diags: &mut Diagnostics) {
+    match &v.node {
+        Value::Secret => {}
+        Value::Str(s) => {
+            diags.push(
+                Diagnostic::error(Code::E0307, v.span, "the passphrase is written into the site file")
+                    .label("a secret in plain text")
+                    .help("write `passphrase = secret` and give the value at apply time: `TF_VAR_circle_secret_passphrase=... terraform apply`"),
+            );
+            if let Some(problem) = passphrase_problem(s) {
+                diags.push(
+                    Diagnostic::error(Code::E0316, v.span, format!("the passphrase {problem}"))
+                        .label("CircleCI rejects this passphrase")
+                        .help("the guide: alpha numeric characters only, not empty"),
+                );
+            }
+        }
+        other => type_error(v.span, "`secret`", other, "secret", diags),
+    }
+}
+
+fn read_tags(blocks: &[&Block], diags: &mut Diagnostics) -> BTreeMap<String, String> {
     let mut tags = BTreeMap::new();
-    for t in f.blocks.iter().filter(|x| x.kind.node == "tags") {
+    for t in blocks.iter().filter(|x| x.kind.node == "tags") {
         no_labels(t, diags);
         let tf = fields("`tags`", t.span, &t.entries, &[], &[], true, diags);
         for (k, a) in &tf.attrs {
@@ -345,62 +340,19 @@ pub(super) fn read_site_block(
             }
         }
     }
+    tags
+}
 
-    let vm_service = f.opt_bool("vm_service", diags).unwrap_or(false);
-    let bucket_given = f.opt_string("bucket", "\"acme-circleci\"", diags);
-    let bucket_ok = bucket_given.as_ref().is_none_or(|b| {
-        let ok = b.node.len() >= 3 && b.node.len() <= 63 && valid_name(&b.node.replace('.', "-"));
-        if !ok {
-            diags.push(
-                Diagnostic::error(
-                    Code::E0312,
-                    b.span,
-                    format!("`{}` is not a valid S3 bucket name", b.node),
-                )
+fn valid_bucket(bucket: &str, span: Span, diags: &mut Diagnostics) -> bool {
+    let ok = bucket.len() >= 3 && bucket.len() <= 63 && valid_name(&bucket.replace('.', "-"));
+    if !ok {
+        diags.push(
+            Diagnostic::error(Code::E0312, span, format!("`{bucket}` is not a valid S3 bucket name"))
                 .label("3-63 lower-case letters, digits, `-` and `.`")
                 .help("pick a name such as `acme-circleci-artifacts`, or leave `bucket` out for `circleci-<site>-<account>`"),
-            );
-        }
-        ok
-    });
-
-    let name = name.filter(|_| name_ok)?;
-    let region = region?;
-    let partition = lib
-        .partitions
-        .get(&region)
-        .cloned()
-        .unwrap_or_else(|| "aws".into());
-    // Without a name of its own, the bucket is named after the site and its account (which
-    // makes it unique across accounts: S3 names are global).
-    let bucket = match bucket_given {
-        Some(b) if bucket_ok => Some(b.node),
-        Some(_) => return None,
-        None => None,
-    };
-    let (github, github_span) = github?;
-    let (dau, dau_span) = dau?;
-    Some(SiteCore {
-        name: name.node,
-        name_span: name.span,
-        region,
-        partition,
-        account,
-        vpc: vpc?,
-        subnet: subnet?,
-        ssh_key: ssh_key?,
-        public_ip,
-        nat,
-        s3_endpoint,
-        aws_span: aws.map_or(b.span, |a| a.span),
-        dau,
-        dau_span,
-        github,
-        github_span,
-        vm_service,
-        bucket,
-        tags,
-    })
+        );
+    }
+    ok
 }
 
 /// Why a passphrase breaks the guide's rule, if it does.
@@ -431,27 +383,6 @@ pub(super) fn valid_url(url: &str) -> bool {
     }
 }
 
-pub(super) fn instance(
-    f: &Fields,
-    lib: &Stdlib,
-    diags: &mut Diagnostics,
-) -> Option<(InstanceType, Span)> {
-    let s = f.string("instance", "\"m4.2xlarge\"", diags)?;
-    match lib.instance_types.get(&s.node) {
-        Some(t) => Some((t.clone(), s.span)),
-        None => {
-            diags.push(
-                Diagnostic::error(Code::E0207, s.span, format!("unknown instance type `{}`", s.node))
-                    .label("not in the instance-type catalog")
-                    .help(did_you_mean(&s.node, lib.instance_types.keys().map(String::as_str)).unwrap_or_else(|| {
-                        "add it to the site: `instance_type \"x\" { vcpu = 8  memory = 32 GiB  network = \"High\"  bandwidth = 1000 Mbps }`".into()
-                    })),
-            );
-            None
-        }
-    }
-}
-
 /// Disk sizes become whole GiB (EBS's unit), rounded up.
 pub(super) fn disk_gib(bytes: u64, span: Span, diags: &mut Diagnostics) -> Option<u64> {
     let gib = bytes.div_ceil(GIB);
@@ -473,11 +404,6 @@ pub(super) fn disk_gib(bytes: u64, span: Span, diags: &mut Diagnostics) -> Optio
     Some(gib)
 }
 
-pub(super) fn ami(f: &Fields, diags: &mut Diagnostics) -> Option<String> {
-    f.get("ami")?;
-    aws_id(f, "ami", "ami", diags)
-}
-
 /// The services disk the guide's sizing table gives for this many daily active users (its
 /// smallest row's when the users are unknown).
 fn default_disk_gib(lib: &Stdlib, users: Option<u64>) -> u64 {
@@ -493,36 +419,36 @@ pub(super) fn read_services(
     users: Option<u64>,
     diags: &mut Diagnostics,
 ) -> Option<Services> {
+    const SCHEMA: &[AttrSpec] = &[
+        req("instance", Ty::Instance, "\"m4.2xlarge\""),
+        opt("disk", Ty::Size, "200 GiB"),
+        opt("ami", Ty::AwsId("ami"), "ami-0a1b2c3d"),
+    ];
     no_labels(b, diags);
-    let f = fields(
-        "`services`",
-        b.span,
-        &b.entries,
-        &["instance", "disk", "ami"],
-        &[],
-        false,
-        diags,
-    );
-    let inst = instance(&f, lib, diags);
-    let disk = f.opt_size("disk", "200 GiB", diags);
-    let ami = ami(&f, diags);
-    let (disk_gib, disk_span) = match disk {
-        Some((bytes, span)) => (disk_gib(bytes, span, diags)?, span),
+    let (v, _) = read("`services`", b, SCHEMA, &[], lib, diags);
+    let (disk_gib, disk_span) = match (v.bytes("disk"), v.span("disk")) {
+        (Some(bytes), Some(span)) => (disk_gib(bytes, span, diags)?, span),
         // Unset: the guide's sizing table gives the disk for the site's daily active users.
-        None => (default_disk_gib(lib, users), b.span),
+        _ => (default_disk_gib(lib, users), b.span),
     };
-    let (instance, instance_span) = inst?;
+    let (instance, instance_span) = v.instance("instance")?;
     Some(Services {
         instance,
         instance_span,
         disk_gib,
         disk_span,
-        ami,
+        ami: v.str("ami"),
         span: b.span,
     })
 }
 
 pub(super) fn read_fleets(blocks: &[&Block], lib: &Stdlib, diags: &mut Diagnostics) -> Vec<Fleet> {
+    const SCHEMA: &[AttrSpec] = &[
+        req("instance", Ty::Instance, "\"m4.2xlarge\""),
+        req("count", Ty::Any, "1..5"),
+        opt("disk", Ty::Size, "100 GiB"),
+        opt("ami", Ty::AwsId("ami"), "ami-0a1b2c3d"),
+    ];
     let mut seen = Seen::default();
     let mut out = Vec::new();
     for b in blocks {
@@ -533,58 +459,22 @@ pub(super) fn read_fleets(blocks: &[&Block], lib: &Stdlib, diags: &mut Diagnosti
         if !seen.first("fleet", &name.node, name.span, diags) {
             continue;
         }
-        let f = fields(
-            format!("fleet `{}`", name.node),
-            b.span,
-            &b.entries,
-            &["instance", "count", "disk", "ami"],
-            &[],
-            false,
-            diags,
-        );
-        let inst = instance(&f, lib, diags);
-        let count = f.get("count").or_else(|| {
-            f.missing("count", "1..5", diags);
-            None
-        });
-        let count = count.and_then(|v| match &v.node {
-            Value::Int(n) if *n >= 1 => Some((*n, *n, v.span)),
-            Value::Range { first, last } if first <= last && *last >= 1 => {
-                Some((*first, *last, v.span))
-            }
-            Value::Int(_) | Value::Range { .. } => {
-                diags.push(
-                    Diagnostic::error(Code::E0303, v.span, "invalid count")
-                        .label("expected `min..max` with min <= max and max >= 1")
-                        .help(match &v.node {
-                            Value::Range { first, last } if first > last && *first >= 1 => {
-                                format!("the smaller number comes first: `count = {last}..{first}`")
-                            }
-                            _ => "a fleet needs room for at least one client, e.g. `count = 1..5`"
-                                .to_string(),
-                        }),
-                );
-                None
-            }
-            other => {
-                type_error(v.span, "a count or range", other, "2..10", diags);
-                None
-            }
-        });
-        let disk = match f.opt_size("disk", "100 GiB", diags) {
-            Some((bytes, span)) => disk_gib(bytes, span, diags).map(|g| (g, span)),
-            None => Some((
-                (lib.nomad_requirements.min_disk_bytes.div_ceil(GIB)).max(8),
+        let (v, _) = read(format!("fleet `{}`", name.node), b, SCHEMA, &[], lib, diags);
+        let count = v.raw("count").and_then(|c| fleet_count(c, diags));
+        let disk = match (v.bytes("disk"), v.span("disk")) {
+            (Some(bytes), Some(span)) => disk_gib(bytes, span, diags).map(|g| (g, span)),
+            // Unset: the guide's minimum for a Nomad client.
+            _ => Some((
+                lib.nomad_requirements.min_disk_bytes.div_ceil(GIB).max(8),
                 b.span,
             )),
         };
-        let ami = ami(&f, diags);
         if let (
             true,
             Some((instance, instance_span)),
             Some((min, max, count_span)),
             Some((disk_gib, disk_span)),
-        ) = (name_ok, inst, count, disk)
+        ) = (name_ok, v.instance("instance"), count, disk)
         {
             out.push(Fleet {
                 name: name.node,
@@ -595,7 +485,7 @@ pub(super) fn read_fleets(blocks: &[&Block], lib: &Stdlib, diags: &mut Diagnosti
                 count_span,
                 disk_gib,
                 disk_span,
-                ami,
+                ami: v.str("ami"),
                 span: b.span,
             });
         }
@@ -603,11 +493,43 @@ pub(super) fn read_fleets(blocks: &[&Block], lib: &Stdlib, diags: &mut Diagnosti
     out
 }
 
+/// `count = 3` or `count = min..max`, with room for at least one client.
+fn fleet_count(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<(u64, u64, Span)> {
+    match &v.node {
+        Value::Int(n) if *n >= 1 => Some((*n, *n, v.span)),
+        Value::Range { first, last } if first <= last && *last >= 1 => {
+            Some((*first, *last, v.span))
+        }
+        Value::Int(_) | Value::Range { .. } => {
+            let help = match &v.node {
+                Value::Range { first, last } if first > last && *first >= 1 => {
+                    format!("the smaller number comes first: `count = {last}..{first}`")
+                }
+                _ => "a fleet needs room for at least one client, e.g. `count = 1..5`".to_string(),
+            };
+            diags.push(
+                Diagnostic::error(Code::E0303, v.span, "invalid count")
+                    .label("expected `min..max` with min <= max and max >= 1")
+                    .help(help),
+            );
+            None
+        }
+        other => {
+            type_error(v.span, "a count or range", other, "2..10", diags);
+            None
+        }
+    }
+}
+
 pub(super) fn read_externals(
     blocks: &[&Block],
     lib: &Stdlib,
     diags: &mut Diagnostics,
 ) -> BTreeMap<String, External> {
+    const SCHEMA: &[AttrSpec] = &[
+        req("hosts", Ty::Cidrs, "[10.0.5.10]"),
+        opt("port", Ty::Int, "<port>"),
+    ];
     let mut out = BTreeMap::new();
     let mut seen = Seen::default();
     for b in blocks {
@@ -621,35 +543,27 @@ pub(super) fn read_externals(
         if !seen.first("external", &name.node, name.span, diags) {
             continue;
         }
-        let f = fields(
+        let (v, _) = read(
             format!("external `{}`", name.node),
-            b.span,
-            &b.entries,
-            &["hosts", "port"],
+            b,
+            SCHEMA,
             &[],
-            false,
+            lib,
             diags,
         );
-        let hosts = f.cidrs("hosts", diags);
-        let port = f
-            .get("port")
-            .and_then(|v| as_int(v, &def.default_port.to_string(), diags))
-            .map(|(p, s)| port_u16(p, s, diags))
-            .unwrap_or(def.default_port);
-        match hosts {
-            None => f.missing("hosts", "[10.0.5.10]", diags),
-            // An empty list is the check stage's to report (E0412).
-            Some(hosts) => {
-                out.insert(
-                    name.node.clone(),
-                    External {
-                        name: name.node,
-                        hosts,
-                        port,
-                        span: b.span,
-                    },
-                );
-            }
+        let port = match (v.int("port"), v.span("port")) {
+            (Some(p), Some(span)) => port_u16(p, span, diags),
+            _ => def.default_port,
+        };
+        // An empty list is the check stage's to report (E0412).
+        if let Some(hosts) = v.cidrs("hosts") {
+            let e = External {
+                name: name.node.clone(),
+                hosts,
+                port,
+                span: b.span,
+            };
+            out.insert(name.node, e);
         }
     }
     out
