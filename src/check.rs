@@ -254,86 +254,103 @@ pub fn count_row(lib: &Stdlib, users: u64) -> Option<&NomadCountRow> {
 fn check_nomad(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
     let req = &lib.nomad_requirements;
     for f in &site.fleets {
-        let t = &f.instance;
-        if t.vcpu < req.min_vcpu {
-            diags.push(
-                Diagnostic::error(
-                    Code::E0401,
-                    f.instance_span,
-                    format!(
-                        "`{}` has {} vCPUs; a Nomad client needs at least {}",
-                        t.name, t.vcpu, req.min_vcpu
-                    ),
-                )
-                .label(format!("{} vCPUs", t.vcpu))
-                .with(req.span, "the guide's minimum")
-                .help(format!(
-                    "pick a type with at least {} vCPUs, e.g. `m4.xlarge` or `m5.2xlarge`",
-                    req.min_vcpu
-                )),
-            );
-        }
-        if t.memory_bytes < req.min_memory_bytes {
-            diags.push(
-                Diagnostic::error(
-                    Code::E0402,
-                    f.instance_span,
-                    format!(
-                        "`{}` has {} of memory; a Nomad client needs at least {}",
-                        t.name,
-                        human_bytes(t.memory_bytes),
-                        human_bytes(req.min_memory_bytes)
-                    ),
-                )
-                .label(format!("{} of memory", human_bytes(t.memory_bytes)))
-                .with(req.span, "the guide's minimum")
-                .help("pick a type with at least 16 GiB, e.g. `m5.xlarge` or `r5.large`"),
-            );
-        }
-        let disk_bytes = f.disk_gib * GIB;
-        if disk_bytes < req.min_disk_bytes {
-            diags.push(
-                Diagnostic::error(
-                    Code::E0403,
-                    f.disk_span,
-                    format!(
-                        "fleet `{}` has a {} GiB disk; a Nomad client needs at least {}",
-                        f.name,
-                        f.disk_gib,
-                        human_bytes(req.min_disk_bytes)
-                    ),
-                )
-                .label(format!("{} GiB", f.disk_gib))
-                .with(req.span, "the guide's minimum")
-                .help(format!(
-                    "write `disk = {}` (EBS sizes are GiB; the guide's GB are read as GiB)",
+        check_nomad_size(f, req, diags);
+        check_nomad_disk(f, req, diags);
+        check_nomad_network(f, req, diags);
+    }
+}
+
+/// vCPUs and memory within the guide's minimum and maximum for a Nomad client.
+fn check_nomad_size(f: &Fleet, req: &NomadRequirements, diags: &mut Diagnostics) {
+    let t = &f.instance;
+    if t.vcpu < req.min_vcpu {
+        diags.push(
+            Diagnostic::error(
+                Code::E0401,
+                f.instance_span,
+                format!(
+                    "`{}` has {} vCPUs; a Nomad client needs at least {}",
+                    t.name, t.vcpu, req.min_vcpu
+                ),
+            )
+            .label(format!("{} vCPUs", t.vcpu))
+            .with(req.span, "the guide's minimum")
+            .help(format!(
+                "pick a type with at least {} vCPUs, e.g. `m4.xlarge` or `m5.2xlarge`",
+                req.min_vcpu
+            )),
+        );
+    }
+    if t.memory_bytes < req.min_memory_bytes {
+        diags.push(
+            Diagnostic::error(
+                Code::E0402,
+                f.instance_span,
+                format!(
+                    "`{}` has {} of memory; a Nomad client needs at least {}",
+                    t.name,
+                    human_bytes(t.memory_bytes),
+                    human_bytes(req.min_memory_bytes)
+                ),
+            )
+            .label(format!("{} of memory", human_bytes(t.memory_bytes)))
+            .with(req.span, "the guide's minimum")
+            .help(format!(
+                "pick a type with at least {}, e.g. `m5.xlarge` or `r5.large`",
+                human_bytes(req.min_memory_bytes)
+            )),
+        );
+    }
+    if t.vcpu > req.max_vcpu || t.memory_bytes > req.max_memory_bytes {
+        diags.push(
+            Diagnostic::error(Code::E0404, f.instance_span, format!("`{}` ({} vCPUs, {}) is larger than the guide's largest Nomad client ({} vCPUs, {})", t.name, t.vcpu, human_bytes(t.memory_bytes), req.max_vcpu, human_bytes(req.max_memory_bytes)))
+                .label("too large for a Nomad client")
+                .with(req.span, "the guide's maximum")
+                .help("use more, smaller clients (raise the fleet's count), or get CircleCI's approval for larger machines"),
+        );
+    }
+}
+
+fn check_nomad_disk(f: &Fleet, req: &NomadRequirements, diags: &mut Diagnostics) {
+    let disk_bytes = f.disk_gib * GIB;
+    if disk_bytes < req.min_disk_bytes {
+        diags.push(
+            Diagnostic::error(
+                Code::E0403,
+                f.disk_span,
+                format!(
+                    "fleet `{}` has a {} GiB disk; a Nomad client needs at least {}",
+                    f.name,
+                    f.disk_gib,
                     human_bytes(req.min_disk_bytes)
-                )),
-            );
-        }
-        if t.network_mbps < req.nic_mbps {
-            diags.push(
-                Diagnostic::error(
-                    Code::W0416,
-                    f.instance_span,
-                    format!(
-                        "`{}` sustains {} Mbps; the guide asks for {} Mbps per Nomad client",
-                        t.name, t.network_mbps, req.nic_mbps
-                    ),
-                )
-                .label(format!("network: {}", t.network))
-                .with(req.span, "the guide's minimum")
-                .help("pick a type whose network is at least \"High\" or \"Up to 10 Gigabit\""),
-            );
-        }
-        if t.vcpu > req.max_vcpu || t.memory_bytes > req.max_memory_bytes {
-            diags.push(
-                Diagnostic::error(Code::E0404, f.instance_span, format!("`{}` ({} vCPUs, {}) is larger than the guide's largest Nomad client ({} vCPUs, {})", t.name, t.vcpu, human_bytes(t.memory_bytes), req.max_vcpu, human_bytes(req.max_memory_bytes)))
-                    .label("too large for a Nomad client")
-                    .with(req.span, "the guide's maximum")
-                    .help("use more, smaller clients (raise the fleet's count), or get CircleCI's approval for larger machines"),
-            );
-        }
+                ),
+            )
+            .label(format!("{} GiB", f.disk_gib))
+            .with(req.span, "the guide's minimum")
+            .help(format!(
+                "write `disk = {}` (EBS sizes are GiB; the guide's GB are read as GiB)",
+                human_bytes(req.min_disk_bytes)
+            )),
+        );
+    }
+}
+
+fn check_nomad_network(f: &Fleet, req: &NomadRequirements, diags: &mut Diagnostics) {
+    let t = &f.instance;
+    if t.network_mbps < req.nic_mbps {
+        diags.push(
+            Diagnostic::error(
+                Code::W0416,
+                f.instance_span,
+                format!(
+                    "`{}` sustains {} Mbps; the guide asks for {} Mbps per Nomad client",
+                    t.name, t.network_mbps, req.nic_mbps
+                ),
+            )
+            .label(format!("network: {}", t.network))
+            .with(req.span, "the guide's minimum")
+            .help("pick a type whose network is at least \"High\" or \"Up to 10 Gigabit\""),
+        );
     }
 }
 

@@ -219,6 +219,18 @@ type PermissionKey = (String, Direction, Protocol, Option<(u16, u16)>, Peer);
 
 /// Derives the groups and permissions from the site's rules.
 pub fn plan(site: &Site, lib: &Stdlib) -> Network {
+    let groups = groups(site, lib);
+    let flows = flows(site, lib);
+    let rules = permissions(site, &flows.applied, &groups);
+    Network {
+        flows,
+        groups,
+        rules,
+    }
+}
+
+/// The groups the site manages: the services box, each fleet, the VMs, each externalized service.
+fn groups(site: &Site, lib: &Stdlib) -> Vec<Group> {
     let names = Names::new(site);
     let mut groups = vec![Group {
         id: SERVICES_GROUP.into(),
@@ -256,7 +268,12 @@ pub fn plan(site: &Site, lib: &Stdlib) -> Network {
             role: GroupRole::External(e.name.clone()),
         });
     }
+    groups
+}
 
+/// Every flow as ingress on the groups it reaches and egress on the groups it leaves; the
+/// same permission from several flows is one, carrying every reason.
+fn permissions(site: &Site, flows: &[Rule], groups: &[Group]) -> Vec<SgRule> {
     let mut merged: BTreeMap<PermissionKey, SgRule> = BTreeMap::new();
     let mut add = |group: String, direction, rule: &Rule, peer: Peer, peer_name: String| {
         let key = (
@@ -284,15 +301,12 @@ pub fn plan(site: &Site, lib: &Stdlib) -> Network {
             .reasons
             .push(reason);
     };
-    let flows = flows(site, lib);
-    for rule in &flows.applied {
-        // Ingress on every managed group the flow reaches.
+    for rule in flows {
         for owner in owned_groups(site, &rule.to) {
             for (peer, name) in peers(site, &rule.from, &owner, true) {
                 add(owner.clone(), Direction::Ingress, rule, peer, name);
             }
         }
-        // Egress on every managed group the flow leaves.
         for owner in owned_groups(site, &rule.from) {
             for (peer, name) in peers(site, &rule.to, &owner, false) {
                 add(owner.clone(), Direction::Egress, rule, peer, name);
@@ -307,11 +321,7 @@ pub fn plan(site: &Site, lib: &Stdlib) -> Network {
         .map(|(i, g)| (g.id.as_str(), i))
         .collect();
     rules.sort_by_key(|r| order.get(r.group.as_str()).copied().unwrap_or(usize::MAX));
-    Network {
-        flows,
-        groups,
-        rules,
-    }
+    rules
 }
 
 /// The managed groups an endpoint stands for.

@@ -23,18 +23,7 @@ pub fn write_atomically(target: &Path, outputs: &Outputs) -> io::Result<()> {
     fs::create_dir_all(&parent)?;
     let previous = read_previous(target)?;
 
-    let staging = tempfile::Builder::new()
-        .prefix(".cci-dsl-staging-")
-        .tempdir_in(&parent)?;
-    for (rel, text) in &outputs.files {
-        let path = staging.path().join(rel);
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir)?;
-        }
-        fs::write(&path, text)?;
-    }
-    let manifest: String = outputs.files.keys().map(|k| format!("{k}\n")).collect();
-    fs::write(staging.path().join(MANIFEST), manifest)?;
+    let staging = stage(&parent, outputs)?;
 
     let Some(previous) = previous else {
         // No previous output: one rename.
@@ -99,6 +88,23 @@ pub fn write_atomically(target: &Path, outputs: &Outputs) -> io::Result<()> {
     }
     drop(backup); // removes the previous output
     Ok(())
+}
+
+/// Writes the outputs and their manifest into a new directory beside the target.
+fn stage(parent: &Path, outputs: &Outputs) -> io::Result<tempfile::TempDir> {
+    let staging = tempfile::Builder::new()
+        .prefix(".cci-dsl-staging-")
+        .tempdir_in(parent)?;
+    for (rel, text) in &outputs.files {
+        let path = staging.path().join(rel);
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir)?;
+        }
+        fs::write(&path, text)?;
+    }
+    let manifest: String = outputs.files.keys().map(|k| format!("{k}\n")).collect();
+    fs::write(staging.path().join(MANIFEST), manifest)?;
+    Ok(staging)
 }
 
 /// The previous manifest's entries, `None` when there is no previous output.

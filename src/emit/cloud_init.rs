@@ -10,7 +10,7 @@ use super::{render, shell_assign, EmitError, Input, Outputs};
 use crate::model::{Site, Stdlib};
 use crate::names::Names;
 use handlebars::Handlebars;
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// The placeholders Terraform fills in the services box's user-data, and the Terraform
 /// expression each takes.
@@ -34,13 +34,31 @@ pub(super) fn services_user_data_vars(site: &Site) -> Vec<(&'static str, &'stati
 pub const NOMAD_PLACEHOLDER: &str = "services_private_ip";
 
 pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), EmitError> {
-    let site = input.site;
-    let lib = input.lib;
-    let names = Names::new(site);
-    let base = json!({ "source": input.source_name, "site": site.name, "release": lib.release });
+    let base = json!({
+        "source": input.source_name,
+        "site": input.site.name,
+        "release": input.lib.release,
+    });
     let boot_lib = render(t, "ci/boot_lib", &base)?;
+    let services = services(input, t, &base, &boot_lib)?;
+    out.files
+        .insert("cloud-init/services.yaml".into(), services);
+    let nomad = nomad_client(input, t, &base, &boot_lib)?;
+    out.files
+        .insert("cloud-init/nomad-client.yaml".into(), nomad);
+    Ok(())
+}
 
-    let mut site_env = vec![
+/// The services box's user-data: its settings, the shared boot functions, its setup script.
+fn services(
+    input: &Input,
+    t: &Handlebars,
+    base: &Value,
+    boot_lib: &str,
+) -> Result<String, EmitError> {
+    let (site, lib) = (input.site, input.lib);
+    let names = Names::new(site);
+    let mut env = vec![
         literal("AWS_REGION", &site.region),
         literal("PASSPHRASE_PARAMETER", &names.passphrase_parameter()),
         placeholder("SQS_QUEUE_URL", "queue_url"),
@@ -50,33 +68,41 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
         placeholder("VM_SECURITY_GROUP_ID", "vm_security_group_id"),
         literal("DOCKER_VERSION", &lib.services_machine.docker),
     ];
-    site_env.extend(docker_repository(lib));
-    site_env.extend([
+    env.extend(docker_repository(lib));
+    env.extend([
         literal("REPLICATED_VERSION", &lib.replicated.version),
         literal("REPLICATED_INSTALLER", &lib.replicated.installer),
     ]);
-    let services = render(
+    render(
         t,
         "ci/services",
         &json!({
             "source": input.source_name, "site": site.name, "release": lib.release,
             "ssm_name": names.passphrase_parameter(),
-            "site_env": site_env.join("\n"),
+            "site_env": env.join("\n"),
             "boot_lib": boot_lib,
-            "setup_script": render(t, "ci/services_setup", &base)?,
+            "setup_script": render(t, "ci/services_setup", base)?,
         }),
-    )?;
-    out.files
-        .insert("cloud-init/services.yaml".into(), services);
+    )
+}
 
+/// The Nomad clients' user-data: settings, Nomad's client configuration, the units and
+/// scripts that set the client up, keep builds from the metadata service and drain it.
+fn nomad_client(
+    input: &Input,
+    t: &Handlebars,
+    base: &Value,
+    boot_lib: &str,
+) -> Result<String, EmitError> {
+    let (site, lib) = (input.site, input.lib);
     let nomad = &lib.nomad;
     let advertised_public = site.reaches_public_address(&nomad.advertised_to);
-    let mut nomad_env = vec![
+    let mut env = vec![
         literal("AWS_REGION", &site.region),
         literal("DOCKER_VERSION", &lib.nomad_machine.docker),
     ];
-    nomad_env.extend(docker_repository(lib));
-    nomad_env.extend([
+    env.extend(docker_repository(lib));
+    env.extend([
         literal("NOMAD_VERSION", &nomad.version),
         literal("NOMAD_URL", &nomad.url),
         literal("NOMAD_SHA256", &nomad.sha256),
@@ -85,14 +111,13 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
             "ADVERTISE_PUBLIC_ADDRESS",
             if advertised_public { "yes" } else { "no" },
         ),
-        literal("LIFECYCLE_HOOK", &names.drain_hook()),
+        literal("LIFECYCLE_HOOK", &Names::new(site).drain_hook()),
         literal(
             "DRAIN_TIMEOUT_SECONDS",
             &nomad.drain_timeout_seconds.to_string(),
         ),
     ]);
-    let join_services = !site.is_external("nomad_servers");
-    let nomad_config = render(
+    let config = render(
         t,
         "ci/nomad_config",
         &json!({
@@ -104,26 +129,23 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
             "servers": nomad_servers(site, lib).join(", "),
         }),
     )?;
-    let text = render(
+    render(
         t,
         "ci/nomad",
         &json!({
             "source": input.source_name, "site": site.name, "release": lib.release,
-            "join_services": join_services,
-            "nomad_env": nomad_env.join("\n"),
-            "nomad_config": nomad_config,
+            "join_services": !site.is_external("nomad_servers"),
+            "nomad_env": env.join("\n"),
+            "nomad_config": config,
             "boot_lib": boot_lib,
-            "nomad_unit": render(t, "ci/nomad_unit", &base)?,
-            "block_unit": render(t, "ci/block_unit", &base)?,
-            "block_script": render(t, "ci/block_script", &base)?,
-            "drain_unit": render(t, "ci/drain_unit", &base)?,
-            "drain_script": render(t, "ci/drain_script", &base)?,
-            "setup_script": render(t, "ci/nomad_setup", &base)?,
+            "nomad_unit": render(t, "ci/nomad_unit", base)?,
+            "block_unit": render(t, "ci/block_unit", base)?,
+            "block_script": render(t, "ci/block_script", base)?,
+            "drain_unit": render(t, "ci/drain_unit", base)?,
+            "drain_script": render(t, "ci/drain_script", base)?,
+            "setup_script": render(t, "ci/nomad_setup", base)?,
         }),
-    )?;
-    out.files
-        .insert("cloud-init/nomad-client.yaml".into(), text);
-    Ok(())
+    )
 }
 
 /// The Nomad servers the clients join, as quoted `address:port` strings: the services box

@@ -1,6 +1,7 @@
 //! `iam/*.json`: the stdlib's policy documents with the site's names filled in.
 
 use super::{EmitError, Input, Outputs};
+use crate::model::StatementDef;
 use crate::names::{Names, ACCOUNT_ID_PLACEHOLDER};
 use serde_json::{json, Map, Value};
 
@@ -37,46 +38,12 @@ pub fn emit(input: &Input, out: &mut Outputs) -> Result<(), EmitError> {
         ("site", &site.name),
     ];
     for p in &input.lib.policies {
-        let mut statements = Vec::new();
-        for s in p.statements.iter().filter(|s| site.holds(&s.when)) {
-            let mut st = Map::new();
-            st.insert("Sid".into(), json!(s.sid));
-            st.insert("Effect".into(), json!(s.effect));
-            if let Some(svc) = &s.principal_service {
-                st.insert("Principal".into(), json!({ "Service": svc }));
-            }
-            if let Some(aws) = &s.principal_aws {
-                st.insert(
-                    "Principal".into(),
-                    json!({ "AWS": fill(aws, &vars, &p.name)? }),
-                );
-            }
-            st.insert("Action".into(), json!(s.actions));
-            if !s.resources.is_empty() {
-                let r: Result<Vec<String>, EmitError> = s
-                    .resources
-                    .iter()
-                    .map(|r| fill(r, &vars, &p.name))
-                    .collect();
-                st.insert("Resource".into(), json!(r?));
-            }
-            if !s.conditions.is_empty() {
-                let mut c = Map::new();
-                for cond in &s.conditions {
-                    let entry = c.entry(cond.test.clone()).or_insert_with(|| json!({}));
-                    if let Value::Object(m) = entry {
-                        let values: Result<Vec<String>, EmitError> = cond
-                            .values
-                            .iter()
-                            .map(|v| fill(v, &vars, &p.name))
-                            .collect();
-                        m.insert(cond.variable.clone(), json!(values?));
-                    }
-                }
-                st.insert("Condition".into(), Value::Object(c));
-            }
-            statements.push(Value::Object(st));
-        }
+        let statements = p
+            .statements
+            .iter()
+            .filter(|s| site.holds(&s.when))
+            .map(|s| statement(s, &vars, &p.name))
+            .collect::<Result<Vec<Value>, EmitError>>()?;
         let doc = json!({ "Version": "2012-10-17", "Statement": statements });
         // AWS counts a policy's characters without whitespace; over the limit, apply fails.
         let size = serde_json::to_string(&doc)
@@ -93,6 +60,40 @@ pub fn emit(input: &Input, out: &mut Outputs) -> Result<(), EmitError> {
         out.files.insert(format!("iam/{}", p.file), text);
     }
     Ok(())
+}
+
+/// One statement with the site's names filled in.
+fn statement(s: &StatementDef, vars: &[(&str, &str)], policy: &str) -> Result<Value, EmitError> {
+    let fill_all = |items: &[String]| -> Result<Vec<String>, EmitError> {
+        items.iter().map(|i| fill(i, vars, policy)).collect()
+    };
+    let mut st = Map::new();
+    st.insert("Sid".into(), json!(s.sid));
+    st.insert("Effect".into(), json!(s.effect));
+    if let Some(svc) = &s.principal_service {
+        st.insert("Principal".into(), json!({ "Service": svc }));
+    }
+    if let Some(aws) = &s.principal_aws {
+        st.insert(
+            "Principal".into(),
+            json!({ "AWS": fill(aws, vars, policy)? }),
+        );
+    }
+    st.insert("Action".into(), json!(s.actions));
+    if !s.resources.is_empty() {
+        st.insert("Resource".into(), json!(fill_all(&s.resources)?));
+    }
+    if !s.conditions.is_empty() {
+        let mut c = Map::new();
+        for cond in &s.conditions {
+            let entry = c.entry(cond.test.clone()).or_insert_with(|| json!({}));
+            if let Value::Object(m) = entry {
+                m.insert(cond.variable.clone(), json!(fill_all(&cond.values)?));
+            }
+        }
+        st.insert("Condition".into(), Value::Object(c));
+    }
+    Ok(Value::Object(st))
 }
 
 /// Replaces `{name}` placeholders; an unknown one is an error in the stdlib.

@@ -96,45 +96,6 @@ impl<'a> Fields<'a> {
             .help(format!("add `{key} = {example}`")),
         );
     }
-
-    pub(super) fn required(
-        &self,
-        key: &str,
-        example: &str,
-        diags: &mut Diagnostics,
-    ) -> Option<&'a Spanned<Value>> {
-        let v = self.get(key);
-        if v.is_none() {
-            self.missing(key, example, diags);
-        }
-        v
-    }
-
-    pub(super) fn string(
-        &self,
-        key: &str,
-        example: &str,
-        diags: &mut Diagnostics,
-    ) -> Option<Spanned<String>> {
-        let v = self.required(key, example, diags)?;
-        as_string(v, example, diags)
-    }
-
-    pub(super) fn opt_string(
-        &self,
-        key: &str,
-        example: &str,
-        diags: &mut Diagnostics,
-    ) -> Option<Spanned<String>> {
-        self.get(key).and_then(|v| as_string(v, example, diags))
-    }
-
-    pub(super) fn condition(&self, key: &str, lib: &Stdlib, diags: &mut Diagnostics) -> Condition {
-        match self.get(key) {
-            None => Condition::Always,
-            Some(v) => read_condition(v, lib, diags).unwrap_or(Condition::Never),
-        }
-    }
 }
 
 pub(super) fn list_code(items: &[&str]) -> String {

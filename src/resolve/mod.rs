@@ -98,79 +98,19 @@ pub fn resolve_site(
     sources: &crate::span::Sources,
     diags: &mut Diagnostics,
 ) -> Option<Site> {
-    let mut blocks: BTreeMap<&str, Vec<&Block>> = BTreeMap::new();
-    let mut rules = Vec::new();
-    let mut use_seen = false;
-    for item in &file.items {
-        match item {
-            Item::Use(u) => {
-                use_seen = true;
-                let want = format!("circleci/{}", lib.release);
-                if u.path.node != want {
-                    diags.push(
-                        Diagnostic::error(
-                            Code::E0209,
-                            u.path.span,
-                            format!("unknown library `{}`", u.path.node),
-                        )
-                        .label("not a known library")
-                        .help(format!(
-                            "this compiler carries `{want}`: write `use {want}`"
-                        )),
-                    );
-                }
-            }
-            Item::Block(b) => {
-                let kind = b.kind.node.as_str();
-                if SITE_KINDS.contains(&kind) {
-                    blocks.entry(kind).or_default().push(b);
-                } else if !LIBRARY_KINDS.contains(&kind) {
-                    let candidates = SITE_KINDS.iter().chain(LIBRARY_KINDS).copied();
-                    diags.push(
-                        Diagnostic::error(
-                            Code::E0201,
-                            b.kind.span,
-                            format!("unknown block `{kind}`"),
-                        )
-                        .label("not a block this language knows")
-                        .help(
-                            did_you_mean(kind, candidates).unwrap_or_else(|| {
-                                format!("a site is made of {}", list_code(SITE_KINDS))
-                            }),
-                        ),
-                    );
-                }
-            }
-            Item::Allow(r) => rules.push(r),
-        }
-    }
     let whole = Span::new(
         sources.iter().last().map(|(id, _)| id).unwrap_or_default(),
         0,
         0,
     );
-    if !use_seen {
-        // Not fatal: the one release this compiler carries is assumed, but a site should pin
-        // the release it was written for.
-        diags.push(
-            Diagnostic::error(
-                Code::W0220,
-                whole,
-                "the site does not say which CircleCI Server release it targets",
-            )
-            .label("no `use` line in this file")
-            .help(format!(
-                "add `use circleci/{}` as the first line",
-                lib.release
-            )),
-        );
-    }
-
-    let broken = |kind: &str| file.broken.iter().any(|b| b == kind);
-    let site_block = single(&blocks, "site", whole, broken("site"), diags);
-    let actors_block = single(&blocks, "actors", whole, broken("actors"), diags);
-    let services_block = single(&blocks, "services", whole, broken("services"), diags);
-    if blocks.get("fleet").is_none_or(|v| v.is_empty()) && !broken("fleet") {
+    let items = sort_items(file, lib, whole, diags);
+    let blocks = &items.blocks;
+    let kind = |k: &str| blocks.get(k).map(Vec::as_slice).unwrap_or(&[]);
+    let broken = |k: &str| file.broken.iter().any(|b| b == k);
+    let site_block = single(blocks, "site", whole, broken("site"), diags);
+    let actors_block = single(blocks, "actors", whole, broken("actors"), diags);
+    let services_block = single(blocks, "services", whole, broken("services"), diags);
+    if kind("fleet").is_empty() && !broken("fleet") {
         diags.push(
             Diagnostic::error(Code::E0208, whole, "the site has no Nomad client fleet")
                 .label("no `fleet` block in this file")
@@ -178,19 +118,11 @@ pub fn resolve_site(
         );
     }
 
-    let site_core = site_block.and_then(|b| read_site_block(b, lib, diags));
-    let externals = read_externals(
-        blocks.get("external").map(Vec::as_slice).unwrap_or(&[]),
-        lib,
-        diags,
-    );
-    let users = site_core.as_ref().map(|c| c.dau);
+    let core = site_block.and_then(|b| read_site_block(b, lib, diags));
+    let externals = read_externals(kind("external"), lib, diags);
+    let users = core.as_ref().map(|c| c.dau);
     let services = services_block.and_then(|b| read_services(b, lib, users, diags));
-    let fleets = read_fleets(
-        blocks.get("fleet").map(Vec::as_slice).unwrap_or(&[]),
-        lib,
-        diags,
-    );
+    let fleets = read_fleets(kind("fleet"), lib, diags);
     let actors = read_actors(actors_block, lib, diags);
 
     // The site's rules, with the names the site adds (fleets, externals, its own actors).
@@ -198,21 +130,20 @@ pub fn resolve_site(
         fleets: fleets.iter().map(|f| f.name.clone()).collect(),
         externals: externals.keys().cloned().collect(),
         actors: actors.keys().cloned().collect(),
-        vm_service: site_core.as_ref().is_some_and(|c| c.vm_service),
+        vm_service: core.as_ref().is_some_and(|c| c.vm_service),
         file_name: site_file_name.to_string(),
         sources,
     };
-    let mut site_rules = Vec::new();
-    for r in rules {
-        site_rules.extend(read_rule(r, lib, &scope, diags));
-    }
-
-    let core = site_core?;
-    let services = services?;
-    let site = Site {
+    let own_rules = items
+        .rules
+        .iter()
+        .flat_map(|r| read_rule(r, lib, &scope, diags))
+        .collect();
+    let core = core?;
+    Some(Site {
         name: core.name,
         name_span: core.name_span,
-        region: core.region.clone(),
+        region: core.region,
         partition: core.partition,
         account: core.account,
         vpc: core.vpc,
@@ -231,12 +162,95 @@ pub fn resolve_site(
         tags: core.tags,
         actors,
         actors_span: actors_block.map(|b| b.span),
-        services,
+        services: services?,
         fleets,
         externals,
-        own_rules: site_rules,
+        own_rules,
+    })
+}
+
+/// A site file's items by what they are: its blocks by kind, its rules.
+struct SiteItems<'a> {
+    blocks: BTreeMap<&'a str, Vec<&'a Block>>,
+    rules: Vec<&'a ast::AllowRule>,
+}
+
+/// Sorts the items; reports unknown blocks, a `use` of another library, and a missing `use`.
+fn sort_items<'a>(
+    file: &'a ast::File,
+    lib: &Stdlib,
+    whole: Span,
+    diags: &mut Diagnostics,
+) -> SiteItems<'a> {
+    let mut items = SiteItems {
+        blocks: BTreeMap::new(),
+        rules: Vec::new(),
     };
-    Some(site)
+    let mut use_seen = false;
+    for item in &file.items {
+        match item {
+            Item::Use(u) => {
+                use_seen = true;
+                check_use(u, lib, diags);
+            }
+            Item::Block(b) => {
+                let kind = b.kind.node.as_str();
+                if SITE_KINDS.contains(&kind) {
+                    items.blocks.entry(kind).or_default().push(b);
+                } else if !LIBRARY_KINDS.contains(&kind) {
+                    let candidates = SITE_KINDS.iter().chain(LIBRARY_KINDS).copied();
+                    diags.push(
+                        Diagnostic::error(
+                            Code::E0201,
+                            b.kind.span,
+                            format!("unknown block `{kind}`"),
+                        )
+                        .label("not a block this language knows")
+                        .help(
+                            did_you_mean(kind, candidates).unwrap_or_else(|| {
+                                format!("a site is made of {}", list_code(SITE_KINDS))
+                            }),
+                        ),
+                    );
+                }
+            }
+            Item::Allow(r) => items.rules.push(r),
+        }
+    }
+    if !use_seen {
+        // Not fatal: the one release this compiler carries is assumed, but a site should pin
+        // the release it was written for.
+        diags.push(
+            Diagnostic::error(
+                Code::W0220,
+                whole,
+                "the site does not say which CircleCI Server release it targets",
+            )
+            .label("no `use` line in this file")
+            .help(format!(
+                "add `use circleci/{}` as the first line",
+                lib.release
+            )),
+        );
+    }
+    items
+}
+
+fn check_use(u: &ast::UseDecl, lib: &Stdlib, diags: &mut Diagnostics) {
+    let want = format!("circleci/{}", lib.release);
+    if u.path.node != want {
+        diags.push(
+            Diagnostic::error(
+                Code::E0209,
+                u.path.span,
+                format!("unknown library `{}`", u.path.node),
+            )
+            .label("not a known library")
+            .help(format!(
+                "this compiler carries `{want}`: write `use {want}`"
+            )),
+        );
+    }
 }
 
 /// The one block of a kind; a missing one is reported unless it failed to parse.

@@ -20,9 +20,34 @@ pub(super) fn read_rule(
     scope: &RuleScope,
     diags: &mut Diagnostics,
 ) -> Vec<Rule> {
-    let mut ok = true;
+    let ports = rule_ports(r, diags);
+    let from = resolve_endpoint(&r.from, lib, scope, diags);
+    let to = resolve_endpoint(&r.to, lib, scope, diags);
+    let (origin, decision, when) = rule_attrs(r, lib, scope, diags);
+    let (Some(ports), Some(from), Some(to)) = (ports, from, to) else {
+        return Vec::new();
+    };
+    // One model rule per port spec keeps every rule a single range.
+    ports
+        .into_iter()
+        .map(|p| Rule {
+            protocol: r.protocol.node,
+            ports: p,
+            from: from.clone(),
+            to: to.clone(),
+            purpose: r.purpose.node.clone(),
+            origin: origin.clone(),
+            decision: decision.clone(),
+            when: when.clone(),
+            span: r.span,
+        })
+        .collect()
+}
+
+/// The rule's port ranges (`None`: every port, for `all` and `icmp`); `None` when one is wrong.
+fn rule_ports(r: &ast::AllowRule, diags: &mut Diagnostics) -> Option<Vec<Option<(u16, u16)>>> {
     let protocol = r.protocol.node;
-    let ports = match (protocol, r.ports.as_slice()) {
+    match (protocol, r.ports.as_slice()) {
         (ast::Protocol::Tcp | ast::Protocol::Udp, []) => {
             diags.push(
                 Diagnostic::error(
@@ -35,8 +60,7 @@ pub(super) fn read_rule(
                     "write `allow {protocol} 443 from ...` or `allow all from ...`"
                 )),
             );
-            ok = false;
-            vec![]
+            None
         }
         (ast::Protocol::All | ast::Protocol::Icmp, [first, ..]) => {
             diags.push(
@@ -51,103 +75,75 @@ pub(super) fn read_rule(
                     first.node.first
                 )),
             );
-            ok = false;
-            vec![]
+            None
         }
+        (_, []) => Some(vec![None]),
         (_, list) => {
-            let mut v = Vec::new();
-            for p in list {
-                if p.node.first > 65535 || p.node.last > 65535 {
-                    let bad = if p.node.first > 65535 {
-                        p.node.first
-                    } else {
-                        p.node.last
-                    };
-                    diags.push(
-                        Diagnostic::error(
-                            Code::E0302,
-                            p.span,
-                            format!("port {bad} is out of range"),
-                        )
-                        .label("ports are 0..65535")
-                        .help("use a port between 0 and 65535"),
-                    );
-                    ok = false;
-                } else if p.node.first > p.node.last {
-                    diags.push(
-                        Diagnostic::error(
-                            Code::E0302,
-                            p.span,
-                            format!("port range {}-{} runs backwards", p.node.first, p.node.last),
-                        )
-                        .label("the first port is above the last")
-                        .help(format!("write `{}-{}`", p.node.last, p.node.first)),
-                    );
-                    ok = false;
-                } else {
-                    v.push(Some((p.node.first as u16, p.node.last as u16)));
-                }
-            }
-            if v.is_empty() {
-                v.push(None);
-            }
-            v
+            let ranges: Vec<Option<(u16, u16)>> = list
+                .iter()
+                .filter_map(|p| port_range(p, diags))
+                .map(Some)
+                .collect();
+            (ranges.len() == list.len()).then_some(ranges)
         }
-    };
-    let from = resolve_endpoint(&r.from, lib, scope, diags);
-    let to = resolve_endpoint(&r.to, lib, scope, diags);
+    }
+}
+
+fn port_range(p: &Spanned<ast::PortSpec>, diags: &mut Diagnostics) -> Option<(u16, u16)> {
+    let (first, last) = (p.node.first, p.node.last);
+    if first > 65535 || last > 65535 {
+        let bad = first.max(last);
+        diags.push(
+            Diagnostic::error(Code::E0302, p.span, format!("port {bad} is out of range"))
+                .label("ports are 0..65535")
+                .help("use a port between 0 and 65535"),
+        );
+        return None;
+    }
+    if first > last {
+        diags.push(
+            Diagnostic::error(
+                Code::E0302,
+                p.span,
+                format!("port range {first}-{last} runs backwards"),
+            )
+            .label("the first port is above the last")
+            .help(format!("write `{last}-{first}`")),
+        );
+        return None;
+    }
+    Some((first as u16, last as u16))
+}
+
+/// Origin, decision and condition: the stdlib writes them; a site's rules come from the file
+/// and line they are on, and always apply.
+fn rule_attrs(
+    r: &ast::AllowRule,
+    lib: &Stdlib,
+    scope: &RuleScope,
+    diags: &mut Diagnostics,
+) -> (String, Option<String>, Condition) {
+    const LIBRARY: &[AttrSpec] = &[
+        req("origin", Ty::Str, "\"guide appendix, Services Machine\""),
+        opt("decision", Ty::Str, "\"...\""),
+        opt("when", Ty::Condition, "external(postgres)"),
+    ];
+    const SITE: &[AttrSpec] = &[opt("decision", Ty::Str, "\"...\"")];
     let entries = as_entries(&r.attrs);
-    let (origin, decision, when) = match scope {
+    match scope {
         RuleScope::Library => {
-            let f = fields(
-                "a rule",
-                r.span,
-                &entries,
-                &["origin", "decision", "when"],
-                &[],
-                false,
-                diags,
-            );
-            let origin = f
-                .string("origin", "\"guide appendix, Services Machine\"", diags)
-                .map(|s| s.node)
-                .unwrap_or_default();
-            let decision = f.opt_string("decision", "\"...\"", diags).map(|s| s.node);
-            (origin, decision, f.condition("when", lib, diags))
+            let (v, _) = read_entries("a rule", r.span, &entries, LIBRARY, &[], lib, diags);
+            let origin = v.str("origin").unwrap_or_default();
+            (origin, v.str("decision"), v.condition("when"))
         }
         RuleScope::Site {
             file_name, sources, ..
         } => {
-            let f = fields("a rule", r.span, &entries, &["decision"], &[], false, diags);
-            let decision = f.opt_string("decision", "\"...\"", diags).map(|s| s.node);
-            (
-                format!("{file_name}:{}", sources.line_of(r.span)),
-                decision,
-                Condition::Always,
-            )
+            let (v, _) = read_entries("a rule", r.span, &entries, SITE, &[], lib, diags);
+            let origin = format!("{file_name}:{}", sources.line_of(r.span));
+            (origin, v.str("decision"), Condition::Always)
         }
-    };
-    let (Some(from), Some(to)) = (from, to) else {
-        return Vec::new();
-    };
-    if !ok {
-        return Vec::new();
     }
-    // One model rule per port spec keeps every rule a single range.
-    ports
-        .into_iter()
-        .map(|p| Rule {
-            protocol,
-            ports: p,
-            from: from.clone(),
-            to: to.clone(),
-            purpose: r.purpose.node.clone(),
-            origin: origin.clone(),
-            decision: decision.clone(),
-            when: when.clone(),
-            span: r.span,
-        })
-        .collect()
 }
 
 pub(super) fn as_entries(attrs: &[Attr]) -> Vec<Entry> {
@@ -161,71 +157,89 @@ pub(super) fn resolve_endpoint(
     diags: &mut Diagnostics,
 ) -> Option<EndpointRef> {
     let name = match &e.node {
-        Endpoint::Cidr(c) => {
-            if c.trunc() != *c {
-                diags.push(
-                    Diagnostic::error(Code::E0308, e.span, format!("`{c}` has host bits set"))
-                        .label("the address is not the network's first")
-                        .help(format!("write `{}`", c.trunc())),
-                );
-                return None;
-            }
-            return Some(EndpointRef::Cidr(*c));
+        Endpoint::Cidr(c) if c.trunc() != *c => {
+            diags.push(
+                Diagnostic::error(Code::E0308, e.span, format!("`{c}` has host bits set"))
+                    .label("the address is not the network's first")
+                    .help(format!("write `{}`", c.trunc())),
+            );
+            return None;
         }
+        Endpoint::Cidr(c) => return Some(EndpointRef::Cidr(*c)),
         Endpoint::Name(n) => n.as_str(),
     };
-    if name == "services" {
-        return Some(EndpointRef::Services);
-    }
-    if name == "nomad" {
-        return Some(EndpointRef::AllFleets);
-    }
-    if name == "vms" {
-        if let RuleScope::Site {
-            vm_service: false, ..
-        } = scope
-        {
+    match (name, scope) {
+        ("services", _) => Some(EndpointRef::Services),
+        ("nomad", _) => Some(EndpointRef::AllFleets),
+        (
+            "vms",
+            RuleScope::Site {
+                vm_service: false, ..
+            },
+        ) => {
             diags.push(
                 Diagnostic::error(Code::E0215, e.span, "this site does not run vm-service")
                     .label("there are no VMs to reach")
                     .help("turn it on in the `site` block: `vm_service = true`"),
             );
-            return None;
+            None
         }
-        return Some(EndpointRef::Vms);
+        ("vms", _) => Some(EndpointRef::Vms),
+        (_, RuleScope::Site { .. }) => site_endpoint(name, e.span, lib, scope, diags),
+        (_, RuleScope::Library) => library_endpoint(name, e.span, lib, diags),
     }
-    if let RuleScope::Site {
+}
+
+/// A name in a site's rule: one of its fleets, externalized services or actors.
+fn site_endpoint(
+    name: &str,
+    span: Span,
+    lib: &Stdlib,
+    scope: &RuleScope,
+    diags: &mut Diagnostics,
+) -> Option<EndpointRef> {
+    let RuleScope::Site {
         fleets,
         externals,
         actors,
         ..
     } = scope
-    {
-        if fleets.contains(name) {
-            return Some(EndpointRef::Fleet(name.to_string()));
+    else {
+        return None;
+    };
+    if fleets.contains(name) {
+        return Some(EndpointRef::Fleet(name.to_string()));
+    }
+    if lib.externals.contains_key(name) {
+        if externals.contains(name) {
+            return Some(EndpointRef::External(name.to_string()));
         }
-        if lib.externals.contains_key(name) {
-            if externals.contains(name) {
-                return Some(EndpointRef::External(name.to_string()));
-            }
-            diags.push(
-                Diagnostic::error(Code::E0216, e.span, format!("`{name}` is not externalized in this site"))
-                    .label("runs on the services box here")
-                    .help(format!("declare it: `external {name} {{ hosts = [10.0.5.10] }}`, or address the services box")),
-            );
-            return None;
-        }
-        if actors.contains(name) || lib.actors.contains_key(name) {
-            return Some(EndpointRef::Actor(name.to_string()));
-        }
-        let mut all: Vec<&str> = vec!["services", "nomad"];
-        all.extend(fleets.iter().map(String::as_str));
-        all.extend(externals.iter().map(String::as_str));
-        all.extend(actors.iter().map(String::as_str));
-        all.extend(lib.actors.keys().map(String::as_str));
-        diags.push(unknown_endpoint(name, e.span, all));
+        diags.push(
+            Diagnostic::error(Code::E0216, span, format!("`{name}` is not externalized in this site"))
+                .label("runs on the services box here")
+                .help(format!("declare it: `external {name} {{ hosts = [10.0.5.10] }}`, or address the services box")),
+        );
         return None;
     }
+    if actors.contains(name) || lib.actors.contains_key(name) {
+        return Some(EndpointRef::Actor(name.to_string()));
+    }
+    let mut all: Vec<&str> = vec!["services", "nomad"];
+    all.extend(fleets.iter().map(String::as_str));
+    all.extend(externals.iter().map(String::as_str));
+    all.extend(actors.iter().map(String::as_str));
+    all.extend(lib.actors.keys().map(String::as_str));
+    diags.push(unknown_endpoint(name, span, all));
+    None
+}
+
+/// A name in a stdlib rule: an externalizable service or an actor.
+fn library_endpoint(
+    name: &str,
+    span: Span,
+    lib: &Stdlib,
+    diags: &mut Diagnostics,
+) -> Option<EndpointRef> {
     if lib.externals.contains_key(name) {
         return Some(EndpointRef::External(name.to_string()));
     }
@@ -235,7 +249,7 @@ pub(super) fn resolve_endpoint(
     let mut all: Vec<&str> = vec!["services", "nomad"];
     all.extend(lib.externals.keys().map(String::as_str));
     all.extend(lib.actors.keys().map(String::as_str));
-    diags.push(unknown_endpoint(name, e.span, all));
+    diags.push(unknown_endpoint(name, span, all));
     None
 }
 

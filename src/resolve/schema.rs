@@ -187,8 +187,21 @@ pub(super) fn read<'a>(
     lib: &Stdlib,
     diags: &mut Diagnostics,
 ) -> (Values, Vec<&'a Block>) {
+    read_entries(what, b.span, &b.entries, schema, nested, lib, diags)
+}
+
+/// [`read`] for entries that are not a block's (a rule's `{ ... }`).
+pub(super) fn read_entries<'a>(
+    what: impl Into<String>,
+    span: Span,
+    entries: &'a [Entry],
+    schema: &[AttrSpec],
+    nested: &[&str],
+    lib: &Stdlib,
+    diags: &mut Diagnostics,
+) -> (Values, Vec<&'a Block>) {
     let keys: Vec<&str> = schema.iter().map(|a| a.name).collect();
-    let f = fields(what, b.span, &b.entries, &keys, nested, false, diags);
+    let f = fields(what, span, entries, &keys, nested, false, diags);
     let mut map = BTreeMap::new();
     for attr in schema {
         match f.get(attr.name) {
