@@ -11,6 +11,7 @@ use crate::suggest::did_you_mean;
 use ipnet::Ipv4Net;
 use std::collections::{BTreeMap, BTreeSet};
 
+mod components;
 mod fields;
 mod library;
 mod release;
@@ -18,6 +19,7 @@ mod rules;
 mod schema;
 mod site;
 
+use components::*;
 use fields::*;
 use library::*;
 use release::*;

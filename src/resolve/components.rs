@@ -1,0 +1,241 @@
+//! The site's components: the services box, the Nomad client fleets, the externalized
+//! services, and the actors bound to address ranges.
+
+use super::*;
+
+/// Disk sizes become whole GiB (EBS's unit), rounded up.
+pub(super) fn disk_gib(bytes: u64, span: Span, diags: &mut Diagnostics) -> Option<u64> {
+    let gib = bytes.div_ceil(GIB);
+    if !(8..=16384).contains(&gib) {
+        diags.push(
+            Diagnostic::error(
+                Code::E0309,
+                span,
+                format!(
+                    "a disk of {} is outside what EBS allows here",
+                    human_bytes(bytes)
+                ),
+            )
+            .label("root volumes are 8 GiB to 16 TiB")
+            .help("pick a size between `8 GiB` and `16 TiB`"),
+        );
+        return None;
+    }
+    Some(gib)
+}
+
+/// The services disk the guide's sizing table gives for this many daily active users (its
+/// smallest row's when the users are unknown).
+fn default_disk_gib(lib: &Stdlib, users: Option<u64>) -> u64 {
+    let row = users
+        .and_then(|u| crate::check::sizing_row(lib, u))
+        .or_else(|| lib.services_sizing.first());
+    row.map_or(0, |r| r.disk_bytes.div_ceil(GIB))
+}
+
+pub(super) fn read_services(
+    b: &Block,
+    lib: &Stdlib,
+    users: Option<u64>,
+    diags: &mut Diagnostics,
+) -> Option<Services> {
+    const SCHEMA: &[AttrSpec] = &[
+        req("instance", Ty::Instance, "\"m4.2xlarge\""),
+        opt("disk", Ty::Size, "200 GiB"),
+        opt("ami", Ty::AwsId("ami"), "ami-0a1b2c3d"),
+    ];
+    no_labels(b, diags);
+    let (v, _) = read("`services`", b, SCHEMA, &[], lib, diags);
+    let (disk_gib, disk_span) = match (v.bytes("disk"), v.span("disk")) {
+        (Some(bytes), Some(span)) => (disk_gib(bytes, span, diags)?, span),
+        // Unset: the guide's sizing table gives the disk for the site's daily active users.
+        _ => (default_disk_gib(lib, users), b.span),
+    };
+    let (instance, instance_span) = v.instance("instance")?;
+    Some(Services {
+        instance,
+        instance_span,
+        disk_gib,
+        disk_span,
+        ami: v.str("ami"),
+        span: b.span,
+    })
+}
+
+pub(super) fn read_fleets(blocks: &[&Block], lib: &Stdlib, diags: &mut Diagnostics) -> Vec<Fleet> {
+    const SCHEMA: &[AttrSpec] = &[
+        req("instance", Ty::Instance, "\"m4.2xlarge\""),
+        req("count", Ty::Any, "1..5"),
+        opt("disk", Ty::Size, "100 GiB"),
+        opt("ami", Ty::AwsId("ami"), "ami-0a1b2c3d"),
+    ];
+    let mut seen = Seen::default();
+    let mut out = Vec::new();
+    for b in blocks {
+        let Some(name) = label(b, diags, "nomad") else {
+            continue;
+        };
+        let name_ok = check_name(&name, "fleet", diags);
+        if !seen.first("fleet", &name.node, name.span, diags) {
+            continue;
+        }
+        let (v, _) = read(format!("fleet `{}`", name.node), b, SCHEMA, &[], lib, diags);
+        let count = v.raw("count").and_then(|c| fleet_count(c, diags));
+        let disk = match (v.bytes("disk"), v.span("disk")) {
+            (Some(bytes), Some(span)) => disk_gib(bytes, span, diags).map(|g| (g, span)),
+            // Unset: the guide's minimum for a Nomad client.
+            _ => Some((
+                lib.nomad_requirements.min_disk_bytes.div_ceil(GIB).max(8),
+                b.span,
+            )),
+        };
+        if let (
+            true,
+            Some((instance, instance_span)),
+            Some((min, max, count_span)),
+            Some((disk_gib, disk_span)),
+        ) = (name_ok, v.instance("instance"), count, disk)
+        {
+            out.push(Fleet {
+                name: name.node,
+                instance,
+                instance_span,
+                min,
+                max,
+                count_span,
+                disk_gib,
+                disk_span,
+                ami: v.str("ami"),
+                span: b.span,
+            });
+        }
+    }
+    out
+}
+
+/// `count = 3` or `count = min..max`, with room for at least one client.
+fn fleet_count(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<(u64, u64, Span)> {
+    match &v.node {
+        Value::Int(n) if *n >= 1 => Some((*n, *n, v.span)),
+        Value::Range { first, last } if first <= last && *last >= 1 => {
+            Some((*first, *last, v.span))
+        }
+        Value::Int(_) | Value::Range { .. } => {
+            let help = match &v.node {
+                Value::Range { first, last } if first > last && *first >= 1 => {
+                    format!("the smaller number comes first: `count = {last}..{first}`")
+                }
+                _ => "a fleet needs room for at least one client, e.g. `count = 1..5`".to_string(),
+            };
+            diags.push(
+                Diagnostic::error(Code::E0303, v.span, "invalid count")
+                    .label("expected `min..max` with min <= max and max >= 1")
+                    .help(help),
+            );
+            None
+        }
+        other => {
+            type_error(v.span, "a count or range", other, "2..10", diags);
+            None
+        }
+    }
+}
+
+pub(super) fn read_externals(
+    blocks: &[&Block],
+    lib: &Stdlib,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, External> {
+    const SCHEMA: &[AttrSpec] = &[
+        req("hosts", Ty::Cidrs, "[10.0.5.10]"),
+        opt("port", Ty::Int, "<port>"),
+    ];
+    let mut out = BTreeMap::new();
+    let mut seen = Seen::default();
+    for b in blocks {
+        let Some(name) = label(b, diags, "postgres") else {
+            continue;
+        };
+        let Some(def) = lib.externals.get(&name.node) else {
+            diags.push(not_externalizable(&name.node, name.span, lib));
+            continue;
+        };
+        if !seen.first("external", &name.node, name.span, diags) {
+            continue;
+        }
+        let (v, _) = read(
+            format!("external `{}`", name.node),
+            b,
+            SCHEMA,
+            &[],
+            lib,
+            diags,
+        );
+        let port = match (v.int("port"), v.span("port")) {
+            (Some(p), Some(span)) => port_u16(p, span, diags),
+            _ => def.default_port,
+        };
+        // An empty list is the check stage's to report (E0412).
+        if let Some(hosts) = v.cidrs("hosts") {
+            let e = External {
+                name: name.node.clone(),
+                hosts,
+                port,
+                span: b.span,
+            };
+            out.insert(name.node, e);
+        }
+    }
+    out
+}
+
+pub(super) fn read_actors(
+    b: Option<&Block>,
+    lib: &Stdlib,
+    diags: &mut Diagnostics,
+) -> BTreeMap<String, BoundActor> {
+    let mut out: BTreeMap<String, BoundActor> = lib
+        .actors
+        .values()
+        .map(|a| {
+            (
+                a.name.clone(),
+                BoundActor {
+                    sources: a.sources.clone(),
+                    destinations: a.destinations.clone(),
+                    bound_at: None,
+                },
+            )
+        })
+        .collect();
+    let Some(b) = b else { return out };
+    no_labels(b, diags);
+    let f = fields("`actors`", b.span, &b.entries, &[], &[], true, diags);
+    for (k, a) in &f.attrs {
+        if ["services", "nomad"].contains(k) || lib.externals.contains_key(*k) {
+            diags.push(
+                Diagnostic::error(
+                    Code::E0313,
+                    a.key.span,
+                    format!("`{k}` is a component, not an actor"),
+                )
+                .label("components are not bound to addresses")
+                .help(
+                    "actors are who connects: `users`, `admins`, `github`, or a name of your own",
+                ),
+            );
+            continue;
+        }
+        if let Some(cidrs) = as_cidrs(&a.value, diags) {
+            out.insert(
+                k.to_string(),
+                BoundActor {
+                    sources: cidrs.clone(),
+                    destinations: cidrs,
+                    bound_at: Some(a.span),
+                },
+            );
+        }
+    }
+    out
+}
