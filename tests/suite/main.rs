@@ -4,6 +4,7 @@ mod apply;
 mod cli;
 mod diagnostics;
 mod examples;
+mod grammar;
 mod output;
 mod release;
 mod robustness;

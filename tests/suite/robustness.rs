@@ -3,10 +3,11 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-fn inputs() -> Vec<(String, String)> {
+pub fn inputs() -> Vec<(String, String)> {
     let mut v = Vec::new();
     let mut dirs = vec![
         crate::root().join("tests/fixtures"),
+        crate::root().join("tests/grammar"),
         crate::root().join("examples"),
     ];
     while let Some(d) = dirs.pop() {
@@ -27,7 +28,7 @@ fn inputs() -> Vec<(String, String)> {
 }
 
 /// Char-boundary truncations (every 9th byte) and single-line deletions.
-fn mutations(text: &str) -> Vec<String> {
+pub fn mutations(text: &str) -> Vec<String> {
     let mut v: Vec<String> = (0..text.len())
         .step_by(9)
         .filter(|i| text.is_char_boundary(*i))
