@@ -66,9 +66,8 @@ fn services(
         literal("SUBNET_ID", &site.subnet),
         // Empty when the site does not run vm-service.
         placeholder("VM_SECURITY_GROUP_ID", "vm_security_group_id"),
-        literal("DOCKER_VERSION", &lib.services_machine.docker),
     ];
-    env.extend(docker_repository(lib));
+    env.extend(docker_env(lib, &lib.services_machine.docker));
     env.extend([
         literal("REPLICATED_VERSION", &lib.replicated.version),
         literal("REPLICATED_INSTALLER", &lib.replicated.installer),
@@ -97,11 +96,8 @@ fn nomad_client(
     let (site, lib) = (input.site, input.lib);
     let nomad = &lib.nomad;
     let advertised_public = site.reaches_public_address(&nomad.advertised_to);
-    let mut env = vec![
-        literal("AWS_REGION", &site.region),
-        literal("DOCKER_VERSION", &lib.nomad_machine.docker),
-    ];
-    env.extend(docker_repository(lib));
+    let mut env = vec![literal("AWS_REGION", &site.region)];
+    env.extend(docker_env(lib, &lib.nomad_machine.docker));
     env.extend([
         literal("NOMAD_VERSION", &nomad.version),
         literal("NOMAD_URL", &nomad.url),
@@ -165,9 +161,11 @@ fn nomad_servers(site: &Site, lib: &Stdlib) -> Vec<String> {
     }
 }
 
-fn docker_repository(lib: &Stdlib) -> [String; 4] {
+/// The Docker a role installs and where from (boot.sh's install_docker reads these).
+fn docker_env(lib: &Stdlib, docker_version: &str) -> Vec<String> {
     let d = &lib.docker;
-    [
+    vec![
+        literal("DOCKER_VERSION", docker_version),
         literal("DOCKER_REPOSITORY", &d.repository),
         literal("DOCKER_CHANNEL", &d.channel),
         literal("DOCKER_KEY_URL", &d.key_url),

@@ -148,7 +148,7 @@ pub(super) fn read_externals(
 ) -> BTreeMap<String, External> {
     const SCHEMA: &[AttrSpec] = &[
         req("hosts", Ty::Cidrs, "[10.0.5.10]"),
-        opt("port", Ty::Int, "<port>"),
+        opt("port", Ty::Port, "<port>"),
     ];
     let mut out = BTreeMap::new();
     let mut seen = Seen::default();
@@ -171,10 +171,7 @@ pub(super) fn read_externals(
             lib,
             diags,
         );
-        let port = match (v.int("port"), v.span("port")) {
-            (Some(p), Some(span)) => port_u16(p, span, diags),
-            _ => def.default_port,
-        };
+        let port = v.port("port").unwrap_or(def.default_port);
         // An empty list is the check stage's to report (E0412).
         if let Some(hosts) = v.cidrs("hosts") {
             let e = External {

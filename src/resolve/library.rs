@@ -135,7 +135,7 @@ fn read_actor(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnost
 fn read_externalizable(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnostics) {
     const SCHEMA: &[AttrSpec] = &[
         req("description", Ty::Str, "\"PostgreSQL servers\""),
-        req("port", Ty::Int, "<port>"),
+        req("port", Ty::Port, "<port>"),
     ];
     let Some(name) = label(b, diags, "postgres") else {
         return;
@@ -145,14 +145,10 @@ fn read_externalizable(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut
     }
     let what = format!("externalizable `{}`", name.node);
     let (v, _) = read(what, b, SCHEMA, &[], lib, diags);
-    let port = match (v.int("port"), v.span("port")) {
-        (Some(p), Some(span)) => port_u16(p, span, diags),
-        _ => 0,
-    };
     let def = ExternalDef {
         name: name.node.clone(),
         description: v.str("description").unwrap_or_default(),
-        default_port: port,
+        default_port: v.port("port").unwrap_or(0),
         span: b.span,
     };
     lib.externals.insert(name.node, def);

@@ -118,7 +118,7 @@ pub(super) fn read_nomad(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &m
         req("sha256", Ty::Str, "\"<64 hexadecimal digits>\""),
         req("datacenter", Ty::Str, "\"...\""),
         req("node_class", Ty::Str, "\"...\""),
-        req("http_port", Ty::Int, "<port>"),
+        req("http_port", Ty::Port, "<port>"),
         req("advertised_to", Ty::Actor, "users"),
         req("drain_timeout_seconds", Ty::Int, "<seconds>"),
     ];
@@ -128,10 +128,6 @@ pub(super) fn read_nomad(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &m
     }
     let (v, _) = read("`nomad_client`", b, SCHEMA, &[], lib, diags);
     let s = |k: &str| v.str(k).unwrap_or_default();
-    let port = |k: &str, diags: &mut Diagnostics| match (v.int(k), v.span(k)) {
-        (Some(p), Some(span)) => port_u16(p, span, diags),
-        _ => 0,
-    };
     lib.nomad = NomadClient {
         version: s("version"),
         url: s("url"),
@@ -144,7 +140,7 @@ pub(super) fn read_nomad(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &m
         ),
         datacenter: s("datacenter"),
         node_class: s("node_class"),
-        http_port: port("http_port", diags),
+        http_port: v.port("http_port").unwrap_or(0),
         advertised_to: v.actor("advertised_to").unwrap_or_default(),
         drain_timeout_seconds: drain_timeout(&v, diags),
     };
@@ -251,7 +247,7 @@ pub(super) fn read_output(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &
     const SCHEMA: &[AttrSpec] = &[
         req("description", Ty::Str, "\"...\""),
         req("value", Ty::Str, "\"https://{address}/\""),
-        req("port", Ty::Int, "<port>"),
+        req("port", Ty::Port, "<port>"),
         req("reached_by", Ty::Actor, "admins"),
     ];
     let Some(name) = label(b, diags, "install_url") else {
@@ -268,15 +264,11 @@ pub(super) fn read_output(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &
         lib,
         diags,
     );
-    let port = match (v.int("port"), v.span("port")) {
-        (Some(p), Some(span)) => port_u16(p, span, diags),
-        _ => 0,
-    };
     lib.outputs.push(OutputDef {
         name: name.node,
         description: v.str("description").unwrap_or_default(),
         value: v.str("value").unwrap_or_default(),
-        port,
+        port: v.port("port").unwrap_or(0),
         reached_by: v.actor("reached_by").unwrap_or_default(),
         span: b.span,
     });

@@ -10,6 +10,8 @@ use super::*;
 pub(super) enum Ty {
     Str,
     Int,
+    /// A port: 0..65535.
+    Port,
     Bool,
     /// `100 GiB`, in bytes.
     Size,
@@ -66,6 +68,7 @@ pub(super) const fn opt(name: &'static str, ty: Ty, example: &'static str) -> At
 pub(super) enum Typed {
     Str(String),
     Int(u64),
+    Port(u16),
     Bool(bool),
     Bytes(u64),
     Mbps(u64),
@@ -99,6 +102,13 @@ impl Values {
     pub(super) fn int(&self, name: &str) -> Option<u64> {
         match self.map.get(name) {
             Some((Typed::Int(n), _)) => Some(*n),
+            _ => None,
+        }
+    }
+
+    pub(super) fn port(&self, name: &str) -> Option<u16> {
+        match self.map.get(name) {
+            Some((Typed::Port(p), _)) => Some(*p),
             _ => None,
         }
     }
@@ -230,6 +240,16 @@ fn typed(
     Some(match attr.ty {
         Ty::Str => Typed::Str(as_string(v, ex, diags)?.node),
         Ty::Int => Typed::Int(as_int(v, ex, diags)?.0),
+        Ty::Port => {
+            let (p, span) = as_int(v, ex, diags)?;
+            match u16::try_from(p) {
+                Ok(p) => Typed::Port(p),
+                Err(_) => {
+                    port_u16(p, span, diags);
+                    return None;
+                }
+            }
+        }
         Ty::Bool => match &v.node {
             Value::Bool(b) => Typed::Bool(*b),
             other => return mistyped(v, "`true` or `false`", other, ex, diags),

@@ -73,13 +73,7 @@ fn every_code_is_raised_by_its_own_stage() {
         })
     };
     let mut raised = 0;
-    let mut files = vec![crate::root().join("src")];
-    while let Some(p) = files.pop() {
-        if p.is_dir() {
-            files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
-            continue;
-        }
-        let text = std::fs::read_to_string(&p).unwrap();
+    for (p, text) in crate::files_under("src") {
         for (i, _) in text.match_indices("Code::") {
             let name: String = text[i + 6..]
                 .chars()

@@ -43,6 +43,24 @@ pub fn installed_tool(variable: &str, what: &str) -> Option<PathBuf> {
     None
 }
 
+/// Every file under a directory of the checkout (recursively), path and text, sorted.
+pub fn files_under(dir: &str) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut dirs = vec![root().join(dir)];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).expect("readable directory") {
+            let p = e.expect("readable entry").path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if let Ok(text) = std::fs::read_to_string(&p) {
+                out.push((p, text));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
 /// Every example site, sorted.
 pub fn examples() -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("examples"))

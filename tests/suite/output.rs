@@ -154,14 +154,8 @@ fn templates_interpolate_only_through_escaping_helpers() {
         .map(|(name, _)| *name)
         .chain(["indent"])
         .collect();
-    let mut files = vec![crate::root().join("stdlib/templates")];
     let (mut seen, mut raw) = (0, Vec::new());
-    while let Some(p) = files.pop() {
-        if p.is_dir() {
-            files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
-            continue;
-        }
-        let text = std::fs::read_to_string(&p).unwrap();
+    for (p, text) in crate::files_under("stdlib/templates") {
         for (i, _) in text.match_indices("{{") {
             let rest = &text[i + 2..];
             let inner = &rest[..rest.find("}}").unwrap_or(rest.len())];
@@ -176,4 +170,41 @@ fn templates_interpolate_only_through_escaping_helpers() {
     }
     assert!(seen > 150, "only {seen} interpolations read");
     assert!(raw.is_empty(), "raw interpolations:\n{}", raw.join("\n"));
+}
+
+/// ARCHITECTURE.md's first invariant: the library touches no file; only the CLI (`main.rs`)
+/// and `output.rs` (the atomic write) do.
+#[test]
+fn only_the_cli_and_the_output_stage_touch_the_file_system() {
+    let mut offenders = Vec::new();
+    for (p, text) in crate::files_under("src") {
+        let name = p.strip_prefix(crate::root()).unwrap().display().to_string();
+        if name == "src/main.rs" || name == "src/output.rs" {
+            continue;
+        }
+        for (n, line) in text.lines().enumerate() {
+            let code = line.split("//").next().unwrap_or("");
+            let io = [
+                "std::fs",
+                "fs::",
+                "File::",
+                "std::io::stdin",
+                "std::env::var",
+            ]
+            .iter()
+            .any(|pattern| {
+                code.match_indices(pattern).any(|(i, _)| {
+                    !code[..i].ends_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+                })
+            });
+            if io {
+                offenders.push(format!("{name}:{}: {}", n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "I/O in the library:\n{}",
+        offenders.join("\n")
+    );
 }

@@ -254,13 +254,7 @@ fn no_product_fact_of_the_stdlib_is_written_in_rust() {
     assert!(facts.len() > 20, "the stdlib's facts were read");
 
     let mut found = Vec::new();
-    let mut files = vec![crate::root().join("src")];
-    while let Some(p) = files.pop() {
-        if p.is_dir() {
-            files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
-            continue;
-        }
-        let text = std::fs::read_to_string(&p).unwrap();
+    for (p, text) in crate::files_under("src") {
         for (n, line) in text.lines().enumerate() {
             if line.trim_start().starts_with("//") {
                 continue;
