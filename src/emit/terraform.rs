@@ -113,8 +113,8 @@ fn services_address(site: &Site, actor: &str) -> &'static str {
     }
 }
 
-/// An output's value: the stdlib's text as an HCL template string with `{address}` and
-/// `{login_user}` filled in.
+/// An output's value: the stdlib's text as an HCL template string with `{address}`, `{port}`
+/// and `{login_user}` filled in.
 fn output_value(o: &OutputDef, site: &Site, lib: &Stdlib) -> Result<String, EmitError> {
     let address = format!("${{{}}}", services_address(site, &o.reached_by));
     let mut out = String::from("\"");
@@ -128,9 +128,10 @@ fn output_value(o: &OutputDef, site: &Site, lib: &Stdlib) -> Result<String, Emit
         match &after[..close] {
             "address" => out.push_str(&address),
             "login_user" => out.push_str(&hcl::string_body(&lib.os.login_user)),
+            "port" => out.push_str(&o.port.to_string()),
             other => {
                 return Err(EmitError(format!(
-                    "output {}: unknown placeholder `{{{other}}}` (the outputs take {{address}} and {{login_user}})",
+                    "output {}: unknown placeholder `{{{other}}}` (the outputs take {{address}}, {{port}} and {{login_user}})",
                     o.name
                 )))
             }
