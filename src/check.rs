@@ -312,7 +312,7 @@ fn check_nomad_size(f: &Fleet, req: &NomadRequirements, diags: &mut Diagnostics)
 }
 
 fn check_nomad_disk(f: &Fleet, req: &NomadRequirements, diags: &mut Diagnostics) {
-    let disk_bytes = f.disk_gib * GIB;
+    let disk_bytes = f.disk_gib.saturating_mul(GIB);
     if disk_bytes < req.min_disk_bytes {
         diags.push(
             Diagnostic::error(
@@ -391,7 +391,7 @@ fn check_services(site: &Site, row: &SizingRow, diags: &mut Diagnostics) {
             )),
         );
     }
-    if s.disk_gib * GIB < row.disk_bytes {
+    if s.disk_gib.saturating_mul(GIB) < row.disk_bytes {
         diags.push(
             Diagnostic::error(
                 Code::E0417,
@@ -433,7 +433,10 @@ fn check_fleet_counts(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
     let Some(row) = count_row(lib, site.daily_active_users) else {
         return;
     };
-    let total_max: u64 = site.fleets.iter().map(|f| f.max).sum();
+    let total_max = site
+        .fleets
+        .iter()
+        .fold(0u64, |sum, f| sum.saturating_add(f.max));
     if total_max < row.clients_min {
         if let Some(f) = site.fleets.first() {
             diags.push(

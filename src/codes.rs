@@ -59,6 +59,8 @@ codes! {
         "A number, CIDR, IP address, size or range could not be read, e.g. `10.0.0.0/33`, `300.1.1.1`\nor `12 GBs`. Sizes take the units B, KB, MB, GB, TB, KiB, MiB, GiB, TiB; bandwidths Mbps, Gbps.";
     E0105, "unknown protocol",
         "A rule's protocol is one of `tcp`, `udp`, `icmp` or `all` (every protocol, no ports).";
+    E0106, "nesting too deep",
+        "Blocks, lists and calls may sit inside each other at most 32 levels deep. The language needs three\n(a policy's statement's condition); deeper input is refused before it can exhaust the stack.";
     E0201, "unknown block",
         "Top-level blocks are `use`, `site`, `actors`, `services`, `fleet`, `external` and `allow`\n(the stdlib adds its own: `instance_type`, `services_sizing`, `nomad_requirements`, ...).";
     E0202, "unknown attribute",

@@ -4,8 +4,11 @@
 
 use crate::codes::Code;
 pub use crate::codes::Severity;
+use crate::display::{escaped, secret_ranges, shown_text};
+use crate::span::SourceFile;
 use crate::span::{Sources, Span};
-use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource};
+use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteSpanContents, SourceCode};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// One labelled place in the source.
@@ -129,7 +132,8 @@ pub enum Style {
     Plain,
 }
 
-/// Renders every diagnostic, sorted, as rustc-like text.
+/// Renders every diagnostic, sorted, as rustc-like text. What looks like a secret is masked
+/// and control characters are not replayed (`display`).
 pub fn render(diags: &Diagnostics, sources: &Sources, style: Style) -> String {
     let theme = match style {
         Style::Fancy => GraphicalTheme::unicode(),
@@ -138,9 +142,10 @@ pub fn render(diags: &Diagnostics, sources: &Sources, style: Style) -> String {
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(100)
         .with_links(false);
+    let shown = ShownSources::new(sources, diags);
     let mut out = String::new();
     for d in diags.sorted() {
-        let report = Rendered::new(d, sources);
+        let report = Rendered::new(d, sources, &shown);
         // Writing into a String cannot fail.
         let _ = handler.render_report(&mut out, &report);
     }
@@ -149,19 +154,20 @@ pub fn render(diags: &Diagnostics, sources: &Sources, style: Style) -> String {
 
 /// Renders every diagnostic as one JSON object per line, for editors and CI annotations.
 pub fn render_json(diags: &Diagnostics, sources: &Sources) -> String {
+    let shown = ShownSources::new(sources, diags);
     let mut out = String::new();
     for d in diags.sorted() {
-        let file = sources.get(d.primary.span.file);
+        let file = shown.get(d.primary.span.file);
         let v = serde_json::json!({
             "code": d.code.as_str(),
             "severity": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
-            "message": d.message,
+            "message": file.clean(&d.message),
             "file": file.name,
             "line": sources.line_of(d.primary.span),
             "start": d.primary.span.start,
             "end": d.primary.span.end,
-            "label": d.primary.text,
-            "help": d.help,
+            "label": file.clean(&d.primary.text),
+            "help": d.help.as_deref().map(|h| file.clean(h)),
         });
         out.push_str(&v.to_string());
         out.push('\n');
@@ -169,50 +175,175 @@ pub fn render_json(diags: &Diagnostics, sources: &Sources) -> String {
     out
 }
 
+/// The sources as diagnostics show them, made once for each file a diagnostic points into.
+struct ShownSources<'s> {
+    files: BTreeMap<crate::span::FileId, Shown<'s>>,
+}
+
+impl<'s> ShownSources<'s> {
+    fn new(sources: &'s Sources, diags: &Diagnostics) -> Self {
+        let mut files = BTreeMap::new();
+        for d in diags.iter() {
+            for l in std::iter::once(&d.primary).chain(&d.secondary) {
+                files
+                    .entry(l.span.file)
+                    .or_insert_with(|| Shown::new(sources.get(l.span.file)));
+            }
+        }
+        ShownSources { files }
+    }
+
+    fn get(&self, id: crate::span::FileId) -> &Shown<'s> {
+        &self.files[&id]
+    }
+}
+
+/// One source file as shown: secrets masked, control characters replaced, offsets kept.
+struct Shown<'s> {
+    file: &'s SourceFile,
+    name: String,
+    text: String,
+    masked: Vec<(usize, usize)>,
+    /// The masked values themselves, scrubbed from messages too.
+    secrets: Vec<String>,
+}
+
+impl<'s> Shown<'s> {
+    fn new(file: &'s SourceFile) -> Self {
+        let masked = secret_ranges(&file.text);
+        let secrets = masked
+            .iter()
+            .filter_map(|(a, b)| file.text.get(*a..*b))
+            .map(|s| s.trim().trim_matches('"').to_string())
+            .filter(|s| s.len() >= 3)
+            .collect();
+        Shown {
+            file,
+            name: escaped(&file.name),
+            text: shown_text(&file.text, &masked),
+            masked,
+            secrets,
+        }
+    }
+
+    /// A message, label or help as printed: no secret, no control character.
+    fn clean(&self, s: &str) -> String {
+        let mut out = s.to_string();
+        for secret in &self.secrets {
+            out = out.replace(secret.as_str(), "****");
+        }
+        escaped(&out)
+    }
+
+    /// Whether a masked range lies on the lines from `first` to `last` (1-based).
+    fn masks_lines(&self, first: usize, last: usize) -> bool {
+        let starts = self.file.line_starts();
+        let line = |at: usize| starts.partition_point(|s| *s <= at);
+        self.masked
+            .iter()
+            .any(|(a, b)| line(*a) <= last && line(b.saturating_sub(1)) >= first)
+    }
+}
+
 /// Adapter from our plain diagnostic to miette's trait.
 struct Rendered<'a> {
     diag: &'a Diagnostic,
-    source: NamedSource<String>,
+    message: String,
+    source: Excerpt<'a>,
     labels: Vec<LabeledSpan>,
     notes: Option<String>,
 }
 
 impl<'a> Rendered<'a> {
-    fn new(diag: &'a Diagnostic, sources: &Sources) -> Self {
+    fn new(diag: &'a Diagnostic, sources: &Sources, shown: &'a ShownSources) -> Self {
         let file = diag.primary.span.file;
-        let src = sources.get(file);
-        let mut labels = vec![LabeledSpan::new_primary_with_span(
-            non_empty(&diag.primary.text),
-            clamp(diag.primary.span, src.text.len()),
-        )];
         let mut notes = Vec::new();
-        for l in &diag.secondary {
-            if l.span.file == file {
-                labels.push(LabeledSpan::new_with_span(
-                    non_empty(&l.text),
-                    clamp(l.span, src.text.len()),
-                ));
-            } else {
-                let other = sources.get(l.span.file);
-                notes.push(format!(
-                    "{} ({}:{})",
-                    l.text,
-                    other.name,
-                    sources.line_of(l.span)
-                ));
-            }
+        for l in diag.secondary.iter().filter(|l| l.span.file != file) {
+            let other = shown.get(l.span.file);
+            notes.push(format!(
+                "{} ({}:{})",
+                other.clean(&l.text),
+                other.name,
+                sources.line_of(l.span)
+            ));
         }
-        let help = match (&diag.help, notes.is_empty()) {
-            (h, true) => h.clone(),
+        let src = shown.get(file);
+        let len = src.text.len();
+        let mut labels = vec![LabeledSpan::new_primary_with_span(
+            non_empty(&src.clean(&diag.primary.text)),
+            clamp(diag.primary.span, len),
+        )];
+        let mut lines = (
+            sources.line_of(diag.primary.span),
+            sources.line_of(diag.primary.span),
+        );
+        for l in diag.secondary.iter().filter(|l| l.span.file == file) {
+            labels.push(LabeledSpan::new_with_span(
+                non_empty(&src.clean(&l.text)),
+                clamp(l.span, len),
+            ));
+            let line = sources.line_of(l.span);
+            lines = (lines.0.min(line), lines.1.max(line));
+        }
+        // Say so when the excerpt hides a value (one line of context either side).
+        if src.masks_lines(lines.0.saturating_sub(1), lines.1 + 1) {
+            notes.push("values that look like secrets are shown as `****`".into());
+        }
+        let help = diag.help.as_deref().map(|h| src.clean(h));
+        let help = match (help, notes.is_empty()) {
+            (h, true) => h,
             (Some(h), false) => Some(format!("{h}\nnote: {}", notes.join("\nnote: "))),
             (None, false) => Some(format!("note: {}", notes.join("\nnote: "))),
         };
         Rendered {
             diag,
-            source: NamedSource::new(src.name.clone(), src.text.clone()),
+            message: src.clean(&diag.message),
+            source: Excerpt {
+                name: &src.name,
+                text: &src.text,
+                line_starts: src.file.line_starts(),
+            },
             labels,
             notes: help,
         }
+    }
+}
+
+/// A shown source that miette reads around a span without scanning the file from its start
+/// (so rendering many diagnostics of a large file stays linear).
+struct Excerpt<'a> {
+    name: &'a str,
+    text: &'a str,
+    line_starts: &'a [usize],
+}
+
+impl SourceCode for Excerpt<'_> {
+    fn read_span<'a>(
+        &'a self,
+        span: &miette::SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'a> + 'a>, miette::MietteError> {
+        let line = |at: usize| self.line_starts.partition_point(|s| *s <= at) - 1;
+        let first = line(span.offset()).saturating_sub(before + 1);
+        let last = line(span.offset() + span.len()) + after + 2;
+        let start = self.line_starts[first];
+        let end = self
+            .line_starts
+            .get(last)
+            .copied()
+            .unwrap_or(self.text.len());
+        let window = &self.text.as_bytes()[start..end];
+        let inner: miette::SourceSpan = (span.offset() - start, span.len()).into();
+        let c = window.read_span(&inner, before, after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.to_string(),
+            c.data(),
+            (c.span().offset() + start, c.span().len()).into(),
+            c.line() + first,
+            c.column(),
+            c.line_count() + first,
+        )))
     }
 }
 
@@ -235,7 +366,7 @@ impl fmt::Debug for Rendered<'_> {
 
 impl fmt::Display for Rendered<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.diag.message)
+        f.write_str(&self.message)
     }
 }
 

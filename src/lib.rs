@@ -14,6 +14,7 @@ pub mod ast;
 pub mod check;
 pub mod codes;
 pub mod diagnostics;
+pub mod display;
 pub mod emit;
 pub mod graph;
 pub mod model;

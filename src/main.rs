@@ -3,6 +3,7 @@
 
 use cci_dsl::codes::Code;
 use cci_dsl::diagnostics::{render, render_json, Style};
+use cci_dsl::display::escaped;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -38,7 +39,7 @@ struct Cli {
 enum Command {
     /// Check the site and write every output into a directory, atomically.
     Build {
-        /// The site file.
+        /// The site file (`-` reads standard input).
         site: PathBuf,
         /// Output directory (replaced as a whole; files cci-dsl did not write are kept).
         #[arg(short, long, default_value = "out")]
@@ -46,12 +47,12 @@ enum Command {
     },
     /// Check the site and report every problem; write nothing.
     Check {
-        /// The site file.
+        /// The site file (`-` reads standard input).
         site: PathBuf,
     },
     /// Print the site's resource dependency graph.
     Graph {
-        /// The site file.
+        /// The site file (`-` reads standard input).
         site: PathBuf,
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
@@ -96,7 +97,7 @@ fn main() -> ExitCode {
     match run(&cli) {
         Ok(code) => code,
         Err(msg) => {
-            eprintln!("error: {msg}");
+            eprintln!("error: {}", escaped(&msg));
             ExitCode::from(2)
         }
     }
@@ -128,7 +129,11 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             if c.has_errors() {
                 return Ok(ExitCode::from(1));
             }
-            eprintln!("{name}: ok ({} warnings)", c.diagnostics.warning_count());
+            eprintln!(
+                "{}: ok ({} warnings)",
+                escaped(&name),
+                c.diagnostics.warning_count()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Build { site, out } => {
@@ -136,15 +141,20 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             let b = cci_dsl::build(&name, &text, &load_stdlib(cli)?);
             report(cli, &b.compilation.diagnostics, &b.compilation.sources);
             let Some(outputs) = b.outputs else {
-                eprintln!("error: {name} has errors; {} left as it was", out.display());
+                eprintln!(
+                    "error: {} has errors; {} left as it was",
+                    escaped(&name),
+                    escaped(&out.display().to_string())
+                );
                 return Ok(ExitCode::from(1));
             };
             cci_dsl::output::write_atomically(out, &outputs)
                 .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
-            eprintln!("wrote {} files to {}", outputs.files.len(), out.display());
+            let out = escaped(&out.display().to_string());
+            eprintln!("wrote {} files to {out}", outputs.files.len());
             eprintln!(
                 "next: review {0}/ports.md, then\n  cd {0}/terraform && terraform init && TF_VAR_circle_secret_passphrase=... terraform apply",
-                out.display().to_string().trim_end_matches('/')
+                out.trim_end_matches('/')
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -169,10 +179,37 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
     }
 }
 
+/// The largest site file read: far beyond any real site, small enough that every span fits.
+const MAX_SITE_BYTES: u64 = 64 << 20;
+
+/// The site's name as diagnostics show it, and its text; `-` reads standard input.
 fn read_site(path: &Path) -> Result<(String, String), String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    Ok((path.display().to_string(), text))
+    use std::io::Read;
+    let (name, reader): (String, Box<dyn Read>) = if path.as_os_str() == "-" {
+        ("<stdin>".into(), Box::new(std::io::stdin()))
+    } else {
+        let file = std::fs::File::open(path)
+            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        (path.display().to_string(), Box::new(file))
+    };
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_SITE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {name}: {e}"))?;
+    if bytes.len() as u64 > MAX_SITE_BYTES {
+        return Err(format!(
+            "{name} is larger than {} MiB; a site file is a few kilobytes",
+            MAX_SITE_BYTES >> 20
+        ));
+    }
+    let text = String::from_utf8(bytes).map_err(|e| {
+        format!(
+            "{name} is not UTF-8 text (byte {})",
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    Ok((name, text))
 }
 
 fn load_stdlib(cli: &Cli) -> Result<Vec<(String, String)>, String> {

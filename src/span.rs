@@ -34,7 +34,7 @@ impl Span {
     }
 
     pub fn len(&self) -> usize {
-        (self.end - self.start) as usize
+        self.end.saturating_sub(self.start) as usize
     }
 
     pub fn is_empty(&self) -> bool {
@@ -72,6 +72,9 @@ impl<T: fmt::Display> fmt::Display for Spanned<T> {
 pub struct SourceFile {
     pub name: String,
     pub text: String,
+    /// Byte offset of each line's start, so a line number costs a binary search, not a scan
+    /// (a site with many rules asks for one per rule).
+    line_starts: Vec<usize>,
 }
 
 /// All sources of one compilation: the embedded stdlib files first, then the site file.
@@ -80,11 +83,23 @@ pub struct Sources {
     files: Vec<SourceFile>,
 }
 
+impl SourceFile {
+    /// Byte offset of each line's start.
+    pub fn line_starts(&self) -> &[usize] {
+        &self.line_starts
+    }
+}
+
 impl Sources {
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> FileId {
+        let text = text.into();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         self.files.push(SourceFile {
             name: name.into(),
-            text: text.into(),
+            text,
+            line_starts,
         });
         FileId(self.files.len() as u32 - 1)
     }
@@ -102,9 +117,9 @@ impl Sources {
 
     /// 1-based line number of a span's start, for human-readable origins ("site.cci:12").
     pub fn line_of(&self, span: Span) -> usize {
-        let text = &self.get(span.file).text;
-        let end = (span.start as usize).min(text.len());
-        text[..end].bytes().filter(|b| *b == b'\n').count() + 1
+        let file = self.get(span.file);
+        let at = (span.start as usize).min(file.text.len());
+        file.line_starts.partition_point(|start| *start <= at)
     }
 
     /// The text a span covers.

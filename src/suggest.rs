@@ -17,3 +17,8 @@ pub fn did_you_mean<'a>(
 ) -> Option<String> {
     closest(name, candidates).map(|c| format!("did you mean `{c}`?"))
 }
+
+/// How alike two names are, 0 to 1 (Jaro-Winkler).
+pub fn similarity(a: &str, b: &str) -> f64 {
+    strsim::jaro_winkler(a, b)
+}

@@ -65,6 +65,10 @@ impl Parser<'_> {
     }
 
     pub(super) fn list<'a>(&self, i: &'a str) -> PResult<'a, Spanned<Value>> {
+        self.nested(i, || self.list_inside(i))
+    }
+
+    fn list_inside<'a>(&self, i: &'a str) -> PResult<'a, Spanned<Value>> {
         let mut r = self.ws(&i[1..]);
         let mut items = Vec::new();
         loop {
@@ -215,27 +219,37 @@ impl Parser<'_> {
             "false" => Value::Bool(false),
             "secret" => Value::Secret,
             _ => {
-                if let Some(args_start) = r.strip_prefix('(') {
-                    let mut a = self.ws(args_start);
-                    let mut args = Vec::new();
-                    loop {
-                        if let Some(rest) = a.strip_prefix(')') {
-                            let span = self.span(i, rest);
-                            return Ok((rest, Spanned::new(Value::Call { name, args }, span)));
-                        }
-                        let (rest, v) = self.value(a)?;
-                        args.push(v);
-                        a = self.ws(rest);
-                        if let Some(rest) = a.strip_prefix(',') {
-                            a = self.ws(rest);
-                        } else if !a.starts_with(')') {
-                            return Err(self.expected(a, "`,` or `)`"));
-                        }
-                    }
+                if let Some(args) = r.strip_prefix('(') {
+                    return self.nested(r, || self.call(i, name, args));
                 }
                 Value::Ident(name.node)
             }
         };
         Ok((r, Spanned::new(v, self.span(i, r))))
+    }
+
+    /// A call's arguments, after its `(`.
+    fn call<'a>(
+        &self,
+        i: &'a str,
+        name: Spanned<String>,
+        args_start: &'a str,
+    ) -> PResult<'a, Spanned<Value>> {
+        let mut a = self.ws(args_start);
+        let mut args = Vec::new();
+        loop {
+            if let Some(rest) = a.strip_prefix(')') {
+                let span = self.span(i, rest);
+                return Ok((rest, Spanned::new(Value::Call { name, args }, span)));
+            }
+            let (rest, v) = self.value(a)?;
+            args.push(v);
+            a = self.ws(rest);
+            if let Some(rest) = a.strip_prefix(',') {
+                a = self.ws(rest);
+            } else if !a.starts_with(')') {
+                return Err(self.expected(a, "`,` or `)`"));
+            }
+        }
     }
 }

@@ -25,7 +25,11 @@ use errors::PErr;
 
 /// Parses one file. Returns what could be parsed and every syntax error found.
 pub fn parse_file(text: &str, file: FileId) -> (File, Diagnostics) {
-    let p = Parser { src: text, file };
+    let p = Parser {
+        src: text,
+        file,
+        depth: std::cell::Cell::new(0),
+    };
     let mut items = Vec::new();
     let mut diags = Diagnostics::default();
     let mut broken = Vec::new();
@@ -60,7 +64,13 @@ type PResult<'a, T> = Result<(&'a str, T), PErr>;
 struct Parser<'s> {
     src: &'s str,
     file: FileId,
+    /// How many blocks, lists and calls enclose the current position.
+    depth: std::cell::Cell<usize>,
 }
+
+/// The deepest nesting of blocks, lists and calls a file may have. The language needs three
+/// (policy, statement, condition); the bound keeps hostile input from exhausting the stack.
+pub const MAX_DEPTH: usize = 32;
 
 const PROTOCOLS: &[(&str, Protocol)] = &[
     ("tcp", Protocol::Tcp),
@@ -219,8 +229,27 @@ impl<'s> Parser<'s> {
         ))
     }
 
+    /// Runs `inner` one level deeper; past [`MAX_DEPTH`] levels it is an error instead.
+    fn nested<'a, T>(&self, at: &'a str, inner: impl FnOnce() -> PResult<'a, T>) -> PResult<'a, T> {
+        let depth = self.depth.get() + 1;
+        if depth > MAX_DEPTH {
+            let mut e = self.err(at, 1, Code::E0106, "nesting is too deep");
+            e.label = format!("more than {MAX_DEPTH} blocks, lists or calls inside each other");
+            e.help = Some("a site needs three levels at most: flatten this".into());
+            return Err(e);
+        }
+        self.depth.set(depth);
+        let result = inner();
+        self.depth.set(depth - 1);
+        result
+    }
+
     /// `{ entry* }` — `open` starts at the `{`.
     fn entries<'a>(&self, open: &'a str) -> PResult<'a, Vec<Entry>> {
+        self.nested(open, || self.entries_inside(open))
+    }
+
+    fn entries_inside<'a>(&self, open: &'a str) -> PResult<'a, Vec<Entry>> {
         let mut i = &open[1..];
         let mut out = Vec::new();
         loop {

@@ -117,3 +117,90 @@ fn init_writes_a_site_that_checks_and_refuses_to_overwrite() {
         Some(2)
     );
 }
+
+/// A secret written by mistake (as the passphrase, under a misspelled key, an access key, a
+/// PEM block) is never printed, in either message format; `-` reads the site from stdin.
+#[test]
+fn no_diagnostic_prints_a_secret() {
+    let site = std::fs::read_to_string(crate::root().join("examples/default.cci"))
+        .unwrap()
+        .replace("passphrase         = secret", "passphrase = \"Hunter2Hunter2\"\n  pasphrase = \"Tiger7Tiger7\"")
+        .replace(
+            "ssh_key = \"ops\"",
+            "ssh_key = \"ops\"\n    aws_secret_key = \"wJalrXUtnFEMIK7MDENG\"\n    profile = \"AKIAIOSFODNN7EXAMPLE\"",
+        );
+    let site = format!("{site}\ntls {{ key = \"\n-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkq\n-----END PRIVATE KEY-----\n");
+    for format in ["human", "json"] {
+        let mut child = cli()
+            .args(["check", "--color", "never", "--message-format", format, "-"])
+            .stdin(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(site.as_bytes())
+            .unwrap();
+        let o = child.wait_with_output().unwrap();
+        let shown = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert_eq!(o.status.code(), Some(1), "{format}: the site has errors");
+        assert!(
+            shown.contains("<stdin>"),
+            "{format}: read from stdin:\n{shown}"
+        );
+        for secret in [
+            "Hunter2Hunter2",
+            "Tiger7Tiger7",
+            "wJalrXUtnFEMIK7MDENG",
+            "AKIAIOSFODNN7EXAMPLE",
+            "MIIEvQIBADANBgkq",
+        ] {
+            assert!(
+                !shown.contains(secret),
+                "{format} prints `{secret}`:\n{shown}"
+            );
+        }
+        if format == "human" {
+            assert!(
+                shown.contains("shown as `****`"),
+                "the frame says it hides a value"
+            );
+        }
+    }
+}
+
+/// Escape sequences and bidirectional overrides in the input never reach the terminal raw.
+#[test]
+fn control_characters_in_the_input_are_shown_escaped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("evil.cci");
+    std::fs::write(
+        &path,
+        "use circleci/2.16\nsite \"a\u{1b}[2Jb\" {\n  \u{1b}]0;pwned\u{7} = 1\n  x\u{202e}y = 2\n}\n",
+    )
+    .unwrap();
+    for format in ["human", "json"] {
+        let o = cli()
+            .args(["check", "--color", "never", "--message-format", format])
+            .arg(&path)
+            .output()
+            .unwrap();
+        let shown = format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(!shown.is_empty());
+        for c in ['\u{1b}', '\u{7}', '\u{202e}'] {
+            assert!(!shown.contains(c), "{format} replays {c:?}:\n{shown}");
+        }
+    }
+}

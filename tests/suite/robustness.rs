@@ -90,3 +90,59 @@ fn the_build_never_panics_on_bad_input() {
     eprintln!("robustness: {cases} inputs built without a panic");
     assert!(cases > 2000, "only {cases} cases");
 }
+
+/// Nesting is bounded (E0106) before it can exhaust the stack: this test runs on a test
+/// thread's small stack, in a debug build, with inputs a hundred thousand levels deep.
+#[test]
+fn deep_nesting_is_refused_without_a_crash() {
+    let lib = cci_dsl::stdlib::embedded();
+    let depth = 100_000;
+    for (first, open, close) in [
+        ("", "a b {\n ", "}"),
+        ("x = ", "[", "]"),
+        ("x = ", "f(", ")"),
+    ] {
+        let text = format!(
+            "use circleci/2.16\nsite \"s\" {{\n {first}{}{}\n}}\n",
+            open.repeat(depth),
+            close.repeat(depth)
+        );
+        let b = cci_dsl::build("deep.cci", &text, &lib);
+        let codes: Vec<&str> = b
+            .compilation
+            .diagnostics
+            .iter()
+            .map(|d| d.code.as_str())
+            .collect();
+        assert!(codes.contains(&"E0106"), "{open}: {codes:?}");
+    }
+}
+
+/// Large inputs of every shape finish: thousands of rules, blocks, list items, lines of noise.
+#[test]
+fn large_inputs_build_or_fail_cleanly() {
+    let lib = cci_dsl::stdlib::embedded();
+    let site = std::fs::read_to_string(crate::root().join("examples/default.cci")).unwrap();
+    let rules: String = (0..5000)
+        .map(|i| {
+            format!(
+                "allow tcp {} from 10.20.0.0/16 to nomad \"exporter {i}\"\n",
+                10000 + i
+            )
+        })
+        .collect();
+    let list: String = (0..20000)
+        .map(|i| format!("10.{}.{}.0/24, ", i / 256 % 256, i % 256))
+        .collect();
+    let noise = "}{][)(\"=..,#\n".repeat(20000);
+    for text in [
+        format!("{site}{rules}"),
+        format!("{site}actors {{ many = [{list}] }}\n"),
+        format!("{site}{noise}"),
+        "fleet a { }\n".repeat(20000),
+    ] {
+        let b = cci_dsl::build("large.cci", &text, &lib);
+        let _ = crate::rendered(&b.compilation);
+        assert!(b.outputs.is_some() || b.compilation.has_errors());
+    }
+}
