@@ -1,13 +1,18 @@
 //! The test suite, through the library's public entry points and the CLI binary.
 
+#[path = "../support/agreement.rs"]
+mod agreement;
 mod apply;
 mod cli;
 mod diagnostics;
 mod examples;
+mod generated;
 mod grammar;
 mod output;
 mod release;
 mod robustness;
+#[path = "../support/site_gen.rs"]
+mod site_gen;
 mod stdlib;
 mod validators;
 

@@ -8,6 +8,7 @@ pub fn inputs() -> Vec<(String, String)> {
     let mut dirs = vec![
         crate::root().join("tests/fixtures"),
         crate::root().join("tests/grammar"),
+        crate::root().join("tests/fuzz-regressions"),
         crate::root().join("examples"),
     ];
     while let Some(d) = dirs.pop() {
