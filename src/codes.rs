@@ -152,7 +152,7 @@ codes! {
     E0410, "actor not bound",
         "The guide's tables name end users and administrators; the site must say which addresses they are\n(`actors { users = [...] admins = [...] }`).";
     W0411, "administrative port open to the internet",
-        "An actor bound to 0.0.0.0/0 opens SSH or the admin console to the whole internet.";
+        "An actor bound to 0.0.0.0/0, or a rule written with it, opens a port the stdlib opens to administrators\n(SSH, the admin console, the Nomad clients' admin API) to every address.";
     E0412, "externalized service without hosts",
         "An `external` block needs `hosts = [...]`: the addresses the services box connects to.";
     E0413, "private subnet without NAT",
@@ -171,6 +171,20 @@ codes! {
         "An address `terraform output` prints (stdlib `output` blocks: the install URL, the admin console, ssh)\npoints at a port of the services box that no rule opens to the actor it is printed for. Whoever\nopens it would time out. Open the port to that actor or change the output.";
     E0420, "Nomad clients cannot reach their servers' port",
         "Nomad clients join their servers (the services box, or `external nomad_servers`) on the servers' RPC\nport, the `port` of `nomad_servers`. No rule opens that port from the fleet to the servers, so no\nclient would ever join and no build would run. Open it, or correct the port.";
+    E0422, "name AWS refuses",
+        "A name this site gives an AWS resource is longer than AWS accepts (IAM roles 64 characters, instance\nprofiles 128, S3 buckets 63, security groups 255, EC2 key pairs 255 ASCII characters). Names start with the\nsite's name: shorten it. The limits are the stdlib's `aws_limits` (aws.cci).";
+    E0423, "tags AWS refuses",
+        "AWS accepts at most 50 user tags per resource (the site's plus the three cci-dsl adds), keys of 1 to 128\ncharacters not starting with `aws:`, and values of at most 256.";
+    W0424, "more security-group rules than AWS's default quota",
+        "Each permission (ports.md) is one security-group rule, and AWS allows 60 inbound and 60 outbound rules\nper group by default. Apply fails past it unless the quota \"Inbound or outbound rules per security group\"\nis raised in Service Quotas (Amazon VPC); or write the site's rules as port ranges.";
+    W0425, "more fleets than AWS's default quota of Auto Scaling groups",
+        "Each fleet is one Auto Scaling group; AWS allows 500 per region by default (Service Quotas, Amazon EC2\nAuto Scaling).";
+    W0426, "fleets far beyond the guide's tables",
+        "The site's fleets may grow far beyond the number of Nomad clients the guide's table gives for its daily\nactive users. Probably a typo in a count; if not, nothing to do.";
+    W0427, "port open to the internet",
+        "An actor bound to 0.0.0.0/0, or a rule written with it, opens a port of the site's machines to every\naddress. Said every time, so that a reviewer sees it; bind the actor to the ranges that need it if that\nwas not the intent.";
+    W0428, "GitHub Enterprise over http",
+        "The GitHub Enterprise address is http://: OAuth callbacks, tokens and webhooks would cross the network in\nclear text. Use the appliance's https:// address.";
     W0421, "unused declaration",
         "Something is declared but nothing uses it (an actor no rule mentions, for instance).";
     E0501, "dependency cycle",

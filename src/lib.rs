@@ -38,6 +38,8 @@ pub struct Compilation {
     pub stdlib: model::Stdlib,
     /// `None` when the site is too broken to model.
     pub site: Option<model::Site>,
+    /// The site's flows and security groups, as `check` read them; `None` without a site.
+    pub network: Option<network::Network>,
 }
 
 impl Compilation {
@@ -66,14 +68,15 @@ pub fn compile(site_name: &str, site_text: &str, stdlib_files: &[(String, String
     all.push(&site_ast);
     let stdlib = resolve::read_stdlib(&all, lib_asts.len(), &mut diagnostics);
     let site = resolve::resolve_site(&site_ast, &stdlib, site_name, &sources, &mut diagnostics);
-    if let Some(s) = &site {
-        check::check_site(s, &stdlib, &mut diagnostics);
-    }
+    let network = site
+        .as_ref()
+        .map(|s| check::check_site(s, &stdlib, &mut diagnostics));
     Compilation {
         sources,
         diagnostics,
         stdlib,
         site,
+        network,
     }
 }
 
@@ -100,7 +103,7 @@ pub fn build(site_name: &str, site_text: &str, stdlib_files: &[(String, String)]
             };
         }
     };
-    let net = network::plan(&site, &compilation.stdlib);
+    let net = compilation.network.take().unwrap_or_default();
     let g = graph::build(
         &site,
         &compilation.stdlib,

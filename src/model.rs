@@ -24,6 +24,8 @@ pub struct Stdlib {
     pub regions: Vec<String>,
     /// Region to ARN partition (`aws`, `aws-us-gov`, `aws-cn`).
     pub partitions: BTreeMap<String, String>,
+    /// What AWS accepts (names, tags, quotas).
+    pub aws_limits: AwsLimits,
     pub instance_types: BTreeMap<String, InstanceType>,
     pub services_sizing: Vec<SizingRow>,
     pub nomad_requirements: NomadRequirements,
@@ -32,6 +34,21 @@ pub struct Stdlib {
     pub externals: BTreeMap<String, ExternalDef>,
     pub rules: Vec<Rule>,
     pub policies: Vec<PolicyDef>,
+}
+
+/// What AWS accepts: name lengths, tag limits, default quotas (`aws_limits` in aws.cci).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AwsLimits {
+    pub rules_per_security_group: u64,
+    pub autoscaling_groups: u64,
+    pub key_name_length: u64,
+    pub role_name_length: u64,
+    pub instance_profile_name_length: u64,
+    pub security_group_name_length: u64,
+    pub tags_per_resource: u64,
+    pub tag_key_length: u64,
+    pub tag_value_length: u64,
+    pub bucket_name_length: u64,
 }
 
 /// The operating system of every provisioned machine, and how its image is found.
@@ -383,6 +400,15 @@ pub fn is_private_range(net: &Ipv4Net) -> bool {
     PRIVATE.iter().any(|&(a, b, c, d, len)| {
         Ipv4Net::new(std::net::Ipv4Addr::new(a, b, c, d), len).is_ok_and(|p| p.contains(net))
     })
+}
+
+/// A flow's ports as people write them: `443/tcp`, `64535-65535/tcp`, `all`.
+pub fn ports_text(p: Protocol, ports: Option<(u16, u16)>) -> String {
+    match ports {
+        None => p.as_str().to_string(),
+        Some((a, b)) if a == b => format!("{a}/{p}"),
+        Some((a, b)) => format!("{a}-{b}/{p}"),
+    }
 }
 
 pub const GIB: u64 = 1 << 30;

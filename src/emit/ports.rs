@@ -3,6 +3,7 @@
 
 use super::{render, EmitError, Input, Outputs};
 use crate::ast::Protocol;
+use crate::model::ports_text;
 use crate::model::{EndpointRef, Rule};
 use crate::network::{Direction, Peer, SgRule};
 use handlebars::Handlebars;
@@ -124,14 +125,6 @@ fn permissions(rules: &[&SgRule], input: &Input) -> Value {
         })
         .collect();
     Value::Array(perms)
-}
-
-pub fn ports_text(p: Protocol, ports: Option<(u16, u16)>) -> String {
-    match ports {
-        None => p.as_str().to_string(),
-        Some((a, b)) if a == b => format!("{a}/{p}"),
-        Some((a, b)) => format!("{a}-{b}/{p}"),
-    }
 }
 
 fn endpoint_text(e: &EndpointRef, input: &Input) -> String {

@@ -115,7 +115,17 @@ pub(super) fn read_fleets(blocks: &[&Block], lib: &Stdlib, diags: &mut Diagnosti
 
 /// `count = 3` or `count = min..max`, with room for at least one client.
 fn fleet_count(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<(u64, u64, Span)> {
+    // Auto Scaling's MinSize and MaxSize are 32-bit integers.
+    const API_MAX: u64 = i32::MAX as u64;
     match &v.node {
+        Value::Int(n) | Value::Range { last: n, .. } if *n > API_MAX => {
+            diags.push(
+                Diagnostic::error(Code::E0303, v.span, "invalid count")
+                    .label(format!("more than Auto Scaling's {API_MAX}"))
+                    .help("a fleet's count is a number of machines: `count = 1..5`"),
+            );
+            None
+        }
         Value::Int(n) if *n >= 1 => Some((*n, *n, v.span)),
         Value::Range { first, last } if first <= last && *last >= 1 => {
             Some((*first, *last, v.span))

@@ -102,8 +102,56 @@ pub(super) fn read_library_block(
         "nomad_requirements" => read_nomad_requirements(lib, seen, b, diags),
         "nomad_count" => read_nomad_count(lib, b, diags),
         "policy" => read_policy(lib, seen, b, diags),
+        "aws_limits" => read_aws_limits(lib, seen, b, diags),
         _ => unreachable!("only library kinds reach here"),
     }
+}
+
+fn read_aws_limits(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnostics) {
+    const NAMES: [&str; 10] = [
+        "rules_per_security_group",
+        "autoscaling_groups",
+        "key_name_length",
+        "role_name_length",
+        "instance_profile_name_length",
+        "security_group_name_length",
+        "tags_per_resource",
+        "tag_key_length",
+        "tag_value_length",
+        "bucket_name_length",
+    ];
+    const SCHEMA: &[AttrSpec] = &[
+        req(NAMES[0], Ty::Int, "60"),
+        req(NAMES[1], Ty::Int, "500"),
+        req(NAMES[2], Ty::Int, "255"),
+        req(NAMES[3], Ty::Int, "64"),
+        req(NAMES[4], Ty::Int, "128"),
+        req(NAMES[5], Ty::Int, "255"),
+        req(NAMES[6], Ty::Int, "50"),
+        req(NAMES[7], Ty::Int, "128"),
+        req(NAMES[8], Ty::Int, "256"),
+        req(NAMES[9], Ty::Int, "63"),
+    ];
+    no_labels(b, diags);
+    if !seen.first("aws_limits", "", b.span, diags) {
+        return;
+    }
+    let (v, _) = read("`aws_limits`", b, SCHEMA, &[], lib, diags);
+    // A limit that failed to read checks nothing rather than everything.
+    let [rules, groups, key, role, profile, sg, tags, tag_key, tag_value, bucket] =
+        NAMES.map(|n| v.int(n).unwrap_or(u64::MAX));
+    lib.aws_limits = AwsLimits {
+        rules_per_security_group: rules,
+        autoscaling_groups: groups,
+        key_name_length: key,
+        role_name_length: role,
+        instance_profile_name_length: profile,
+        security_group_name_length: sg,
+        tags_per_resource: tags,
+        tag_key_length: tag_key,
+        tag_value_length: tag_value,
+        bucket_name_length: bucket,
+    };
 }
 
 fn read_actor(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnostics) {

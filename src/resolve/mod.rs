@@ -47,6 +47,7 @@ const LIBRARY_KINDS: &[&str] = &[
     "nomad_client",
     "replicated",
     "output",
+    "aws_limits",
 ];
 
 /// Library kinds other blocks refer to by name: read before the rest.

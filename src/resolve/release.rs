@@ -14,6 +14,7 @@ const REQUIRED: &[(&str, &str, &str)] = &[
     ("replicated", "", "replicated { ... }"),
     ("machine", "services", "machine services { ... }"),
     ("machine", "nomad", "machine nomad { ... }"),
+    ("aws_limits", "", "aws_limits { ... }"),
 ];
 
 /// Reports each required release block the library lacks, at the start of its first file.

@@ -343,11 +343,18 @@ fn read_tags(blocks: &[&Block], diags: &mut Diagnostics) -> BTreeMap<String, Str
 }
 
 fn valid_bucket(bucket: &str, span: Span, diags: &mut Diagnostics) -> bool {
-    let ok = bucket.len() >= 3 && bucket.len() <= 63 && valid_name(&bucket.replace('.', "-"));
+    // No dots: a dotted name breaks virtual-hosted-style HTTPS (the certificate covers one label).
+    let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
+    let ok = (3..=63).contains(&bucket.len())
+        && bucket
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && edge(bucket.chars().next())
+        && edge(bucket.chars().last());
     if !ok {
         diags.push(
             Diagnostic::error(Code::E0312, span, format!("`{bucket}` is not a valid S3 bucket name"))
-                .label("3-63 lower-case letters, digits, `-` and `.`")
+                .label("3-63 lower-case letters, digits and `-`, no dots")
                 .help("pick a name such as `acme-circleci-artifacts`, or leave `bucket` out for `circleci-<site>-<account>`"),
         );
     }

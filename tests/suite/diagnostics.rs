@@ -63,12 +63,12 @@ fn every_code_is_raised_by_its_own_stage() {
         let p = path.strip_prefix(crate::root().join("src")).ok()?;
         let s = p.to_str()?;
         Some(match s {
-            "check.rs" => Stage::Check,
             "lib.rs" => Stage::Emit,
             _ if s.starts_with("resolve/") => Stage::Resolve,
             _ if s.starts_with("emit/") => Stage::Emit,
             _ if s.starts_with("graph/") => Stage::Graph,
             _ if s.starts_with("parse/") => Stage::Parse,
+            _ if s.starts_with("check/") => Stage::Check,
             _ => return None,
         })
     };
@@ -149,5 +149,34 @@ fn a_dependency_cycle_is_an_error_that_names_the_path() {
     assert_eq!(
         diag.message,
         "dependency cycle: aws_a.one -> aws_b.two -> aws_c.three -> aws_a.one"
+    );
+}
+
+/// What AWS would refuse is said before apply: more fleets than Auto Scaling groups allowed
+/// (W0425), and names longer than AWS takes (E0422, with a stdlib whose limit is lower).
+#[test]
+fn aws_limits_are_checked_before_apply() {
+    let site = std::fs::read_to_string(crate::root().join("examples/default.cci")).unwrap();
+    let fleets: String = (0..501)
+        .map(|i| {
+            format!("fleet f{i} {{ instance = \"m4.2xlarge\"  count = 0..1  disk = 100 GiB }}\n")
+        })
+        .collect();
+    let b = cci_dsl::compile(
+        "many.cci",
+        &format!("{site}{fleets}"),
+        &cci_dsl::stdlib::embedded(),
+    );
+    assert!(b.diagnostics.iter().any(|d| d.code == Code::W0425));
+
+    let mut lib = cci_dsl::stdlib::embedded();
+    for (_, text) in lib.iter_mut() {
+        *text = text.replace("role_name_length = 64", "role_name_length = 20");
+    }
+    let b = cci_dsl::compile("site.cci", &site, &lib);
+    let shown = crate::rendered(&b);
+    assert!(
+        shown.contains("E0422") && shown.contains("acme-circleci-services"),
+        "{shown}"
     );
 }

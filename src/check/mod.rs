@@ -2,28 +2,35 @@
 //! maximums, the services machine's sizing by daily active users, the recommended number of
 //! Nomad clients, and exposure of administrative ports.
 
+mod aws;
+mod exposure;
+
 use crate::codes::Code;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::model::*;
 
-/// Checks the site against the stdlib's requirements; reports, never changes the site. The
-/// flows are the ones `network` chooses for it.
-pub fn check_site(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
+/// Checks the site against the stdlib's requirements and what AWS accepts; reports, never
+/// changes the site. Returns the site's network as `network` plans it, which the checks read
+/// (its flows, its rules per group) and the rest of the pipeline uses.
+pub fn check_site(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) -> crate::network::Network {
     let row = sizing_row(lib, site.daily_active_users);
-    let flows = crate::network::flows(site, lib).applied;
+    let net = crate::network::plan(site, lib);
+    let flows = &net.flows.applied;
     check_nomad(site, lib, diags);
     if let Some(row) = row {
         check_services(site, row, diags);
     }
     check_fleet_counts(site, lib, diags);
-    check_exposure(site, diags);
+    exposure::check_exposure(site, lib, flows, diags);
+    aws::check_aws_limits(site, lib, &net, diags);
     check_private_subnet(site, diags);
-    check_unused_actors(site, lib, &flows, diags);
+    check_unused_actors(site, lib, flows, diags);
     check_required_actors(site, lib, diags);
     check_external_hosts(site, diags);
     check_nomad_servers(site, diags);
-    check_nomad_join_port(site, lib, &flows, diags);
-    check_outputs_reachable(lib, &flows, diags);
+    check_nomad_join_port(site, lib, flows, diags);
+    check_outputs_reachable(lib, flows, diags);
+    net
 }
 
 /// Nomad clients join their servers on the servers' RPC port (the port of `nomad_servers`);
@@ -447,15 +454,15 @@ fn check_fleet_counts(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
             );
         }
     }
-}
-
-fn check_exposure(site: &Site, diags: &mut Diagnostics) {
-    if let Some(a) = site.actors.get("admins") {
-        if let (Some(span), true) = (a.bound_at, a.sources.iter().any(|c| c.prefix_len() == 0)) {
+    // Far beyond the table: ten times its largest recommendation is surely a slip of the keys.
+    let recommended = row.clients_max.unwrap_or(row.clients_min).max(1);
+    if total_max > recommended.saturating_mul(10) {
+        if let Some(f) = site.fleets.iter().max_by_key(|f| f.max) {
             diags.push(
-                Diagnostic::error(Code::W0411, span, "administrators are bound to 0.0.0.0/0: SSH and the admin console open to the internet")
-                    .label("the whole internet")
-                    .help("bind `admins` to your office or VPN ranges"),
+                Diagnostic::error(Code::W0426, f.count_span, format!("up to {total_max} Nomad clients for {} daily active users; the guide's table recommends {}", site.daily_active_users, row.label))
+                    .label("the largest fleet's maximum")
+                    .with(site.dau_span, "the site's daily active users")
+                    .help(format!("check the count; the guide's row gives {}..{} clients", row.clients_min, recommended)),
             );
         }
     }

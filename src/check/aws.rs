@@ -1,0 +1,163 @@
+//! What AWS would refuse, said before apply (`aws_limits` in the stdlib's aws.cci): name
+//! lengths, tags, and the default quotas of security-group rules and Auto Scaling groups.
+
+use super::*;
+use crate::names::Names;
+use crate::network::{Direction, Network};
+
+pub(super) fn check_aws_limits(site: &Site, lib: &Stdlib, net: &Network, diags: &mut Diagnostics) {
+    let limits = &lib.aws_limits;
+    check_names(site, lib, net, diags);
+    check_tags(site, limits, diags);
+    check_rule_quota(site, limits, net, diags);
+    if site.fleets.len() as u64 > limits.autoscaling_groups {
+        diags.push(
+            Diagnostic::error(
+                Code::W0425,
+                site.name_span,
+                format!(
+                    "{} fleets need {} Auto Scaling groups; AWS allows {} per region by default",
+                    site.fleets.len(),
+                    site.fleets.len(),
+                    limits.autoscaling_groups
+                ),
+            )
+            .label("one Auto Scaling group per fleet")
+            .help("raise \"Auto Scaling groups per region\" in Service Quotas (Amazon EC2 Auto Scaling) before applying, or merge fleets"),
+        );
+    }
+}
+
+/// Every name this site gives an AWS resource, against the length AWS accepts.
+fn check_names(site: &Site, lib: &Stdlib, net: &Network, diags: &mut Diagnostics) {
+    let limits = &lib.aws_limits;
+    let names = Names::new(site);
+    let mut checks: Vec<(String, &str, u64)> = vec![
+        (names.services_role(), "IAM role", limits.role_name_length),
+        (names.nomad_role(), "IAM role", limits.role_name_length),
+        (
+            names.services_role(),
+            "instance profile",
+            limits.instance_profile_name_length,
+        ),
+        (
+            names.nomad_role(),
+            "instance profile",
+            limits.instance_profile_name_length,
+        ),
+        (
+            names.bucket_pattern(site),
+            "S3 bucket",
+            limits.bucket_name_length,
+        ),
+    ];
+    // AWS appends 26 characters to a name prefix.
+    for g in &net.groups {
+        checks.push((
+            format!("{}-{}", g.name, "x".repeat(26)),
+            "security group",
+            limits.security_group_name_length,
+        ));
+    }
+    for (name, what, limit) in checks {
+        if name.chars().count() as u64 > limit {
+            diags.push(
+                Diagnostic::error(Code::E0422, site.name_span, format!("the {what} name `{name}` is longer than the {limit} characters AWS accepts"))
+                    .label("names start with the site's name")
+                    .help("shorten the site's name"),
+            );
+        }
+    }
+    let key = &site.ssh_key;
+    if !key.is_ascii() || key.len() as u64 > limits.key_name_length || key.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                Code::E0422,
+                site.aws_span,
+                format!(
+                    "`{}` is not a name EC2 accepts for a key pair",
+                    crate::display::escaped(key)
+                ),
+            )
+            .label("`ssh_key` names an EC2 key pair")
+            .help(format!(
+                "key pair names are 1 to {} ASCII characters",
+                limits.key_name_length
+            )),
+        );
+    }
+}
+
+/// The site's tags go on every resource, with the generated ones (`circleci-site`,
+/// `generated-by`, `Name`).
+fn check_tags(site: &Site, limits: &AwsLimits, diags: &mut Diagnostics) {
+    const GENERATED: u64 = 3;
+    let count = site.tags.len() as u64 + GENERATED;
+    if count > limits.tags_per_resource {
+        diags.push(
+            Diagnostic::error(
+                Code::E0423,
+                site.name_span,
+                format!(
+                    "{count} tags per resource; AWS accepts at most {}",
+                    limits.tags_per_resource
+                ),
+            )
+            .label(format!(
+                "{} of the site's, {GENERATED} generated",
+                site.tags.len()
+            ))
+            .help("drop some of the site's tags"),
+        );
+    }
+    for (k, v) in &site.tags {
+        let problem = if k.to_ascii_lowercase().starts_with("aws:") {
+            Some("keys starting with `aws:` are AWS's own".to_string())
+        } else if k.is_empty() || k.chars().count() as u64 > limits.tag_key_length {
+            Some(format!(
+                "keys are 1 to {} characters",
+                limits.tag_key_length
+            ))
+        } else if v.chars().count() as u64 > limits.tag_value_length {
+            Some(format!(
+                "values are at most {} characters",
+                limits.tag_value_length
+            ))
+        } else {
+            None
+        };
+        if let Some(problem) = problem {
+            diags.push(
+                Diagnostic::error(
+                    Code::E0423,
+                    site.name_span,
+                    format!("AWS refuses the tag `{}`", crate::display::escaped(k)),
+                )
+                .label("in this site's `tags`")
+                .help(problem),
+            );
+        }
+    }
+}
+
+/// Each permission is one security-group rule; AWS's default quota is per group and direction.
+fn check_rule_quota(site: &Site, limits: &AwsLimits, net: &Network, diags: &mut Diagnostics) {
+    for g in &net.groups {
+        for (direction, word) in [
+            (Direction::Ingress, "inbound"),
+            (Direction::Egress, "outbound"),
+        ] {
+            let n = net
+                .rules_of(&g.id)
+                .filter(|r| r.direction == direction)
+                .count() as u64;
+            if n > limits.rules_per_security_group {
+                diags.push(
+                    Diagnostic::error(Code::W0424, site.name_span, format!("security group `{}` has {n} {word} rules; AWS allows {} by default", g.name, limits.rules_per_security_group))
+                        .label("each permission of ports.md is one rule")
+                        .help(format!("raise \"Inbound or outbound rules per security group\" in Service Quotas (Amazon VPC) to at least {n} before applying, or merge the site's rules into port ranges")),
+                );
+            }
+        }
+    }
+}

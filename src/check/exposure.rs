@@ -1,0 +1,108 @@
+//! Exposure is always said: every flow that opens one of the site's machines to any address
+//! (an actor bound to 0.0.0.0/0, or a rule written with it) is a warning naming what it opens;
+//! administrative ports (the ones the stdlib opens to `admins`) get the stronger W0411. GitHub
+//! Enterprise over plain http is a warning too.
+
+use super::*;
+use crate::span::Span;
+use std::collections::BTreeMap;
+
+/// What one source opens to the internet: (ports text, purpose, administrative).
+type Opened = Vec<(String, String, bool)>;
+
+pub(super) fn check_exposure(site: &Site, lib: &Stdlib, flows: &[Rule], diags: &mut Diagnostics) {
+    let mut by_source: BTreeMap<(u32, u32, String), (Span, Opened)> = BTreeMap::new();
+    for r in flows.iter().filter(|r| is_machine(&r.to)) {
+        let Some((span, source)) = open_source(site, r) else {
+            continue;
+        };
+        let ports = ports_text(r.protocol, r.ports);
+        let admin = is_admin_port(lib, r);
+        let entry = by_source
+            .entry((span.file.0, span.start, source))
+            .or_insert_with(|| (span, Vec::new()));
+        if !entry.1.iter().any(|(p, _, _)| *p == ports) {
+            entry.1.push((ports, r.purpose.clone(), admin));
+        }
+    }
+    for ((_, _, source), (span, opened)) in by_source {
+        let list = |admin: bool| -> Vec<String> {
+            opened
+                .iter()
+                .filter(|o| o.2 == admin)
+                .map(|(p, purpose, _)| format!("{p} ({purpose})"))
+                .collect()
+        };
+        let (admin, other) = (list(true), list(false));
+        if !admin.is_empty() {
+            diags.push(
+                Diagnostic::error(Code::W0411, span, format!("{source} opens administrative ports to the internet: {}", admin.join(", ")))
+                    .label("0.0.0.0/0: every address")
+                    .help("administrators connect from known ranges: bind `admins` to your office or VPN ranges"),
+            );
+        }
+        if !other.is_empty() {
+            diags.push(
+                Diagnostic::error(Code::W0427, span, format!("{source} opens to the internet: {}", other.join(", ")))
+                    .label("0.0.0.0/0: every address")
+                    .help("if that is the intent, nothing to do; otherwise bind the actor to the ranges that need it"),
+            );
+        }
+    }
+    check_enterprise_http(site, diags);
+}
+
+/// A flow into one of the machines this site runs.
+fn is_machine(e: &EndpointRef) -> bool {
+    matches!(
+        e,
+        EndpointRef::Services | EndpointRef::AllFleets | EndpointRef::Fleet(_) | EndpointRef::Vms
+    )
+}
+
+/// Where a flow's any-address source is written, and how to name it.
+fn open_source(site: &Site, r: &Rule) -> Option<(Span, String)> {
+    let any = |c: &ipnet::Ipv4Net| c.prefix_len() == 0;
+    match &r.from {
+        EndpointRef::Actor(a) => {
+            let bound = site.actors.get(a)?;
+            let span = bound.bound_at?;
+            bound
+                .sources
+                .iter()
+                .any(any)
+                .then(|| (span, format!("binding `{a}` to 0.0.0.0/0")))
+        }
+        EndpointRef::Cidr(c) if any(c) => Some((r.span, "this rule".to_string())),
+        _ => None,
+    }
+}
+
+/// A port the stdlib opens to `admins` on the same machine.
+fn is_admin_port(lib: &Stdlib, r: &Rule) -> bool {
+    lib.rules.iter().any(|a| {
+        a.from == EndpointRef::Actor("admins".into())
+            && a.to == r.to
+            && match (a.ports, r.ports) {
+                (Some((x, y)), Some((p, q))) => x <= q && p <= y,
+                _ => true,
+            }
+    })
+}
+
+/// OAuth callbacks and webhooks would cross the network in clear text.
+fn check_enterprise_http(site: &Site, diags: &mut Diagnostics) {
+    if let GitHub::Enterprise { url } = &site.github {
+        if url.starts_with("http://") {
+            diags.push(
+                Diagnostic::error(
+                    Code::W0428,
+                    site.github_span,
+                    "GitHub Enterprise is reached over plain http",
+                )
+                .label("OAuth callbacks, tokens and webhooks in clear text")
+                .help("use the appliance's https:// address"),
+            );
+        }
+    }
+}
