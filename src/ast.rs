@@ -42,6 +42,9 @@ pub enum Entry {
     Attr(Attr),
     Block(Block),
     Allow(AllowRule),
+    /// An entry that did not parse (reported as a syntax error), by its first word if it had
+    /// one: later stages neither call that attribute missing nor report it again.
+    Broken(Spanned<String>),
 }
 
 /// `key = value`

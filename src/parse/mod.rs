@@ -29,6 +29,7 @@ pub fn parse_file(text: &str, file: FileId) -> (File, Diagnostics) {
         src: text,
         file,
         depth: std::cell::Cell::new(0),
+        entry_errors: std::cell::RefCell::new(Vec::new()),
     };
     let mut items = Vec::new();
     let mut diags = Diagnostics::default();
@@ -55,6 +56,10 @@ pub fn parse_file(text: &str, file: FileId) -> (File, Diagnostics) {
             }
         }
     }
+    // Errors inside blocks that parsing recovered from, at the next entry.
+    for e in p.entry_errors.take() {
+        diags.push(p.to_diagnostic(&e));
+    }
     (File { items, broken }, diags)
 }
 
@@ -66,6 +71,8 @@ struct Parser<'s> {
     file: FileId,
     /// How many blocks, lists and calls enclose the current position.
     depth: std::cell::Cell<usize>,
+    /// Syntax errors in entries the parser skipped to go on with the block.
+    entry_errors: std::cell::RefCell<Vec<PErr>>,
 }
 
 /// The deepest nesting of blocks, lists and calls a file may have. The language needs three
@@ -269,13 +276,52 @@ impl<'s> Parser<'s> {
             if let Some(r) = i.strip_prefix('}') {
                 return Ok((r, out));
             }
-            let (r, entry) = self.entry(i)?;
+            let (r, entry) = match self.entry(i) {
+                Ok(x) => x,
+                // Errors that end the block or the file go up, and so does any error in a
+                // block written on one line (the enclosing block skips the whole line). Any
+                // other costs this entry only: it is recorded, and parsing goes on at the next
+                // line that can start an entry.
+                Err(e)
+                    if e.resume_here
+                        || matches!(e.code, Code::E0103 | Code::E0106)
+                        || !self.src[self.off(open)..self.off(i)].contains('\n') =>
+                {
+                    return Err(e)
+                }
+                Err(e) => {
+                    let key = self
+                        .ident(i)
+                        .map(|(_, k)| k)
+                        .unwrap_or_else(|_| Spanned::new(String::new(), self.span(i, i)));
+                    self.entry_errors.borrow_mut().push(e);
+                    (self.next_entry_line(i), Entry::Broken(key))
+                }
+            };
             out.push(entry);
             i = r;
             // Allow optional separators between entries.
             i = i.trim_start_matches([' ', '\t']);
             if let Some(r) = i.strip_prefix([',', ';']) {
                 i = r;
+            }
+        }
+    }
+
+    /// The start of the next line after `i` that could begin an entry (a name, a quoted key,
+    /// `}`, or a comment), skipping the continuation lines of a broken value.
+    fn next_entry_line<'a>(&self, i: &'a str) -> &'a str {
+        let mut rest = i;
+        loop {
+            match rest.find('\n') {
+                None => return "",
+                Some(n) => rest = &rest[n + 1..],
+            }
+            let first = rest.trim_start_matches([' ', '\t']).chars().next();
+            if first.is_none_or(|c| {
+                c.is_ascii_alphabetic() || matches!(c, '_' | '"' | '}' | '#' | '\n')
+            }) {
+                return rest;
             }
         }
     }
@@ -431,6 +477,8 @@ impl<'s> Parser<'s> {
                         "rules do not nest",
                     ))
                 }
+                // Reported already.
+                Entry::Broken(_) => {}
             }
         }
         Ok((r, attrs))

@@ -244,5 +244,16 @@ pub(super) fn read_actors(
             );
         }
     }
+    // A binding that did not parse was still written: not "unbound" on top of its syntax error.
+    for key in &f.broken {
+        out.insert(
+            key.to_string(),
+            BoundActor {
+                sources: Vec::new(),
+                destinations: Vec::new(),
+                bound_at: Some(b.span),
+            },
+        );
+    }
     out
 }

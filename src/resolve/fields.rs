@@ -7,6 +7,8 @@ use super::*;
 pub(super) struct Fields<'a> {
     pub(super) attrs: BTreeMap<&'a str, &'a Attr>,
     pub(super) blocks: Vec<&'a Block>,
+    /// Keys of entries that did not parse: not to be called missing.
+    pub(super) broken: BTreeSet<&'a str>,
     pub(super) span: Span,
     pub(super) what: String,
 }
@@ -23,6 +25,7 @@ pub(super) fn fields<'a>(
     let what = what.into();
     let mut attrs: BTreeMap<&'a str, &'a Attr> = BTreeMap::new();
     let mut blocks = Vec::new();
+    let mut broken = BTreeSet::new();
     for e in entries {
         match e {
             Entry::Attr(a) => {
@@ -65,6 +68,10 @@ pub(super) fn fields<'a>(
                     );
                 }
             }
+            // A syntax error, reported already; the key counts as given.
+            Entry::Broken(key) => {
+                broken.insert(key.node.as_str());
+            }
             Entry::Allow(r) => diags.push(
                 Diagnostic::error(Code::E0218, r.span, format!("`allow` rules are not allowed in {what}"))
                     .label("move this rule to the top level of the file")
@@ -75,6 +82,7 @@ pub(super) fn fields<'a>(
     Fields {
         attrs,
         blocks,
+        broken,
         span,
         what,
     }

@@ -85,9 +85,16 @@ pub(super) enum Typed {
 /// missing or was mistyped: either has been reported already.
 pub(super) struct Values {
     map: BTreeMap<&'static str, (Typed, Span)>,
+    /// Entries that did not parse (a syntax error says so already).
+    broken: BTreeSet<String>,
 }
 
 impl Values {
+    /// Whether an entry of this name was written but did not parse.
+    pub(super) fn is_broken(&self, name: &str) -> bool {
+        self.broken.contains(name)
+    }
+
     pub(super) fn span(&self, name: &str) -> Option<Span> {
         self.map.get(name).map(|(_, s)| *s)
     }
@@ -215,7 +222,9 @@ pub(super) fn read_entries<'a>(
     let mut map = BTreeMap::new();
     for attr in schema {
         match f.get(attr.name) {
-            None if attr.required => f.missing(attr.name, attr.example, diags),
+            None if attr.required && !f.broken.contains(attr.name) => {
+                f.missing(attr.name, attr.example, diags)
+            }
             None => {}
             Some(v) => {
                 if let Some(t) = typed(v, attr, lib, diags) {
@@ -227,7 +236,8 @@ pub(super) fn read_entries<'a>(
             }
         }
     }
-    (Values { map }, f.blocks)
+    let broken = f.broken.iter().map(|k| k.to_string()).collect();
+    (Values { map, broken }, f.blocks)
 }
 
 fn typed(

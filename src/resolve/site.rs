@@ -85,7 +85,11 @@ pub(super) fn read_site_block(
     let name = label(b, diags, "\"acme\"");
     let name_ok = name.as_ref().is_some_and(|n| check_name(n, "site", diags));
     let (v, blocks) = read("`site`", b, SCHEMA, &["aws", "tags"], lib, diags);
-    let aws = one_aws_block(&blocks, b, diags).and_then(|a| read_aws(a, lib, diags));
+    let aws = if v.is_broken("aws") {
+        None
+    } else {
+        one_aws_block(&blocks, b, diags).and_then(|a| read_aws(a, lib, diags))
+    };
     let dau = daily_active_users(&v, diags);
     let github = v.raw("github").and_then(|g| read_github(g, diags));
     if let Some(p) = v.raw("passphrase") {
