@@ -148,8 +148,11 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
                 );
                 return Ok(ExitCode::from(1));
             };
-            cci_dsl::output::write_atomically(out, &outputs)
+            let written = cci_dsl::output::write_atomically(out, &outputs)
                 .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+            if written.completed_interrupted {
+                eprintln!("note: the previous build into this directory was interrupted; this one completed it");
+            }
             let out = escaped(&out.display().to_string());
             eprintln!("wrote {} files to {out}", outputs.files.len());
             eprintln!(

@@ -1,116 +1,99 @@
-//! Writing a build to disk, atomically: the new tree is written into a temporary directory
-//! beside the target and renamed into place, so a failed or interrupted build leaves the
-//! previous output as it was. Files in the target that cci-dsl did not write (a
-//! `.terraform/` directory, state files, lock files) are carried over into the new tree.
+//! Writing a build to disk without losing anything.
+//!
+//! cci-dsl only ever touches the files it writes, listed in the output's manifest; everything
+//! else in the output directory (a `.terraform/` directory, state, lock files, notes) is never
+//! moved, renamed or deleted. The build is first written into a staging directory inside the
+//! target, so a build that fails before replacing anything leaves the previous output as it
+//! was; then each file is renamed over its old version, so no file is ever half-written. A
+//! journal marks the replacement while it runs: a build interrupted then (a crash, a kill)
+//! leaves it behind, and the next build says so and completes the job.
+//!
 //! This module and the CLI are the only code that touches the file system.
 
 use crate::emit::Outputs;
 use std::collections::BTreeSet;
 use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// Lists what cci-dsl wrote, so the next build knows which files are the user's.
 pub const MANIFEST: &str = ".cci-dsl-manifest";
+/// Where a build is written before it replaces the previous one.
+const STAGING: &str = ".cci-dsl-staging";
+/// Present while files are being replaced.
+const JOURNAL: &str = ".cci-dsl-journal";
 
-/// Replaces `target` with `outputs`. Refuses to replace a non-empty directory that has no
-/// manifest (it was not written by cci-dsl).
-pub fn write_atomically(target: &Path, outputs: &Outputs) -> io::Result<()> {
-    let parent = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent)?;
-    let previous = read_previous(target)?;
-
-    let staging = stage(&parent, outputs)?;
-
-    let Some(previous) = previous else {
-        // No previous output: one rename.
-        let staged = staging.keep();
-        return fs::rename(&staged, target).inspect_err(|_| {
-            let _ = fs::remove_dir_all(&staged);
-        });
-    };
-
-    // Move the user's files into the new tree, remembering how to put them back.
-    let mut moved: Vec<(PathBuf, PathBuf)> = Vec::new();
-    let result = (|| -> io::Result<()> {
-        for rel in user_entries(target, &previous)? {
-            let from = target.join(&rel);
-            let to = staging.path().join(&rel);
-            if to.exists() {
-                // cci-dsl now writes a file of that name; keep the user's copy beside it.
-                continue;
-            }
-            if let Some(dir) = to.parent() {
-                fs::create_dir_all(dir)?;
-            }
-            fs::rename(&from, &to)?;
-            moved.push((from, to));
-        }
-        Ok(())
-    })();
-    let undo = |moved: &[(PathBuf, PathBuf)]| {
-        for (from, to) in moved.iter().rev() {
-            let _ = fs::rename(to, from);
-        }
-    };
-    if let Err(e) = result {
-        undo(&moved);
-        return Err(e);
-    }
-
-    let backup = tempfile::Builder::new()
-        .prefix(".cci-dsl-previous-")
-        .tempdir_in(&parent)?;
-    let backup_path = backup.path().join("out");
-    if let Err(e) = fs::rename(target, &backup_path) {
-        undo(&moved);
-        return Err(e);
-    }
-    let staged = staging.keep();
-    if let Err(e) = fs::rename(&staged, target) {
-        // Put the previous output back exactly as it was.
-        let _ = fs::rename(&backup_path, target);
-        let moved_back: Vec<(PathBuf, PathBuf)> = moved
-            .iter()
-            .map(|(from, to)| {
-                (
-                    from.clone(),
-                    staged.join(to.strip_prefix(&staged).unwrap_or(to)),
-                )
-            })
-            .collect();
-        undo(&moved_back);
-        let _ = fs::remove_dir_all(&staged);
-        return Err(e);
-    }
-    drop(backup); // removes the previous output
-    Ok(())
+/// What a write found and did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Written {
+    /// The previous build was interrupted while replacing files; this one completed it.
+    pub completed_interrupted: bool,
 }
 
-/// Writes the outputs and their manifest into a new directory beside the target.
-fn stage(parent: &Path, outputs: &Outputs) -> io::Result<tempfile::TempDir> {
-    let staging = tempfile::Builder::new()
-        .prefix(".cci-dsl-staging-")
-        .tempdir_in(parent)?;
+/// Writes `outputs` into `target`, replacing what the previous build wrote there. Refuses a
+/// non-empty directory that cci-dsl did not write (no manifest, no journal).
+pub fn write_atomically(target: &Path, outputs: &Outputs) -> io::Result<Written> {
+    let mut steps = Steps::from_env();
+    let previous = read_previous(target)?;
+    let interrupted = target.join(JOURNAL).exists();
+    fs::create_dir_all(target)?;
+
+    // 1. Stage: nothing of the previous output changes yet.
+    let staging = target.join(STAGING);
+    if staging.exists() {
+        fs::remove_dir_all(&staging)?; // left by an interrupted build; only ours is in it
+    }
     for (rel, text) in &outputs.files {
-        let path = staging.path().join(rel);
+        let path = staging.join(rel);
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir)?;
         }
         fs::write(&path, text)?;
+        steps.step();
     }
     let manifest: String = outputs.files.keys().map(|k| format!("{k}\n")).collect();
-    fs::write(staging.path().join(MANIFEST), manifest)?;
-    Ok(staging)
+    fs::write(staging.join(MANIFEST), manifest)?;
+    steps.step();
+
+    // 2. Replace, one rename per file, under the journal.
+    fs::write(
+        target.join(JOURNAL),
+        "a cci-dsl build is replacing these files\n",
+    )?;
+    steps.step();
+    for rel in outputs.files.keys() {
+        let to = target.join(rel);
+        if let Some(dir) = to.parent() {
+            fs::create_dir_all(dir)?;
+        }
+        fs::rename(staging.join(rel), &to)?;
+        steps.step();
+    }
+    // Files the previous build wrote and this one does not.
+    for rel in previous.difference(&outputs.files.keys().cloned().collect()) {
+        match fs::remove_file(target.join(rel)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
+            _ => {}
+        }
+        steps.step();
+    }
+    fs::rename(staging.join(MANIFEST), target.join(MANIFEST))?;
+    steps.step();
+
+    // 3. Done: no journal, no staging.
+    fs::remove_file(target.join(JOURNAL))?;
+    steps.step();
+    fs::remove_dir_all(&staging)?;
+    Ok(Written {
+        completed_interrupted: interrupted,
+    })
 }
 
-/// The previous manifest's entries, `None` when there is no previous output.
-fn read_previous(target: &Path) -> io::Result<Option<BTreeSet<String>>> {
+/// The files the previous build wrote (its manifest). An absent or empty target has none; a
+/// non-empty one without manifest or journal was not written by cci-dsl.
+fn read_previous(target: &Path) -> io::Result<BTreeSet<String>> {
     if !target.exists() {
-        return Ok(None);
+        return Ok(BTreeSet::new());
     }
     if !target.is_dir() {
         return Err(io::Error::new(
@@ -119,15 +102,20 @@ fn read_previous(target: &Path) -> io::Result<Option<BTreeSet<String>>> {
         ));
     }
     match fs::read_to_string(target.join(MANIFEST)) {
-        Ok(text) => Ok(Some(text.lines().map(str::to_string).collect())),
+        Ok(text) => Ok(text
+            .lines()
+            .filter(|l| is_our_path(l))
+            .map(str::to_string)
+            .collect()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            if fs::read_dir(target)?.next().is_none() {
-                Ok(Some(BTreeSet::new()))
+            let ours = target.join(JOURNAL).exists();
+            if ours || fs::read_dir(target)?.next().is_none() {
+                Ok(BTreeSet::new())
             } else {
                 Err(io::Error::new(
                     io::ErrorKind::AlreadyExists,
                     format!(
-                        "{} is not empty and was not written by cci-dsl (no {MANIFEST}); refusing to replace it",
+                        "{} is not empty and was not written by cci-dsl (no {MANIFEST}); refusing to write into it",
                         target.display()
                     ),
                 ))
@@ -137,38 +125,37 @@ fn read_previous(target: &Path) -> io::Result<Option<BTreeSet<String>>> {
     }
 }
 
-/// Paths under `target` that the previous build did not write (whole directories where
-/// nothing inside was ours).
-fn user_entries(target: &Path, ours: &BTreeSet<String>) -> io::Result<Vec<String>> {
-    let mut out = Vec::new();
-    walk(target, "", ours, &mut out)?;
-    Ok(out)
+/// A manifest line names a file inside the target: relative, no `..`. (A manifest edited by
+/// hand must not make a build delete files elsewhere.)
+fn is_our_path(line: &str) -> bool {
+    let p = Path::new(line);
+    !line.is_empty()
+        && p.is_relative()
+        && p.components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
 }
 
-fn walk(
-    dir: &Path,
-    prefix: &str,
-    ours: &BTreeSet<String>,
-    out: &mut Vec<String>,
-) -> io::Result<()> {
-    let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
-    entries.sort_by_key(|e| e.file_name());
-    for e in entries {
-        let name = e.file_name().to_string_lossy().to_string();
-        let rel = if prefix.is_empty() {
-            name.clone()
-        } else {
-            format!("{prefix}/{name}")
-        };
-        if rel == MANIFEST || ours.contains(&rel) {
-            continue;
-        }
-        let holds_ours = ours.iter().any(|p| p.starts_with(&format!("{rel}/")));
-        if e.file_type()?.is_dir() && holds_ours {
-            walk(&e.path(), &rel, ours, out)?;
-        } else {
-            out.push(rel);
+/// Counts the file-system steps of a write; `CCI_DSL_FAULT_AFTER=K` aborts the process after
+/// the K-th, so the tests can prove an interruption at any step loses nothing.
+struct Steps {
+    done: usize,
+    abort_after: Option<usize>,
+}
+
+impl Steps {
+    fn from_env() -> Self {
+        Steps {
+            done: 0,
+            abort_after: std::env::var("CCI_DSL_FAULT_AFTER")
+                .ok()
+                .and_then(|v| v.parse().ok()),
         }
     }
-    Ok(())
+
+    fn step(&mut self) {
+        self.done += 1;
+        if self.abort_after == Some(self.done) {
+            std::process::abort();
+        }
+    }
 }

@@ -208,3 +208,92 @@ fn only_the_cli_and_the_output_stage_touch_the_file_system() {
         offenders.join("\n")
     );
 }
+
+/// A build killed at any step of writing loses nothing: the user's files are never touched,
+/// every file cci-dsl wrote is whole (the old version or the new one), and the next build
+/// completes the job. `CCI_DSL_FAULT_AFTER=K` aborts the process after the K-th step.
+#[test]
+fn a_build_killed_at_any_step_loses_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    assert!(build_default(&out));
+    let old = tree(&out);
+    let user: Vec<(&str, &str)> = vec![
+        ("terraform/terraform.tfstate", "{\"serial\": 7}"),
+        ("terraform/.terraform/providers/marker", "provider"),
+        ("notes.md", "my notes"),
+    ];
+    for (rel, text) in &user {
+        std::fs::create_dir_all(out.join(rel).parent().unwrap()).unwrap();
+        std::fs::write(out.join(rel), text).unwrap();
+    }
+    // The next build writes different files (another site).
+    let other = crate::root().join("examples/externalized.cci");
+    let new_out = tmp.path().join("reference");
+    assert!(cli()
+        .arg("build")
+        .arg(&other)
+        .arg("-o")
+        .arg(&new_out)
+        .status()
+        .unwrap()
+        .success());
+    let new = tree(&new_out);
+
+    let mut killed = 0;
+    for k in 1.. {
+        let status = cli()
+            .arg("build")
+            .arg(&other)
+            .arg("-o")
+            .arg(&out)
+            .env("CCI_DSL_FAULT_AFTER", k.to_string())
+            .status()
+            .unwrap();
+        let now = tree(&out);
+        for (rel, text) in &user {
+            assert_eq!(
+                now.get(*rel).map(Vec::as_slice),
+                Some(text.as_bytes()),
+                "step {k}: {rel}"
+            );
+        }
+        for (rel, bytes) in &now {
+            if rel.starts_with(".cci-dsl-staging")
+                || rel == ".cci-dsl-journal"
+                || user.iter().any(|(u, _)| u == rel)
+            {
+                continue;
+            }
+            assert!(
+                old.get(rel) == Some(bytes) || new.get(rel) == Some(bytes),
+                "step {k}: {rel} is neither its old nor its new version"
+            );
+        }
+        if status.success() {
+            break;
+        }
+        killed += 1;
+        // The next build completes the interrupted one.
+        let o = cli()
+            .arg("build")
+            .arg(&other)
+            .arg("-o")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+        let mut expected = new.clone();
+        for (rel, text) in &user {
+            expected.insert(rel.to_string(), text.as_bytes().to_vec());
+        }
+        assert_eq!(
+            tree(&out),
+            expected,
+            "step {k}: the build after the interrupted one"
+        );
+        // Back to the old output for the next step.
+        assert!(build_default(&out));
+    }
+    assert!(killed > 20, "only {killed} steps interrupted");
+}
