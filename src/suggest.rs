@@ -1,9 +1,18 @@
 //! "did you mean" for unknown names.
 
-/// The closest candidate, if one is close enough to be a plausible typo.
+/// The closest candidate, if one is close enough to be a plausible typo. Only candidates of
+/// about the same length can score high enough, so only they are compared, and at most
+/// `COMPARED` of the first `SCANNED` (in the caller's order): in a site with thousands of
+/// fleets, thousands of unknown names must not cost thousands of comparisons each.
 pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    const SCANNED: usize = 4096;
+    const COMPARED: usize = 512;
+    let len = name.len();
     candidates
         .into_iter()
+        .take(SCANNED)
+        .filter(|c| c.len() + 3 >= len && c.len() <= len + 3)
+        .take(COMPARED)
         .map(|c| (strsim::jaro_winkler(name, c), c))
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
@@ -21,4 +30,24 @@ pub fn did_you_mean<'a>(
 /// How alike two names are, 0 to 1 (Jaro-Winkler).
 pub fn similarity(a: &str, b: &str) -> f64 {
     strsim::jaro_winkler(a, b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_typo_finds_its_name_and_a_stranger_finds_none() {
+        let names = ["services", "nomad", "admins", "users"];
+        assert_eq!(closest("nomda", names), Some("nomad"));
+        assert_eq!(closest("admin", names), Some("admins"));
+        assert_eq!(closest("postgres", names), None);
+    }
+
+    #[test]
+    fn names_of_another_length_are_not_compared() {
+        // "nomad-clients" is a prefix match Jaro-Winkler would rate highly; five letters
+        // longer, it is not a typo of "nomad".
+        assert_eq!(closest("nomad", ["nomad-clients"]), None);
+    }
 }

@@ -142,15 +142,19 @@ fn check_tags(site: &Site, limits: &AwsLimits, diags: &mut Diagnostics) {
 
 /// Each permission is one security-group rule; AWS's default quota is per group and direction.
 fn check_rule_quota(site: &Site, limits: &AwsLimits, net: &Network, diags: &mut Diagnostics) {
+    let mut counts: std::collections::BTreeMap<(&str, Direction), u64> = Default::default();
+    for r in &net.rules {
+        *counts.entry((r.group.as_str(), r.direction)).or_default() += 1;
+    }
     for g in &net.groups {
         for (direction, word) in [
             (Direction::Ingress, "inbound"),
             (Direction::Egress, "outbound"),
         ] {
-            let n = net
-                .rules_of(&g.id)
-                .filter(|r| r.direction == direction)
-                .count() as u64;
+            let n = counts
+                .get(&(g.id.as_str(), direction))
+                .copied()
+                .unwrap_or(0);
             if n > limits.rules_per_security_group {
                 diags.push(
                     Diagnostic::error(Code::W0424, site.name_span, format!("security group `{}` has {n} {word} rules; AWS allows {} by default", g.name, limits.rules_per_security_group))

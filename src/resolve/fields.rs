@@ -35,7 +35,7 @@ pub(super) fn fields<'a>(
                         Diagnostic::error(Code::E0202, a.key.span, format!("unknown attribute `{k}` in {what}"))
                             .label("not an attribute of this block")
                             .help(did_you_mean(k, keys.iter().copied()).unwrap_or_else(|| {
-                                format!("{what} takes {}", list_code(keys))
+                                format!("{what} takes {}", list_code(keys.iter().copied()))
                             })),
                     );
                     continue;
@@ -62,7 +62,7 @@ pub(super) fn fields<'a>(
                                 if block_kinds.is_empty() {
                                     format!("{what} holds attributes only")
                                 } else {
-                                    format!("{what} holds the blocks {}", list_code(block_kinds))
+                                    format!("{what} holds the blocks {}", list_code(block_kinds.iter().copied()))
                                 }
                             })),
                     );
@@ -106,12 +106,26 @@ impl<'a> Fields<'a> {
     }
 }
 
-pub(super) fn list_code(items: &[&str]) -> String {
-    items
-        .iter()
+/// Names as code, at most `LISTED` of them: a help line that names every one of ten thousand
+/// fleets helps nobody and makes ten thousand mistakes cost a hundred million bytes.
+pub(super) fn list_code<'a>(items: impl IntoIterator<Item = &'a str>) -> String {
+    const LISTED: usize = 12;
+    let mut items = items.into_iter();
+    let mut out = items
+        .by_ref()
+        .take(LISTED)
         .map(|i| format!("`{i}`"))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    // The chains callers pass know their length; counting them would walk every name.
+    let more = match items.size_hint() {
+        (low, Some(high)) if low == high => low,
+        _ => items.count(),
+    };
+    if more > 0 {
+        out.push_str(&format!(" and {more} more"));
+    }
+    out
 }
 
 pub(super) fn type_error(
@@ -277,8 +291,9 @@ pub(super) fn read_condition(
             Diagnostic::error(Code::E0212, span, format!("unknown condition `{name}`"))
                 .label("not a condition")
                 .help(
-                    did_you_mean(name, NAMES.iter().copied())
-                        .unwrap_or_else(|| format!("conditions are {}", list_code(NAMES))),
+                    did_you_mean(name, NAMES.iter().copied()).unwrap_or_else(|| {
+                        format!("conditions are {}", list_code(NAMES.iter().copied()))
+                    }),
                 ),
         );
     };
@@ -333,4 +348,27 @@ pub(super) fn not_externalizable(name: &str, span: Span, lib: &Stdlib) -> Diagno
         did_you_mean(name, known.iter().copied())
             .unwrap_or_else(|| format!("the guide allows: {}", known.join(", "))),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::list_code;
+
+    #[test]
+    fn a_long_list_of_names_is_cut_and_counted() {
+        assert_eq!(list_code(["a", "b"]), "`a`, `b`");
+        let names: Vec<String> = (0..20).map(|i| format!("f{i}")).collect();
+        let listed = list_code(names.iter().map(String::as_str));
+        assert!(listed.starts_with("`f0`, `f1`,"), "{listed}");
+        assert!(listed.ends_with("`f11` and 8 more"), "{listed}");
+        // An iterator that does not know its length is counted.
+        let filtered = list_code(names.iter().map(String::as_str).filter(|n| n.len() == 3));
+        assert_eq!(filtered.matches('`').count(), 20, "{filtered}");
+        assert!(!filtered.contains("more"), "{filtered}");
+        let unknown_length = list_code(names.iter().map(String::as_str).filter(|_| true));
+        assert!(
+            unknown_length.ends_with("`f11` and 8 more"),
+            "{unknown_length}"
+        );
+    }
 }

@@ -211,7 +211,10 @@ fn sort_items<'a>(
                         .label("not a block this language knows")
                         .help(
                             did_you_mean(kind, candidates).unwrap_or_else(|| {
-                                format!("a site is made of {}", list_code(SITE_KINDS))
+                                format!(
+                                    "a site is made of {}",
+                                    list_code(SITE_KINDS.iter().copied())
+                                )
                             }),
                         ),
                     );

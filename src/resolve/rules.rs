@@ -224,11 +224,14 @@ fn site_endpoint(
     if actors.contains(name) || lib.actors.contains_key(name) {
         return Some(EndpointRef::Actor(name.to_string()));
     }
-    let mut all: Vec<&str> = vec!["services", "nomad"];
-    all.extend(fleets.iter().map(String::as_str));
-    all.extend(externals.iter().map(String::as_str));
-    all.extend(actors.iter().map(String::as_str));
-    all.extend(lib.actors.keys().map(String::as_str));
+    // Chained, not collected: a site with thousands of fleets and thousands of unknown
+    // names must not copy every name for every mistake.
+    let all = ["services", "nomad"]
+        .into_iter()
+        .chain(fleets.iter().map(String::as_str))
+        .chain(externals.iter().map(String::as_str))
+        .chain(actors.iter().map(String::as_str))
+        .chain(lib.actors.keys().map(String::as_str));
     diags.push(unknown_endpoint(name, span, all));
     None
 }
@@ -246,18 +249,23 @@ fn library_endpoint(
     if lib.actors.contains_key(name) {
         return Some(EndpointRef::Actor(name.to_string()));
     }
-    let mut all: Vec<&str> = vec!["services", "nomad"];
-    all.extend(lib.externals.keys().map(String::as_str));
-    all.extend(lib.actors.keys().map(String::as_str));
+    let all = ["services", "nomad"]
+        .into_iter()
+        .chain(lib.externals.keys().map(String::as_str))
+        .chain(lib.actors.keys().map(String::as_str));
     diags.push(unknown_endpoint(name, span, all));
     None
 }
 
-pub(super) fn unknown_endpoint(name: &str, span: Span, all: Vec<&str>) -> Diagnostic {
-    let help = did_you_mean(name, all.iter().copied()).unwrap_or_else(|| {
+pub(super) fn unknown_endpoint<'a>(
+    name: &str,
+    span: Span,
+    all: impl Iterator<Item = &'a str> + Clone,
+) -> Diagnostic {
+    let help = did_you_mean(name, all.clone()).unwrap_or_else(|| {
         format!(
             "known here: {}; or write a CIDR such as `10.0.0.0/8`",
-            list_code(&all)
+            list_code(all)
         )
     });
     Diagnostic::error(Code::E0206, span, format!("unknown endpoint `{name}`"))
