@@ -268,10 +268,10 @@ impl<'a> Rendered<'a> {
             ));
         }
         let src = shown.get(file);
-        let len = src.text.len();
+        let clamp = |span| clamp(span, &src.text, src.file.line_starts());
         let mut labels = vec![LabeledSpan::new_primary_with_span(
             non_empty(&src.clean(&diag.primary.text)),
-            clamp(diag.primary.span, len),
+            clamp(diag.primary.span),
         )];
         let mut lines = (
             sources.line_of(diag.primary.span),
@@ -280,7 +280,7 @@ impl<'a> Rendered<'a> {
         for l in diag.secondary.iter().filter(|l| l.span.file == file) {
             labels.push(LabeledSpan::new_with_span(
                 non_empty(&src.clean(&l.text)),
-                clamp(l.span, len),
+                clamp(l.span),
             ));
             let line = sources.line_of(l.span);
             lines = (lines.0.min(line), lines.1.max(line));
@@ -352,9 +352,19 @@ fn non_empty(s: &str) -> Option<String> {
 }
 
 /// miette wants a span inside the text; an end-of-file span is pulled back onto the text.
-fn clamp(span: Span, len: usize) -> miette::SourceSpan {
+/// A span over more than `FRAMED_LINES` lines (a whole block) is cut to its first line, the
+/// block's head: the frame would otherwise print the block, and a block of ten thousand
+/// lines once for each of its mistakes.
+fn clamp(span: Span, text: &str, line_starts: &[usize]) -> miette::SourceSpan {
+    const FRAMED_LINES: usize = 8;
+    let len = text.len();
     let start = (span.start as usize).min(len);
-    let end = (span.end as usize).min(len).max(start);
+    let mut end = (span.end as usize).min(len).max(start);
+    let line = |at: usize| line_starts.partition_point(|s| *s <= at);
+    if line(end) - line(start) >= FRAMED_LINES {
+        let next_line = line_starts.get(line(start)).copied().unwrap_or(len);
+        end = next_line.saturating_sub(1).max(start);
+    }
     (start, end - start).into()
 }
 

@@ -147,3 +147,27 @@ fn large_inputs_build_or_fail_cleanly() {
         assert!(b.outputs.is_some() || b.compilation.has_errors());
     }
 }
+
+/// A mistake about a whole block (a required attribute missing) is framed at the block's
+/// head, not by printing the block: a block of thousands of lines would otherwise be printed
+/// once per mistake. A short block keeps its multi-line frame.
+#[test]
+fn a_long_block_is_framed_by_its_head() {
+    let lib = cci_dsl::stdlib::embedded();
+    let site = std::fs::read_to_string(crate::root().join("examples/default.cci")).unwrap();
+    let filler: String = (0..2000).map(|i| format!("  # line {i}\n")).collect();
+    let text = format!("{site}fleet z {{\n{filler}  disk = 100 GiB\n}}\n");
+    let b = cci_dsl::build("long.cci", &text, &lib);
+    let out = crate::rendered(&b.compilation);
+    assert!(out.contains("fleet `z` has no `instance`"), "{out}");
+    assert!(out.lines().count() < 80, "{} lines", out.lines().count());
+    assert!(!out.contains("line 1999"), "{out}");
+
+    let short = format!("{site}fleet z {{\n  disk = 100 GiB\n}}\n");
+    let b = cci_dsl::build("short.cci", &short, &lib);
+    let out = crate::rendered(&b.compilation);
+    assert!(
+        out.contains("disk = 100 GiB"),
+        "a short block is shown whole: {out}"
+    );
+}
