@@ -16,6 +16,7 @@ const SECRET_WORDS: &[&str] = &[
     "access_key",
     "api_key",
     "apikey",
+    "tls_key",
 ];
 
 /// Whether an attribute's key names a secret: it holds a secret word, or is a misspelling of
@@ -131,9 +132,9 @@ mod tests {
 
     #[test]
     fn secret_values_are_found_on_their_line() {
-        let text = "site \"a\" {\n  passphrase = \"hunter2\"  # oops\n  pasphrase = \"x1\"\n  passphrase = secret\n  ssh_key = \"ops\"\n}\n";
+        let text = "site \"a\" {\n  passphrase = \"hunter2\"  # oops\n  pasphrase = \"x1\"\n  passphrase = secret\n  ssh_key = \"ops\"\n  tls_key = \"k9\"\n}\n";
         let shown = shown_text(text, &secret_ranges(text));
-        assert!(!shown.contains("hunter2") && !shown.contains("x1"));
+        assert!(!shown.contains("hunter2") && !shown.contains("x1") && !shown.contains("k9"));
         assert!(shown.contains("passphrase = secret") && shown.contains("ssh_key = \"ops\""));
         assert_eq!(shown.len(), text.len(), "offsets kept");
     }
