@@ -4,7 +4,7 @@
 //! The pipeline, one module per stage (see ARCHITECTURE.md):
 //!
 //! ```text
-//! source ─parse─▶ ast ─resolve─▶ model ─check─▶ model (checked) ─network─▶ security groups
+//! source ─parse─▶ ast ─resolve─▶ model ─network─▶ security groups ─check─▶ (checked)
 //!        ─graph─▶ resource graph ─emit─▶ files (in memory) ─output─▶ disk (CLI only)
 //! ```
 //!
