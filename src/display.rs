@@ -120,10 +120,18 @@ pub fn escaped(s: &str) -> String {
         .collect()
 }
 
-/// Characters a terminal would interpret rather than show.
+/// Characters a terminal would interpret rather than show, and invisible ones (zero-width
+/// spaces and joiners, the byte-order mark) that would make `nomad\u{200b}` read as `nomad`.
 fn is_unsafe(c: char) -> bool {
     (c.is_control() && !matches!(c, '\n' | '\t'))
-        || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}')
+        || matches!(
+            c,
+            '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{200b}'..='\u{200f}'
+                | '\u{2060}'
+                | '\u{feff}'
+        )
 }
 
 #[cfg(test)]

@@ -90,6 +90,21 @@ enum GraphFormat {
     Json,
 }
 
+/// Print to stdout or stderr, ignoring a reader that went away (`cci-dsl graph | head`),
+/// where `print!` would panic; the exit status still says how the command went.
+macro_rules! out {
+    ($($arg:tt)*) => {{ use std::io::Write as _; let _ = write!(std::io::stdout().lock(), $($arg)*); }};
+}
+macro_rules! outln {
+    ($($arg:tt)*) => {{ use std::io::Write as _; let _ = writeln!(std::io::stdout().lock(), $($arg)*); }};
+}
+macro_rules! err {
+    ($($arg:tt)*) => {{ use std::io::Write as _; let _ = write!(std::io::stderr().lock(), $($arg)*); }};
+}
+macro_rules! errln {
+    ($($arg:tt)*) => {{ use std::io::Write as _; let _ = writeln!(std::io::stderr().lock(), $($arg)*); }};
+}
+
 const INIT_TEMPLATE: &str = include_str!("../examples/default.cci");
 
 fn main() -> ExitCode {
@@ -97,7 +112,7 @@ fn main() -> ExitCode {
     match run(&cli) {
         Ok(code) => code,
         Err(msg) => {
-            eprintln!("error: {}", escaped(&msg));
+            errln!("error: {}", escaped(&msg));
             ExitCode::from(2)
         }
     }
@@ -107,15 +122,23 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
     match &cli.command {
         Command::Explain { code } => explain(code.as_deref()),
         Command::Init { path } => {
-            if path.exists() {
-                return Err(format!(
-                    "{} already exists; not overwriting it",
-                    path.display()
-                ));
+            use std::io::Write as _;
+            // create_new: never overwrite, even a file that appears between a check and a write.
+            let written = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(path)
+                .and_then(|mut f| f.write_all(INIT_TEMPLATE.as_bytes()));
+            match written {
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    return Err(format!(
+                        "{} already exists; not overwriting it",
+                        path.display()
+                    ));
+                }
+                other => other.map_err(|e| format!("cannot write {}: {e}", path.display()))?,
             }
-            std::fs::write(path, INIT_TEMPLATE)
-                .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-            eprintln!(
+            errln!(
                 "wrote {}: fill in the aws block and the actors, then `cci-dsl build {}`",
                 path.display(),
                 path.display()
@@ -129,7 +152,7 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             if c.has_errors() {
                 return Ok(ExitCode::from(1));
             }
-            eprintln!(
+            errln!(
                 "{}: ok ({} warnings)",
                 escaped(&name),
                 c.diagnostics.warning_count()
@@ -141,7 +164,7 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             let b = cci_dsl::build(&name, &text, &load_stdlib(cli)?);
             report(cli, &b.compilation.diagnostics, &b.compilation.sources);
             let Some(outputs) = b.outputs else {
-                eprintln!(
+                errln!(
                     "error: {} has errors; {} left as it was",
                     escaped(&name),
                     escaped(&out.display().to_string())
@@ -151,11 +174,11 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             let written = cci_dsl::output::write_atomically(out, &outputs)
                 .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
             if written.completed_interrupted {
-                eprintln!("note: the previous build into this directory was interrupted; this one completed it");
+                errln!("note: the previous build into this directory was interrupted; this one completed it");
             }
             let out = escaped(&out.display().to_string());
-            eprintln!("wrote {} files to {out}", outputs.files.len());
-            eprintln!(
+            errln!("wrote {} files to {out}", outputs.files.len());
+            errln!(
                 "next: review {0}/ports.md, then\n  cd {0}/terraform && terraform init && TF_VAR_circle_secret_passphrase=... terraform apply",
                 out.trim_end_matches('/')
             );
@@ -173,7 +196,7 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
                         GraphFormat::Mermaid => cci_dsl::emit::graph_render::mermaid(&g),
                         GraphFormat::Json => cci_dsl::emit::graph_render::json(&g),
                     };
-                    print!("{text}");
+                    out!("{text}");
                     Ok(ExitCode::SUCCESS)
                 }
                 _ => Ok(ExitCode::from(1)),
@@ -206,12 +229,16 @@ fn read_site(path: &Path) -> Result<(String, String), String> {
             MAX_SITE_BYTES >> 20
         ));
     }
-    let text = String::from_utf8(bytes).map_err(|e| {
+    let mut text = String::from_utf8(bytes).map_err(|e| {
         format!(
             "{name} is not UTF-8 text (byte {})",
             e.utf8_error().valid_up_to()
         )
     })?;
+    // Editors on Windows start UTF-8 files with a byte-order mark; it is not part of the site.
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
     Ok((name, text))
 }
 
@@ -254,7 +281,7 @@ fn report(cli: &Cli, diags: &cci_dsl::diagnostics::Diagnostics, sources: &cci_ds
         return;
     }
     match cli.message_format {
-        MessageFormat::Json => eprint!("{}", render_json(diags, sources)),
+        MessageFormat::Json => err!("{}", render_json(diags, sources)),
         MessageFormat::Human => {
             let fancy = match cli.color {
                 Color::Always => true,
@@ -264,8 +291,8 @@ fn report(cli: &Cli, diags: &cci_dsl::diagnostics::Diagnostics, sources: &cci_ds
                 }
             };
             let style = if fancy { Style::Fancy } else { Style::Plain };
-            eprint!("{}", render(diags, sources, style));
-            eprintln!(
+            err!("{}", render(diags, sources, style));
+            errln!(
                 "{} error(s), {} warning(s)",
                 diags.error_count(),
                 diags.warning_count()
@@ -278,13 +305,13 @@ fn explain(code: Option<&str>) -> Result<ExitCode, String> {
     match code {
         None => {
             for c in Code::ALL {
-                println!("{}  {}", c.as_str(), c.title());
+                outln!("{}  {}", c.as_str(), c.title());
             }
             Ok(ExitCode::SUCCESS)
         }
         Some(s) => match Code::parse(s) {
             Some(c) => {
-                println!("{}: {}\n\n{}", c.as_str(), c.title(), c.explanation());
+                outln!("{}: {}\n\n{}", c.as_str(), c.title(), c.explanation());
                 Ok(ExitCode::SUCCESS)
             }
             None => Err(format!("unknown code `{s}`; `cci-dsl explain` lists them")),

@@ -204,3 +204,48 @@ fn control_characters_in_the_input_are_shown_escaped() {
         }
     }
 }
+
+/// `cci-dsl graph site.cci | head -1`: a reader that goes away before the output is written
+/// is not a crash (`print!` panics, exit 101); the exit status is the command's own.
+#[test]
+fn a_reader_that_goes_away_is_not_a_crash() {
+    let site = crate::root().join("examples/default.cci");
+    let bad = crate::root().join("tests/fixtures/resolve/unknown-block.cci");
+    for (args, stream, expected) in [
+        (vec!["graph".as_ref(), site.as_os_str()], "stdout", 0),
+        (vec!["explain".as_ref()], "stdout", 0),
+        (vec!["check".as_ref(), bad.as_os_str()], "stderr", 1),
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let mut cmd = cli();
+        cmd.args(&args);
+        if stream == "stdout" {
+            cmd.stdout(writer);
+        } else {
+            cmd.stderr(writer);
+        }
+        let status = cmd.status().unwrap();
+        assert_eq!(
+            status.code(),
+            Some(expected),
+            "{args:?} with {stream} closed"
+        );
+    }
+}
+
+/// Editors on Windows begin UTF-8 files with a byte-order mark.
+#[test]
+fn a_byte_order_mark_is_not_part_of_the_site() {
+    let text = std::fs::read_to_string(crate::root().join("examples/default.cci")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bom.cci");
+    std::fs::write(&path, format!("\u{feff}{text}")).unwrap();
+    let o = cli().arg("check").arg(&path).output().unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
