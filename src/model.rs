@@ -415,11 +415,11 @@ pub const GIB: u64 = 1 << 30;
 
 /// Renders a byte count in the unit a reader expects ("32 GiB", "100 GB" stays exact).
 pub fn human_bytes(bytes: u64) -> String {
-    if bytes % (1 << 40) == 0 && bytes > 0 {
+    if bytes.is_multiple_of(1 << 40) && bytes > 0 {
         format!("{} TiB", bytes >> 40)
-    } else if bytes % GIB == 0 {
+    } else if bytes.is_multiple_of(GIB) {
         format!("{} GiB", bytes / GIB)
-    } else if bytes % 1_000_000_000 == 0 {
+    } else if bytes.is_multiple_of(1_000_000_000) {
         format!("{} GB", bytes / 1_000_000_000)
     } else {
         format!("{:.1} GiB", bytes as f64 / GIB as f64)
