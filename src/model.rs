@@ -49,6 +49,10 @@ pub struct AwsLimits {
     pub tag_key_length: u64,
     pub tag_value_length: u64,
     pub bucket_name_length: u64,
+    pub queue_name_length: u64,
+    pub launch_template_name_length: u64,
+    pub autoscaling_group_name_length: u64,
+    pub lifecycle_hook_name_length: u64,
 }
 
 /// The operating system of every provisioned machine, and how its image is found.
@@ -337,6 +341,7 @@ pub struct Services {
 #[derive(Clone, Debug)]
 pub struct Fleet {
     pub name: String,
+    pub name_span: Span,
     pub instance: InstanceType,
     pub instance_span: Span,
     pub min: u64,

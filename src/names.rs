@@ -17,6 +17,11 @@ pub fn fleet_id(fleet: &str) -> String {
     format!("nomad_{fleet}")
 }
 
+/// The `name_prefix` of a security group named `name` (Terraform appends a unique suffix).
+pub fn group_prefix(name: &str) -> String {
+    format!("{name}-")
+}
+
 /// Terraform's name of the security group for an externalized service's servers.
 pub fn external_group(service: &str) -> String {
     format!("ext_{service}")

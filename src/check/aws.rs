@@ -4,6 +4,7 @@
 use super::*;
 use crate::names::Names;
 use crate::network::{Direction, Network};
+use crate::span::Span;
 
 pub(super) fn check_aws_limits(site: &Site, lib: &Stdlib, net: &Network, diags: &mut Diagnostics) {
     let limits = &lib.aws_limits;
@@ -32,40 +33,75 @@ pub(super) fn check_aws_limits(site: &Site, lib: &Stdlib, net: &Network, diags: 
 fn check_names(site: &Site, lib: &Stdlib, net: &Network, diags: &mut Diagnostics) {
     let limits = &lib.aws_limits;
     let names = Names::new(site);
-    let mut checks: Vec<(String, &str, u64)> = vec![
-        (names.services_role(), "IAM role", limits.role_name_length),
-        (names.nomad_role(), "IAM role", limits.role_name_length),
+    // (name, what, AWS's limit, characters Terraform appends to a name_prefix)
+    let mut site_names: Vec<(String, &str, u64, u64)> = vec![
+        (
+            names.services_role(),
+            "IAM role",
+            limits.role_name_length,
+            0,
+        ),
+        (names.nomad_role(), "IAM role", limits.role_name_length, 0),
         (
             names.services_role(),
             "instance profile",
             limits.instance_profile_name_length,
+            0,
         ),
         (
             names.nomad_role(),
             "instance profile",
             limits.instance_profile_name_length,
+            0,
         ),
         (
             names.bucket_pattern(site),
             "S3 bucket",
             limits.bucket_name_length,
+            0,
+        ),
+        (
+            names.shutdown_queue(),
+            "SQS queue",
+            limits.queue_name_length,
+            0,
+        ),
+        (
+            names.drain_hook(),
+            "lifecycle hook",
+            limits.lifecycle_hook_name_length,
+            0,
         ),
     ];
-    // AWS appends 26 characters to a name prefix.
     for g in &net.groups {
-        checks.push((
-            format!("{}-{}", g.name, "x".repeat(26)),
+        site_names.push((
+            crate::names::group_prefix(&g.name),
             "security group",
             limits.security_group_name_length,
+            PREFIX_SUFFIX,
         ));
     }
-    for (name, what, limit) in checks {
-        if name.chars().count() as u64 > limit {
+    for (name, what, limit, appended) in site_names {
+        if let Some(d) = too_long(&name, what, limit, appended, site.name_span) {
             diags.push(
-                Diagnostic::error(Code::E0422, site.name_span, format!("the {what} name `{name}` is longer than the {limit} characters AWS accepts"))
-                    .label("names start with the site's name")
+                d.label("names start with the site's name")
                     .help("shorten the site's name"),
             );
+        }
+    }
+    for f in &site.fleets {
+        let prefix = names.fleet_prefix(&f.name);
+        for (what, limit) in [
+            ("launch template", limits.launch_template_name_length),
+            ("Auto Scaling group", limits.autoscaling_group_name_length),
+        ] {
+            if let Some(d) = too_long(&prefix, what, limit, PREFIX_SUFFIX, f.name_span) {
+                diags.push(
+                    d.label("the fleet's AWS names are the site's name and this one")
+                        .help("shorten the fleet's name (or the site's)"),
+                );
+                break;
+            }
         }
     }
     let key = &site.ssh_key;
@@ -138,6 +174,23 @@ fn check_tags(site: &Site, limits: &AwsLimits, diags: &mut Diagnostics) {
             );
         }
     }
+}
+
+/// Terraform's `name_prefix` appends a 26-character unique suffix.
+const PREFIX_SUFFIX: u64 = 26;
+
+/// E0422 when a name (or a prefix and what Terraform appends to it) is longer than AWS accepts.
+fn too_long(name: &str, what: &str, limit: u64, appended: u64, span: Span) -> Option<Diagnostic> {
+    let length = name.chars().count() as u64 + appended;
+    if length <= limit {
+        return None;
+    }
+    let message = if appended == 0 {
+        format!("the {what} name `{name}` is longer than the {limit} characters AWS accepts")
+    } else {
+        format!("the {what} name prefix `{name}` and the {appended} characters Terraform appends make {length}; AWS accepts {limit}")
+    };
+    Some(Diagnostic::error(Code::E0422, span, message))
 }
 
 /// Each permission is one security-group rule; AWS's default quota is per group and direction.

@@ -206,7 +206,7 @@ fn security_group(g: &Group, site: &Site) -> Value {
     json!({
         "id": g.id,
         "name": g.name,
-        "name_prefix": format!("{}-", g.name),
+        "name_prefix": names::group_prefix(&g.name),
         "description": g.description,
         "vpc": site.vpc,
         "external": matches!(g.role, GroupRole::External(_)),

@@ -106,6 +106,7 @@ pub(super) fn read_fleets(blocks: &[&Block], lib: &Stdlib, diags: &mut Diagnosti
                 disk_gib,
                 disk_span,
                 ami: v.str("ami"),
+                name_span: name.span,
                 span: b.span,
             });
         }

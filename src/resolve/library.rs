@@ -108,7 +108,7 @@ pub(super) fn read_library_block(
 }
 
 fn read_aws_limits(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnostics) {
-    const NAMES: [&str; 10] = [
+    const NAMES: [&str; 14] = [
         "rules_per_security_group",
         "autoscaling_groups",
         "key_name_length",
@@ -119,6 +119,10 @@ fn read_aws_limits(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Dia
         "tag_key_length",
         "tag_value_length",
         "bucket_name_length",
+        "queue_name_length",
+        "launch_template_name_length",
+        "autoscaling_group_name_length",
+        "lifecycle_hook_name_length",
     ];
     const SCHEMA: &[AttrSpec] = &[
         req(NAMES[0], Ty::Int, "60"),
@@ -131,6 +135,10 @@ fn read_aws_limits(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Dia
         req(NAMES[7], Ty::Int, "128"),
         req(NAMES[8], Ty::Int, "256"),
         req(NAMES[9], Ty::Int, "63"),
+        req(NAMES[10], Ty::Int, "80"),
+        req(NAMES[11], Ty::Int, "128"),
+        req(NAMES[12], Ty::Int, "255"),
+        req(NAMES[13], Ty::Int, "255"),
     ];
     no_labels(b, diags);
     if !seen.first("aws_limits", "", b.span, diags) {
@@ -138,7 +146,7 @@ fn read_aws_limits(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Dia
     }
     let (v, _) = read("`aws_limits`", b, SCHEMA, &[], lib, diags);
     // A limit that failed to read checks nothing rather than everything.
-    let [rules, groups, key, role, profile, sg, tags, tag_key, tag_value, bucket] =
+    let [rules, groups, key, role, profile, sg, tags, tag_key, tag_value, bucket, queue, template, asg, hook] =
         NAMES.map(|n| v.int(n).unwrap_or(u64::MAX));
     lib.aws_limits = AwsLimits {
         rules_per_security_group: rules,
@@ -151,6 +159,10 @@ fn read_aws_limits(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Dia
         tag_key_length: tag_key,
         tag_value_length: tag_value,
         bucket_name_length: bucket,
+        queue_name_length: queue,
+        launch_template_name_length: template,
+        autoscaling_group_name_length: asg,
+        lifecycle_hook_name_length: hook,
     };
 }
 

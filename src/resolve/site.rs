@@ -24,10 +24,14 @@ pub(super) struct SiteCore {
     pub(super) tags: BTreeMap<String, String>,
 }
 
+/// Names become parts of AWS names; 32 characters leave room in the shortest of them (IAM
+/// roles, 64) for what `names.rs` adds.
+const MAX_NAME: usize = 32;
+
 pub(super) fn valid_name(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_lowercase())
-        && name.len() <= 32
+        && name.len() <= MAX_NAME
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
         && !name.ends_with('-')
 }
@@ -41,16 +45,22 @@ pub(super) fn check_name(name: &Spanned<String>, what: &str, diags: &mut Diagnos
         .to_ascii_lowercase()
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(MAX_NAME)
         .collect();
+    let long = name.node.chars().count() > MAX_NAME;
     diags.push(
         Diagnostic::error(
             Code::E0310,
             name.span,
             format!("`{}` is not a valid {what} name", name.node),
         )
-        .label("used in AWS resource names")
+        .label(if long {
+            format!("longer than {MAX_NAME} characters; used in AWS resource names")
+        } else {
+            "used in AWS resource names".to_string()
+        })
         .help(format!(
-            "use lower-case letters, digits and `-`, starting with a letter (e.g. `{}`)",
+            "use at most {MAX_NAME} lower-case letters, digits and `-`, starting with a letter (e.g. `{}`)",
             fixed.trim_matches('-')
         )),
     );

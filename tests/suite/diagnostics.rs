@@ -179,4 +179,27 @@ fn aws_limits_are_checked_before_apply() {
         shown.contains("E0422") && shown.contains("acme-circleci-services"),
         "{shown}"
     );
+
+    // A prefix counts with the 26 characters Terraform appends; the fleet's name is pointed at.
+    // `acme-nomad-nomad-` is 17 characters: 43 with the suffix.
+    for (limit, reported) in [(43, false), (42, true)] {
+        let mut lib = cci_dsl::stdlib::embedded();
+        for (_, text) in lib.iter_mut() {
+            *text = text.replace(
+                "launch_template_name_length = 128",
+                &format!("launch_template_name_length = {limit}"),
+            );
+        }
+        let b = cci_dsl::compile("site.cci", &site, &lib);
+        let d = b.diagnostics.iter().find(|d| d.code == Code::E0422);
+        assert_eq!(d.is_some(), reported, "limit {limit}");
+        if let Some(d) = d {
+            assert!(d.message.contains("`acme-nomad-nomad-`"), "{}", d.message);
+            assert_eq!(
+                &site[d.primary.span.start as usize..d.primary.span.end as usize],
+                "nomad",
+                "points at the fleet's name"
+            );
+        }
+    }
 }
