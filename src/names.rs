@@ -8,11 +8,13 @@ use crate::model::Site;
 
 /// Terraform's name of the services box's security group.
 pub const SERVICES_GROUP: &str = "services";
+/// Terraform's name of the security group every Nomad client holds, whatever its fleet.
+pub const NOMAD_GROUP: &str = "nomad";
 /// Terraform's name of the security group of the VMs vm-service starts.
 pub const VMS_GROUP: &str = "vms";
 
-/// Terraform's name of a fleet's resources: its security group, launch template, Auto Scaling
-/// group and lifecycle hook.
+/// Terraform's name of a fleet's resources: its launch template, Auto Scaling group and
+/// lifecycle hook, and its own security group when a rule names the fleet.
 pub fn fleet_id(fleet: &str) -> String {
     format!("nomad_{fleet}")
 }
@@ -57,6 +59,10 @@ impl Names {
     /// AWS names (prefixes) of the security groups.
     pub fn services_group(&self) -> String {
         format!("{}-services", self.site)
+    }
+
+    pub fn nomad_group(&self) -> String {
+        format!("{}-nomad", self.site)
     }
 
     pub fn vms_group(&self) -> String {

@@ -5,14 +5,16 @@
 
 use crate::ast::Protocol;
 use crate::model::*;
-use crate::names::{external_group, fleet_id as fleet_group, Names, SERVICES_GROUP, VMS_GROUP};
+use crate::names::{
+    external_group, fleet_id as fleet_group, Names, NOMAD_GROUP, SERVICES_GROUP, VMS_GROUP,
+};
 use ipnet::Ipv4Net;
 use std::collections::BTreeMap;
 
 /// A security group the site manages.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Group {
-    /// Terraform name: `services`, `nomad_<fleet>`, `ext_<service>`.
+    /// Terraform name: `services`, `nomad`, `nomad_<fleet>`, `ext_<service>`, `vms`.
     pub id: String,
     /// AWS name: `<site>-services`, ...
     pub name: String,
@@ -23,6 +25,9 @@ pub struct Group {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GroupRole {
     Services,
+    /// Every Nomad client, whatever its fleet: the guide's rules are the same for all.
+    Nomad,
+    /// One fleet's clients, for the rules of the site that name that fleet.
     Fleet(String),
     External(String),
     Vms,
@@ -206,11 +211,42 @@ pub struct Network {
     pub flows: Flows,
     pub groups: Vec<Group>,
     pub rules: Vec<SgRule>,
+    /// Where each group is in `groups`, by Terraform id.
+    position: BTreeMap<String, usize>,
 }
 
 impl Network {
-    pub fn rules_of<'a>(&'a self, group: &'a str) -> impl Iterator<Item = &'a SgRule> + 'a {
-        self.rules.iter().filter(move |r| r.group == group)
+    /// A group by its Terraform id.
+    pub fn group(&self, id: &str) -> Option<&Group> {
+        self.position.get(id).map(|&i| &self.groups[i])
+    }
+
+    /// A group's AWS name; its id if the site has no such group.
+    pub fn group_name<'a>(&'a self, id: &'a str) -> &'a str {
+        self.group(id).map_or(id, |g| g.name.as_str())
+    }
+
+    /// The rules of each group, in the order of `groups` (one pass over the rules).
+    pub fn rules_by_group(&self) -> Vec<(&Group, Vec<&SgRule>)> {
+        let mut out: Vec<(&Group, Vec<&SgRule>)> =
+            self.groups.iter().map(|g| (g, Vec::new())).collect();
+        for r in &self.rules {
+            if let Some(&i) = self.position.get(r.group.as_str()) {
+                out[i].1.push(r);
+            }
+        }
+        out
+    }
+
+    /// The Terraform ids of the groups a fleet's clients hold: the shared Nomad group, and
+    /// the fleet's own when a rule names it.
+    pub fn fleet_groups(&self, fleet: &str) -> Vec<String> {
+        let own = fleet_group(fleet);
+        let mut ids = vec![NOMAD_GROUP.to_string()];
+        if self.position.contains_key(&own) {
+            ids.push(own);
+        }
+        ids
     }
 }
 
@@ -219,18 +255,26 @@ type PermissionKey = (String, Direction, Protocol, Option<(u16, u16)>, Peer);
 
 /// Derives the groups and permissions from the site's rules.
 pub fn plan(site: &Site, lib: &Stdlib) -> Network {
-    let groups = groups(site, lib);
     let flows = flows(site, lib);
+    let groups = groups(site, lib, &flows.applied);
     let rules = permissions(site, &flows.applied, &groups);
+    let position = groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.id.clone(), i))
+        .collect();
     Network {
         flows,
         groups,
         rules,
+        position,
     }
 }
 
-/// The groups the site manages: the services box, each fleet, the VMs, each externalized service.
-fn groups(site: &Site, lib: &Stdlib) -> Vec<Group> {
+/// The groups the site manages: the services box, the Nomad clients (all fleets share one
+/// group; a fleet has a group of its own only for the rules that name it, so a fleet adds no
+/// rules), the VMs, each externalized service.
+fn groups(site: &Site, lib: &Stdlib, flows: &[Rule]) -> Vec<Group> {
     let names = Names::new(site);
     let mut groups = vec![Group {
         id: SERVICES_GROUP.into(),
@@ -238,11 +282,31 @@ fn groups(site: &Site, lib: &Stdlib) -> Vec<Group> {
         description: "CircleCI services box".into(),
         role: GroupRole::Services,
     }];
-    for f in &site.fleets {
+    if !site.fleets.is_empty() {
+        groups.push(Group {
+            id: NOMAD_GROUP.into(),
+            name: names.nomad_group(),
+            description: "CircleCI Nomad clients, every fleet".into(),
+            role: GroupRole::Nomad,
+        });
+    }
+    let named: std::collections::BTreeSet<&str> = flows
+        .iter()
+        .flat_map(|r| [&r.from, &r.to])
+        .filter_map(|e| match e {
+            EndpointRef::Fleet(f) => Some(f.as_str()),
+            _ => None,
+        })
+        .collect();
+    for f in site
+        .fleets
+        .iter()
+        .filter(|f| named.contains(f.name.as_str()))
+    {
         groups.push(Group {
             id: fleet_group(&f.name),
             name: names.fleet(&f.name),
-            description: format!("CircleCI Nomad clients, fleet {}", f.name),
+            description: format!("CircleCI Nomad clients, fleet {} (rules naming it)", f.name),
             role: GroupRole::Fleet(f.name.clone()),
         });
     }
@@ -328,7 +392,7 @@ fn permissions(site: &Site, flows: &[Rule], groups: &[Group]) -> Vec<SgRule> {
 fn owned_groups(site: &Site, e: &EndpointRef) -> Vec<String> {
     match e {
         EndpointRef::Services => vec![SERVICES_GROUP.into()],
-        EndpointRef::AllFleets => site.fleets.iter().map(|f| fleet_group(&f.name)).collect(),
+        EndpointRef::AllFleets if !site.fleets.is_empty() => vec![NOMAD_GROUP.into()],
         EndpointRef::Fleet(f) => vec![fleet_group(f)],
         EndpointRef::External(x) if site.is_external(x) => vec![external_group(x)],
         EndpointRef::Vms if site.vm_service => vec![VMS_GROUP.into()],
@@ -340,11 +404,8 @@ fn owned_groups(site: &Site, e: &EndpointRef) -> Vec<String> {
 fn peers(site: &Site, e: &EndpointRef, owner: &str, as_source: bool) -> Vec<(Peer, String)> {
     match e {
         EndpointRef::Services => vec![(Peer::Group(SERVICES_GROUP.into()), "services".into())],
-        EndpointRef::AllFleets => site
-            .fleets
-            .iter()
-            .map(|f| (Peer::Group(fleet_group(&f.name)), fleet_group(&f.name)))
-            .collect(),
+        EndpointRef::AllFleets if site.fleets.is_empty() => vec![],
+        EndpointRef::AllFleets => vec![(Peer::Group(NOMAD_GROUP.into()), NOMAD_GROUP.into())],
         EndpointRef::Fleet(f) => vec![(Peer::Group(fleet_group(f)), fleet_group(f))],
         EndpointRef::Vms => vec![(Peer::Group(VMS_GROUP.into()), "vms".into())],
         EndpointRef::External(x) => {

@@ -13,15 +13,10 @@ use std::collections::BTreeMap;
 pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), EmitError> {
     let net = input.net;
     let mut groups = Vec::new();
-    for g in &net.groups {
-        let ingress: Vec<&SgRule> = net
-            .rules_of(&g.id)
-            .filter(|r| r.direction == Direction::Ingress)
-            .collect();
-        let egress: Vec<&SgRule> = net
-            .rules_of(&g.id)
-            .filter(|r| r.direction == Direction::Egress)
-            .collect();
+    for (g, rules) in net.rules_by_group() {
+        let (ingress, egress): (Vec<&SgRule>, Vec<&SgRule>) = rules
+            .into_iter()
+            .partition(|r| r.direction == Direction::Ingress);
         groups.push(json!({
             "GroupName": g.name,
             "Description": g.description,
@@ -56,7 +51,7 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
         .iter()
         .map(|r| {
             json!({
-                "group": net.groups.iter().find(|g| g.id == r.group).map_or(r.group.clone(), |g| g.name.clone()),
+                "group": net.group_name(&r.group),
                 "direction": match r.direction { Direction::Ingress => "in", Direction::Egress => "out" },
                 "ports": ports_text(r.protocol, r.ports),
                 "peer": peer_text(&r.peer, input),
@@ -98,12 +93,7 @@ fn permissions(rules: &[&SgRule], input: &Input) -> Value {
                 .0
                 .push(json!({ "CidrIp": c.to_string(), "Description": r.description() })),
             Peer::Group(g) => {
-                let name = input
-                    .net
-                    .groups
-                    .iter()
-                    .find(|x| x.id == *g)
-                    .map_or(g.clone(), |x| x.name.clone());
+                let name = input.net.group_name(g);
                 entry
                     .1
                     .push(json!({ "GroupName": name, "Description": r.description() }))
@@ -153,12 +143,7 @@ fn endpoint_text(e: &EndpointRef, input: &Input) -> String {
 
 fn peer_text(p: &Peer, input: &Input) -> String {
     match p {
-        Peer::Group(g) => input
-            .net
-            .groups
-            .iter()
-            .find(|x| x.id == *g)
-            .map_or(g.clone(), |x| x.name.clone()),
+        Peer::Group(g) => input.net.group_name(g).to_string(),
         Peer::Cidr(c) => c.to_string(),
     }
 }

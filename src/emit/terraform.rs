@@ -172,9 +172,10 @@ fn context(input: &Input, resource: &Resource) -> Result<(&'static str, Value), 
         Resource::ServicesInstance => {
             ("tf/services_instance", services_instance(site, lib, &names))
         }
-        Resource::LaunchTemplate(f) => {
-            ("tf/launch_template", launch_template(f, site, lib, &names))
-        }
+        Resource::LaunchTemplate(f, groups) => (
+            "tf/launch_template",
+            launch_template(f, groups, site, lib, &names),
+        ),
         Resource::AutoScalingGroup(f) => (
             "tf/autoscaling_group",
             json!({
@@ -292,7 +293,13 @@ fn services_instance(site: &Site, lib: &Stdlib, names: &Names) -> Value {
     })
 }
 
-fn launch_template(f: &Fleet, site: &Site, lib: &Stdlib, names: &Names) -> Value {
+fn launch_template(
+    f: &Fleet,
+    groups: &[String],
+    site: &Site,
+    lib: &Stdlib,
+    names: &Names,
+) -> Value {
     let m = &lib.nomad_machine;
     // An image of the site's own is assumed to boot like the release's OS.
     let root_device = match f.ami {
@@ -308,7 +315,10 @@ fn launch_template(f: &Fleet, site: &Site, lib: &Stdlib, names: &Names) -> Value
         "instance_type": f.instance.name,
         "ssh_key": site.ssh_key,
         "public_ip": site.public_ip,
-        "group": names::fleet_id(&f.name),
+        "groups": groups
+            .iter()
+            .map(|g| format!("aws_security_group.{g}.id"))
+            .collect::<Vec<_>>(),
         "join_services": !site.is_external("nomad_servers"),
         "disk_gib": f.disk_gib,
         "volume_type": m.volume_type,

@@ -21,7 +21,7 @@ pub(super) fn graph(site: &Site, lib: &Stdlib, net: &Network) -> DiGraph<Node, (
     storage(&mut b, &names);
     roles(&mut b, site, lib, &names);
     services_box(&mut b, site);
-    fleets(&mut b, site);
+    fleets(&mut b, site, net);
     outputs(&mut b, site);
     b.graph
 }
@@ -255,9 +255,10 @@ fn services_box(b: &mut Builder, site: &Site) {
     b.optional_edge(&format!("aws_security_group.{VMS_GROUP}"), me);
 }
 
-fn fleets(b: &mut Builder, site: &Site) {
+fn fleets(b: &mut Builder, site: &Site, net: &Network) {
     for f in &site.fleets {
         let id = names::fleet_id(&f.name);
+        let groups = net.fleet_groups(&f.name);
         let (lt, asg, hook) = (
             format!("aws_launch_template.{id}"),
             format!("aws_autoscaling_group.{id}"),
@@ -266,7 +267,7 @@ fn fleets(b: &mut Builder, site: &Site) {
         b.node(
             lt.clone(),
             TfFile::Nomad,
-            Resource::LaunchTemplate(f.clone()),
+            Resource::LaunchTemplate(f.clone(), groups.clone()),
         );
         b.node(
             asg.clone(),
@@ -281,7 +282,9 @@ fn fleets(b: &mut Builder, site: &Site) {
         if f.ami.is_none() {
             b.edge("data.aws_ami.os", &lt);
         }
-        b.edge(&format!("aws_security_group.{id}"), &lt);
+        for g in &groups {
+            b.edge(&format!("aws_security_group.{g}"), &lt);
+        }
         b.edge("aws_iam_instance_profile.nomad", &lt);
         // Clients join the Nomad server on the services box's private address (unless the
         // site's Nomad servers run outside it).

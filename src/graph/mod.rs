@@ -101,7 +101,8 @@ pub enum Resource {
     RolePolicy(Role),
     InstanceProfile(Role),
     ServicesInstance,
-    LaunchTemplate(Fleet),
+    /// A fleet's launch template, and the Terraform ids of the security groups its clients hold.
+    LaunchTemplate(Fleet, Vec<String>),
     AutoScalingGroup(Fleet),
     LifecycleHook(Fleet),
     /// Terraform `check` blocks for the network the site says it has (NAT, S3 endpoint).

@@ -316,6 +316,9 @@ def check_fleets(out, site, services, c, planned):
     timeout = int(re.search(r"DRAIN_TIMEOUT_SECONDS='(\d+)'", nomad_yaml).group(1))
     hook_name = re.search(r"LIFECYCLE_HOOK='([^']+)'", nomad_yaml).group(1)
     groups = asc.describe_auto_scaling_groups()["AutoScalingGroups"]
+    sg_name = {g["GroupId"]: {t["Key"]: t["Value"] for t in g.get("Tags", [])}.get("Name")
+               for g in ec2.describe_security_groups()["SecurityGroups"]}
+    declared = {g["GroupName"] for g in json.loads((out / "security-groups.json").read_text())["SecurityGroups"]}
     for fleet, (lo, hi) in site.fleets.items():
         name = f"{site.name}-nomad-{fleet.replace('_', '-')}"
         mine = [g for g in groups if {t["Key"]: t["Value"] for t in g.get("Tags", [])}.get("Name") == name]
@@ -329,6 +332,11 @@ def check_fleets(out, site, services, c, planned):
         ud = base64.b64decode(data.get("UserData", "")).decode()
         check(ud == want_ud, f"fleet {fleet}: launch template user-data decodes to cloud-init/nomad-client.yaml")
         check(data.get("IamInstanceProfile", {}).get("Name") == f"{site.name}-circleci-nomad", f"fleet {fleet}: the Nomad client profile")
+        # Every client holds the group all fleets share; a fleet has one of its own only when a
+        # rule of the site names it.
+        held = sorted(sg_name.get(i) or i for ni in data.get("NetworkInterfaces", []) for i in ni.get("Groups", []))
+        wanted = sorted([f"{site.name}-nomad"] + ([name] if name in declared else []))
+        check(held == wanted, f"fleet {fleet}: its clients hold the groups {wanted} (got {held})")
         meta = data.get("MetadataOptions", {})
         check(meta.get("HttpTokens") == "required" and meta.get("HttpPutResponseHopLimit") == 1, f"fleet {fleet}: IMDSv2 only, hop limit 1")
         hooks = asc.describe_lifecycle_hooks(AutoScalingGroupName=g["AutoScalingGroupName"])["LifecycleHooks"]
