@@ -36,14 +36,27 @@ pub fn write_atomically(target: &Path, outputs: &Outputs) -> io::Result<Written>
     let mut steps = Steps::from_env();
     let previous = read_previous(target)?;
     let interrupted = target.join(JOURNAL).exists();
+    let staging = target.join(STAGING);
+    // A file the previous build wrote with the same contents is left as it is (and keeps its
+    // modification time): rebuilding an unchanged site touches nothing.
+    let changed: Vec<(&String, &String)> = outputs
+        .files
+        .iter()
+        .filter(|(rel, text)| !(previous.contains(*rel) && holds(&target.join(rel), text)))
+        .collect();
+    let new_keys: BTreeSet<String> = outputs.files.keys().cloned().collect();
+    let removed: Vec<&String> = previous.difference(&new_keys).collect();
+    if changed.is_empty() && removed.is_empty() && !interrupted && !staging.exists() {
+        return Ok(Written::default());
+    }
     fs::create_dir_all(target)?;
 
     // 1. Stage: nothing of the previous output changes yet.
-    let staging = target.join(STAGING);
     if staging.exists() {
         fs::remove_dir_all(&staging)?; // left by an interrupted build; only ours is in it
     }
-    for (rel, text) in &outputs.files {
+    fs::create_dir_all(&staging)?;
+    for (rel, text) in &changed {
         let path = staging.join(rel);
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir)?;
@@ -61,7 +74,7 @@ pub fn write_atomically(target: &Path, outputs: &Outputs) -> io::Result<Written>
         "a cci-dsl build is replacing these files\n",
     )?;
     steps.step();
-    for rel in outputs.files.keys() {
+    for (rel, _) in &changed {
         let to = target.join(rel);
         if let Some(dir) = to.parent() {
             fs::create_dir_all(dir)?;
@@ -70,7 +83,7 @@ pub fn write_atomically(target: &Path, outputs: &Outputs) -> io::Result<Written>
         steps.step();
     }
     // Files the previous build wrote and this one does not.
-    for rel in previous.difference(&outputs.files.keys().cloned().collect()) {
+    for rel in removed {
         match fs::remove_file(target.join(rel)) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
             _ => {}
@@ -87,6 +100,12 @@ pub fn write_atomically(target: &Path, outputs: &Outputs) -> io::Result<Written>
     Ok(Written {
         completed_interrupted: interrupted,
     })
+}
+
+/// Whether the file at `path` holds exactly `text` (a file that cannot be read does not).
+fn holds(path: &Path, text: &str) -> bool {
+    fs::metadata(path).is_ok_and(|m| m.len() == text.len() as u64)
+        && fs::read(path).is_ok_and(|bytes| bytes == text.as_bytes())
 }
 
 /// The files the previous build wrote (its manifest). An absent or empty target has none; a

@@ -60,6 +60,46 @@ fn two_builds_write_byte_identical_trees() {
     assert_eq!(tree(&a), tb);
 }
 
+/// A rebuild replaces only the files whose contents change: the others keep their
+/// modification time (Terraform and make see no change), and a file of ours the user edited
+/// or deleted is written again.
+#[test]
+fn a_rebuild_touches_only_the_files_that_change() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    assert!(build_default(&out));
+    let mtime = |rel: &str| {
+        std::fs::metadata(out.join(rel))
+            .unwrap()
+            .modified()
+            .unwrap()
+    };
+    let before = mtime("iam/ec2-assume-role.json");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(out.join("ports.md"), "edited by hand").unwrap();
+    std::fs::remove_file(out.join("terraform/nomad.tf")).unwrap();
+    let reference = tree(&out);
+    assert!(build_default(&out));
+    let after = tree(&out);
+    assert_eq!(
+        mtime("iam/ec2-assume-role.json"),
+        before,
+        "unchanged: not rewritten"
+    );
+    assert_ne!(
+        after["ports.md"], reference["ports.md"],
+        "an edited file of ours is rewritten"
+    );
+    assert!(
+        after.contains_key("terraform/nomad.tf"),
+        "a deleted file of ours is written again"
+    );
+    let fresh = tmp.path().join("fresh");
+    assert!(build_default(&fresh));
+    assert_eq!(after, tree(&fresh));
+    assert!(!out.join(".cci-dsl-staging").exists() && !out.join(".cci-dsl-journal").exists());
+}
+
 #[test]
 fn a_failed_build_leaves_the_previous_output_untouched() {
     let tmp = tempfile::tempdir().unwrap();
