@@ -91,6 +91,8 @@ pub struct Build {
 
 /// The whole pipeline, in memory. Outputs exist only when no stage reported an error.
 pub fn build(site_name: &str, site_text: &str, stdlib_files: &[(String, String)]) -> Build {
+    // Compiling the templates does not depend on the site: it runs while the site is checked.
+    let templates = emit::TemplateCompiler::start();
     let mut compilation = compile(site_name, site_text, stdlib_files);
     let site = match (&compilation.site, compilation.has_errors()) {
         (Some(site), false) => site.clone(),
@@ -119,7 +121,7 @@ pub fn build(site_name: &str, site_text: &str, stdlib_files: &[(String, String)]
             graph: &g,
             source_name: site_name,
         };
-        match emit::emit(&input) {
+        match templates.finish().and_then(|t| emit::emit(&input, &t)) {
             Ok(o) => outputs = Some(o),
             Err(e) => compilation.diagnostics.push(
                 Diagnostic::error(Code::E0601, site.name_span, format!("output could not be produced: {}", e.0))

@@ -3,9 +3,18 @@
 use crate::graph::ResourceGraph;
 use serde_json::json;
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
-fn dot_id(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+/// A DOT string literal, appended (a large site's graph has tens of thousands of them).
+fn push_dot_id(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        if c == '\\' || c == '"' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
 }
 
 /// DOT, one cluster per `.tf` file, edges from a resource to what depends on it.
@@ -14,44 +23,58 @@ pub fn dot(g: &ResourceGraph, site: &str) -> String {
     for n in g.nodes_in_order() {
         by_file.entry(n.file.name()).or_default().push(&n.address);
     }
-    let mut out = format!(
-        "digraph {} {{\n  rankdir=LR;\n  node [shape=box, fontsize=10];\n",
-        dot_id(site)
-    );
+    let edges = g.edges();
+    let mut out = String::with_capacity(64 * (g.order.len() + edges.len()));
+    out.push_str("digraph ");
+    push_dot_id(&mut out, site);
+    out.push_str(" {\n  rankdir=LR;\n  node [shape=box, fontsize=10];\n");
     for (i, (file, nodes)) in by_file.iter().enumerate() {
-        out.push_str(&format!(
-            "  subgraph cluster_{i} {{\n    label={};\n",
-            dot_id(file)
-        ));
+        let _ = write!(out, "  subgraph cluster_{i} {{\n    label=");
+        push_dot_id(&mut out, file);
+        out.push_str(";\n");
         for n in nodes {
-            out.push_str(&format!("    {};\n", dot_id(n)));
+            out.push_str("    ");
+            push_dot_id(&mut out, n);
+            out.push_str(";\n");
         }
         out.push_str("  }\n");
     }
-    for (a, b) in g.edges() {
-        out.push_str(&format!("  {} -> {};\n", dot_id(a), dot_id(b)));
+    for (a, b) in edges {
+        out.push_str("  ");
+        push_dot_id(&mut out, a);
+        out.push_str(" -> ");
+        push_dot_id(&mut out, b);
+        out.push_str(";\n");
     }
     out.push_str("}\n");
     out
 }
 
-fn mermaid_id(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
-        .collect()
+/// A Mermaid node id: the address with everything but letters and digits as `_`.
+fn push_mermaid_id(out: &mut String, s: &str) {
+    out.extend(
+        s.chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }),
+    );
 }
 
 pub fn mermaid(g: &ResourceGraph) -> String {
-    let mut out = String::from("flowchart LR\n");
+    let edges = g.edges();
+    let mut out = String::with_capacity(64 * (g.order.len() + edges.len()));
+    out.push_str("flowchart LR\n");
     for n in g.nodes_in_order() {
-        out.push_str(&format!(
-            "  {}[\"{}\"]\n",
-            mermaid_id(&n.address),
-            n.address.replace('"', "'")
-        ));
+        out.push_str("  ");
+        push_mermaid_id(&mut out, &n.address);
+        out.push_str("[\"");
+        out.extend(n.address.chars().map(|c| if c == '"' { '\'' } else { c }));
+        out.push_str("\"]\n");
     }
-    for (a, b) in g.edges() {
-        out.push_str(&format!("  {} --> {}\n", mermaid_id(a), mermaid_id(b)));
+    for (a, b) in edges {
+        out.push_str("  ");
+        push_mermaid_id(&mut out, a);
+        out.push_str(" --> ");
+        push_mermaid_id(&mut out, b);
+        out.push('\n');
     }
     out
 }

@@ -47,51 +47,51 @@ pub fn key(k: &str) -> String {
 /// `terraform fmt` does. A blank line, a comment, a block, or an attribute whose value spans
 /// several lines ends a run.
 pub fn align(text: &str) -> String {
-    let lines: Vec<&str> = text.lines().collect();
-    let mut out: Vec<String> = Vec::with_capacity(lines.len());
+    let lines: Vec<(&str, Option<OneLineAttr>)> =
+        text.lines().map(|l| (l, one_line_attr(l))).collect();
+    // One buffer for the whole file: a large site's Terraform is megabytes of short lines.
+    let mut out = String::with_capacity(text.len() + text.len() / 8 + 1);
     let mut i = 0;
     while i < lines.len() {
-        match one_line_attr(lines[i]) {
-            None => {
-                out.push(lines[i].trim_end().to_string());
-                i += 1;
-            }
-            Some((indent, _, _)) => {
-                let mut run = Vec::new();
-                while i < lines.len() {
-                    match one_line_attr(lines[i]) {
-                        Some((ind, k, v)) if ind == indent => {
-                            run.push((k, v));
-                            i += 1;
-                        }
-                        _ => break,
-                    }
-                }
-                let width = run
-                    .iter()
-                    .map(|(k, _)| k.chars().count())
-                    .max()
-                    .unwrap_or(0);
-                for (k, v) in run {
-                    let pad = width - k.chars().count();
-                    out.push(format!(
-                        "{}{}{} = {}",
-                        " ".repeat(indent),
-                        k,
-                        " ".repeat(pad),
-                        v
-                    ));
-                }
-            }
+        let Some((indent, _, _)) = lines[i].1 else {
+            out.push_str(lines[i].0.trim_end());
+            out.push('\n');
+            i += 1;
+            continue;
+        };
+        let run: Vec<(&str, &str)> = lines[i..]
+            .iter()
+            .map_while(|(_, attr)| match attr {
+                Some((ind, k, v)) if *ind == indent => Some((*k, *v)),
+                _ => None,
+            })
+            .collect();
+        i += run.len();
+        let width = run
+            .iter()
+            .map(|(k, _)| k.chars().count())
+            .max()
+            .unwrap_or(0);
+        for (k, v) in run {
+            let pad = width - k.chars().count();
+            out.extend(std::iter::repeat_n(' ', indent));
+            out.push_str(k);
+            out.extend(std::iter::repeat_n(' ', pad));
+            out.push_str(" = ");
+            out.push_str(v);
+            out.push('\n');
         }
     }
-    let mut s = out.join("\n");
-    s.push('\n');
-    s
+    if out.is_empty() {
+        out.push('\n');
+    }
+    out
 }
 
-/// `(indent, key, value)` when the line is `key = value` with a value complete on the line.
-fn one_line_attr(line: &str) -> Option<(usize, &str, &str)> {
+/// `(indent, key, value)` of a line `key = value` whose value is complete on the line.
+type OneLineAttr<'a> = (usize, &'a str, &'a str);
+
+fn one_line_attr(line: &str) -> Option<OneLineAttr<'_>> {
     let trimmed = line.trim_start();
     let indent = line.len() - trimmed.len();
     if trimmed.starts_with('#') || trimmed.starts_with("//") {

@@ -13,8 +13,10 @@ mod terraform;
 use crate::graph::ResourceGraph;
 use crate::model::{Site, Stdlib};
 use crate::network::Network;
-use handlebars::Handlebars;
+use handlebars::{Handlebars, Template};
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
 /// Everything a build writes: relative path to contents. Sorted, so output is stable.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -36,13 +38,13 @@ pub struct Input<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmitError(pub String);
 
-pub fn emit(input: &Input) -> Result<Outputs, EmitError> {
-    let t = templates()?;
+/// Renders every output with the compiled templates (see [`TemplateCompiler`]).
+pub fn emit(input: &Input, t: &Handlebars) -> Result<Outputs, EmitError> {
     let mut out = Outputs::default();
-    terraform::emit(input, &t, &mut out)?;
+    terraform::emit(input, t, &mut out)?;
     iam::emit(input, &mut out)?;
-    ports::emit(input, &t, &mut out)?;
-    cloud_init::emit(input, &t, &mut out)?;
+    ports::emit(input, t, &mut out)?;
+    cloud_init::emit(input, t, &mut out)?;
     out.files.insert(
         "graph/resources.dot".into(),
         graph_render::dot(input.graph, &input.site.name),
@@ -203,7 +205,60 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("ports", include_str!("../../stdlib/templates/ports.md.hbs")),
 ];
 
-fn templates() -> Result<Handlebars<'static>, EmitError> {
+/// Compiles the templates. Handlebars parses about ten bytes a microsecond, so compiling
+/// them costs as much as checking a small site: `build` starts this on another thread before
+/// it parses the site, and the thread that finishes checking compiles what is left.
+pub struct TemplateCompiler {
+    next: Arc<AtomicUsize>,
+    helper: std::thread::JoinHandle<Compiled>,
+}
+
+/// Templates compiled by one thread, by their index in `TEMPLATES`.
+type Compiled = Vec<(usize, Result<Template, String>)>;
+
+impl TemplateCompiler {
+    pub fn start() -> Self {
+        let next = Arc::new(AtomicUsize::new(0));
+        let shared = Arc::clone(&next);
+        TemplateCompiler {
+            next,
+            helper: std::thread::spawn(move || compile_some(&shared)),
+        }
+    }
+
+    /// Compiles what the other thread has not, and registers every template.
+    pub fn finish(self) -> Result<Handlebars<'static>, EmitError> {
+        let mut compiled = compile_some(&self.next);
+        compiled.extend(
+            self.helper
+                .join()
+                .map_err(|_| EmitError("the template thread panicked".into()))?,
+        );
+        compiled.sort_by_key(|(i, _)| *i);
+        let mut h = registry();
+        for (i, template) in compiled {
+            h.register_template(TEMPLATES[i].0, template.map_err(EmitError)?);
+        }
+        Ok(h)
+    }
+}
+
+/// Takes the next template nobody has taken until there are none.
+fn compile_some(next: &AtomicUsize) -> Compiled {
+    let mut out = Vec::new();
+    loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some((name, text)) = TEMPLATES.get(i) else {
+            return out;
+        };
+        let template = Template::compile_with_name(text, name.to_string())
+            .map_err(|e| format!("template {name}: {e}"));
+        out.push((i, template));
+    }
+}
+
+/// The registry the templates render in: strict, no HTML escaping, our helpers.
+fn registry() -> Handlebars<'static> {
     let mut h = Handlebars::new();
     h.set_strict_mode(true);
     // Nothing is HTML; each value goes through the helper for its target instead.
@@ -212,6 +267,12 @@ fn templates() -> Result<Handlebars<'static>, EmitError> {
         h.register_helper(name, Box::new(Escape(name, *helper)));
     }
     h.register_helper("indent", Box::new(indent_helper));
+    h
+}
+
+/// Every template, compiled on this thread.
+pub fn templates() -> Result<Handlebars<'static>, EmitError> {
+    let mut h = registry();
     for (name, text) in TEMPLATES {
         h.register_template_string(name, *text)
             .map_err(|e| EmitError(format!("template {name}: {e}")))?;
