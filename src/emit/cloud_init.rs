@@ -39,7 +39,7 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
         "site": input.site.name,
         "release": input.lib.release,
     });
-    let boot_lib = render(t, "ci/boot_lib", &base)?;
+    let boot_lib = render(t, "ci/boot_lib", base.clone())?;
     let services = services(input, t, &base, &boot_lib)?;
     out.files
         .insert("cloud-init/services.yaml".into(), services);
@@ -75,12 +75,12 @@ fn services(
     render(
         t,
         "ci/services",
-        &json!({
+        json!({
             "source": input.source_name, "site": site.name, "release": lib.release,
             "ssm_name": names.passphrase_parameter(),
             "site_env": env.join("\n"),
             "boot_lib": boot_lib,
-            "setup_script": render(t, "ci/services_setup", base)?,
+            "setup_script": render(t, "ci/services_setup", base.clone())?,
         }),
     )
 }
@@ -116,7 +116,7 @@ fn nomad_client(
     let config = render(
         t,
         "ci/nomad_config",
-        &json!({
+        json!({
             "release": lib.release,
             "nomad_version": nomad.version,
             // The `hcl` helper escapes `${` for templatefile as it does for Terraform.
@@ -128,18 +128,18 @@ fn nomad_client(
     render(
         t,
         "ci/nomad",
-        &json!({
+        json!({
             "source": input.source_name, "site": site.name, "release": lib.release,
             "join_services": !site.is_external("nomad_servers"),
             "nomad_env": env.join("\n"),
             "nomad_config": config,
             "boot_lib": boot_lib,
-            "nomad_unit": render(t, "ci/nomad_unit", base)?,
-            "block_unit": render(t, "ci/block_unit", base)?,
-            "block_script": render(t, "ci/block_script", base)?,
-            "drain_unit": render(t, "ci/drain_unit", base)?,
-            "drain_script": render(t, "ci/drain_script", base)?,
-            "setup_script": render(t, "ci/nomad_setup", base)?,
+            "nomad_unit": render(t, "ci/nomad_unit", base.clone())?,
+            "block_unit": render(t, "ci/block_unit", base.clone())?,
+            "block_script": render(t, "ci/block_script", base.clone())?,
+            "drain_unit": render(t, "ci/drain_unit", base.clone())?,
+            "drain_script": render(t, "ci/drain_script", base.clone())?,
+            "setup_script": render(t, "ci/nomad_setup", base.clone())?,
         }),
     )
 }

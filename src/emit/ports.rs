@@ -17,15 +17,15 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
         let (ingress, egress): (Vec<&SgRule>, Vec<&SgRule>) = rules
             .into_iter()
             .partition(|r| r.direction == Direction::Ingress);
-        groups.push(json!({
-            "GroupName": g.name,
-            "Description": g.description,
-            "VpcId": input.site.vpc,
-            "IpPermissions": permissions(&ingress, input),
-            "IpPermissionsEgress": permissions(&egress, input),
-        }));
+        groups.push(object([
+            ("GroupName", json!(g.name)),
+            ("Description", json!(g.description)),
+            ("VpcId", json!(input.site.vpc)),
+            ("IpPermissions", permissions(&ingress, input)),
+            ("IpPermissionsEgress", permissions(&egress, input)),
+        ]));
     }
-    let doc = json!({ "SecurityGroups": groups });
+    let doc = object([("SecurityGroups", Value::Array(groups))]);
     let mut text = serde_json::to_string_pretty(&doc).map_err(|e| EmitError(e.to_string()))?;
     text.push('\n');
     out.files.insert("security-groups.json".into(), text);
@@ -62,15 +62,15 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
     let md = render(
         t,
         "ports",
-        &json!({
-            "source": input.source_name,
-            "site": input.site.name,
-            "release": input.lib.release,
-            "flows": flows,
-            "skipped": skipped,
-            "permissions": perms,
-            "permission_count": net.rules.len(),
-        }),
+        object([
+            ("source", json!(input.source_name)),
+            ("site", json!(input.site.name)),
+            ("release", json!(input.lib.release)),
+            ("flows", Value::Array(flows)),
+            ("skipped", Value::Array(skipped)),
+            ("permissions", Value::Array(perms)),
+            ("permission_count", json!(net.rules.len())),
+        ]),
     )?;
     out.files.insert("ports.md".into(), md);
     Ok(())
@@ -157,4 +157,10 @@ fn flow_row(r: &Rule, input: &Input) -> Value {
         "origin": r.origin,
         "decision": r.decision.clone().unwrap_or_default(),
     })
+}
+
+/// A JSON object that takes its values (`json!` would copy each one: for a site with many
+/// rules these are the port matrix's tens of megabytes).
+fn object<const N: usize>(pairs: [(&str, Value); N]) -> Value {
+    Value::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
 }

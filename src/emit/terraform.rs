@@ -16,7 +16,7 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
     let header = render(
         t,
         "tf/header",
-        &json!({ "source": input.source_name, "site": site.name, "release": input.lib.release }),
+        json!({ "source": input.source_name, "site": site.name, "release": input.lib.release }),
     )?;
     let mut bodies: BTreeMap<TfFile, Vec<String>> = BTreeMap::new();
 
@@ -29,7 +29,7 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
     bodies.entry(TfFile::Versions).or_default().push(render(
         t,
         "tf/versions",
-        &json!({ "region": site.region, "tags": tags }),
+        json!({ "region": site.region, "tags": tags }),
     )?);
 
     for node in input.graph.nodes_in_order() {
@@ -37,7 +37,7 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
         bodies
             .entry(node.file)
             .or_default()
-            .push(render(t, template, &ctx)?);
+            .push(render(t, template, ctx)?);
     }
 
     for file in TfFile::ALL {
