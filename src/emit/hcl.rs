@@ -47,10 +47,19 @@ pub fn key(k: &str) -> String {
 /// `terraform fmt` does. A blank line, a comment, a block, or an attribute whose value spans
 /// several lines ends a run.
 pub fn align(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8 + 1);
+    align_into(&mut out, text);
+    if out.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
+/// [`align`], appended to `out` (a large site's Terraform is megabytes of short lines, built
+/// into one buffer per file).
+pub fn align_into(out: &mut String, text: &str) {
     let lines: Vec<(&str, Option<OneLineAttr>)> =
         text.lines().map(|l| (l, one_line_attr(l))).collect();
-    // One buffer for the whole file: a large site's Terraform is megabytes of short lines.
-    let mut out = String::with_capacity(text.len() + text.len() / 8 + 1);
     let mut i = 0;
     while i < lines.len() {
         let Some((indent, _, _)) = lines[i].1 else {
@@ -82,10 +91,6 @@ pub fn align(text: &str) -> String {
             out.push('\n');
         }
     }
-    if out.is_empty() {
-        out.push('\n');
-    }
-    out
 }
 
 /// `(indent, key, value)` of a line `key = value` whose value is complete on the line.

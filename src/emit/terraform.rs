@@ -18,7 +18,15 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
         "tf/header",
         json!({ "source": input.source_name, "site": site.name, "release": input.lib.release }),
     )?;
-    let mut bodies: BTreeMap<TfFile, Vec<String>> = BTreeMap::new();
+    // Each file is built as its resources are rendered, each resource aligned on its own
+    // (a blank line ends an alignment run, so this is what aligning the file would give):
+    // a large site's Terraform is never held twice.
+    let mut files: BTreeMap<TfFile, String> = BTreeMap::new();
+    let mut append = |file: TfFile, part: &str| {
+        let text = files.entry(file).or_insert_with(|| hcl::align(&header));
+        text.push('\n');
+        hcl::align_into(text, part.trim_end());
+    };
 
     let mut tags = BTreeMap::new();
     tags.insert("circleci-site".to_string(), site.name.clone());
@@ -26,32 +34,24 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
     for (k, v) in &site.tags {
         tags.insert(k.clone(), v.clone());
     }
-    bodies.entry(TfFile::Versions).or_default().push(render(
-        t,
-        "tf/versions",
-        json!({ "region": site.region, "tags": tags }),
-    )?);
+    append(
+        TfFile::Versions,
+        &render(
+            t,
+            "tf/versions",
+            json!({ "region": site.region, "tags": tags }),
+        )?,
+    );
 
     for node in input.graph.nodes_in_order() {
         let (template, ctx) = context(input, &node.resource)?;
-        bodies
-            .entry(node.file)
-            .or_default()
-            .push(render(t, template, ctx)?);
+        append(node.file, &render(t, template, ctx)?);
     }
 
     for file in TfFile::ALL {
-        let Some(parts) = bodies.get(&file) else {
-            continue;
-        };
-        let mut text = header.clone();
-        for p in parts {
-            text.push('\n');
-            text.push_str(p.trim_end());
-            text.push('\n');
+        if let Some(text) = files.remove(&file) {
+            out.files.insert(format!("terraform/{}", file.name()), text);
         }
-        out.files
-            .insert(format!("terraform/{}", file.name()), hcl::align(&text));
     }
     Ok(())
 }
