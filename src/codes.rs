@@ -185,6 +185,8 @@ codes! {
         "An actor bound to 0.0.0.0/0, or a rule written with it, opens a port of the site's machines to every\naddress. Said every time, so that a reviewer sees it; bind the actor to the ranges that need it if that\nwas not the intent.";
     W0428, "GitHub Enterprise over http",
         "The GitHub Enterprise address is http://: OAuth callbacks, tokens and webhooks would cross the network in\nclear text. Use the appliance's https:// address.";
+    W0429, "disposable site",
+        "`disposable = true` turns off what keeps a site's data through `terraform destroy`: the services box's\ntermination protection, its root volume (deleted with the box) and the bucket (deleted with every object\nand version). Right for a trial or a test site; for a site people use, remove it. The `teardown` output of\nevery site says what `destroy` leaves.";
     W0421, "unused declaration",
         "Something is declared but nothing uses it (an actor no rule mentions, for instance).";
     E0501, "dependency cycle",

@@ -306,6 +306,9 @@ pub struct Site {
     pub github_span: Span,
     /// vm-service is on: machine executor and remote Docker VMs get a group of their own.
     pub vm_service: bool,
+    /// `disposable = true`: `terraform destroy` removes everything (no termination protection,
+    /// the bucket emptied, the services volume deleted). Where it was said, for the warning.
+    pub disposable: Option<Span>,
     /// The bucket name the site gives; `None`: one derived from the site and its account.
     pub bucket: Option<String>,
     pub tags: BTreeMap<String, String>,

@@ -4,6 +4,7 @@
 
 mod aws;
 mod exposure;
+mod operations;
 
 use crate::codes::Code;
 use crate::diagnostics::{Diagnostic, Diagnostics};
@@ -30,6 +31,7 @@ pub fn check_site(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) -> crate::
     check_nomad_servers(site, diags);
     check_nomad_join_port(site, lib, flows, diags);
     check_outputs_reachable(lib, flows, diags);
+    operations::check_disposable(site, diags);
     net
 }
 

@@ -248,7 +248,10 @@ fn sg_rule(r: &SgRule) -> Value {
 
 fn bucket(part: BucketPart, site: &Site, names: &Names) -> (&'static str, Value) {
     match part {
-        BucketPart::Bucket => ("tf/bucket", json!({ "bucket": names.bucket_hcl(site) })),
+        BucketPart::Bucket => (
+            "tf/bucket",
+            json!({ "bucket": names.bucket_hcl(site), "force_destroy": site.disposable.is_some() }),
+        ),
         BucketPart::Encryption => ("tf/bucket_encryption", json!({})),
         BucketPart::PublicAccessBlock => ("tf/bucket_public_access_block", json!({})),
         BucketPart::Versioning => ("tf/bucket_versioning", json!({})),
@@ -282,7 +285,10 @@ fn services_instance(site: &Site, lib: &Stdlib, names: &Names) -> Value {
         "subnet": site.subnet,
         "public_ip": site.public_ip,
         "ssh_key": site.ssh_key,
-        "termination_protection": m.termination_protection,
+        // A disposable site gives up what keeps the box's state (guide ch. 3, FAQ "Why
+        // doesn't terraform destroy every resource?").
+        "termination_protection": m.termination_protection && site.disposable.is_none(),
+        "delete_volume": site.disposable.is_some(),
         "disk_gib": s.disk_gib,
         "volume_type": m.volume_type,
         "metadata_reason": m.metadata_reason,
@@ -341,5 +347,7 @@ fn outputs(site: &Site, lib: &Stdlib) -> Result<Value, EmitError> {
             }))
         })
         .collect::<Result<Vec<_>, EmitError>>()?;
-    Ok(json!({ "urls": urls, "vm_service": site.vm_service }))
+    Ok(
+        json!({ "urls": urls, "vm_service": site.vm_service, "disposable": site.disposable.is_some() }),
+    )
 }

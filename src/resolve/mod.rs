@@ -161,6 +161,7 @@ pub fn resolve_site(
         github: core.github,
         github_span: core.github_span,
         vm_service: core.vm_service,
+        disposable: core.disposable,
         bucket: core.bucket,
         tags: core.tags,
         actors,

@@ -20,6 +20,7 @@ pub(super) struct SiteCore {
     pub(super) github: GitHub,
     pub(super) github_span: Span,
     pub(super) vm_service: bool,
+    pub(super) disposable: Option<Span>,
     pub(super) bucket: Option<String>,
     pub(super) tags: BTreeMap<String, String>,
 }
@@ -91,6 +92,7 @@ pub(super) fn read_site_block(
         req("passphrase", Ty::Any, "secret"),
         opt("bucket", Ty::Str, "\"acme-circleci\""),
         opt("vm_service", Ty::Bool, "true"),
+        opt("disposable", Ty::Bool, "true"),
     ];
     let name = label(b, diags, "\"acme\"");
     let name_ok = name.as_ref().is_some_and(|n| check_name(n, "site", diags));
@@ -139,6 +141,10 @@ pub(super) fn read_site_block(
         github,
         github_span,
         vm_service: v.bool("vm_service").unwrap_or(false),
+        disposable: v
+            .bool("disposable")
+            .filter(|on| *on)
+            .and_then(|_| v.span("disposable")),
         // Without a name of its own, the bucket is named after the site and its account
         // (which makes it unique across accounts: S3 names are global).
         bucket: v.str("bucket"),

@@ -80,6 +80,7 @@ class Site:
         m = re.search(r'\baccount\s*=\s*"(\d{12})"', text)
         self.account = m.group(1) if m else None
         self.public_ip = not re.search(r"\bpublic_ip\s*=\s*false", text)
+        self.disposable = bool(re.search(r"\bdisposable\s*=\s*true", text))
         self.fleets = {}
         for m in re.finditer(r"^fleet\s+([A-Za-z0-9_]+)\s*\{(.*?)^\}", text, re.M | re.S):
             c = re.search(r"\bcount\s*=\s*(\d+)(?:\s*\.\.\s*(\d+))?", m.group(2))
@@ -227,6 +228,10 @@ def apply_and_check(cci, site, mode, ids, ami, work, c, endpoint, terraform, mir
     check_iam(out, site, c["iam"])
     check_storage(site, o, c)
 
+    if site.disposable:
+        # What a used site holds: objects with several versions. force_destroy removes them.
+        for body in (b"one", b"two"):
+            c["s3"].put_object(Bucket=o["bucket"], Key="artifacts/x", Body=body)
     if not run([terraform, "destroy", "-auto-approve", "-input=false", "-no-color", "-parallelism=20"], tf, work / "destroy.log", env, 600):
         die("terraform destroy", tail(work / "destroy.log"))
     check(True, "terraform destroy")
@@ -298,7 +303,11 @@ def check_services_box(out, site, o, c, planned):
     check(box["IamInstanceProfile"]["Arn"].endswith(f"/{site.name}-circleci-services"), "services box has its instance profile")
     # moto ignores DisableApiTermination in RunInstances (moto/ec2/responses/instances.py), so
     # this one is read from the plan: what Terraform sends.
-    check(planned["aws_instance.services"]["disable_api_termination"] is True, "services box has termination protection (plan)")
+    box_plan = planned["aws_instance.services"]
+    keeps = not site.disposable
+    check(box_plan["disable_api_termination"] is keeps, f"services box termination protection {'on' if keeps else 'off (disposable)'} (plan)")
+    check(box_plan["root_block_device"][0]["delete_on_termination"] is not keeps, "services root volume kept unless disposable (plan)")
+    check(("termination protection" in o["teardown"]) is keeps, "the teardown output says what destroy leaves")
     public = site.public_ip and site.users_public
     address = box.get("PublicIpAddress") if public else box["PrivateIpAddress"]
     check(o["install_url"] == f"http://{address}/", f"install_url uses the {'public' if public else 'private'} address ({o['install_url']})")
