@@ -10,6 +10,7 @@ mod generated;
 mod grammar;
 mod output;
 mod release;
+mod requirements;
 mod robustness;
 #[path = "../support/site_gen.rs"]
 mod site_gen;
