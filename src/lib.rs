@@ -26,6 +26,7 @@ pub mod resolve;
 pub mod span;
 pub mod stdlib;
 pub mod suggest;
+pub mod tls;
 
 use codes::Code;
 use diagnostics::{Diagnostic, Diagnostics};
