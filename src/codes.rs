@@ -131,6 +131,14 @@ codes! {
         "A constructor got the wrong arguments: `enterprise` takes one URL string, `enterprise(\"https://ghe.example.com\")`.";
     E0315, "malformed checksum or fingerprint",
         "A SHA-256 checksum is 64 hexadecimal digits and a GPG key fingerprint 40, written without spaces.";
+    E0317, "invalid DNS name",
+        "A `dns` zone or record name, or a `tls` hostname, is not a DNS name: labels of 1 to 63 lower-case letters,\ndigits and `-` (not at either end), separated by dots, 253 characters in all. Write `zone = \"example.com\"`\nand `name = \"ci\"` for `ci.example.com`.";
+    E0318, "invalid proxy setting",
+        "A `proxy` URL is not `http://host:port` (or `https://`), or a `no_proxy` entry is not a host, domain or\naddress. The values are written into environment files, systemd units and shell scripts on every\nmachine, so only the characters of a URL are taken.";
+    E0319, "proxy URL holds credentials",
+        "A proxy URL with `user:password@` would be written into every machine's user-data, which anyone allowed\nto describe the instances can read. Let the proxy admit the site's machines by address (its subnet) instead.";
+    E0320, "invalid backup schedule",
+        "Data Lifecycle Manager takes snapshots every 1, 2, 3, 4, 6, 8, 12 or 24 hours, starting at a time of day\n(`HH:MM`, UTC), and keeps 1 to 1000 of them. Write `backup { every = 24  at = \"03:00\"  keep = 14 }`.";
     E0316, "passphrase is empty or not alphanumeric",
         "The guide: the passphrase is alpha numeric characters and cannot be empty.";
     E0401, "Nomad client has too few vCPUs",
@@ -187,6 +195,24 @@ codes! {
         "The GitHub Enterprise address is http://: OAuth callbacks, tokens and webhooks would cross the network in\nclear text. Use the appliance's https:// address.";
     W0429, "disposable site",
         "`disposable = true` turns off what keeps a site's data through `terraform destroy`: the services box's\ntermination protection, its root volume (deleted with the box) and the bucket (deleted with every object\nand version). Right for a trial or a test site; for a site people use, remove it. The `teardown` output of\nevery site says what `destroy` leaves.";
+    E0430, "a machine cannot reach the proxy",
+        "Every machine of a site with a `proxy` downloads its packages, Docker, Nomad and Replicated through it at\nboot. The services box allows only the guide's outbound ports (80, 443, ...); a proxy on another port\nneeds a rule of the site's own: `allow tcp 3128 from services to 10.0.0.10 \"HTTP proxy\"` (Nomad clients\nmay already reach any port).";
+    E0431, "cannot read a file the site names",
+        "A `file(\"...\")` of the site could not be read. Paths are relative to the site file. Certificates and keys\nare read to be checked, never copied into the outputs.";
+    E0432, "not a PEM certificate or key",
+        "The guide (FAQ \"How do I verify TLS settings are failing?\"): keys in unencrypted PEM format, and the\ncertificate with its entire chain, each `-----BEGIN CERTIFICATE-----` block after the one it is issued\nby... in PEM. The file is DER, empty, or holds something else; the message says what was found.";
+    E0433, "TLS key is encrypted",
+        "The admin console takes an unencrypted PEM key (guide FAQ \"How do I verify TLS settings are failing?\").\nDecrypt a copy with `openssl pkey -in key.pem -out key-unencrypted.pem`, upload it, and keep it out of\nversion control.";
+    E0434, "TLS key does not match the certificate",
+        "The key's public half is not the one in the certificate: the server would fail every handshake. Usually\nthe key of another (older) certificate.";
+    E0435, "certificate chain incomplete",
+        "The certificate file must hold the entire chain of trust: the site's certificate, then the intermediate that\nissued it, then the one that issued that, and so on (guide FAQ \"How do I verify TLS settings are failing?\").\nWithout the intermediates, browsers and GitHub Enterprise's OAuth client fail (FAQ \"Why is Test GitHub\nAuthentication failing?\"). The root may be left out.";
+    W0436, "self-signed certificate",
+        "A self-signed certificate is trusted by no browser, and GitHub's OAuth callbacks and webhooks to it fail\nunless told to skip verification. Fine for a trial; use a certificate from your CA for a site people use.";
+    E0437, "certificate expired or not yet valid",
+        "A certificate of the chain is outside its validity period at the time of the check. The message names it\nand the date.";
+    E0438, "certificate does not cover the site's name",
+        "The site's certificate covers other names than the one users open (the `tls` block's `hostname`, or the\n`dns` record's name). The message lists the names it covers; wildcards cover exactly one label.";
     W0421, "unused declaration",
         "Something is declared but nothing uses it (an actor no rule mentions, for instance).";
     E0501, "dependency cycle",

@@ -54,6 +54,7 @@ pub fn secret_ranges(text: &str) -> Vec<(usize, usize)> {
             }
         }
         out.extend(access_keys(body).map(|(a, b)| (line_start + a, line_start + b)));
+        out.extend(url_credentials(body).map(|(a, b)| (line_start + a, line_start + b)));
         line_start += line.len();
     }
     if let Some(start) = in_pem {
@@ -65,6 +66,18 @@ pub fn secret_ranges(text: &str) -> Vec<(usize, usize)> {
 /// Offset of the first `=` in a line.
 fn key_end(line: &str) -> usize {
     line.find('=').unwrap_or(line.len())
+}
+
+/// The `user:password` of URLs written with credentials (`http://user:pw@proxy:3128`).
+fn url_credentials(line: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
+    line.match_indices("://").filter_map(move |(i, _)| {
+        let start = i + 3;
+        let rest = &line[start..];
+        let end = rest
+            .find(|c: char| c == '/' || c == '"' || c.is_whitespace())
+            .unwrap_or(rest.len());
+        rest[..end].rfind('@').map(|at| (start, start + at))
+    })
 }
 
 /// AWS access key ids (`AKIA` or `ASIA` and 16 upper-case letters or digits) in a line.
@@ -153,6 +166,14 @@ mod tests {
         let shown = shown_text(text, &secret_ranges(text));
         assert!(!shown.contains("AKIAABCDEFGHIJKLMNOP") && !shown.contains("MIIabc"));
         assert!(shown.contains("after = 1"));
+    }
+
+    #[test]
+    fn credentials_in_urls_are_masked() {
+        let text = "https = \"http://ops:hunter2@proxy.internal:3128\"\nhttp = \"http://proxy:3128/a@b\"\n";
+        let shown = shown_text(text, &secret_ranges(text));
+        assert!(!shown.contains("hunter2") && !shown.contains("ops:"));
+        assert!(shown.contains("@proxy.internal:3128") && shown.contains("http://proxy:3128/a@b"));
     }
 
     #[test]

@@ -49,8 +49,37 @@ impl Compilation {
     }
 }
 
+/// What the pipeline takes from outside the site's text: the files it names (`file("...")`,
+/// read by the caller, relative to the site) and the time certificates are checked at. The
+/// library reads neither itself.
+pub struct World<'a> {
+    pub read_file: &'a dyn Fn(&str) -> Result<Vec<u8>, String>,
+    /// Seconds since the Unix epoch.
+    pub now_unix: i64,
+}
+
+impl World<'_> {
+    /// No files: a site that names one gets an error saying so.
+    pub fn none() -> World<'static> {
+        World {
+            read_file: &|_| Err("this entry point reads no files".into()),
+            now_unix: 0,
+        }
+    }
+}
+
 /// Parses and checks a site against a stdlib (normally [`stdlib::embedded`]).
 pub fn compile(site_name: &str, site_text: &str, stdlib_files: &[(String, String)]) -> Compilation {
+    compile_in(site_name, site_text, stdlib_files, &World::none())
+}
+
+/// [`compile`], with the files the site names and the time.
+pub fn compile_in(
+    site_name: &str,
+    site_text: &str,
+    stdlib_files: &[(String, String)],
+    world: &World,
+) -> Compilation {
     let mut sources = Sources::default();
     let mut diagnostics = Diagnostics::default();
     let mut lib_asts = Vec::new();
@@ -71,7 +100,7 @@ pub fn compile(site_name: &str, site_text: &str, stdlib_files: &[(String, String
     let site = resolve::resolve_site(&site_ast, &stdlib, site_name, &sources, &mut diagnostics);
     let network = site
         .as_ref()
-        .map(|s| check::check_site(s, &stdlib, &mut diagnostics));
+        .map(|s| check::check_site(s, &stdlib, world, &mut diagnostics));
     Compilation {
         sources,
         diagnostics,
@@ -92,9 +121,19 @@ pub struct Build {
 
 /// The whole pipeline, in memory. Outputs exist only when no stage reported an error.
 pub fn build(site_name: &str, site_text: &str, stdlib_files: &[(String, String)]) -> Build {
+    build_in(site_name, site_text, stdlib_files, &World::none())
+}
+
+/// [`build`], with the files the site names and the time.
+pub fn build_in(
+    site_name: &str,
+    site_text: &str,
+    stdlib_files: &[(String, String)],
+    world: &World,
+) -> Build {
     // Compiling the templates does not depend on the site: it runs while the site is checked.
     let templates = emit::TemplateCompiler::start();
-    let mut compilation = compile(site_name, site_text, stdlib_files);
+    let mut compilation = compile_in(site_name, site_text, stdlib_files, world);
     let site = match (&compilation.site, compilation.has_errors()) {
         (Some(site), false) => site.clone(),
         _ => {

@@ -147,7 +147,8 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
         }
         Command::Check { site } => {
             let (name, text) = read_site(site)?;
-            let c = cci_dsl::compile(&name, &text, &load_stdlib(cli)?);
+            let read = file_reader(site);
+            let c = cci_dsl::compile_in(&name, &text, &load_stdlib(cli)?, &world(&read));
             report(cli, &c.diagnostics, &c.sources);
             if c.has_errors() {
                 return Ok(ExitCode::from(1));
@@ -161,7 +162,8 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
         }
         Command::Build { site, out } => {
             let (name, text) = read_site(site)?;
-            let b = cci_dsl::build(&name, &text, &load_stdlib(cli)?);
+            let read = file_reader(site);
+            let b = cci_dsl::build_in(&name, &text, &load_stdlib(cli)?, &world(&read));
             report(cli, &b.compilation.diagnostics, &b.compilation.sources);
             let Some(outputs) = b.outputs else {
                 errln!(
@@ -186,7 +188,8 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
         }
         Command::Graph { site, format } => {
             let (name, text) = read_site(site)?;
-            let b = cci_dsl::build(&name, &text, &load_stdlib(cli)?);
+            let read = file_reader(site);
+            let b = cci_dsl::build_in(&name, &text, &load_stdlib(cli)?, &world(&read));
             report(cli, &b.compilation.diagnostics, &b.compilation.sources);
             match (b.graph, b.compilation.has_errors()) {
                 (Some(g), false) => {
@@ -202,6 +205,41 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
                 _ => Ok(ExitCode::from(1)),
             }
         }
+    }
+}
+
+/// The largest file a site may name (a certificate chain is a few kilobytes).
+const MAX_NAMED_FILE_BYTES: u64 = 1 << 20;
+
+/// Reads the files a site names (`file("...")`), relative to the site file's directory.
+fn file_reader(site: &Path) -> impl Fn(&str) -> Result<Vec<u8>, String> {
+    let dir = match site.parent() {
+        Some(d) if site.as_os_str() != "-" => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    move |relative: &str| {
+        use std::io::Read;
+        let path = dir.join(relative);
+        let file = std::fs::File::open(&path).map_err(|e| e.to_string())?;
+        let mut bytes = Vec::new();
+        file.take(MAX_NAMED_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| e.to_string())?;
+        if bytes.len() as u64 > MAX_NAMED_FILE_BYTES {
+            return Err(format!("larger than {} MiB", MAX_NAMED_FILE_BYTES >> 20));
+        }
+        Ok(bytes)
+    }
+}
+
+/// The files the site names, and now (certificates are checked against the clock).
+fn world(read: &dyn Fn(&str) -> Result<Vec<u8>, String>) -> cci_dsl::World<'_> {
+    let now_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    cci_dsl::World {
+        read_file: read,
+        now_unix,
     }
 }
 

@@ -2,7 +2,7 @@
 //! and every value has its type. Later stages (`check`, `graph`, `emit`) read only this.
 
 use crate::ast::Protocol;
-use crate::span::Span;
+use crate::span::{Span, Spanned};
 use ipnet::Ipv4Net;
 use std::collections::BTreeMap;
 
@@ -15,6 +15,7 @@ pub struct Stdlib {
     pub docker: DockerRepository,
     pub nomad: NomadClient,
     pub replicated: Replicated,
+    pub proxy_exceptions: ProxyExceptions,
     /// Settings of the services box (`machine services`).
     pub services_machine: Machine,
     /// Settings of the Nomad clients (`machine nomad`).
@@ -98,6 +99,15 @@ pub struct Replicated {
     pub installer: String,
 }
 
+/// What never goes through a site's proxy (`no_proxy`), besides what each machine learns at
+/// boot (its own address, its VPC's ranges, the services box).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ProxyExceptions {
+    pub always: Vec<String>,
+    /// With the site's S3 gateway endpoint; `{region}` is the site's region.
+    pub with_s3_endpoint: Vec<String>,
+}
+
 /// Settings of one machine role (`services`, `nomad`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Machine {
@@ -108,6 +118,8 @@ pub struct Machine {
     pub metadata_reason: String,
     pub volume_type: String,
     pub termination_protection: bool,
+    /// The actor whose address of this machine a DNS record names (site `dns`).
+    pub named_for: Option<String>,
 }
 
 /// A value `terraform output` prints: `value` with `{address}` (the services box's address
@@ -207,6 +219,10 @@ pub enum Condition {
     GithubEnterprise,
     /// The site runs vm-service (machine executor, remote Docker).
     VmService,
+    /// The site has a `dns` record.
+    Dns,
+    /// The services box's volumes are snapshotted (`services { backup { ... } }`).
+    Backup,
     /// Any of these services is externalized.
     External(Vec<String>),
     /// None of these services is externalized.
@@ -250,6 +266,8 @@ pub struct PolicyDef {
     pub name: String,
     pub file: String,
     pub description: String,
+    /// Written only for sites where this holds (a statement may have its own `when` too).
+    pub when: Condition,
     pub statements: Vec<StatementDef>,
 }
 
@@ -309,6 +327,12 @@ pub struct Site {
     /// `disposable = true`: `terraform destroy` removes everything (no termination protection,
     /// the bucket emptied, the services volume deleted). Where it was said, for the warning.
     pub disposable: Option<Span>,
+    /// A Route53 record for the services box, and the name the outputs use.
+    pub dns: Option<Dns>,
+    /// The HTTP(S) proxy every machine goes out through.
+    pub proxy: Option<Proxy>,
+    /// The certificate and key the operator will upload in the admin console, to be checked.
+    pub tls: Option<Tls>,
     /// The bucket name the site gives; `None`: one derived from the site and its account.
     pub bucket: Option<String>,
     pub tags: BTreeMap<String, String>,
@@ -338,6 +362,19 @@ pub struct Services {
     pub disk_gib: u64,
     pub disk_span: Span,
     pub ami: Option<String>,
+    /// Snapshots of the box's volumes by Data Lifecycle Manager.
+    pub backup: Option<Backup>,
+    pub span: Span,
+}
+
+/// `backup { every = 24  at = "03:00"  keep = 14 }`: a snapshot of the services box's volumes
+/// every `every` hours from `at` (UTC), the newest `keep` kept (guide ch. 1: the services
+/// machine "may be backed up using VM snapshotting").
+#[derive(Clone, Debug, PartialEq)]
+pub struct Backup {
+    pub every_hours: u64,
+    pub at: String,
+    pub keep: u64,
     pub span: Span,
 }
 
@@ -391,6 +428,8 @@ impl Site {
             Condition::GithubCom => self.github == GitHub::Com,
             Condition::GithubEnterprise => matches!(self.github, GitHub::Enterprise { .. }),
             Condition::VmService => self.vm_service,
+            Condition::Dns => self.dns.is_some(),
+            Condition::Backup => self.services.backup.is_some(),
             Condition::External(names) => names.iter().any(|n| self.is_external(n)),
             Condition::Embedded(names) => names.iter().all(|n| !self.is_external(n)),
         }
@@ -432,4 +471,49 @@ pub fn human_bytes(bytes: u64) -> String {
     } else {
         format!("{:.1} GiB", bytes as f64 / GIB as f64)
     }
+}
+
+/// `dns { zone = "example.com"  name = "ci" }`: an A record `ci.example.com` for the services box.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dns {
+    pub zone: String,
+    pub name: String,
+    /// Look the zone up among private hosted zones; by default, when the record holds a
+    /// private address.
+    pub private_zone: Option<bool>,
+    pub span: Span,
+}
+
+impl Dns {
+    pub fn fqdn(&self) -> String {
+        format!("{}.{}", self.name, self.zone)
+    }
+}
+
+/// `proxy { http = "..."  https = "..."  no_proxy = [...] }`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Proxy {
+    pub http: Option<String>,
+    pub https: Option<String>,
+    /// The site's own exceptions; the ones every site needs are added in `emit`.
+    pub no_proxy: Vec<String>,
+    pub span: Span,
+}
+
+/// A file the site names with `file("...")`, relative to the site file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileRef {
+    pub path: String,
+    pub span: Span,
+}
+
+/// `tls { certificate = file("...")  key = file("...")  hostname = "..." }`: checked, never
+/// emitted (the guide has them uploaded in the admin console).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Tls {
+    pub certificate: FileRef,
+    pub key: Option<FileRef>,
+    /// The name the certificate must cover; by default the `dns` record's.
+    pub hostname: Option<Spanned<String>>,
+    pub span: Span,
 }

@@ -56,6 +56,11 @@ impl Names {
         format!("{}-circleci-nomad", self.site)
     }
 
+    /// The role Data Lifecycle Manager takes to snapshot the services box.
+    pub fn backup_role(&self) -> String {
+        format!("{}-circleci-backup", self.site)
+    }
+
     /// AWS names (prefixes) of the security groups.
     pub fn services_group(&self) -> String {
         format!("{}-services", self.site)

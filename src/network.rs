@@ -185,6 +185,8 @@ fn why_not(when: &Condition, rule: &Rule) -> String {
         Condition::GithubCom => "only with github.com".into(),
         Condition::GithubEnterprise => "only with GitHub Enterprise".into(),
         Condition::VmService => "only with vm-service (`vm_service = true`)".into(),
+        Condition::Dns => "only with a DNS record (`dns`)".into(),
+        Condition::Backup => "only with snapshots of the services box (`backup`)".into(),
         Condition::Always => "always applies".into(),
     }
 }

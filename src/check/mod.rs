@@ -5,6 +5,7 @@
 mod aws;
 mod exposure;
 mod operations;
+mod tls;
 
 use crate::codes::Code;
 use crate::diagnostics::{Diagnostic, Diagnostics};
@@ -13,7 +14,12 @@ use crate::model::*;
 /// Checks the site against the stdlib's requirements and what AWS accepts; reports, never
 /// changes the site. Returns the site's network as `network` plans it, which the checks read
 /// (its flows, its rules per group) and the rest of the pipeline uses.
-pub fn check_site(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) -> crate::network::Network {
+pub fn check_site(
+    site: &Site,
+    lib: &Stdlib,
+    world: &crate::World,
+    diags: &mut Diagnostics,
+) -> crate::network::Network {
     let row = sizing_row(lib, site.daily_active_users);
     let net = crate::network::plan(site, lib);
     let flows = &net.flows.applied;
@@ -32,6 +38,8 @@ pub fn check_site(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) -> crate::
     check_nomad_join_port(site, lib, flows, diags);
     check_outputs_reachable(lib, flows, diags);
     operations::check_disposable(site, diags);
+    operations::check_proxy_reachable(site, flows, diags);
+    tls::check_tls(site, world, diags);
     net
 }
 

@@ -15,3 +15,76 @@ pub(super) fn check_disposable(site: &Site, diags: &mut Diagnostics) {
             .help("right for a trial or test site; for a site people use, remove `disposable = true` (the `teardown` output says what destroy then leaves)"),
     );
 }
+
+/// The port a proxy URL names (`http://host:3128`), or its scheme's.
+fn proxy_port(url: &str) -> Option<u16> {
+    let (default, rest) = match url.split_once("://")? {
+        ("https", rest) => (443, rest),
+        (_, rest) => (80, rest),
+    };
+    let host_port = rest.split('/').next()?;
+    // `[v6:address]:port` keeps its colons inside the brackets.
+    let port = match host_port.strip_prefix('[') {
+        Some(bracketed) => bracketed.split_once("]:").map(|(_, p)| p),
+        None => host_port.rsplit_once(':').map(|(_, p)| p),
+    };
+    port.map_or(Some(default), |p| p.parse().ok())
+}
+
+/// Every machine goes out through the proxy: some rule must open its port from the services
+/// box and from every fleet, or the boot stops at the first download.
+pub(super) fn check_proxy_reachable(site: &Site, flows: &[Rule], diags: &mut Diagnostics) {
+    let Some(proxy) = &site.proxy else {
+        return;
+    };
+    let ports: std::collections::BTreeSet<u16> = [&proxy.http, &proxy.https]
+        .into_iter()
+        .flatten()
+        .filter_map(|u| proxy_port(u))
+        .collect();
+    let opens = |from: &dyn Fn(&EndpointRef) -> bool, port: u16| {
+        flows.iter().any(|r| {
+            from(&r.from)
+                && matches!(
+                    r.protocol,
+                    crate::ast::Protocol::Tcp | crate::ast::Protocol::All
+                )
+                && r.ports.is_none_or(|(a, b)| a <= port && port <= b)
+        })
+    };
+    for port in ports {
+        let mut blocked = Vec::new();
+        if !opens(&|f| *f == EndpointRef::Services, port) {
+            blocked.push("the services box".to_string());
+        }
+        for f in &site.fleets {
+            if !opens(
+                &|e| *e == EndpointRef::AllFleets || *e == EndpointRef::Fleet(f.name.clone()),
+                port,
+            ) {
+                blocked.push(format!("fleet `{}`", f.name));
+            }
+        }
+        if blocked.is_empty() {
+            continue;
+        }
+        diags.push(
+            Diagnostic::error(Code::E0430, proxy.span, format!("{} cannot reach the proxy's port {port}", blocked.join(" and ")))
+                .label("every download of the boot goes through this proxy")
+                .help(format!("open it to the proxy's address: `allow tcp {port} from services to 10.0.0.10 \"HTTP proxy\"` (and `from nomad` if a fleet is named above)")),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::proxy_port;
+
+    #[test]
+    fn a_proxy_port_is_the_urls_or_its_schemes() {
+        assert_eq!(proxy_port("http://proxy:3128"), Some(3128));
+        assert_eq!(proxy_port("http://proxy.internal"), Some(80));
+        assert_eq!(proxy_port("https://proxy/"), Some(443));
+        assert_eq!(proxy_port("http://[fd00::1]:8080"), Some(8080));
+    }
+}

@@ -79,6 +79,7 @@ fn services(
             "source": input.source_name, "site": site.name, "release": lib.release,
             "ssm_name": names.passphrase_parameter(),
             "site_env": env.join("\n"),
+            "proxy_env": proxy_env(site, lib, false),
             "boot_lib": boot_lib,
             "setup_script": render(t, "ci/services_setup", base.clone())?,
         }),
@@ -132,9 +133,10 @@ fn nomad_client(
             "source": input.source_name, "site": site.name, "release": lib.release,
             "join_services": !site.is_external("nomad_servers"),
             "nomad_env": env.join("\n"),
+            "proxy_env": proxy_env(site, lib, !site.is_external("nomad_servers")),
             "nomad_config": config,
             "boot_lib": boot_lib,
-            "nomad_unit": render(t, "ci/nomad_unit", base.clone())?,
+            "nomad_unit": render(t, "ci/nomad_unit", json!({ "release": lib.release, "proxy": site.proxy.is_some() }))?,
             "block_unit": render(t, "ci/block_unit", base.clone())?,
             "block_script": render(t, "ci/block_script", base.clone())?,
             "drain_unit": render(t, "ci/drain_unit", base.clone())?,
@@ -159,6 +161,34 @@ fn nomad_servers(site: &Site, lib: &Stdlib) -> Vec<String> {
             .map(|h| format!("\"{}:{}\"", h.addr(), ext.port))
             .collect(),
     }
+}
+
+/// `/etc/circleci/proxy.env` of a site with a `proxy`: the proxies, and the exceptions known
+/// before boot (the stdlib's, the S3 endpoint's, the site's own); boot.sh's `setup_proxy` adds
+/// the machine's address and its VPC's ranges, and on Nomad clients the services box.
+fn proxy_env(site: &Site, lib: &Stdlib, services_placeholder: bool) -> Option<String> {
+    let proxy = site.proxy.as_ref()?;
+    let ex = &lib.proxy_exceptions;
+    let mut no_proxy: Vec<String> = ex.always.clone();
+    if site.s3_endpoint.is_some() {
+        no_proxy.extend(
+            ex.with_s3_endpoint
+                .iter()
+                .map(|h| h.replace("{region}", &site.region)),
+        );
+    }
+    no_proxy.extend(proxy.no_proxy.iter().cloned());
+    let mut seen = std::collections::BTreeSet::new();
+    no_proxy.retain(|h| seen.insert(h.clone()));
+    let mut lines = vec![
+        literal("PROXY_HTTP", proxy.http.as_deref().unwrap_or_default()),
+        literal("PROXY_HTTPS", proxy.https.as_deref().unwrap_or_default()),
+        literal("PROXY_NO_PROXY", &no_proxy.join(",")),
+    ];
+    if services_placeholder {
+        lines.push(placeholder("PROXY_SERVICES_ADDRESS", NOMAD_PLACEHOLDER));
+    }
+    Some(lines.join("\n"))
 }
 
 /// The Docker a role installs and where from (boot.sh's install_docker reads these).

@@ -37,7 +37,7 @@ pub fn emit(input: &Input, out: &mut Outputs) -> Result<(), EmitError> {
         ("ssm_prefix", &ssm_prefix),
         ("site", &site.name),
     ];
-    for p in &input.lib.policies {
+    for p in input.lib.policies.iter().filter(|p| site.holds(&p.when)) {
         let statements = p
             .statements
             .iter()

@@ -155,6 +155,14 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../stdlib/templates/terraform/outputs.hbs"),
     ),
     (
+        "tf/dlm_policy",
+        include_str!("../../stdlib/templates/terraform/dlm_policy.hbs"),
+    ),
+    (
+        "tf/dns_record",
+        include_str!("../../stdlib/templates/terraform/dns_record.hbs"),
+    ),
+    (
         "tf/network_checks",
         include_str!("../../stdlib/templates/terraform/network_checks.hbs"),
     ),

@@ -113,10 +113,65 @@ fn services_address(site: &Site, actor: &str) -> &'static str {
     }
 }
 
+fn backup_policy(site: &Site) -> Value {
+    let Some(b) = &site.services.backup else {
+        return json!({});
+    };
+    json!({
+        "site": site.name,
+        "description": format!("Snapshots of the CircleCI services box of {}", site.name),
+        // DLM takes letters, digits, spaces, `_` and `-` in a schedule's name.
+        "schedule": format!("every {} hours from {} UTC keep {}", b.every_hours, b.at.replace(':', ""), b.keep),
+        "every": b.every_hours,
+        "at": b.at,
+        "keep": b.keep,
+    })
+}
+
+/// The zone is looked up among private hosted zones when the record holds a private address,
+/// unless the site says otherwise.
+fn private_zone(site: &Site, lib: &Stdlib, dns: &crate::model::Dns) -> bool {
+    dns.private_zone
+        .unwrap_or_else(|| !site.reaches_public_address(named_for(lib)))
+}
+
+/// The actor whose address of the services box the DNS record holds (stdlib `named_for`).
+fn named_for(lib: &Stdlib) -> &str {
+    lib.services_machine
+        .named_for
+        .as_deref()
+        .unwrap_or_default()
+}
+
+fn dns_record(site: &Site, lib: &Stdlib) -> Value {
+    let Some(dns) = &site.dns else {
+        return json!({});
+    };
+    let public = site.reaches_public_address(named_for(lib));
+    json!({
+        "zone": dns.zone,
+        "fqdn": dns.fqdn(),
+        "private_zone": private_zone(site, lib, dns),
+        "vpc": site.vpc,
+        "address": services_address(site, named_for(lib)),
+        "address_kind": if public { "its public address" } else { "its private address" },
+        "actor": named_for(lib),
+    })
+}
+
 /// An output's value: the stdlib's text as an HCL template string with `{address}`, `{port}`
 /// and `{login_user}` filled in.
 fn output_value(o: &OutputDef, site: &Site, lib: &Stdlib) -> Result<String, EmitError> {
-    let address = format!("${{{}}}", services_address(site, &o.reached_by));
+    // With a DNS record, an output names the box by it where its actor reaches the address
+    // the record holds.
+    let address = match &site.dns {
+        Some(dns)
+            if services_address(site, &o.reached_by) == services_address(site, named_for(lib)) =>
+        {
+            hcl::string_body(&dns.fqdn())
+        }
+        _ => format!("${{{}}}", services_address(site, &o.reached_by)),
+    };
     let mut out = String::from("\"");
     let mut rest = o.value.as_str();
     while let Some(open) = rest.find('{') {
@@ -197,8 +252,16 @@ fn context(input: &Input, resource: &Resource) -> Result<(&'static str, Value), 
         ),
         Resource::NetworkChecks => (
             "tf/network_checks",
-            json!({ "nat": site.nat, "s3_endpoint": site.s3_endpoint, "vpc": site.vpc }),
+            json!({
+                "nat": site.nat,
+                "s3_endpoint": site.s3_endpoint,
+                "vpc": site.vpc,
+                "private_zone": site.dns.as_ref().is_some_and(|d| private_zone(site, lib, d)),
+                "zone": site.dns.as_ref().map(|d| &d.zone),
+            }),
         ),
+        Resource::DnsRecord => ("tf/dns_record", dns_record(site, lib)),
+        Resource::BackupPolicy => ("tf/dlm_policy", backup_policy(site)),
         Resource::Outputs => ("tf/outputs", outputs(site, lib)?),
     })
 }
@@ -295,6 +358,8 @@ fn services_instance(site: &Site, lib: &Stdlib, names: &Names) -> Value {
         "metadata_tokens": m.metadata_tokens,
         "metadata_hop_limit": m.metadata_hop_limit,
         "name": names.services_instance(),
+        // Data Lifecycle Manager finds the box to snapshot by this tag.
+        "backup_tag": site.services.backup.as_ref().map(|_| &site.name),
         "user_data_vars": user_data_vars,
     })
 }

@@ -215,8 +215,17 @@ fn roles(b: &mut Builder, site: &Site, lib: &Stdlib, names: &Names) {
         policy_file: file("nomad_client_role"),
         account_from_terraform: false,
     };
-    for role in [services, nomad] {
+    let backup = site.services.backup.as_ref().map(|_| Role {
+        id: "backup".into(),
+        name: names.backup_role(),
+        description: "Data Lifecycle Manager: snapshots of the CircleCI services box".into(),
+        trust_file: file("dlm_assume_role"),
+        policy_file: file("backup_role"),
+        account_from_terraform: false,
+    });
+    for role in [Some(services), Some(nomad), backup].into_iter().flatten() {
         let id = role.id.clone();
+        let profile = id != "backup";
         let (r, p, i) = (
             format!("aws_iam_role.{id}"),
             format!("aws_iam_role_policy.{id}"),
@@ -224,9 +233,12 @@ fn roles(b: &mut Builder, site: &Site, lib: &Stdlib, names: &Names) {
         );
         b.node(r.clone(), TfFile::Iam, Resource::Role(role.clone()));
         b.node(p.clone(), TfFile::Iam, Resource::RolePolicy(role.clone()));
-        b.node(i.clone(), TfFile::Iam, Resource::InstanceProfile(role));
         b.edge(&r, &p);
-        b.edge(&r, &i);
+        // Data Lifecycle Manager takes its role itself; only machines need a profile.
+        if profile {
+            b.node(i.clone(), TfFile::Iam, Resource::InstanceProfile(role));
+            b.edge(&r, &i);
+        }
     }
     // The services role's trust policy names the account (the role may assume itself); its
     // policy names the bucket and the queue.
@@ -253,6 +265,13 @@ fn services_box(b: &mut Builder, site: &Site) {
         b.edge(dependency, me);
     }
     b.optional_edge(&format!("aws_security_group.{VMS_GROUP}"), me);
+    if site.services.backup.is_some() {
+        let policy = "aws_dlm_lifecycle_policy.services";
+        b.node(policy.into(), TfFile::Services, Resource::BackupPolicy);
+        b.edge("aws_iam_role.backup", policy);
+        // Its policy must exist before the first snapshot is due.
+        b.edge("aws_iam_role_policy.backup", policy);
+    }
 }
 
 fn fleets(b: &mut Builder, site: &Site, net: &Network) {
@@ -301,13 +320,17 @@ fn fleets(b: &mut Builder, site: &Site, net: &Network) {
 fn outputs(b: &mut Builder, site: &Site) {
     b.node("outputs".into(), TfFile::Outputs, Resource::Outputs);
     b.optional_edge(&format!("aws_security_group.{VMS_GROUP}"), "outputs");
-    if site.nat.is_some() || site.s3_endpoint.is_some() {
-        b.node(
-            "check.private_subnet".into(),
-            TfFile::Checks,
-            Resource::NetworkChecks,
-        );
-        b.edge("check.private_subnet", "outputs");
+    b.node(
+        "data.aws_vpc.site".into(),
+        TfFile::Checks,
+        Resource::NetworkChecks,
+    );
+    b.edge("data.aws_vpc.site", "outputs");
+    if site.dns.is_some() {
+        let record = "aws_route53_record.services";
+        b.node(record.into(), TfFile::Services, Resource::DnsRecord);
+        b.edge("aws_instance.services", record);
+        b.edge(record, "outputs");
     }
     b.edge("aws_instance.services", "outputs");
     for f in &site.fleets {

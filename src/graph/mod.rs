@@ -105,8 +105,13 @@ pub enum Resource {
     LaunchTemplate(Fleet, Vec<String>),
     AutoScalingGroup(Fleet),
     LifecycleHook(Fleet),
-    /// Terraform `check` blocks for the network the site says it has (NAT, S3 endpoint).
+    /// What Terraform checks of the network at plan time: the VPC's DNS support (always), the
+    /// NAT gateway and the S3 endpoint the site names.
     NetworkChecks,
+    /// The Data Lifecycle Manager policy that snapshots the services box.
+    BackupPolicy,
+    /// The Route53 record of the services box, in a zone that exists already.
+    DnsRecord,
     Outputs,
 }
 

@@ -45,7 +45,11 @@ pub(super) fn read_services(
         opt("ami", Ty::AwsId("ami"), "ami-0a1b2c3d"),
     ];
     no_labels(b, diags);
-    let (v, _) = read("`services`", b, SCHEMA, &[], lib, diags);
+    let (v, nested) = read("`services`", b, SCHEMA, &["backup"], lib, diags);
+    let backup = match super::operations::at_most_one(&nested, "backup", diags) {
+        Some(bb) => Some(super::operations::read_backup(bb, lib, diags)?),
+        None => None,
+    };
     let (disk_gib, disk_span) = match (v.bytes("disk"), v.span("disk")) {
         (Some(bytes), Some(span)) => (disk_gib(bytes, span, diags)?, span),
         // Unset: the guide's sizing table gives the disk for the site's daily active users.
@@ -58,6 +62,7 @@ pub(super) fn read_services(
         disk_gib,
         disk_span,
         ami: v.str("ami"),
+        backup,
         span: b.span,
     })
 }

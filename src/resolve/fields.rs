@@ -283,6 +283,8 @@ pub(super) fn read_condition(
         "github_com",
         "github_enterprise",
         "vm_service",
+        "dns",
+        "backup",
         "external",
         "embedded",
     ];
@@ -304,6 +306,8 @@ pub(super) fn read_condition(
             "github_com" => Some(Condition::GithubCom),
             "github_enterprise" => Some(Condition::GithubEnterprise),
             "vm_service" => Some(Condition::VmService),
+            "dns" => Some(Condition::Dns),
+            "backup" => Some(Condition::Backup),
             _ => {
                 unknown(n, v.span, diags);
                 None

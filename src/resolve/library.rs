@@ -103,6 +103,7 @@ pub(super) fn read_library_block(
         "nomad_count" => read_nomad_count(lib, b, diags),
         "policy" => read_policy(lib, seen, b, diags),
         "aws_limits" => read_aws_limits(lib, seen, b, diags),
+        "proxy_exceptions" => read_proxy_exceptions(lib, seen, b, diags),
         _ => unreachable!("only library kinds reach here"),
     }
 }
@@ -356,6 +357,7 @@ fn read_policy(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnos
     const SCHEMA: &[AttrSpec] = &[
         req("file", Ty::Str, "\"installer-policy.json\""),
         req("description", Ty::Str, "\"...\""),
+        opt("when", Ty::Condition, "backup"),
     ];
     let Some(name) = label(b, diags, "installer") else {
         return;
@@ -373,6 +375,7 @@ fn read_policy(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnos
         name: name.node,
         file: v.str("file").unwrap_or_default(),
         description: v.str("description").unwrap_or_default(),
+        when: v.condition("when"),
         statements,
     });
 }

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 mod components;
 mod fields;
 mod library;
+mod operations;
 mod release;
 mod rules;
 mod schema;
@@ -48,6 +49,7 @@ const LIBRARY_KINDS: &[&str] = &[
     "replicated",
     "output",
     "aws_limits",
+    "proxy_exceptions",
 ];
 
 /// Library kinds other blocks refer to by name: read before the rest.
@@ -162,6 +164,9 @@ pub fn resolve_site(
         github_span: core.github_span,
         vm_service: core.vm_service,
         disposable: core.disposable,
+        dns: core.dns,
+        proxy: core.proxy,
+        tls: core.tls,
         bucket: core.bucket,
         tags: core.tags,
         actors,

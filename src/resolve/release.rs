@@ -186,6 +186,31 @@ pub(super) fn read_replicated(
     };
 }
 
+pub(super) fn read_proxy_exceptions(
+    lib: &mut Stdlib,
+    seen: &mut Seen,
+    b: &Block,
+    diags: &mut Diagnostics,
+) {
+    const SCHEMA: &[AttrSpec] = &[
+        req("always", Ty::Strings, "[\"localhost\"]"),
+        req(
+            "with_s3_endpoint",
+            Ty::Strings,
+            "[\"s3.{region}.amazonaws.com\"]",
+        ),
+    ];
+    no_labels(b, diags);
+    if !seen.first("proxy_exceptions", "", b.span, diags) {
+        return;
+    }
+    let (v, _) = read("`proxy_exceptions`", b, SCHEMA, &[], lib, diags);
+    lib.proxy_exceptions = ProxyExceptions {
+        always: v.strings("always").unwrap_or_default(),
+        with_s3_endpoint: v.strings("with_s3_endpoint").unwrap_or_default(),
+    };
+}
+
 pub(super) fn read_machine(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnostics) {
     const SCHEMA: &[AttrSpec] = &[
         req("docker", Ty::Str, "\"...\""),
@@ -194,6 +219,7 @@ pub(super) fn read_machine(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: 
         req("metadata_reason", Ty::Str, "\"...\""),
         req("volume_type", Ty::Str, "\"gp3\""),
         req("termination_protection", Ty::Bool, "true"),
+        opt("named_for", Ty::Actor, "users"),
     ];
     let Some(name) = label(b, diags, "services") else {
         return;
@@ -236,6 +262,7 @@ pub(super) fn read_machine(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: 
         metadata_reason: s("metadata_reason"),
         volume_type: s("volume_type"),
         termination_protection: v.bool("termination_protection").unwrap_or(false),
+        named_for: v.actor("named_for"),
     };
     if is_services {
         lib.services_machine = machine;

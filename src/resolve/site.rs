@@ -1,5 +1,6 @@
 //! The `site` block (with `aws` and `tags`): where the site runs, who it serves, its secret.
 
+use super::operations::*;
 use super::*;
 
 pub(super) struct SiteCore {
@@ -21,6 +22,9 @@ pub(super) struct SiteCore {
     pub(super) github_span: Span,
     pub(super) vm_service: bool,
     pub(super) disposable: Option<Span>,
+    pub(super) dns: Option<Dns>,
+    pub(super) proxy: Option<Proxy>,
+    pub(super) tls: Option<Tls>,
     pub(super) bucket: Option<String>,
     pub(super) tags: BTreeMap<String, String>,
 }
@@ -96,7 +100,14 @@ pub(super) fn read_site_block(
     ];
     let name = label(b, diags, "\"acme\"");
     let name_ok = name.as_ref().is_some_and(|n| check_name(n, "site", diags));
-    let (v, blocks) = read("`site`", b, SCHEMA, &["aws", "tags"], lib, diags);
+    let (v, blocks) = read(
+        "`site`",
+        b,
+        SCHEMA,
+        &["aws", "tags", "dns", "proxy", "tls"],
+        lib,
+        diags,
+    );
     let aws = if v.is_broken("aws") {
         None
     } else {
@@ -108,6 +119,11 @@ pub(super) fn read_site_block(
         check_passphrase(p, diags);
     }
     let tags = read_tags(&blocks, diags);
+    // A broken optional block stops the build (its error is said) rather than building a
+    // site without it.
+    let dns = at_most_one(&blocks, "dns", diags).map(|d| read_dns(d, lib, diags));
+    let proxy = at_most_one(&blocks, "proxy", diags).map(|p| read_proxy(p, lib, diags));
+    let tls = at_most_one(&blocks, "tls", diags).map(|t| read_tls(t, lib, diags));
     let bucket_ok = v
         .str("bucket")
         .is_none_or(|bucket| valid_bucket(&bucket, v.span("bucket").unwrap_or(b.span), diags));
@@ -119,6 +135,16 @@ pub(super) fn read_site_block(
     if !bucket_ok {
         return None;
     }
+    let (dns, proxy, tls) = (
+        dns.map(|d| d.ok_or(())),
+        proxy.map(|p| p.ok_or(())),
+        tls.map(|t| t.ok_or(())),
+    );
+    let (dns, proxy, tls) = (
+        dns.transpose().ok()?,
+        proxy.transpose().ok()?,
+        tls.transpose().ok()?,
+    );
     Some(SiteCore {
         name: name.node,
         name_span: name.span,
@@ -145,6 +171,9 @@ pub(super) fn read_site_block(
             .bool("disposable")
             .filter(|on| *on)
             .and_then(|_| v.span("disposable")),
+        dns,
+        proxy,
+        tls,
         // Without a name of its own, the bucket is named after the site and its account
         // (which makes it unique across accounts: S3 names are global).
         bucket: v.str("bucket"),

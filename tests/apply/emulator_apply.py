@@ -81,6 +81,13 @@ class Site:
         self.account = m.group(1) if m else None
         self.public_ip = not re.search(r"\bpublic_ip\s*=\s*false", text)
         self.disposable = bool(re.search(r"\bdisposable\s*=\s*true", text))
+        dns = re.search(r"^\s*dns\s*\{(.*?)\}", text, re.M | re.S)
+        self.dns = None
+        if dns:
+            zone = re.search(r'\bzone\s*=\s*"([^"]+)"', dns.group(1)).group(1)
+            name = re.search(r'\bname\s*=\s*"([^"]+)"', dns.group(1)).group(1)
+            self.dns = (zone, f"{name}.{zone}")
+        self.backup = bool(re.search(r"^\s*backup\s*\{", text, re.M))
         self.fleets = {}
         for m in re.finditer(r"^fleet\s+([A-Za-z0-9_]+)\s*\{(.*?)^\}", text, re.M | re.S):
             c = re.search(r"\bcount\s*=\s*(\d+)(?:\s*\.\.\s*(\d+))?", m.group(2))
@@ -119,6 +126,17 @@ def seed(session, site):
         VpcId=vpc, ServiceName=f"com.amazonaws.{site.region}.s3", RouteTableIds=[rt]
     )["VpcEndpoint"]["VpcEndpointId"]
     ec2.create_key_pair(KeyName=site.ssh_key)
+    if site.dns:
+        # The zone exists before the site (the record goes into it); private when the record
+        # holds a private address, associated with the VPC.
+        private = not (site.public_ip and site.users_public)
+        if private:
+            ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+        session.client("route53").create_hosted_zone(
+            Name=site.dns[0], CallerReference=site.name,
+            HostedZoneConfig={"PrivateZone": private},
+            **({"VPC": {"VPCRegion": site.region, "VPCId": vpc}} if private else {}),
+        )
     ami = ec2.register_image(
         Name="operator-hardened-xenial", Architecture="x86_64", RootDeviceName="/dev/sda1",
         VirtualizationType="hvm",
@@ -137,7 +155,7 @@ PROVIDER_OVERRIDE = """provider "aws" {
 %s  }
 }
 """
-SERVICES = ["autoscaling", "ec2", "iam", "s3", "sqs", "ssm", "sts"]
+SERVICES = ["autoscaling", "ec2", "iam", "route53", "s3", "sqs", "ssm", "sts"]
 
 
 def main():
@@ -212,10 +230,23 @@ def apply_and_check(cci, site, mode, ids, ami, work, c, endpoint, terraform, mir
                TF_VAR_circle_secret_passphrase=PASSPHRASE)
     if not run([terraform, "init", "-backend=false", "-input=false", f"-plugin-dir={mirror}"], tf, work / "init.log", env, 300):
         die("terraform init", tail(work / "init.log"))
+    # The guide's prerequisite (ch. 2): with the VPC's DNS support off, plan stops with its words.
+    c["ec2"].modify_vpc_attribute(VpcId=ids["vpc"], EnableDnsSupport={"Value": False})
+    refused = not run([terraform, "plan", "-input=false", "-no-color"], tf, work / "plan-nodns.log", env, 300)
+    check(refused and "enableDnsSupport" in (work / "plan-nodns.log").read_text(), "plan stops when the VPC's DNS support is off")
+    c["ec2"].modify_vpc_attribute(VpcId=ids["vpc"], EnableDnsSupport={"Value": True})
     if not run([terraform, "plan", "-input=false", "-no-color", "-out=plan.bin"], tf, work / "plan.log", env, 300):
         die("terraform plan", tail(work / "plan.log"))
     shown = json.loads(subprocess.run([terraform, "show", "-json", "plan.bin"], cwd=tf, env=env, capture_output=True, text=True, check=True).stdout)
     planned = {r["address"]: r["values"] for r in shown["planned_values"]["root_module"]["resources"]}
+    if site.backup:
+        check_backup_plan(planned)
+        # The emulator has no Data Lifecycle Manager: the policy is checked in the plan above,
+        # then left out of what is applied (test scaffolding, in the temporary copy only).
+        with open(tf / "zz_emulator_override.tf", "a") as f:
+            f.write('resource "aws_dlm_lifecycle_policy" "services" {\n  count = 0\n}\n')
+        if not run([terraform, "plan", "-input=false", "-no-color", "-out=plan.bin"], tf, work / "plan2.log", env, 300):
+            die("terraform plan without DLM", tail(work / "plan2.log"))
     if not run([terraform, "apply", "-input=false", "-no-color", "-parallelism=20", "plan.bin"], tf, work / "apply.log", env, 600):
         die("terraform apply", tail(work / "apply.log"))
     check(True, "terraform apply")
@@ -227,6 +258,8 @@ def apply_and_check(cci, site, mode, ids, ami, work, c, endpoint, terraform, mir
     check_fleets(out, site, services, c, planned)
     check_iam(out, site, c["iam"])
     check_storage(site, o, c)
+    if site.dns:
+        check_dns(site, o, services, c)
 
     if site.disposable:
         # What a used site holds: objects with several versions. force_destroy removes them.
@@ -236,6 +269,32 @@ def apply_and_check(cci, site, mode, ids, ami, work, c, endpoint, terraform, mir
         die("terraform destroy", tail(work / "destroy.log"))
     check(True, "terraform destroy")
     check_nothing_left(site, ids, c)
+
+
+def check_backup_plan(planned):
+    dlm = planned.get("aws_dlm_lifecycle_policy.services")
+    if not check(dlm is not None, "a snapshot policy for the services box (plan)"):
+        return
+    details = dlm["policy_details"][0]
+    check(details["resource_types"] == ["INSTANCE"], "the policy snapshots the instance's volumes together")
+    box_tags = planned["aws_instance.services"]["tags"]
+    check(all(box_tags.get(k) == v for k, v in details["target_tags"].items()), "the policy targets the services box by its tags")
+    rule = details["schedule"][0]["create_rule"][0]
+    check(rule["interval_unit"] == "HOURS" and rule["interval"] in (1, 2, 3, 4, 6, 8, 12, 24), "a schedule DLM takes")
+
+
+def check_dns(site, o, services, c):
+    zone, fqdn = site.dns
+    r53 = c["route53"]
+    zones = [z for z in r53.list_hosted_zones()["HostedZones"] if z["Name"].rstrip(".") == zone]
+    if not check(len(zones) == 1, f"the zone {zone} exists"):
+        return
+    records = r53.list_resource_record_sets(HostedZoneId=zones[0]["Id"])["ResourceRecordSets"]
+    a = [r for r in records if r["Type"] == "A" and r["Name"].rstrip(".") == fqdn]
+    public = site.public_ip and site.users_public
+    want = services.get("PublicIpAddress") if public else services["PrivateIpAddress"]
+    check(len(a) == 1 and [v["Value"] for v in a[0]["ResourceRecords"]] == [want], f"{fqdn} holds the box's {'public' if public else 'private'} address")
+    check(o["install_url"] == f"http://{fqdn}/", f"install_url uses the name ({o['install_url']})")
 
 
 def filled(text, values):
@@ -307,10 +366,12 @@ def check_services_box(out, site, o, c, planned):
     keeps = not site.disposable
     check(box_plan["disable_api_termination"] is keeps, f"services box termination protection {'on' if keeps else 'off (disposable)'} (plan)")
     check(box_plan["root_block_device"][0]["delete_on_termination"] is not keeps, "services root volume kept unless disposable (plan)")
-    check(("termination protection" in o["teardown"]) is keeps, "the teardown output says what destroy leaves")
+    check(("destroy stops at" in o["teardown"]) is keeps and o["teardown"].startswith("Nothing") is not keeps,
+          "the teardown output says what destroy leaves")
     public = site.public_ip and site.users_public
     address = box.get("PublicIpAddress") if public else box["PrivateIpAddress"]
-    check(o["install_url"] == f"http://{address}/", f"install_url uses the {'public' if public else 'private'} address ({o['install_url']})")
+    if not site.dns:
+        check(o["install_url"] == f"http://{address}/", f"install_url uses the {'public' if public else 'private'} address ({o['install_url']})")
     check(o["services_private_ip"] == box["PrivateIpAddress"], "services_private_ip output")
     p = c["ssm"].get_parameter(Name=o["passphrase_parameter"], WithDecryption=True)["Parameter"]
     check(p["Type"] == "SecureString" and p["Value"] == PASSPHRASE, "the passphrase is a SecureString in SSM")
@@ -407,6 +468,9 @@ def check_nothing_left(site, ids, c):
     check(not c["s3"].list_buckets().get("Buckets"), "destroy leaves no bucket")
     check(not c["sqs"].list_queues().get("QueueUrls"), "destroy leaves no queue")
     check(not c["ssm"].describe_parameters()["Parameters"], "destroy leaves no parameter")
+    for z in c["route53"].list_hosted_zones()["HostedZones"]:
+        left = [r["Name"] for r in c["route53"].list_resource_record_sets(HostedZoneId=z["Id"])["ResourceRecordSets"] if r["Type"] not in ("NS", "SOA")]
+        check(not left, f"destroy leaves no record in {z['Name']} ({left})")
 
 
 if __name__ == "__main__":

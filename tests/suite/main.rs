@@ -15,6 +15,9 @@ mod robustness;
 #[path = "../support/site_gen.rs"]
 mod site_gen;
 mod stdlib;
+mod tls;
+#[path = "../support/tls_fixtures.rs"]
+mod tls_fixtures;
 mod validators;
 
 use std::path::{Path, PathBuf};

@@ -55,7 +55,15 @@ fn the_default_site_runs_what_circleci_server_2_16_ran() {
     assert!(nomad.contains("\"userns-remap\": \"default\""));
     assert!(services.contains("DOCKER_VERSION='17.12.1~ce-0~ubuntu'"));
     assert!(services.contains("REPLICATED_VERSION='2.29.0'"));
-    assert!(services.contains("local-address=\"$PRIVATE_IP\" no-proxy no-docker"));
+    // Without a site proxy, Replicated is installed as ES did: `no-proxy`, Docker already there.
+    assert!(services.contains("REPLICATED_PROXY=no-proxy\n"));
+    assert!(services.contains(
+        "local-address=\"$PRIVATE_IP\" \"$REPLICATED_PROXY\" $REPLICATED_NO_PROXY no-docker"
+    ));
+    assert!(
+        !services.contains("proxy.env\n    owner"),
+        "no proxy files without a proxy"
+    );
     assert!(out["terraform/services.tf"]
         .contains("\"ubuntu/images/hvm-ssd/ubuntu-xenial-16.04-amd64-server-*\""));
     // Nomad 0.5.6's CLI: `node-drain`, not 0.8's `node drain`; its download is verified.
