@@ -139,6 +139,10 @@ codes! {
         "A proxy URL with `user:password@` would be written into every machine's user-data, which anyone allowed\nto describe the instances can read. Let the proxy admit the site's machines by address (its subnet) instead.";
     E0320, "invalid backup schedule",
         "Data Lifecycle Manager takes snapshots every 1, 2, 3, 4, 6, 8, 12 or 24 hours, starting at a time of day\n(`HH:MM`, UTC), and keeps 1 to 1000 of them. Write `backup { every = 24  at = \"03:00\"  keep = 14 }`.";
+    E0321, "malformed price",
+        "A price of the stdlib's `prices` table is not a dollar amount: digits, a dot and at most six decimals,\nwritten as a string (`\"0.048\"`).";
+    E0322, "subnets and their ranges do not match",
+        "`subnet` lists each subnet once (the services box goes in the first, the fleets spread over all), and\n`subnet_ranges`, when given, has one CIDR block per subnet in the same order.";
     E0316, "passphrase is empty or not alphanumeric",
         "The guide: the passphrase is alpha numeric characters and cannot be empty.";
     E0401, "Nomad client has too few vCPUs",
@@ -213,6 +217,8 @@ codes! {
         "A certificate of the chain is outside its validity period at the time of the check. The message names it\nand the date.";
     E0438, "certificate does not cover the site's name",
         "The site's certificate covers other names than the one users open (the `tls` block's `hostname`, or the\n`dns` record's name). The message lists the names it covers; wildcards cover exactly one label.";
+    E0439, "subnets too small for the site",
+        "The guide (ch. 2, Private Subnet Requirements): the subnet should be large enough to never exhaust the\naddresses. The site's `subnet_ranges` hold fewer instances (AWS keeps five addresses of each subnet) than\nthe services box plus every fleet at its maximum; Auto Scaling would fail to launch the rest.";
     W0421, "unused declaration",
         "Something is declared but nothing uses it (an actor no rule mentions, for instance).";
     E0501, "dependency cycle",

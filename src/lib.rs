@@ -22,6 +22,7 @@ pub mod names;
 pub mod network;
 pub mod output;
 pub mod parse;
+pub mod plan;
 pub mod resolve;
 pub mod span;
 pub mod stdlib;

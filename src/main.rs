@@ -57,6 +57,15 @@ enum Command {
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
     },
+    /// What the site will hold: containers per Nomad client and fleet at each resource class,
+    /// the services box and client count against the guide's tables, monthly on-demand cost,
+    /// the port matrix.
+    Plan {
+        /// The site file (`-` reads standard input).
+        site: PathBuf,
+        #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+        format: PlanFormat,
+    },
     /// Explain a diagnostic code, e.g. `cci-dsl explain E0405`.
     Explain {
         /// The code; omit to list them all.
@@ -81,6 +90,12 @@ enum Color {
     Auto,
     Always,
     Never,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PlanFormat {
+    Text,
+    Json,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -185,6 +200,23 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
                 out.trim_end_matches('/')
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Plan { site, format } => {
+            let (name, text) = read_site(site)?;
+            let read = file_reader(site);
+            let c = cci_dsl::compile_in(&name, &text, &load_stdlib(cli)?, &world(&read));
+            report(cli, &c.diagnostics, &c.sources);
+            match (&c.site, &c.network, c.has_errors()) {
+                (Some(s), Some(net), false) => {
+                    let plan = cci_dsl::plan::plan(s, &c.stdlib, net);
+                    match format {
+                        PlanFormat::Text => out!("{}", cci_dsl::plan::text(&plan)),
+                        PlanFormat::Json => out!("{:#}", cci_dsl::plan::json(&plan)),
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                _ => Ok(ExitCode::from(1)),
+            }
         }
         Command::Graph { site, format } => {
             let (name, text) = read_site(site)?;

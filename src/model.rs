@@ -33,6 +33,12 @@ pub struct Stdlib {
     pub nomad_counts: Vec<NomadCountRow>,
     pub actors: BTreeMap<String, ActorDef>,
     pub externals: BTreeMap<String, ExternalDef>,
+    /// Services the guide lists as externalizable that the stdlib does not take, with why.
+    pub not_externalizable: BTreeMap<String, String>,
+    /// The docker executor's resource classes, in the stdlib's order.
+    pub resource_classes: Vec<ResourceClass>,
+    /// On-demand prices, where the stdlib knows them.
+    pub prices: Option<Prices>,
     pub rules: Vec<Rule>,
     pub policies: Vec<PolicyDef>,
 }
@@ -54,6 +60,8 @@ pub struct AwsLimits {
     pub launch_template_name_length: u64,
     pub autoscaling_group_name_length: u64,
     pub lifecycle_hook_name_length: u64,
+    /// Addresses AWS keeps in every subnet (the first four and the last).
+    pub reserved_addresses_per_subnet: u64,
 }
 
 /// The operating system of every provisioned machine, and how its image is found.
@@ -308,7 +316,12 @@ pub struct Site {
     pub partition: String,
     pub account: Option<String>,
     pub vpc: String,
+    /// The services box's subnet: the first of `subnets`.
     pub subnet: String,
+    /// Every subnet of the site; Nomad fleets spread over all of them.
+    pub subnets: Vec<String>,
+    /// Their CIDR blocks, in the same order, when the site gives them (the address check).
+    pub subnet_ranges: Option<Spanned<Vec<Ipv4Net>>>,
     pub ssh_key: String,
     /// Instances get public addresses (the guide's default: one public subnet).
     pub public_ip: bool,
@@ -516,4 +529,24 @@ pub struct Tls {
     /// The name the certificate must cover; by default the `dns` record's.
     pub hostname: Option<Spanned<String>>,
     pub span: Span,
+}
+
+/// A resource class of the docker executor: what one job's container gets.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResourceClass {
+    pub name: String,
+    pub vcpu: u64,
+    pub memory_bytes: u64,
+    /// The class a job gets when it names none.
+    pub default: bool,
+}
+
+/// On-demand prices in millionths of a US dollar, for the regions listed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Prices {
+    pub regions: Vec<String>,
+    pub hours_per_month: u64,
+    pub gp3_per_gib_month_micros: u64,
+    /// Instance family (`m5`) to its rate per vCPU-hour.
+    pub per_vcpu_hour_micros: BTreeMap<String, u64>,
 }

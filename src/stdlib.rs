@@ -20,6 +20,10 @@ pub const FILES: &[(&str, &str)] = &[
         include_str!("../stdlib/circleci-2.16/sizing.cci"),
     ),
     (
+        "stdlib/circleci-2.16/prices.cci",
+        include_str!("../stdlib/circleci-2.16/prices.cci"),
+    ),
+    (
         "stdlib/circleci-2.16/ports.cci",
         include_str!("../stdlib/circleci-2.16/ports.cci"),
     ),

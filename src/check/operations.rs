@@ -76,6 +76,35 @@ pub(super) fn check_proxy_reachable(site: &Site, flows: &[Rule], diags: &mut Dia
     }
 }
 
+/// The guide (ch. 2, Private Subnet Requirements): "The subnet should be large enough to
+/// *never* exhaust the addresses." With the site's subnet ranges, their usable addresses must
+/// hold the services box and every fleet at its maximum.
+pub(super) fn check_subnet_capacity(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
+    let Some(ranges) = &site.subnet_ranges else {
+        return;
+    };
+    let reserved = lib.aws_limits.reserved_addresses_per_subnet;
+    let usable: u64 = ranges
+        .node
+        .iter()
+        .map(|r| (1u64 << (32 - u32::from(r.prefix_len()))).saturating_sub(reserved))
+        .fold(0, u64::saturating_add);
+    let clients = site
+        .fleets
+        .iter()
+        .map(|f| f.max)
+        .fold(0, u64::saturating_add);
+    let needed = clients.saturating_add(1);
+    if usable >= needed {
+        return;
+    }
+    diags.push(
+        Diagnostic::error(Code::E0439, ranges.span, format!("the subnets hold {usable} instances; the site may run {needed} (the services box and {clients} Nomad clients)"))
+            .label(format!("{reserved} addresses of each subnet are AWS's"))
+            .help("the guide: the subnet should be large enough to never exhaust the addresses; add a subnet, use larger ones, or lower the fleets' maximum `count`"),
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::proxy_port;

@@ -7,7 +7,7 @@ mod cloud_init;
 pub mod graph_render;
 pub mod hcl;
 pub mod iam;
-mod ports;
+pub mod ports;
 mod terraform;
 
 use crate::graph::ResourceGraph;

@@ -117,13 +117,14 @@ fn permissions(rules: &[&SgRule], input: &Input) -> Value {
     Value::Array(perms)
 }
 
-fn endpoint_text(e: &EndpointRef, input: &Input) -> String {
+/// How the port matrix (and `cci-dsl plan`) names one side of a flow.
+pub fn endpoint_text(e: &EndpointRef, site: &crate::model::Site) -> String {
     match e {
         EndpointRef::Services => "services".into(),
         EndpointRef::AllFleets => "nomad (all fleets)".into(),
         EndpointRef::Fleet(f) => format!("fleet {f}"),
         EndpointRef::External(x) => {
-            let hosts = input.site.externals.get(x).map(|e| {
+            let hosts = site.externals.get(x).map(|e| {
                 e.hosts
                     .iter()
                     .map(|h| h.to_string())
@@ -150,8 +151,8 @@ fn peer_text(p: &Peer, input: &Input) -> String {
 
 fn flow_row(r: &Rule, input: &Input) -> Value {
     json!({
-        "from": endpoint_text(&r.from, input),
-        "to": endpoint_text(&r.to, input),
+        "from": endpoint_text(&r.from, input.site),
+        "to": endpoint_text(&r.to, input.site),
         "ports": ports_text(r.protocol, r.ports),
         "purpose": r.purpose,
         "origin": r.origin,

@@ -348,10 +348,11 @@ pub(super) fn not_externalizable(name: &str, span: Span, lib: &Stdlib) -> Diagno
         format!("`{name}` cannot be externalized"),
     )
     .label("not an externalizable service")
-    .help(
-        did_you_mean(name, known.iter().copied())
+    .help(match lib.not_externalizable.get(name) {
+        Some(reason) => reason.clone(),
+        None => did_you_mean(name, known.iter().copied())
             .unwrap_or_else(|| format!("the guide allows: {}", known.join(", "))),
-    )
+    })
 }
 
 #[cfg(test)]

@@ -104,12 +104,15 @@ pub(super) fn read_library_block(
         "policy" => read_policy(lib, seen, b, diags),
         "aws_limits" => read_aws_limits(lib, seen, b, diags),
         "proxy_exceptions" => read_proxy_exceptions(lib, seen, b, diags),
+        "not_externalizable" => read_not_externalizable(lib, seen, b, diags),
+        "resource_class" => super::plan_data::read_resource_class(lib, seen, b, diags),
+        "prices" => super::plan_data::read_prices(lib, seen, b, diags),
         _ => unreachable!("only library kinds reach here"),
     }
 }
 
 fn read_aws_limits(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnostics) {
-    const NAMES: [&str; 14] = [
+    const NAMES: [&str; 15] = [
         "rules_per_security_group",
         "autoscaling_groups",
         "key_name_length",
@@ -124,6 +127,7 @@ fn read_aws_limits(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Dia
         "launch_template_name_length",
         "autoscaling_group_name_length",
         "lifecycle_hook_name_length",
+        "reserved_addresses_per_subnet",
     ];
     const SCHEMA: &[AttrSpec] = &[
         req(NAMES[0], Ty::Int, "60"),
@@ -140,6 +144,7 @@ fn read_aws_limits(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Dia
         req(NAMES[11], Ty::Int, "128"),
         req(NAMES[12], Ty::Int, "255"),
         req(NAMES[13], Ty::Int, "255"),
+        req(NAMES[14], Ty::Int, "5"),
     ];
     no_labels(b, diags);
     if !seen.first("aws_limits", "", b.span, diags) {
@@ -147,7 +152,7 @@ fn read_aws_limits(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Dia
     }
     let (v, _) = read("`aws_limits`", b, SCHEMA, &[], lib, diags);
     // A limit that failed to read checks nothing rather than everything.
-    let [rules, groups, key, role, profile, sg, tags, tag_key, tag_value, bucket, queue, template, asg, hook] =
+    let [rules, groups, key, role, profile, sg, tags, tag_key, tag_value, bucket, queue, template, asg, hook, reserved] =
         NAMES.map(|n| v.int(n).unwrap_or(u64::MAX));
     lib.aws_limits = AwsLimits {
         rules_per_security_group: rules,
@@ -164,6 +169,8 @@ fn read_aws_limits(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Dia
         launch_template_name_length: template,
         autoscaling_group_name_length: asg,
         lifecycle_hook_name_length: hook,
+        // Unread, it reserves nothing: the capacity check then errs on the generous side.
+        reserved_addresses_per_subnet: if reserved == u64::MAX { 0 } else { reserved },
     };
 }
 
@@ -213,6 +220,27 @@ fn read_externalizable(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut
         span: b.span,
     };
     lib.externals.insert(name.node, def);
+}
+
+/// A service the guide lists as externalizable that this stdlib does not, with why.
+fn read_not_externalizable(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnostics) {
+    const SCHEMA: &[AttrSpec] = &[req("reason", Ty::Str, "\"...\"")];
+    let Some(name) = label(b, diags, "slinger") else {
+        return;
+    };
+    if !seen.first("not_externalizable", &name.node, name.span, diags) {
+        return;
+    }
+    let (v, _) = read(
+        format!("not_externalizable `{}`", name.node),
+        b,
+        SCHEMA,
+        &[],
+        lib,
+        diags,
+    );
+    lib.not_externalizable
+        .insert(name.node, v.str("reason").unwrap_or_default());
 }
 
 fn read_regions(lib: &mut Stdlib, b: &Block, diags: &mut Diagnostics) {

@@ -15,6 +15,7 @@ mod components;
 mod fields;
 mod library;
 mod operations;
+mod plan_data;
 mod release;
 mod rules;
 mod schema;
@@ -50,6 +51,9 @@ const LIBRARY_KINDS: &[&str] = &[
     "output",
     "aws_limits",
     "proxy_exceptions",
+    "not_externalizable",
+    "resource_class",
+    "prices",
 ];
 
 /// Library kinds other blocks refer to by name: read before the rest.
@@ -152,7 +156,9 @@ pub fn resolve_site(
         partition: core.partition,
         account: core.account,
         vpc: core.vpc,
-        subnet: core.subnet,
+        subnet: core.subnets.first().cloned().unwrap_or_default(),
+        subnets: core.subnets,
+        subnet_ranges: core.subnet_ranges,
         ssh_key: core.ssh_key,
         public_ip: core.public_ip,
         nat: core.nat,

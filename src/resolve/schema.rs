@@ -29,6 +29,8 @@ pub(super) enum Ty {
     Actor,
     /// An AWS id with this prefix: `vpc-0a1b2c3d`.
     AwsId(&'static str),
+    /// One AWS id with this prefix, or a non-empty list of them.
+    AwsIds(&'static str),
     /// An instance type of the catalog.
     Instance,
     /// Read by the block's own reader (a call, `secret`, a count).
@@ -287,6 +289,15 @@ fn typed(
         Ty::Condition => Typed::Condition(read_condition(v, lib, diags)?),
         Ty::Actor => Typed::Actor(actor_name(v, lib, diags)?),
         Ty::AwsId(prefix) => Typed::Str(aws_id(v, prefix, diags)?),
+        Ty::AwsIds(prefix) => match &v.node {
+            Value::List(items) if !items.is_empty() => {
+                let ids: Vec<Option<String>> =
+                    items.iter().map(|i| aws_id(i, prefix, diags)).collect();
+                Typed::Strings(ids.into_iter().collect::<Option<Vec<_>>>()?)
+            }
+            Value::List(_) => return mistyped(v, "an AWS id", &v.node, ex, diags),
+            _ => Typed::Strings(vec![aws_id(v, prefix, diags)?]),
+        },
         Ty::Instance => Typed::Instance(instance_type(v, lib, diags)?),
         Ty::Any => Typed::Raw(v.clone()),
     })

@@ -10,7 +10,8 @@ pub(super) struct SiteCore {
     pub(super) partition: String,
     pub(super) account: Option<String>,
     pub(super) vpc: String,
-    pub(super) subnet: String,
+    pub(super) subnets: Vec<String>,
+    pub(super) subnet_ranges: Option<Spanned<Vec<Ipv4Net>>>,
     pub(super) ssh_key: String,
     pub(super) public_ip: bool,
     pub(super) nat: Option<String>,
@@ -76,7 +77,8 @@ pub(super) fn check_name(name: &Spanned<String>, what: &str, diags: &mut Diagnos
 struct Aws {
     region: String,
     vpc: String,
-    subnet: String,
+    subnets: Vec<String>,
+    subnet_ranges: Option<Spanned<Vec<Ipv4Net>>>,
     ssh_key: String,
     account: Option<String>,
     public_ip: bool,
@@ -156,7 +158,8 @@ pub(super) fn read_site_block(
         region: aws.region,
         account: aws.account,
         vpc: aws.vpc,
-        subnet: aws.subnet,
+        subnets: aws.subnets,
+        subnet_ranges: aws.subnet_ranges,
         ssh_key: aws.ssh_key,
         public_ip: aws.public_ip,
         nat: aws.nat,
@@ -211,7 +214,8 @@ fn read_aws(a: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<Aws> {
     const SCHEMA: &[AttrSpec] = &[
         req("region", Ty::Str, "\"us-west-2\""),
         req("vpc", Ty::AwsId("vpc"), "vpc-0a1b2c3d"),
-        req("subnet", Ty::AwsId("subnet"), "subnet-0a1b2c3d"),
+        req("subnet", Ty::AwsIds("subnet"), "subnet-0a1b2c3d"),
+        opt("subnet_ranges", Ty::Cidrs, "[10.0.1.0/24, 10.0.2.0/24]"),
         req("ssh_key", Ty::Str, "\"ops\""),
         opt("account", Ty::Any, "\"123456789012\""),
         opt("public_ip", Ty::Bool, "false"),
@@ -225,10 +229,26 @@ fn read_aws(a: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<Aws> {
         known_region(r, span, lib, diags)
     });
     let account = v.raw("account").and_then(|x| account_id(x, diags));
+    let subnets = v
+        .strings("subnet")
+        .and_then(|s| subnet_list(s, v.span("subnet").unwrap_or(a.span), diags));
+    let subnet_ranges = match (v.cidrs("subnet_ranges"), v.span("subnet_ranges"), &subnets) {
+        (Some(ranges), Some(span), Some(ids)) if ranges.len() != ids.len() => {
+            diags.push(
+                Diagnostic::error(Code::E0322, span, format!("{} subnet ranges for {} subnets", ranges.len(), ids.len()))
+                    .label("one range per subnet, in the same order")
+                    .help("give each subnet's CIDR block, as the VPC console shows it, in the order of `subnet`"),
+            );
+            None
+        }
+        (Some(ranges), Some(span), _) => Some(Spanned::new(ranges, span)),
+        _ => None,
+    };
     Some(Aws {
         region: region?,
         vpc: v.str("vpc")?,
-        subnet: v.str("subnet")?,
+        subnets: subnets?,
+        subnet_ranges,
         ssh_key: v.str("ssh_key")?,
         account,
         public_ip: v.bool("public_ip").unwrap_or(true),
@@ -236,6 +256,22 @@ fn read_aws(a: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<Aws> {
         s3_endpoint: v.str("s3_endpoint"),
         span: a.span,
     })
+}
+
+/// The subnets, each once; the first holds the services box.
+fn subnet_list(ids: Vec<String>, span: Span, diags: &mut Diagnostics) -> Option<Vec<String>> {
+    let mut seen = BTreeSet::new();
+    for id in &ids {
+        if !seen.insert(id) {
+            diags.push(
+                Diagnostic::error(Code::E0322, span, format!("`{id}` is listed twice in `subnet`"))
+                    .label("each subnet once")
+                    .help("list each subnet once; fleets spread over them, the services box goes in the first"),
+            );
+            return None;
+        }
+    }
+    Some(ids)
 }
 
 fn known_region(r: String, span: Span, lib: &Stdlib, diags: &mut Diagnostics) -> Option<String> {

@@ -88,6 +88,7 @@ class Site:
             name = re.search(r'\bname\s*=\s*"([^"]+)"', dns.group(1)).group(1)
             self.dns = (zone, f"{name}.{zone}")
         self.backup = bool(re.search(r"^\s*backup\s*\{", text, re.M))
+        self.subnet_count = len(set(re.findall(r"\bsubnet-[0-9a-f]+\b", text)))
         self.fleets = {}
         for m in re.finditer(r"^fleet\s+([A-Za-z0-9_]+)\s*\{(.*?)^\}", text, re.M | re.S):
             c = re.search(r"\bcount\s*=\s*(\d+)(?:\s*\.\.\s*(\d+))?", m.group(2))
@@ -105,7 +106,13 @@ class Site:
         """The site with the emulator's ids, and an image of its own on every machine."""
         t = self.text
         t = re.sub(r"\bvpc-[0-9a-f]+\b", ids["vpc"], t)
-        t = re.sub(r"\bsubnet-[0-9a-f]+\b", ids["subnet"], t)
+        # The site's subnets in the order they appear: the first is the emulator's subnet in
+        # zone a, the second its subnet in zone b.
+        seen = list(dict.fromkeys(re.findall(r"\bsubnet-[0-9a-f]+\b", t)))
+        targets = [ids["subnet"], ids["subnet_b"]]
+        t = re.sub(r"\bsubnet-[0-9a-f]+\b", lambda m: targets[min(seen.index(m.group(0)), 1)], t)
+        # Their ranges, as the emulator made them.
+        t = re.sub(r"subnet_ranges\s*=\s*\[[^\]]*\]", "subnet_ranges = [10.0.1.0/24, 10.0.2.0/24]", t)
         t = re.sub(r"\bnat-[0-9a-f]+\b", ids["nat"], t)
         t = re.sub(r"\bvpce-[0-9a-f]+\b", ids["vpce"], t)
         if mode == "own-ami":
@@ -117,7 +124,9 @@ def seed(session, site):
     ec2 = session.client("ec2")
     vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
     ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsSupport={"Value": True})
-    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
+    zones = [z["ZoneName"] for z in ec2.describe_availability_zones()["AvailabilityZones"]]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24", AvailabilityZone=zones[0])["Subnet"]["SubnetId"]
+    subnet_b = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.2.0/24", AvailabilityZone=zones[1])["Subnet"]["SubnetId"]
     public = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.0.0/24")["Subnet"]["SubnetId"]
     eip = ec2.allocate_address(Domain="vpc")["AllocationId"]
     nat = ec2.create_nat_gateway(SubnetId=public, AllocationId=eip)["NatGateway"]["NatGatewayId"]
@@ -141,7 +150,7 @@ def seed(session, site):
         Name="operator-hardened-xenial", Architecture="x86_64", RootDeviceName="/dev/sda1",
         VirtualizationType="hvm",
     )["ImageId"]
-    return {"vpc": vpc, "subnet": subnet, "nat": nat, "vpce": vpce}, ami
+    return {"vpc": vpc, "subnet": subnet, "subnet_b": subnet_b, "nat": nat, "vpce": vpce}, ami
 
 
 PROVIDER_OVERRIDE = """provider "aws" {
@@ -255,7 +264,7 @@ def apply_and_check(cci, site, mode, ids, ami, work, c, endpoint, terraform, mir
 
     check_security_groups(out, ids, c["ec2"])
     services = check_services_box(out, site, o, c, planned)
-    check_fleets(out, site, services, c, planned)
+    check_fleets(out, site, services, c, planned, ids)
     check_iam(out, site, c["iam"])
     check_storage(site, o, c)
     if site.dns:
@@ -378,7 +387,7 @@ def check_services_box(out, site, o, c, planned):
     return box
 
 
-def check_fleets(out, site, services, c, planned):
+def check_fleets(out, site, services, c, planned, ids):
     asc, ec2 = c["autoscaling"], c["ec2"]
     nomad_yaml = (out / "cloud-init/nomad-client.yaml").read_text()
     values = {"services_private_ip": services["PrivateIpAddress"]} if services else {}
@@ -395,6 +404,8 @@ def check_fleets(out, site, services, c, planned):
         if not check(len(mine) == 1, f"fleet {fleet}: one Auto Scaling group"):
             continue
         g = mine[0]
+        want_subnets = {ids["subnet"], ids["subnet_b"]} if site.subnet_count > 1 else {ids["subnet"]}
+        check(set(g["VPCZoneIdentifier"].split(",")) == want_subnets, f"fleet {fleet}: spread over the site's {len(want_subnets)} subnet(s)")
         check((g["MinSize"], g["MaxSize"], g["DesiredCapacity"]) == (lo, hi, lo),
               f"fleet {fleet}: min/max/desired {g['MinSize']}/{g['MaxSize']}/{g['DesiredCapacity']} = site count {lo}..{hi}")
         lt = g["LaunchTemplate"]

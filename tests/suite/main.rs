@@ -9,6 +9,7 @@ mod examples;
 mod generated;
 mod grammar;
 mod output;
+mod plan;
 mod release;
 mod requirements;
 mod robustness;
