@@ -164,3 +164,26 @@ fn the_cli_reads_the_files_next_to_the_site() {
     let (code, stderr) = run(fx::good());
     assert_eq!(code, Some(0), "{stderr}");
 }
+
+/// What an operator sees for a certificate without its intermediates and the key of another
+/// certificate (snapshots/tls/): the file, the finding, the fix; never the key.
+#[test]
+fn a_leaf_alone_with_another_key_reads_well() {
+    let (cert, _) = fx::leaf_only();
+    let (_, key) = fx::rsa_wrong_key();
+    let b = build(&site(Some(fx::HOSTNAME)), &(cert, key.clone()));
+    let c = &b.compilation;
+    let shown = cci_dsl::diagnostics::render(
+        &c.diagnostics,
+        &c.sources,
+        cci_dsl::diagnostics::Style::Plain,
+    );
+    for line in body_lines(&key) {
+        assert!(!shown.contains(line));
+    }
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../../snapshots/tls");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| insta::assert_snapshot!("leaf-only-and-another-key", shown));
+}
