@@ -33,6 +33,14 @@ struct Cli {
     /// Read the stdlib from this directory instead of the embedded copy (its `*.cci` files).
     #[arg(long, global = true, value_name = "DIR")]
     stdlib: Option<PathBuf>,
+    /// `--deny warnings`: a warning fails the command like an error (for CI); nothing is written.
+    #[arg(long, global = true, value_enum, value_name = "WHAT")]
+    deny: Vec<Deny>,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+enum Deny {
+    Warnings,
 }
 
 #[derive(Subcommand)]
@@ -71,6 +79,13 @@ enum Command {
         /// The code; omit to list them all.
         code: Option<String>,
     },
+    /// Print a shell completion script: `cci-dsl completions bash > /etc/bash_completion.d/cci-dsl`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `cci-dsl man > cci-dsl.1 && man ./cci-dsl.1`.
+    Man,
     /// Write a commented site file for the guide's default AWS install.
     Init {
         /// Where to write it.
@@ -136,6 +151,25 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> Result<ExitCode, String> {
     match &cli.command {
         Command::Explain { code } => explain(code.as_deref()),
+        Command::Completions { shell } => {
+            let mut buf = Vec::new();
+            clap_complete::generate(
+                *shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "cci-dsl",
+                &mut buf,
+            );
+            out!("{}", String::from_utf8_lossy(&buf));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let mut buf = Vec::new();
+            clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+                .render(&mut buf)
+                .map_err(|e| format!("cannot render the manual page: {e}"))?;
+            out!("{}", String::from_utf8_lossy(&buf));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Init { path } => {
             use std::io::Write as _;
             // create_new: never overwrite, even a file that appears between a check and a write.
@@ -164,8 +198,7 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             let (name, text) = read_site(site)?;
             let read = file_reader(site);
             let c = cci_dsl::compile_in(&name, &text, &load_stdlib(cli)?, &world(&read));
-            report(cli, &c.diagnostics, &c.sources);
-            if c.has_errors() {
+            if report(cli, &c.diagnostics, &c.sources) {
                 return Ok(ExitCode::from(1));
             }
             errln!(
@@ -179,10 +212,10 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             let (name, text) = read_site(site)?;
             let read = file_reader(site);
             let b = cci_dsl::build_in(&name, &text, &load_stdlib(cli)?, &world(&read));
-            report(cli, &b.compilation.diagnostics, &b.compilation.sources);
-            let Some(outputs) = b.outputs else {
+            let failed = report(cli, &b.compilation.diagnostics, &b.compilation.sources);
+            let Some(outputs) = b.outputs.filter(|_| !failed) else {
                 errln!(
-                    "error: {} has errors; {} left as it was",
+                    "error: {} did not pass; {} left as it was",
                     escaped(&name),
                     escaped(&out.display().to_string())
                 );
@@ -205,8 +238,8 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             let (name, text) = read_site(site)?;
             let read = file_reader(site);
             let c = cci_dsl::compile_in(&name, &text, &load_stdlib(cli)?, &world(&read));
-            report(cli, &c.diagnostics, &c.sources);
-            match (&c.site, &c.network, c.has_errors()) {
+            let failed = report(cli, &c.diagnostics, &c.sources);
+            match (&c.site, &c.network, failed) {
                 (Some(s), Some(net), false) => {
                     let plan = cci_dsl::plan::plan(s, &c.stdlib, net);
                     match format {
@@ -222,8 +255,8 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             let (name, text) = read_site(site)?;
             let read = file_reader(site);
             let b = cci_dsl::build_in(&name, &text, &load_stdlib(cli)?, &world(&read));
-            report(cli, &b.compilation.diagnostics, &b.compilation.sources);
-            match (b.graph, b.compilation.has_errors()) {
+            let failed = report(cli, &b.compilation.diagnostics, &b.compilation.sources);
+            match (b.graph, failed) {
                 (Some(g), false) => {
                     let site_name = b.compilation.site.map(|s| s.name).unwrap_or_default();
                     let text = match format {
@@ -346,9 +379,17 @@ fn load_stdlib(cli: &Cli) -> Result<Vec<(String, String)>, String> {
     Ok(files)
 }
 
-fn report(cli: &Cli, diags: &cci_dsl::diagnostics::Diagnostics, sources: &cci_dsl::span::Sources) {
+/// Prints the diagnostics; true when they fail the command (an error, or a warning under
+/// `--deny warnings`).
+fn report(
+    cli: &Cli,
+    diags: &cci_dsl::diagnostics::Diagnostics,
+    sources: &cci_dsl::span::Sources,
+) -> bool {
+    let denied = cli.deny.contains(&Deny::Warnings) && diags.warning_count() > 0;
+    let fails = diags.has_errors() || denied;
     if diags.is_empty() {
-        return;
+        return fails;
     }
     match cli.message_format {
         MessageFormat::Json => err!("{}", render_json(diags, sources)),
@@ -369,6 +410,10 @@ fn report(cli: &Cli, diags: &cci_dsl::diagnostics::Diagnostics, sources: &cci_ds
             );
         }
     }
+    if denied && !diags.has_errors() {
+        errln!("error: warnings are denied (--deny warnings)");
+    }
+    fails
 }
 
 fn explain(code: Option<&str>) -> Result<ExitCode, String> {

@@ -40,7 +40,7 @@ fn help_lists_every_command() {
     let o = cli().arg("--help").output().unwrap();
     assert!(o.status.success());
     let help = String::from_utf8(o.stdout).unwrap();
-    for cmd in ["build", "check", "graph", "explain", "init"] {
+    for cmd in ["build", "check", "plan", "graph", "explain", "init", "completions", "man"] {
         assert!(help.contains(cmd), "{cmd} missing from --help");
     }
     assert!(help.contains("Exit status"));
@@ -248,4 +248,74 @@ fn a_byte_order_mark_is_not_part_of_the_site() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+}
+
+/// `completions` and `man` come from the same clap definitions as `--help`.
+#[test]
+fn completions_and_the_manual_are_generated() {
+    for shell in ["bash", "zsh", "fish"] {
+        let o = cli().args(["completions", shell]).output().unwrap();
+        assert!(o.status.success(), "{shell}");
+        let text = String::from_utf8(o.stdout).unwrap();
+        assert!(
+            text.contains("cci-dsl") && text.contains("plan"),
+            "{shell}: {text}"
+        );
+    }
+    assert_eq!(
+        cli()
+            .args(["completions", "tcsh"])
+            .output()
+            .unwrap()
+            .status
+            .code(),
+        Some(2)
+    );
+    let o = cli().arg("man").output().unwrap();
+    assert!(o.status.success());
+    let man = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        man.contains(".TH cci-dsl 1") && man.contains("completions"),
+        "{man}"
+    );
+}
+
+/// `--deny warnings` fails on a warning (exit 1) and writes nothing; without it the same site
+/// builds. Diagnostics are plain when stderr is not a terminal, and under NO_COLOR.
+#[test]
+fn deny_warnings_fails_and_writes_nothing() {
+    let site = crate::root().join("examples/evaluation.cci"); // W0429: disposable
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let o = cli()
+        .args(["--deny", "warnings", "build"])
+        .arg(&site)
+        .arg("-o")
+        .arg(&out)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8(o.stderr).unwrap();
+    assert!(
+        stderr.contains("W0429") && stderr.contains("warnings are denied"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\u{1b}'), "no colour without a terminal");
+    assert!(!out.exists(), "nothing written");
+    let o = cli()
+        .arg("build")
+        .arg(&site)
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert!(out.join("terraform/services.tf").exists());
+    let o = cli()
+        .args(["check", "--deny", "warnings"])
+        .arg(crate::root().join("examples/default.cci"))
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "no warning, nothing to deny");
 }
