@@ -16,6 +16,7 @@ pub mod codes;
 pub mod diagnostics;
 pub mod display;
 pub mod emit;
+pub mod format;
 pub mod graph;
 pub mod model;
 pub mod names;

@@ -79,6 +79,14 @@ enum Command {
         /// The code; omit to list them all.
         code: Option<String>,
     },
+    /// Format site files in the one canonical layout (comments kept where they are).
+    Fmt {
+        /// Files to format; none: every `*.cci` under the current directory.
+        files: Vec<PathBuf>,
+        /// Change nothing; exit 1 and print a diff when a file is not formatted (for CI).
+        #[arg(long)]
+        check: bool,
+    },
     /// Print a shell completion script: `cci-dsl completions bash > /etc/bash_completion.d/cci-dsl`.
     Completions {
         #[arg(value_enum)]
@@ -151,6 +159,7 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> Result<ExitCode, String> {
     match &cli.command {
         Command::Explain { code } => explain(code.as_deref()),
+        Command::Fmt { files, check } => fmt(cli, files, *check),
         Command::Completions { shell } => {
             let mut buf = Vec::new();
             clap_complete::generate(
@@ -414,6 +423,74 @@ fn report(
         errln!("error: warnings are denied (--deny warnings)");
     }
     fails
+}
+
+/// `*.cci` files under a directory, skipping hidden directories and build output.
+fn cci_files(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), String> {
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for p in paths {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if p.is_dir() {
+            if !name.starts_with('.') && name != "target" {
+                cci_files(&p, found)?;
+            }
+        } else if name.ends_with(".cci") {
+            found.push(p);
+        }
+    }
+    Ok(())
+}
+
+fn fmt(cli: &Cli, files: &[PathBuf], check: bool) -> Result<ExitCode, String> {
+    let mut files = files.to_vec();
+    if files.is_empty() {
+        cci_files(Path::new("."), &mut files)?;
+    }
+    let mut failed = false;
+    for path in &files {
+        let (name, text) = read_site(path)?;
+        // A file that does not parse is reported, not formatted: its shape is not known.
+        let mut sources = cci_dsl::span::Sources::default();
+        let id = sources.add(name.clone(), text.clone());
+        let (_, diags) = cci_dsl::parse::parse_file(&text, id);
+        if diags.has_errors() {
+            report(cli, &diags, &sources);
+            errln!("{}: not formatted (syntax errors)", escaped(&name));
+            failed = true;
+            continue;
+        }
+        let formatted = cci_dsl::format::format(&text);
+        if formatted == text {
+            continue;
+        }
+        if check {
+            failed = true;
+            let diff = similar::TextDiff::from_lines(&text, &formatted);
+            out!(
+                "{}",
+                diff.unified_diff()
+                    .header(&name, &format!("{name} (formatted)"))
+            );
+            continue;
+        }
+        // Replaced whole: a reader never sees half a file.
+        let tmp = path.with_extension("cci.fmt-tmp");
+        std::fs::write(&tmp, &formatted)
+            .and_then(|_| std::fs::rename(&tmp, path))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        errln!("formatted {}", escaped(&name));
+    }
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn explain(code: Option<&str>) -> Result<ExitCode, String> {

@@ -40,7 +40,16 @@ fn help_lists_every_command() {
     let o = cli().arg("--help").output().unwrap();
     assert!(o.status.success());
     let help = String::from_utf8(o.stdout).unwrap();
-    for cmd in ["build", "check", "plan", "graph", "explain", "init", "completions", "man"] {
+    for cmd in [
+        "build",
+        "check",
+        "plan",
+        "graph",
+        "explain",
+        "init",
+        "completions",
+        "man",
+    ] {
         assert!(help.contains(cmd), "{cmd} missing from --help");
     }
     assert!(help.contains("Exit status"));

@@ -6,6 +6,7 @@ mod apply;
 mod cli;
 mod diagnostics;
 mod examples;
+mod format;
 mod generated;
 mod grammar;
 mod output;
