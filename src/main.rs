@@ -87,6 +87,8 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Print the language reference (Markdown; docs/language.md is this output).
+    Reference,
     /// Print a shell completion script: `cci-dsl completions bash > /etc/bash_completion.d/cci-dsl`.
     Completions {
         #[arg(value_enum)]
@@ -160,6 +162,11 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
     match &cli.command {
         Command::Explain { code } => explain(code.as_deref()),
         Command::Fmt { files, check } => fmt(cli, files, *check),
+        Command::Reference => {
+            let c = cci_dsl::compile("<none>", "use circleci/2.16\n", &load_stdlib(cli)?);
+            out!("{}", cci_dsl::resolve::language_reference(&c.stdlib));
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Completions { shell } => {
             let mut buf = Vec::new();
             clap_complete::generate(
@@ -503,7 +510,12 @@ fn explain(code: Option<&str>) -> Result<ExitCode, String> {
         }
         Some(s) => match Code::parse(s) {
             Some(c) => {
-                outln!("{}: {}\n\n{}", c.as_str(), c.title(), c.explanation());
+                outln!(
+                    "{}: {}\n\n{}\n\nThe language: docs/language.md, or `cci-dsl reference`.",
+                    c.as_str(),
+                    c.title(),
+                    c.explanation()
+                );
                 Ok(ExitCode::SUCCESS)
             }
             None => Err(format!("unknown code `{s}`; `cci-dsl explain` lists them")),

@@ -33,19 +33,20 @@ fn default_disk_gib(lib: &Stdlib, users: Option<u64>) -> u64 {
     row.map_or(0, |r| r.disk_bytes.div_ceil(GIB))
 }
 
+pub(super) const SERVICES_SCHEMA: &[AttrSpec] = &[
+    req("instance", Ty::Instance, "\"m4.2xlarge\""),
+    opt("disk", Ty::Size, "200 GiB"),
+    opt("ami", Ty::AwsId("ami"), "ami-0a1b2c3d"),
+];
+
 pub(super) fn read_services(
     b: &Block,
     lib: &Stdlib,
     users: Option<u64>,
     diags: &mut Diagnostics,
 ) -> Option<Services> {
-    const SCHEMA: &[AttrSpec] = &[
-        req("instance", Ty::Instance, "\"m4.2xlarge\""),
-        opt("disk", Ty::Size, "200 GiB"),
-        opt("ami", Ty::AwsId("ami"), "ami-0a1b2c3d"),
-    ];
     no_labels(b, diags);
-    let (v, nested) = read("`services`", b, SCHEMA, &["backup"], lib, diags);
+    let (v, nested) = read("`services`", b, SERVICES_SCHEMA, &["backup"], lib, diags);
     let backup = match super::operations::at_most_one(&nested, "backup", diags) {
         Some(bb) => Some(super::operations::read_backup(bb, lib, diags)?),
         None => None,
@@ -67,13 +68,14 @@ pub(super) fn read_services(
     })
 }
 
+pub(super) const FLEET_SCHEMA: &[AttrSpec] = &[
+    req("instance", Ty::Instance, "\"m4.2xlarge\""),
+    req("count", Ty::Any, "1..5"),
+    opt("disk", Ty::Size, "100 GiB"),
+    opt("ami", Ty::AwsId("ami"), "ami-0a1b2c3d"),
+];
+
 pub(super) fn read_fleets(blocks: &[&Block], lib: &Stdlib, diags: &mut Diagnostics) -> Vec<Fleet> {
-    const SCHEMA: &[AttrSpec] = &[
-        req("instance", Ty::Instance, "\"m4.2xlarge\""),
-        req("count", Ty::Any, "1..5"),
-        opt("disk", Ty::Size, "100 GiB"),
-        opt("ami", Ty::AwsId("ami"), "ami-0a1b2c3d"),
-    ];
     let mut seen = Seen::default();
     let mut out = Vec::new();
     for b in blocks {
@@ -84,7 +86,14 @@ pub(super) fn read_fleets(blocks: &[&Block], lib: &Stdlib, diags: &mut Diagnosti
         if !seen.first("fleet", &name.node, name.span, diags) {
             continue;
         }
-        let (v, _) = read(format!("fleet `{}`", name.node), b, SCHEMA, &[], lib, diags);
+        let (v, _) = read(
+            format!("fleet `{}`", name.node),
+            b,
+            FLEET_SCHEMA,
+            &[],
+            lib,
+            diags,
+        );
         let count = v.raw("count").and_then(|c| fleet_count(c, diags));
         let disk = match (v.bytes("disk"), v.span("disk")) {
             (Some(bytes), Some(span)) => disk_gib(bytes, span, diags).map(|g| (g, span)),
@@ -157,15 +166,16 @@ fn fleet_count(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<(u64, u64,
     }
 }
 
+pub(super) const EXTERNAL_SCHEMA: &[AttrSpec] = &[
+    req("hosts", Ty::Cidrs, "[10.0.5.10]"),
+    opt("port", Ty::Port, "<port>"),
+];
+
 pub(super) fn read_externals(
     blocks: &[&Block],
     lib: &Stdlib,
     diags: &mut Diagnostics,
 ) -> BTreeMap<String, External> {
-    const SCHEMA: &[AttrSpec] = &[
-        req("hosts", Ty::Cidrs, "[10.0.5.10]"),
-        opt("port", Ty::Port, "<port>"),
-    ];
     let mut out = BTreeMap::new();
     let mut seen = Seen::default();
     for b in blocks {
@@ -182,7 +192,7 @@ pub(super) fn read_externals(
         let (v, _) = read(
             format!("external `{}`", name.node),
             b,
-            SCHEMA,
+            EXTERNAL_SCHEMA,
             &[],
             lib,
             diags,

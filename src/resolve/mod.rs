@@ -16,6 +16,8 @@ mod fields;
 mod library;
 mod operations;
 mod plan_data;
+mod reference;
+pub use reference::language_reference;
 mod release;
 mod rules;
 mod schema;

@@ -54,14 +54,15 @@ fn bad_dns_name(span: Span, name: &str, what: &str, example: &str, diags: &mut D
     );
 }
 
+pub(super) const DNS_SCHEMA: &[AttrSpec] = &[
+    req("zone", Ty::Str, "\"example.com\""),
+    req("name", Ty::Str, "\"ci\""),
+    opt("private_zone", Ty::Bool, "true"),
+];
+
 pub(super) fn read_dns(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<Dns> {
-    const SCHEMA: &[AttrSpec] = &[
-        req("zone", Ty::Str, "\"example.com\""),
-        req("name", Ty::Str, "\"ci\""),
-        opt("private_zone", Ty::Bool, "true"),
-    ];
     no_labels(b, diags);
-    let (v, _) = read("`dns`", b, SCHEMA, &[], lib, diags);
+    let (v, _) = read("`dns`", b, DNS_SCHEMA, &[], lib, diags);
     let (zone, name) = (v.str("zone")?, v.str("name")?);
     let mut ok = true;
     if !valid_dns_name(&zone) {
@@ -92,14 +93,15 @@ pub(super) fn read_dns(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Opti
     })
 }
 
+pub(super) const PROXY_SCHEMA: &[AttrSpec] = &[
+    opt("http", Ty::Str, "\"http://proxy.internal:3128\""),
+    opt("https", Ty::Str, "\"http://proxy.internal:3128\""),
+    opt("no_proxy", Ty::Strings, "[\".internal\", \"ghe.acme.com\"]"),
+];
+
 pub(super) fn read_proxy(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<Proxy> {
-    const SCHEMA: &[AttrSpec] = &[
-        opt("http", Ty::Str, "\"http://proxy.internal:3128\""),
-        opt("https", Ty::Str, "\"http://proxy.internal:3128\""),
-        opt("no_proxy", Ty::Strings, "[\".internal\", \"ghe.acme.com\"]"),
-    ];
     no_labels(b, diags);
-    let (v, _) = read("`proxy`", b, SCHEMA, &[], lib, diags);
+    let (v, _) = read("`proxy`", b, PROXY_SCHEMA, &[], lib, diags);
     let mut ok = true;
     for key in ["http", "https"] {
         if let Some(url) = v.str(key) {
@@ -170,14 +172,15 @@ fn no_proxy_entry(host: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || ".-_:/*".contains(c))
 }
 
+pub(super) const TLS_SCHEMA: &[AttrSpec] = &[
+    req("certificate", Ty::Any, "file(\"tls/ci.pem\")"),
+    opt("key", Ty::Any, "file(\"tls/ci.key\")"),
+    opt("hostname", Ty::Str, "\"ci.example.com\""),
+];
+
 pub(super) fn read_tls(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<Tls> {
-    const SCHEMA: &[AttrSpec] = &[
-        req("certificate", Ty::Any, "file(\"tls/ci.pem\")"),
-        opt("key", Ty::Any, "file(\"tls/ci.key\")"),
-        opt("hostname", Ty::Str, "\"ci.example.com\""),
-    ];
     no_labels(b, diags);
-    let (v, _) = read("`tls`", b, SCHEMA, &[], lib, diags);
+    let (v, _) = read("`tls`", b, TLS_SCHEMA, &[], lib, diags);
     let certificate = v.raw("certificate").and_then(|c| file_ref(c, diags));
     let key = match v.raw("key") {
         Some(k) => Some(file_ref(k, diags)?),
@@ -228,14 +231,15 @@ const BACKUP_INTERVALS: &[u64] = &[1, 2, 3, 4, 6, 8, 12, 24];
 /// Snapshots DLM keeps per schedule at most (RetainRule.Count).
 const BACKUP_KEEP_MAX: u64 = 1000;
 
+pub(super) const BACKUP_SCHEMA: &[AttrSpec] = &[
+    opt("every", Ty::Int, "24"),
+    opt("at", Ty::Str, "\"03:00\""),
+    req("keep", Ty::Int, "14"),
+];
+
 pub(super) fn read_backup(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<Backup> {
-    const SCHEMA: &[AttrSpec] = &[
-        opt("every", Ty::Int, "24"),
-        opt("at", Ty::Str, "\"03:00\""),
-        req("keep", Ty::Int, "14"),
-    ];
     no_labels(b, diags);
-    let (v, _) = read("`backup`", b, SCHEMA, &[], lib, diags);
+    let (v, _) = read("`backup`", b, BACKUP_SCHEMA, &[], lib, diags);
     let every = v.int("every").unwrap_or(24);
     let at = v.str("at").unwrap_or_else(|| "03:00".into());
     let keep = v.int("keep")?;

@@ -87,25 +87,26 @@ struct Aws {
     span: Span,
 }
 
+pub(super) const SITE_SCHEMA: &[AttrSpec] = &[
+    req("daily_active_users", Ty::Int, "40"),
+    req("github", Ty::Any, "github_com"),
+    req("passphrase", Ty::Any, "secret"),
+    opt("bucket", Ty::Str, "\"acme-circleci\""),
+    opt("vm_service", Ty::Bool, "true"),
+    opt("disposable", Ty::Bool, "true"),
+];
+
 pub(super) fn read_site_block(
     b: &Block,
     lib: &Stdlib,
     diags: &mut Diagnostics,
 ) -> Option<SiteCore> {
-    const SCHEMA: &[AttrSpec] = &[
-        req("daily_active_users", Ty::Int, "40"),
-        req("github", Ty::Any, "github_com"),
-        req("passphrase", Ty::Any, "secret"),
-        opt("bucket", Ty::Str, "\"acme-circleci\""),
-        opt("vm_service", Ty::Bool, "true"),
-        opt("disposable", Ty::Bool, "true"),
-    ];
     let name = label(b, diags, "\"acme\"");
     let name_ok = name.as_ref().is_some_and(|n| check_name(n, "site", diags));
     let (v, blocks) = read(
         "`site`",
         b,
-        SCHEMA,
+        SITE_SCHEMA,
         &["aws", "tags", "dns", "proxy", "tls"],
         lib,
         diags,
@@ -210,20 +211,21 @@ fn one_aws_block<'a>(
     Some(**first)
 }
 
+pub(super) const AWS_SCHEMA: &[AttrSpec] = &[
+    req("region", Ty::Str, "\"us-west-2\""),
+    req("vpc", Ty::AwsId("vpc"), "vpc-0a1b2c3d"),
+    req("subnet", Ty::AwsIds("subnet"), "subnet-0a1b2c3d"),
+    opt("subnet_ranges", Ty::Cidrs, "[10.0.1.0/24, 10.0.2.0/24]"),
+    req("ssh_key", Ty::Str, "\"ops\""),
+    opt("account", Ty::Any, "\"123456789012\""),
+    opt("public_ip", Ty::Bool, "false"),
+    opt("nat", Ty::AwsId("nat"), "nat-0a1b2c3d"),
+    opt("s3_endpoint", Ty::AwsId("vpce"), "vpce-0a1b2c3d"),
+];
+
 fn read_aws(a: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<Aws> {
-    const SCHEMA: &[AttrSpec] = &[
-        req("region", Ty::Str, "\"us-west-2\""),
-        req("vpc", Ty::AwsId("vpc"), "vpc-0a1b2c3d"),
-        req("subnet", Ty::AwsIds("subnet"), "subnet-0a1b2c3d"),
-        opt("subnet_ranges", Ty::Cidrs, "[10.0.1.0/24, 10.0.2.0/24]"),
-        req("ssh_key", Ty::Str, "\"ops\""),
-        opt("account", Ty::Any, "\"123456789012\""),
-        opt("public_ip", Ty::Bool, "false"),
-        opt("nat", Ty::AwsId("nat"), "nat-0a1b2c3d"),
-        opt("s3_endpoint", Ty::AwsId("vpce"), "vpce-0a1b2c3d"),
-    ];
     no_labels(a, diags);
-    let (v, _) = read("`aws`", a, SCHEMA, &[], lib, diags);
+    let (v, _) = read("`aws`", a, AWS_SCHEMA, &[], lib, diags);
     let region = v.str("region").and_then(|r| {
         let span = v.span("region").unwrap_or(a.span);
         known_region(r, span, lib, diags)

@@ -328,3 +328,29 @@ fn deny_warnings_fails_and_writes_nothing() {
         .unwrap();
     assert_eq!(o.status.code(), Some(0), "no warning, nothing to deny");
 }
+
+/// docs/language.md is what `cci-dsl reference` prints from the schemas and the stdlib: a
+/// new attribute, block or stdlib name that is not in the committed file fails here.
+#[test]
+fn the_language_reference_is_generated_and_current() {
+    let o = cli().arg("reference").output().unwrap();
+    assert!(o.status.success());
+    let generated = String::from_utf8(o.stdout).unwrap();
+    let committed = std::fs::read_to_string(crate::root().join("docs/language.md")).unwrap();
+    assert!(
+        generated == committed,
+        "docs/language.md is out of date: run `cargo run -q -- reference > docs/language.md`"
+    );
+    for needle in [
+        "`subnet_ranges`",
+        "`services { backup { ... } }`",
+        "`nomad_servers`",
+        "`m4.2xlarge`",
+    ] {
+        assert!(generated.contains(needle), "{needle}");
+    }
+    let explained = cli().args(["explain", "E0405"]).output().unwrap();
+    assert!(String::from_utf8(explained.stdout)
+        .unwrap()
+        .contains("docs/language.md"));
+}
