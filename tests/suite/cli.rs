@@ -354,3 +354,25 @@ fn the_language_reference_is_generated_and_current() {
         .unwrap()
         .contains("docs/language.md"));
 }
+
+/// The editor grammar (editors/vscode) is JSON a TextMate engine reads, and highlights every
+/// block kind of the language reference.
+#[test]
+fn the_editor_grammar_knows_every_block_kind() {
+    let root = crate::root().join("editors/vscode");
+    let grammar: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("syntaxes/cci.tmLanguage.json")).unwrap())
+            .expect("the grammar is JSON");
+    let _: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("package.json")).unwrap()).unwrap();
+    let blocks = grammar["repository"]["block"]["match"].as_str().unwrap();
+    let reference = std::fs::read_to_string(crate::root().join("docs/language.md")).unwrap();
+    for heading in reference.lines().filter_map(|l| l.strip_prefix("## `")) {
+        // `site { aws { ... } }` -> aws; `fleet NAME { ... }` -> fleet; `allow` rules aside.
+        let kind = heading.rsplit(" { ").nth(1).unwrap_or(heading);
+        let kind = kind.split([' ', '"', '`']).next().unwrap();
+        if kind.chars().all(|c| c.is_ascii_lowercase() || c == '_') && !kind.is_empty() {
+            assert!(blocks.contains(kind), "the grammar does not highlight `{kind}`");
+        }
+    }
+}
