@@ -18,6 +18,7 @@ pub mod display;
 pub mod emit;
 pub mod format;
 pub mod graph;
+pub mod ide;
 pub mod model;
 pub mod names;
 pub mod network;

@@ -1,6 +1,8 @@
 //! The `cci-dsl` command line: reads files, calls the library, renders diagnostics, sets
 //! the exit code (0 success, 1 the input has errors, 2 usage or I/O errors).
 
+mod lsp_server;
+
 use cci_dsl::codes::Code;
 use cci_dsl::diagnostics::{render, render_json, Style};
 use cci_dsl::display::escaped;
@@ -87,6 +89,9 @@ enum Command {
         #[arg(long)]
         check: bool,
     },
+    /// Run the language server on stdin/stdout (diagnostics as you type, hover, go to
+    /// definition, completion, formatting).
+    Lsp,
     /// Print the language reference (Markdown; docs/language.md is this output).
     Reference,
     /// Print a shell completion script: `cci-dsl completions bash > /etc/bash_completion.d/cci-dsl`.
@@ -162,6 +167,10 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
     match &cli.command {
         Command::Explain { code } => explain(code.as_deref()),
         Command::Fmt { files, check } => fmt(cli, files, *check),
+        Command::Lsp => {
+            lsp_server::run(load_stdlib(cli)?)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Reference => {
             let c = cci_dsl::compile("<none>", "use circleci/2.16\n", &load_stdlib(cli)?);
             out!("{}", cci_dsl::resolve::language_reference(&c.stdlib));

@@ -17,7 +17,7 @@ mod library;
 mod operations;
 mod plan_data;
 mod reference;
-pub use reference::language_reference;
+pub use reference::{block_attributes, language_reference};
 mod release;
 mod rules;
 mod schema;

@@ -72,6 +72,14 @@ fn kind(syntax: &str) -> &str {
     inner.split([' ', '"']).next().unwrap_or(inner)
 }
 
+/// Each block kind (`site`, `aws`, `fleet`, ...) and its attribute names, for completion.
+pub fn block_attributes() -> Vec<(&'static str, Vec<&'static str>)> {
+    BLOCKS
+        .iter()
+        .map(|(syntax, _, schema)| (kind(syntax), schema.iter().map(|a| a.name).collect()))
+        .collect()
+}
+
 /// The reference, as Markdown.
 pub fn language_reference(lib: &Stdlib) -> String {
     let mut out = String::from(

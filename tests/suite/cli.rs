@@ -360,9 +360,10 @@ fn the_language_reference_is_generated_and_current() {
 #[test]
 fn the_editor_grammar_knows_every_block_kind() {
     let root = crate::root().join("editors/vscode");
-    let grammar: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(root.join("syntaxes/cci.tmLanguage.json")).unwrap())
-            .expect("the grammar is JSON");
+    let grammar: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(root.join("syntaxes/cci.tmLanguage.json")).unwrap(),
+    )
+    .expect("the grammar is JSON");
     let _: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(root.join("package.json")).unwrap()).unwrap();
     let blocks = grammar["repository"]["block"]["match"].as_str().unwrap();
@@ -372,7 +373,10 @@ fn the_editor_grammar_knows_every_block_kind() {
         let kind = heading.rsplit(" { ").nth(1).unwrap_or(heading);
         let kind = kind.split([' ', '"', '`']).next().unwrap();
         if kind.chars().all(|c| c.is_ascii_lowercase() || c == '_') && !kind.is_empty() {
-            assert!(blocks.contains(kind), "the grammar does not highlight `{kind}`");
+            assert!(
+                blocks.contains(kind),
+                "the grammar does not highlight `{kind}`"
+            );
         }
     }
 }

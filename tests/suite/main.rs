@@ -9,6 +9,7 @@ mod examples;
 mod format;
 mod generated;
 mod grammar;
+mod lsp;
 mod output;
 mod plan;
 mod release;

@@ -1,0 +1,144 @@
+//! `cci-dsl lsp`: a language server over stdio. The protocol's loop lives here (it does I/O:
+//! the files a site names, the clock); every answer comes from `cci_dsl::ide`. Documents are
+//! synced whole; each change is compiled and its diagnostics published.
+
+use cci_dsl::ide;
+use lsp_server::{Connection, Message, Notification, Request, Response};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// Runs the server until the client says `exit`.
+pub fn run(stdlib: Vec<(String, String)>) -> Result<(), String> {
+    let (connection, io_threads) = Connection::stdio();
+    let capabilities = json!({
+        "textDocumentSync": 1,
+        "hoverProvider": true,
+        "definitionProvider": true,
+        "documentFormattingProvider": true,
+        "completionProvider": { "triggerCharacters": ["\"", " "] },
+    });
+    let (id, _params) = connection
+        .initialize_start()
+        .map_err(|e| format!("lsp initialize: {e}"))?;
+    connection
+        .initialize_finish(
+            id,
+            json!({ "capabilities": capabilities, "serverInfo": { "name": "cci-dsl" } }),
+        )
+        .map_err(|e| format!("lsp initialize: {e}"))?;
+    let lib = cci_dsl::compile("<stdlib>", "use circleci/2.16\n", &stdlib).stdlib;
+    let mut docs: HashMap<String, String> = HashMap::new();
+    for msg in &connection.receiver {
+        match msg {
+            Message::Request(req) => {
+                if connection
+                    .handle_shutdown(&req)
+                    .map_err(|e| e.to_string())?
+                {
+                    break;
+                }
+                let result = answer(&req, &docs, &lib);
+                let resp = Response::new_ok(req.id, result);
+                let _ = connection.sender.send(Message::Response(resp));
+            }
+            Message::Notification(n) => {
+                if let Some((uri, text)) = opened_or_changed(&n) {
+                    let diagnostics = check(&uri, &text, &stdlib);
+                    docs.insert(uri.clone(), text);
+                    let params = json!({ "uri": uri, "diagnostics": diagnostics });
+                    let note = Notification::new("textDocument/publishDiagnostics".into(), params);
+                    let _ = connection.sender.send(Message::Notification(note));
+                } else if n.method == "textDocument/didClose" {
+                    if let Some(uri) = n.params["textDocument"]["uri"].as_str() {
+                        docs.remove(uri);
+                    }
+                }
+            }
+            Message::Response(_) => {}
+        }
+    }
+    drop(connection);
+    io_threads.join().map_err(|e| e.to_string())
+}
+
+/// The document of a didOpen or didChange (full sync: the last change is the whole text).
+fn opened_or_changed(n: &Notification) -> Option<(String, String)> {
+    let uri = n.params["textDocument"]["uri"].as_str()?.to_string();
+    let text = match n.method.as_str() {
+        "textDocument/didOpen" => n.params["textDocument"]["text"].as_str()?,
+        "textDocument/didChange" => {
+            n.params["contentChanges"].as_array()?.last()?["text"].as_str()?
+        }
+        _ => return None,
+    };
+    Some((uri, text.to_string()))
+}
+
+/// The file path of a `file://` URI, for reading the files a site names.
+fn path_of(uri: &str) -> Option<PathBuf> {
+    let path = uri.strip_prefix("file://")?;
+    let mut bytes = Vec::new();
+    let mut it = path.bytes();
+    while let Some(b) = it.next() {
+        if b == b'%' {
+            let hex: String = it.by_ref().take(2).map(char::from).collect();
+            bytes.push(u8::from_str_radix(&hex, 16).ok()?);
+        } else {
+            bytes.push(b);
+        }
+    }
+    String::from_utf8(bytes).ok().map(PathBuf::from)
+}
+
+/// The document's diagnostics, compiled as `cci-dsl check` would.
+fn check(uri: &str, text: &str, stdlib: &[(String, String)]) -> Vec<Value> {
+    let dir = path_of(uri)
+        .and_then(|p| p.parent().map(|d| d.to_path_buf()))
+        .unwrap_or_else(|| PathBuf::from("."));
+    let read = move |relative: &str| -> Result<Vec<u8>, String> {
+        std::fs::read(dir.join(relative)).map_err(|e| e.to_string())
+    };
+    let now_unix = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let world = cci_dsl::World {
+        read_file: &read,
+        now_unix,
+    };
+    let c = cci_dsl::compile_in(uri, text, stdlib, &world);
+    let json = cci_dsl::diagnostics::render_json(&c.diagnostics, &c.sources);
+    ide::diagnostics(&json, uri, text)
+}
+
+fn answer(req: &Request, docs: &HashMap<String, String>, lib: &cci_dsl::model::Stdlib) -> Value {
+    let p = &req.params;
+    let uri = p["textDocument"]["uri"].as_str().unwrap_or_default();
+    let Some(text) = docs.get(uri) else {
+        return Value::Null;
+    };
+    let at = ide::offset(
+        text,
+        p["position"]["line"].as_u64().unwrap_or(0) as usize,
+        p["position"]["character"].as_u64().unwrap_or(0) as usize,
+    );
+    match req.method.as_str() {
+        "textDocument/hover" => ide::hover(ide::word_at(text, at), lib).map_or(Value::Null, |h| {
+            json!({ "contents": { "kind": "markdown", "value": h } })
+        }),
+        "textDocument/definition" => ide::definition(text, ide::word_at(text, at)).map_or(Value::Null, |(a, b)| {
+            json!({ "uri": uri, "range": { "start": ide::position(text, a), "end": ide::position(text, b) } })
+        }),
+        "textDocument/completion" => json!(ide::completions(text, at, lib)),
+        "textDocument/formatting" => {
+            let formatted = cci_dsl::format::format(text);
+            if &formatted == text {
+                json!([])
+            } else {
+                let end = ide::position(text, text.len());
+                json!([{ "range": { "start": { "line": 0, "character": 0 }, "end": end }, "newText": formatted }])
+            }
+        }
+        _ => Value::Null,
+    }
+}
