@@ -17,6 +17,7 @@ pub mod diagnostics;
 pub mod display;
 pub mod emit;
 pub mod graph;
+pub mod import;
 pub mod model;
 pub mod names;
 pub mod network;

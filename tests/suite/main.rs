@@ -8,6 +8,7 @@ mod diagnostics;
 mod examples;
 mod generated;
 mod grammar;
+mod import;
 mod output;
 mod plan;
 mod release;
