@@ -19,6 +19,7 @@ pub mod emit;
 pub mod format;
 pub mod graph;
 pub mod ide;
+pub mod import;
 pub mod model;
 pub mod names;
 pub mod network;

@@ -101,6 +101,22 @@ enum Command {
     },
     /// Print the manual page (roff): `cci-dsl man > cci-dsl.1 && man ./cci-dsl.1`.
     Man,
+    /// Convert the terraform.tfvars of CircleCI's enterprise-setup Terraform into a site file.
+    ///
+    /// Every variable is reported on stderr: carried, to do (a placeholder or a guess marked
+    /// `# TODO` in the site) or not carried, with why. The passphrase becomes `passphrase =
+    /// secret`; it and the AWS keys are never copied or printed. Exit status: 0 success, 1 the
+    /// tfvars are not HCL, 2 I/O (an existing output file without --force).
+    Import {
+        /// The tfvars file (`-` reads standard input).
+        tfvars: PathBuf,
+        /// Write the site here instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Overwrite the output file if it exists.
+        #[arg(long, requires = "output")]
+        force: bool,
+    },
     /// Write a commented site file for the guide's default AWS install.
     Init {
         /// Where to write it.
@@ -195,6 +211,11 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             out!("{}", String::from_utf8_lossy(&buf));
             Ok(ExitCode::SUCCESS)
         }
+        Command::Import {
+            tfvars,
+            output,
+            force,
+        } => import(tfvars, output.as_deref(), *force),
         Command::Init { path } => {
             use std::io::Write as _;
             // create_new: never overwrite, even a file that appears between a check and a write.
@@ -507,6 +528,82 @@ fn fmt(cli: &Cli, files: &[PathBuf], check: bool) -> Result<ExitCode, String> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `cci-dsl import`: exit 1 when the tfvars are not HCL (or not UTF-8), 2 for I/O.
+fn import(tfvars: &Path, output: Option<&Path>, force: bool) -> Result<ExitCode, String> {
+    use std::io::{Read, Write as _};
+    let (name, reader): (String, Box<dyn Read>) = if tfvars.as_os_str() == "-" {
+        ("<stdin>".into(), Box::new(std::io::stdin()))
+    } else {
+        let file = std::fs::File::open(tfvars)
+            .map_err(|e| format!("cannot read {}: {e}", tfvars.display()))?;
+        (tfvars.display().to_string(), Box::new(file))
+    };
+    let mut bytes = Vec::new();
+    reader
+        .take(MAX_SITE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read {}: {e}", escaped(&name)))?;
+    if bytes.len() as u64 > MAX_SITE_BYTES {
+        return Err(format!(
+            "{} is larger than {} MiB; a tfvars file is a few kilobytes",
+            escaped(&name),
+            MAX_SITE_BYTES >> 20
+        ));
+    }
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            errln!(
+                "error: {}: not UTF-8 text (byte {}); cannot read it as tfvars",
+                escaped(&name),
+                e.utf8_error().valid_up_to()
+            );
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let base = Path::new(&name)
+        .file_name()
+        .map_or(name.clone(), |f| f.to_string_lossy().to_string());
+    let imported = match cci_dsl::import::import(text, &base) {
+        Ok(i) => i,
+        Err(e) => {
+            errln!("error: {}: {e}", escaped(&name));
+            return Ok(ExitCode::from(1));
+        }
+    };
+    for note in &imported.report {
+        errln!("{note}");
+    }
+    let Some(path) = output else {
+        out!("{}", imported.site_text);
+        return Ok(ExitCode::SUCCESS);
+    };
+    // create_new: never overwrite without --force, even a file that appears meanwhile.
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true);
+    if force {
+        options.create(true).truncate(true);
+    } else {
+        options.create_new(true);
+    }
+    let written = options
+        .open(path)
+        .and_then(|mut f| f.write_all(imported.site_text.as_bytes()));
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(format!(
+                "{} already exists; not overwriting it (--force to replace it)",
+                path.display()
+            ));
+        }
+        other => other.map_err(|e| format!("cannot write {}: {e}", path.display()))?,
+    }
+    let shown = escaped(&path.display().to_string());
+    errln!("wrote {shown}: review its TODOs, then `cci-dsl check {shown}`");
+    Ok(ExitCode::SUCCESS)
 }
 
 fn explain(code: Option<&str>) -> Result<ExitCode, String> {

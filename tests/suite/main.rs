@@ -9,6 +9,7 @@ mod examples;
 mod format;
 mod generated;
 mod grammar;
+mod import;
 mod lsp;
 mod output;
 mod plan;
