@@ -138,6 +138,12 @@ fn align(lines: &mut [Option<Out>]) {
         let indent = first.indent;
         let mut end = i;
         while let Some(Some(o)) = lines.get(end) {
+            // A comment line between two attributes does not end their run.
+            let comment_line = o.text.is_empty() && o.indent == indent;
+            if comment_line {
+                end += 1;
+                continue;
+            }
             if o.attr.is_none() || o.indent != indent {
                 break;
             }
