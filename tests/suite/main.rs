@@ -8,6 +8,7 @@ mod diagnostics;
 mod examples;
 mod generated;
 mod grammar;
+mod graph_svg;
 mod output;
 mod plan;
 mod release;
