@@ -60,12 +60,16 @@ enum Command {
         /// The site file (`-` reads standard input).
         site: PathBuf,
     },
-    /// Print the site's resource dependency graph.
+    /// Print the site's resource dependency graph, or its network flows (`--view network`).
     Graph {
         /// The site file (`-` reads standard input).
         site: PathBuf,
         #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
         format: GraphFormat,
+        /// `resources`: the Terraform resources and what depends on what; `network`: the port
+        /// matrix, one node per endpoint, one edge per (from, to) with its ports.
+        #[arg(long, value_enum, default_value_t = GraphView::Resources)]
+        view: GraphView,
     },
     /// What the site will hold: containers per Nomad client and fleet at each resource class,
     /// the services box and client count against the guide's tables, monthly on-demand cost,
@@ -149,6 +153,14 @@ enum GraphFormat {
     Dot,
     Mermaid,
     Json,
+    /// Drawn and laid out by cci-dsl itself (no Graphviz needed).
+    Svg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum GraphView {
+    Resources,
+    Network,
 }
 
 /// Print to stdout or stderr, ignoring a reader that went away (`cci-dsl graph | head`),
@@ -297,20 +309,26 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
                 _ => Ok(ExitCode::from(1)),
             }
         }
-        Command::Graph { site, format } => {
+        Command::Graph { site, format, view } => {
+            use cci_dsl::emit::graph_render::{render, Format, View};
             let (name, text) = read_site(site)?;
             let read = file_reader(site);
             let b = cci_dsl::build_in(&name, &text, &load_stdlib(cli)?, &world(&read));
             let failed = report(cli, &b.compilation.diagnostics, &b.compilation.sources);
-            match (b.graph, failed) {
-                (Some(g), false) => {
-                    let site_name = b.compilation.site.map(|s| s.name).unwrap_or_default();
-                    let text = match format {
-                        GraphFormat::Dot => cci_dsl::emit::graph_render::dot(&g, &site_name),
-                        GraphFormat::Mermaid => cci_dsl::emit::graph_render::mermaid(&g),
-                        GraphFormat::Json => cci_dsl::emit::graph_render::json(&g),
+            let c = &b.compilation;
+            match (&b.graph, &c.site, &b.network, failed) {
+                (Some(g), Some(s), Some(net), false) => {
+                    let format = match format {
+                        GraphFormat::Dot => Format::Dot,
+                        GraphFormat::Mermaid => Format::Mermaid,
+                        GraphFormat::Json => Format::Json,
+                        GraphFormat::Svg => Format::Svg,
                     };
-                    out!("{text}");
+                    let view = match view {
+                        GraphView::Resources => View::Resources,
+                        GraphView::Network => View::Network,
+                    };
+                    out!("{}", render(view, format, g, net, s));
                     Ok(ExitCode::SUCCESS)
                 }
                 _ => Ok(ExitCode::from(1)),

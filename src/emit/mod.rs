@@ -8,6 +8,7 @@ pub mod graph_render;
 pub mod hcl;
 pub mod iam;
 pub mod ports;
+pub mod svg;
 mod terraform;
 
 use crate::graph::ResourceGraph;

@@ -6,7 +6,7 @@ use crate::agreement;
 use crate::site_gen::{site, Choose};
 
 /// A small linear congruential generator: deterministic, so a failure names its seed.
-struct Seeded(u64);
+pub(crate) struct Seeded(pub(crate) u64);
 
 impl Choose for Seeded {
     fn below(&mut self, n: usize) -> usize {

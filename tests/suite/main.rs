@@ -9,6 +9,7 @@ mod examples;
 mod format;
 mod generated;
 mod grammar;
+mod graph_svg;
 mod import;
 mod lsp;
 mod output;

@@ -1,0 +1,366 @@
+//! `cci-dsl graph --format svg` and `--view network`: through the binary on every example,
+//! the SVG read back by a strict XML parser (roxmltree) and checked for every node and label;
+//! the same bytes on a second run; the network view's DOT read by Graphviz where installed;
+//! the default site's network view snapshotted in every format under snapshots/graph/.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::Command;
+
+const SVG_NS: &str = "http://www.w3.org/2000/svg";
+
+/// `cci-dsl graph SITE --format FORMAT --view VIEW`: stdout, after checking it exited 0.
+fn graph(site: &Path, format: &str, view: &str) -> String {
+    let o = Command::new(env!("CARGO_BIN_EXE_cci-dsl"))
+        .args(["graph", "--format", format, "--view", view])
+        .arg(site)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{} --format {format} --view {view}: {}",
+        site.display(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout).unwrap()
+}
+
+/// The whole text of an element (a `<text>` may hold `<tspan>`s).
+fn text_of(n: roxmltree::Node) -> String {
+    n.descendants()
+        .filter(|d| d.is_text())
+        .filter_map(|d| d.text())
+        .collect()
+}
+
+/// What a drawing shows: the text of every `<text>`, and each `<g>` of a class by its
+/// `data-` attributes (`data-id` of a node; `data-from`, `data-to` and the text of a label).
+struct Drawn {
+    texts: BTreeSet<String>,
+    nodes: Vec<String>,
+    edges: Vec<(String, String)>,
+    labels: Vec<(String, String, String)>,
+}
+
+fn read_svg(svg: &str, what: &str) -> Drawn {
+    let doc = roxmltree::Document::parse(svg)
+        .unwrap_or_else(|e| panic!("{what}: not well-formed XML: {e}"));
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "svg", "{what}: root element");
+    assert_eq!(
+        root.tag_name().namespace(),
+        Some(SVG_NS),
+        "{what}: namespace"
+    );
+    for attr in ["width", "height", "viewBox"] {
+        assert!(
+            root.attribute(attr).is_some(),
+            "{what}: <svg> has no {attr}"
+        );
+    }
+    let groups = |class: &str| {
+        doc.descendants()
+            .filter(|n| n.has_tag_name((SVG_NS, "g")) && n.attribute("class") == Some(class))
+            .collect::<Vec<_>>()
+    };
+    let data = |n: &roxmltree::Node, a: &str| n.attribute(a).unwrap_or_default().to_string();
+    Drawn {
+        texts: doc
+            .descendants()
+            .filter(|n| n.has_tag_name((SVG_NS, "text")))
+            .map(text_of)
+            .collect(),
+        nodes: groups("node").iter().map(|n| data(n, "data-id")).collect(),
+        edges: groups("edge")
+            .iter()
+            .map(|n| (data(n, "data-from"), data(n, "data-to")))
+            .collect(),
+        labels: groups("edge-label")
+            .iter()
+            .map(|n| {
+                let text = n
+                    .children()
+                    .find(|c| c.has_tag_name((SVG_NS, "text")))
+                    .map(text_of)
+                    .unwrap_or_default();
+                (data(n, "data-from"), data(n, "data-to"), text)
+            })
+            .collect(),
+    }
+}
+
+/// The nodes and edges `--format json` of the same view lists.
+fn json_graph(site: &Path, view: &str) -> serde_json::Value {
+    serde_json::from_str(&graph(site, "json", view)).expect("graph --format json is JSON")
+}
+
+fn strings(v: &serde_json::Value, key: &str) -> Vec<String> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x[key].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Every example's resource graph as SVG: one box per resource, its address as a text; one
+/// edge per dependency; the same bytes twice.
+#[test]
+fn graph_svg_resources_of_every_example() {
+    for site in crate::examples() {
+        let what = format!("{} (resources)", site.display());
+        let svg = graph(&site, "svg", "resources");
+        let drawn = read_svg(&svg, &what);
+        let json = json_graph(&site, "resources");
+        let addresses = strings(&json["nodes"], "address");
+        for a in &addresses {
+            assert!(drawn.texts.contains(a), "{what}: no <text> for {a}");
+        }
+        assert_eq!(drawn.nodes, addresses, "{what}: boxes");
+        let edges: BTreeSet<(String, String)> = json["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let s = |k: &str| e[k].as_str().unwrap().to_string();
+                (s("from"), s("to"))
+            })
+            .collect();
+        assert_eq!(drawn.edges.len(), edges.len(), "{what}: edges");
+        assert_eq!(drawn.edges.iter().cloned().collect::<BTreeSet<_>>(), edges);
+        // Edges between security groups and their rules carry the rules' ports.
+        let flow = |(from, to, ports): &(String, String, String)| {
+            from.starts_with("aws_security_group.")
+                && to.contains("_rule.")
+                && (ports.contains('/') || ports == "all" || ports == "icmp")
+        };
+        assert!(drawn.labels.iter().all(flow), "{what}: {:?}", drawn.labels);
+        assert_eq!(
+            svg,
+            graph(&site, "svg", "resources"),
+            "{what}: not deterministic"
+        );
+    }
+}
+
+/// Every example's network view as SVG: one box per endpoint, one edge per (from, to) pair,
+/// labelled with its ports; the same bytes twice.
+#[test]
+fn graph_svg_network_of_every_example() {
+    for site in crate::examples() {
+        let what = format!("{} (network)", site.display());
+        let svg = graph(&site, "svg", "network");
+        let drawn = read_svg(&svg, &what);
+        let json = json_graph(&site, "network");
+        let endpoints = strings(&json["nodes"], "id");
+        assert!(endpoints.len() >= 5, "{what}: {endpoints:?}");
+        for e in &endpoints {
+            assert!(drawn.texts.contains(e), "{what}: no <text> for {e}");
+        }
+        assert_eq!(drawn.nodes, endpoints, "{what}: boxes");
+        let links: Vec<(String, String, String)> = json["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| {
+                let ports: Vec<&str> = e["ports"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|p| p.as_str().unwrap())
+                    .collect();
+                assert!(!ports.is_empty(), "{what}: an edge without ports");
+                let s = |k: &str| e[k].as_str().unwrap().to_string();
+                (s("from"), s("to"), ports.join(", "))
+            })
+            .collect();
+        let pairs: BTreeSet<(&str, &str)> = links
+            .iter()
+            .map(|(f, t, _)| (f.as_str(), t.as_str()))
+            .collect();
+        assert_eq!(pairs.len(), links.len(), "{what}: one edge per (from, to)");
+        assert_eq!(drawn.edges.len(), links.len(), "{what}: edges");
+        assert_eq!(drawn.labels, links, "{what}: edge labels");
+        for (_, _, ports) in &links {
+            assert!(drawn.texts.contains(ports), "{what}: no <text> for {ports}");
+        }
+        assert_eq!(
+            svg,
+            graph(&site, "svg", "network"),
+            "{what}: not deterministic"
+        );
+    }
+}
+
+/// The guide's admin console: admins reach the services box on 8800/tcp (and SSH, 22/tcp),
+/// one edge with both ports merged, in every format of the network view.
+#[test]
+fn graph_svg_network_view_merges_the_ports_of_a_pair() {
+    let site = crate::root().join("examples/default.cci");
+    let drawn = read_svg(&graph(&site, "svg", "network"), "default.cci");
+    let admins: Vec<&String> = drawn
+        .labels
+        .iter()
+        .filter(|(f, t, _)| f == "admins" && t == "services")
+        .map(|(_, _, text)| text)
+        .collect();
+    assert_eq!(admins, ["22/tcp, 8800/tcp"]);
+    assert!(graph(&site, "dot", "network")
+        .contains("\"admins\" -> \"services\" [label=\"22/tcp, 8800/tcp\"];"));
+    let mermaid = graph(&site, "mermaid", "network");
+    assert!(mermaid.contains("-->|\"22/tcp, 8800/tcp\"|"), "{mermaid}");
+    let json = json_graph(&site, "network");
+    let edge = json["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["from"] == "admins" && e["to"] == "services")
+        .expect("admins -> services");
+    assert_eq!(edge["ports"], serde_json::json!(["22/tcp", "8800/tcp"]));
+    // Users reach it on five ports, merged in port order.
+    assert!(drawn.labels.contains(&(
+        "users".into(),
+        "services".into(),
+        "80/tcp, 443/tcp, 4434/tcp, 7171/tcp, 8081/tcp".into()
+    )));
+}
+
+/// `--view resources` is the default, and keeps the output `build` writes.
+#[test]
+fn graph_svg_default_view_is_the_resource_graph() {
+    let site = crate::root().join("examples/default.cci");
+    let o = Command::new(env!("CARGO_BIN_EXE_cci-dsl"))
+        .args(["graph", "--format", "dot"])
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let dot = String::from_utf8(o.stdout).unwrap();
+    assert_eq!(dot, graph(&site, "dot", "resources"));
+    let outputs = crate::build_file(&site).outputs.expect("builds");
+    assert_eq!(Some(&dot), outputs.files.get("graph/resources.dot"));
+    let bad = Command::new(env!("CARGO_BIN_EXE_cci-dsl"))
+        .args(["graph", "--view", "ports"])
+        .arg(&site)
+        .output()
+        .unwrap();
+    assert_eq!(
+        bad.status.code(),
+        Some(2),
+        "an unknown view is a usage error"
+    );
+}
+
+/// Graphviz reads the network view's DOT, clusters and labels included (skipped without it).
+#[test]
+fn graph_svg_network_dot_is_read_by_graphviz() {
+    let dot = std::env::var("DOT").unwrap_or_else(|_| "dot".into());
+    if Command::new(&dot).arg("-V").output().is_err() {
+        let required = std::env::var("CCI_REQUIRE_VALIDATORS").is_ok_and(|v| v == "1");
+        assert!(!required, "graphviz required but `{dot}` does not run");
+        eprintln!("SKIPPED: graphviz `dot` not installed (scripts/install-validators.sh)");
+        return;
+    }
+    for site in crate::examples() {
+        let text = graph(&site, "dot", "network");
+        let mut child = Command::new(&dot)
+            .arg("-Tsvg")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        {
+            use std::io::Write as _;
+            let mut stdin = child.stdin.take().unwrap();
+            stdin.write_all(text.as_bytes()).unwrap();
+        }
+        let o = child.wait_with_output().unwrap();
+        assert!(
+            o.status.success() && o.stderr.is_empty(),
+            "{}: dot says {}",
+            site.display(),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        // Graphviz's SVG has a DOCTYPE; its texts hold every endpoint and every label.
+        let out = String::from_utf8(o.stdout).unwrap();
+        let options = roxmltree::ParsingOptions {
+            allow_dtd: true,
+            ..Default::default()
+        };
+        let doc = roxmltree::Document::parse_with_options(&out, options).unwrap();
+        let texts: BTreeSet<String> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name((SVG_NS, "text")))
+            .map(text_of)
+            .collect();
+        let json = json_graph(&site, "network");
+        for e in strings(&json["nodes"], "id") {
+            assert!(
+                texts.contains(&e),
+                "{}: graphviz drew no {e}",
+                site.display()
+            );
+        }
+        for e in json["edges"].as_array().unwrap() {
+            let ports: Vec<&str> = e["ports"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|p| p.as_str())
+                .collect();
+            let label = ports.join(", ");
+            assert!(
+                texts.contains(&label),
+                "{}: no label {label}",
+                site.display()
+            );
+        }
+    }
+}
+
+/// Generated sites (the same generator as `generated.rs`) draw in both views without a panic
+/// from the layout, as SVG a strict parser reads, with a box for every node.
+#[test]
+fn graph_svg_of_generated_sites() {
+    use cci_dsl::emit::graph_render::{render, Format, NetworkView, View};
+    let lib = cci_dsl::stdlib::embedded();
+    for seed in 0..6 {
+        let text = crate::site_gen::site(&mut crate::generated::Seeded(seed));
+        let b = cci_dsl::build("generated.cci", &text, &lib);
+        let (Some(g), Some(net), Some(site)) = (&b.graph, &b.network, &b.compilation.site) else {
+            panic!("seed {seed} does not build:\n{text}");
+        };
+        let svg = render(View::Resources, Format::Svg, g, net, site);
+        let drawn = read_svg(&svg, &format!("seed {seed} (resources)"));
+        assert_eq!(drawn.nodes.len(), g.order.len(), "seed {seed}");
+        let svg = render(View::Network, Format::Svg, g, net, site);
+        let drawn = read_svg(&svg, &format!("seed {seed} (network)"));
+        let v = NetworkView::new(net, site);
+        assert_eq!(drawn.nodes.len(), v.endpoints.len(), "seed {seed}");
+        assert_eq!(drawn.labels.len(), v.links.len(), "seed {seed}");
+    }
+}
+
+/// The default site's network view in every format, for review.
+#[test]
+fn graph_svg_network_view_snapshots() {
+    let site = crate::root().join("examples/default.cci");
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../../snapshots/graph");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| {
+        for (format, ext) in [
+            ("dot", "dot"),
+            ("mermaid", "mmd"),
+            ("json", "json"),
+            ("svg", "svg"),
+        ] {
+            insta::assert_snapshot!(
+                format!("default-network.{ext}"),
+                graph(&site, format, "network")
+            );
+        }
+    });
+}
