@@ -584,7 +584,8 @@ fn aws(im: &mut Importer, site: &mut Site, govcloud: bool) {
     let placeholder_region = if govcloud {
         gov_regions.first().cloned().unwrap_or_default()
     } else {
-        "us-east-1".to_string()
+        // The stdlib's first commercial region: a placeholder, marked to do.
+        im.lib.regions.first().cloned().unwrap_or_default()
     };
     let region = im.text("aws_region");
     let region_ok = match region.as_deref().map(str::trim) {
@@ -1454,8 +1455,8 @@ fn render(site: &Site, source_name: &str) -> String {
     }
 
     out.push_str(
-        "\n# TODO: enterprise-setup opened SSH (22), the web app (80, 443), the admin console (8800) and\n\
-         # SSH into builds (64535-65535) to every address; these bindings keep that. Narrow them to the\n\
+        "\n# TODO: enterprise-setup opened SSH, the web app, the admin console and SSH into builds to\n\
+         # every address; these bindings keep that. Narrow them to the\n\
          # ranges that need them (offices, VPN, the VPC); until then `cci-dsl check` warns (W0411, W0427).\n",
     );
     render_block(
@@ -1724,7 +1725,7 @@ mod tests {
     #[test]
     fn the_ubuntu_table_gives_the_regions_image() {
         let (site, report, ok) = run(
-            "aws_region = \"eu-west-1\"\nubuntu_ami = { eu-west-1 = \"ami-00cc9e3eecbef4b46\", us-east-1 = \"ami-0f9351b59be17920e\" }\n",
+            "aws_region = \"eu-west-1\"\nubuntu_ami = { eu-west-1 = \"ami-00cc9e3eecbef4b46\", eu-north-1 = \"ami-0f9351b59be17920e\" }\n",
         );
         assert!(
             ok && site.matches("ami-00cc9e3eecbef4b46").count() == 2,

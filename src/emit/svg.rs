@@ -589,8 +589,8 @@ mod tests {
             ],
             edges: vec![
                 (0, 1, Some("80/tcp, 443/tcp".into())),
-                (1, 2, Some("4646-4648/tcp".into())),
-                (2, 1, Some("4647/tcp".into())),
+                (1, 2, Some("1000-1002/tcp".into())),
+                (2, 1, Some("1001/tcp".into())),
                 (1, 1, Some("all".into())),
                 (0, 2, None),
             ],

@@ -128,7 +128,7 @@ pub fn language_reference(lib: &Stdlib) -> String {
     }
     out += "\n## Rules\n\n    allow PROTOCOL PORTS from SOURCE to DESTINATION \"purpose\"\n\n\
             PROTOCOL is `tcp`, `udp`, `icmp` or `all` (no ports with `icmp` and `all`); PORTS a port or a\n\
-            range `64535-65535`; SOURCE and DESTINATION `services`, `nomad` (every fleet), a fleet's name,\n\
+            range `1000-2000`; SOURCE and DESTINATION `services`, `nomad` (every fleet), a fleet's name,\n\
             an external service, an actor, or a CIDR or address. The purpose becomes the rule's\n\
             description in AWS.\n";
     out += "\n## Instance types\n\n`instance` takes a type of the stdlib's catalog (a site may declare others with\n`instance_type \"NAME\" { vcpu = 8  memory = 32 GiB  network = \"Up to 10 Gigabit\"  bandwidth = 10 Gbps }`):\n\n";
