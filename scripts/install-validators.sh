@@ -20,10 +20,13 @@
 #                      sources list: the machine's apt configuration is not changed) plus a
 #                      venv with its Python dependencies
 #
-# Terraform is NOT installed: the script checks that `terraform` (or $TERRAFORM) is >= 1.5 and
-# that the hashicorp/aws 5.x provider sits in a plugin directory (a filesystem mirror with a
-# registry.terraform.io/ tree; $TF_PROVIDER_MIRROR or found under /opt and /usr/local), and
-# fails if not.
+# Terraform: the fast path uses `terraform` on PATH (or $TERRAFORM, >= 1.5) and the
+# hashicorp/aws 5.x provider unpacked in a plugin directory (a filesystem mirror with a
+# registry.terraform.io/ tree; $TF_PROVIDER_MIRROR or found under /opt and /usr/local), as the
+# project's machine image has them. Otherwise, where the network allows, it installs them the
+# ordinary way, saying so: Terraform $TF_INSTALL_VERSION from releases.hashicorp.com (checked
+# against HashiCorp's SHA256SUMS) into DIR/terraform, and the provider with `terraform providers
+# mirror` into DIR/tf-mirror. Without a network it stops and says what is missing.
 #
 # Env: CCI_TOOLS_DIR (default DIR), PYTHON (python3 used to create the venvs),
 #      TERRAFORM, TF_PROVIDER_MIRROR (to point at a specific terraform / mirror).
@@ -47,6 +50,7 @@ LARK_VERSION=1.2.2
 CLOUD_INIT_VERSION=25.1          # Debian trixie's package version must start with this
 CLOUD_INIT_PY_DEPS=(pyyaml jsonschema jinja2 configobj jsonpatch requests)
 TF_MIN_MAJOR=1 TF_MIN_MINOR=5
+TF_INSTALL_VERSION=1.11.4
 AWS_PROVIDER_MAJOR=5
 
 say() { printf 'install-validators: %s\n' "$*"; }
@@ -73,10 +77,26 @@ if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1; then SUDO=(sudo -n); fi
 fi
 
-# ---------------------------------------------------------------- Terraform (check only)
+# ---------------------------------------------------------------- Terraform
+# install_terraform: Terraform $TF_INSTALL_VERSION into DIR/terraform, from HashiCorp's releases.
+install_terraform() {
+  local base="https://releases.hashicorp.com/terraform/$TF_INSTALL_VERSION"
+  local zip="terraform_${TF_INSTALL_VERSION}_linux_amd64.zip"
+  say "terraform not found (or too old): downloading Terraform $TF_INSTALL_VERSION from releases.hashicorp.com"
+  mkdir -p "$D/terraform"
+  if ! curl -fsSL --connect-timeout 10 -o "$D/terraform/$zip" "$base/$zip" \
+     || ! curl -fsSL --connect-timeout 10 -o "$D/terraform/SHA256SUMS" "$base/terraform_${TF_INSTALL_VERSION}_SHA256SUMS"; then
+    die "Terraform >= $TF_MIN_MAJOR.$TF_MIN_MINOR is not on PATH and releases.hashicorp.com cannot be reached: install Terraform (https://developer.hashicorp.com/terraform/install) or set TERRAFORM=/path/to/terraform"
+  fi
+  (cd "$D/terraform" && grep " $zip\$" SHA256SUMS | sha256sum -c -) || die "$zip does not match HashiCorp's SHA256SUMS"
+  "$PY" -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract("terraform", sys.argv[2])' "$D/terraform/$zip" "$D/terraform"
+  chmod +x "$D/terraform/terraform"
+  TERRAFORM=$D/terraform/terraform
+}
 TERRAFORM=${TERRAFORM:-$(command -v terraform || true)}
+if [ -z "$TERRAFORM" ] && [ -x "$D/terraform/terraform" ]; then TERRAFORM=$D/terraform/terraform; fi
 if [ -z "$TERRAFORM" ] || [ ! -x "$TERRAFORM" ]; then
-  die "terraform not found on PATH (need Terraform >= $TF_MIN_MAJOR.$TF_MIN_MINOR; this script does not install it)"
+  install_terraform
 fi
 TERRAFORM=$(cd "$(dirname "$TERRAFORM")" && pwd)/$(basename "$TERRAFORM")
 # The environment may point TF_CLI_CONFIG_FILE at a file that does not exist: use an empty one.
@@ -85,7 +105,9 @@ tf_ver=$(TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 "$TERRAFORM" version 
 [ -n "$tf_ver" ] || die "could not read the version of $TERRAFORM"
 IFS=. read -r tf_major tf_minor _ <<<"$tf_ver"
 if [ "$tf_major" -lt "$TF_MIN_MAJOR" ] || { [ "$tf_major" -eq "$TF_MIN_MAJOR" ] && [ "$tf_minor" -lt "$TF_MIN_MINOR" ]; }; then
-  die "$TERRAFORM is Terraform $tf_ver; need >= $TF_MIN_MAJOR.$TF_MIN_MINOR (this script does not install Terraform)"
+  say "$TERRAFORM is Terraform $tf_ver; need >= $TF_MIN_MAJOR.$TF_MIN_MINOR"
+  install_terraform
+  tf_ver=$TF_INSTALL_VERSION
 fi
 
 # hashicorp/aws 5.x in a filesystem mirror (unpacked layout:
@@ -94,8 +116,28 @@ find_providers() {
   if [ -n "${TF_PROVIDER_MIRROR:-}" ]; then
     find "$TF_PROVIDER_MIRROR" -name 'terraform-provider-aws_*' -path '*registry.terraform.io/hashicorp/aws/*' 2>/dev/null
   else
-    find /opt /usr/local -name 'terraform-provider-aws_*' -path '*registry.terraform.io/hashicorp/aws/*' 2>/dev/null
+    find /opt /usr/local "$D/tf-mirror" -name 'terraform-provider-aws_*' -path '*registry.terraform.io/hashicorp/aws/*' 2>/dev/null
   fi
+}
+# mirror_provider: hashicorp/aws 5.x into DIR/tf-mirror with `terraform providers mirror`.
+mirror_provider() {
+  local cfg
+  say "hashicorp/aws $AWS_PROVIDER_MAJOR.x not found in a plugin dir: terraform providers mirror into $D/tf-mirror"
+  cfg=$(mktemp -d)
+  printf 'terraform {\n  required_providers {\n    aws = { source = "hashicorp/aws", version = "~> %s.0" }\n  }\n}\n' "$AWS_PROVIDER_MAJOR" > "$cfg/main.tf"
+  if ! (cd "$cfg" && TF_CLI_CONFIG_FILE=/dev/null CHECKPOINT_DISABLE=1 "$TERRAFORM" providers mirror -platform=linux_amd64 "$D/tf-mirror-zips" >/dev/null); then
+    rm -rf "$cfg"
+    die "hashicorp/aws provider $AWS_PROVIDER_MAJOR.x not found in a plugin dir and registry.terraform.io cannot be reached: set TF_PROVIDER_MIRROR to a filesystem mirror holding it"
+  fi
+  rm -rf "$cfg"
+  # Unpacked layout, as the machine image has it.
+  find "$D/tf-mirror-zips" -name 'terraform-provider-aws_*.zip' | while IFS= read -r z; do
+    v=$(basename "$z"); v=${v#terraform-provider-aws_}; v=${v%%_*}
+    dest="$D/tf-mirror/registry.terraform.io/hashicorp/aws/$v/linux_amd64"
+    mkdir -p "$dest"
+    "$PY" -c 'import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])' "$z" "$dest"
+    chmod +x "$dest"/terraform-provider-aws_*
+  done
 }
 PROVIDER=
 while IFS= read -r p; do
@@ -105,8 +147,13 @@ while IFS= read -r p; do
   [ -x "$p" ] || [ "${p%.zip}" != "$p" ] || continue
   PROVIDER=$p
 done < <(find_providers | sort -V)
-[ -n "$PROVIDER" ] || die "hashicorp/aws provider $AWS_PROVIDER_MAJOR.x not found in a plugin dir \
-(looked for terraform-provider-aws_* under ${TF_PROVIDER_MIRROR:-/opt /usr/local} in a registry.terraform.io/hashicorp/aws/$AWS_PROVIDER_MAJOR.*/linux_amd64 tree; this script does not download it)"
+if [ -z "$PROVIDER" ]; then
+  mirror_provider
+  while IFS= read -r p; do
+    case "$p" in *"/aws/$AWS_PROVIDER_MAJOR".*linux_amd64*) PROVIDER=$p ;; esac
+  done < <(find "$D/tf-mirror" -name 'terraform-provider-aws_*' 2>/dev/null | sort -V)
+  [ -n "$PROVIDER" ] || die "hashicorp/aws provider $AWS_PROVIDER_MAJOR.x could not be mirrored into $D/tf-mirror"
+fi
 TF_PROVIDER_MIRROR=${PROVIDER%%/registry.terraform.io/*}
 aws_ver=${PROVIDER#*registry.terraform.io/hashicorp/aws/}; aws_ver=${aws_ver%%/*}
 say "terraform $tf_ver ($TERRAFORM), hashicorp/aws $aws_ver (mirror $TF_PROVIDER_MIRROR)"
