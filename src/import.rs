@@ -16,6 +16,11 @@ use std::net::Ipv4Addr;
 use hcl::eval::{Context, Evaluate};
 use hcl::Value;
 
+// The language's own rules for these values: a value is carried over only when the site takes it.
+use crate::resolve::shapes::{
+    no_proxy_entry, proxy_url_problem, url_host_port as host_port, valid_aws_id, valid_dns_name,
+};
+
 /// The site written, and what became of each variable.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Imported {
@@ -226,30 +231,6 @@ fn is_placeholder(s: &str) -> bool {
     t.is_empty() || t.chars().all(|c| c == '.')
 }
 
-/// `prefix-` and 8 or 17 lower-case hex digits, as the language takes AWS ids.
-fn valid_aws_id(s: &str, prefix: &str) -> bool {
-    s.strip_prefix(prefix)
-        .and_then(|r| r.strip_prefix('-'))
-        .is_some_and(|h| {
-            matches!(h.len(), 8 | 17)
-                && h.chars()
-                    .all(|c| c.is_ascii_digit() || matches!(c, 'a'..='f'))
-        })
-}
-
-fn valid_dns_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.len() <= 253
-        && name.split('.').all(|label| {
-            (1..=63).contains(&label.len())
-                && label
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-        })
-}
-
 /// A site name from enterprise-setup's prefix: lower-case letters, digits and `-`, starting
 /// with a letter, at most 32 characters (resolve's rule). `None` when nothing is left.
 fn site_name(prefix: &str) -> Option<String> {
@@ -302,55 +283,19 @@ fn shown(s: &str) -> String {
         .replace('\t', "\\t")
 }
 
-/// The host and port of `http://host:port` (the scheme's port when none is written).
-fn host_port(url: &str) -> Option<(String, u16)> {
-    let (default, rest) = if let Some(r) = url.strip_prefix("http://") {
-        (80, r)
-    } else {
-        (443, url.strip_prefix("https://")?)
-    };
-    let authority = rest.split('/').next()?;
-    let (host, port) = match authority.strip_prefix('[') {
-        Some(b) => {
-            let (h, p) = b.split_once(']')?;
-            (h.to_string(), p.strip_prefix(':'))
-        }
-        None => match authority.rsplit_once(':') {
-            Some((h, p)) => (h.to_string(), Some(p)),
-            None => (authority.to_string(), None),
-        },
-    };
-    let port = match port {
-        Some(p) => p.parse().ok()?,
-        None => default,
-    };
-    (!host.is_empty()).then_some((host, port))
-}
-
 /// What the language takes as a proxy URL (resolve's rule), or why not.
 fn check_proxy_url(url: &str) -> Result<(), &'static str> {
     // Whatever the scheme: `socks5://user:password@host` is not shown either.
     if url.contains('@') {
         return Err("credentials");
     }
-    let Some(rest) = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"))
-    else {
+    if !url.starts_with("http://") && !url.starts_with("https://") {
         return Err("not an http:// or https:// URL");
-    };
-    let safe = |c: char| c.is_ascii_alphanumeric() || ".-_:/[]".contains(c);
-    if rest.is_empty() || !rest.chars().all(safe) || host_port(url).is_none() {
+    }
+    if proxy_url_problem(url).is_some() || host_port(url).is_none() {
         return Err("not `http://host:port`");
     }
     Ok(())
-}
-
-fn no_proxy_entry(host: &str) -> bool {
-    !host.is_empty()
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || ".-_:/*".contains(c))
 }
 
 /// A value of the site with the comment beside it.

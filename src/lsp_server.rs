@@ -91,22 +91,12 @@ fn path_of(uri: &str) -> Option<PathBuf> {
     String::from_utf8(bytes).ok().map(PathBuf::from)
 }
 
-/// The document's diagnostics, compiled as `cci-dsl check` would.
+/// The document's diagnostics, compiled as `cci-dsl check` would (the same file reader and
+/// clock: files the site names are read next to it; `-` reads them from the working directory).
 fn check(uri: &str, text: &str, stdlib: &[(String, String)]) -> Vec<Value> {
-    let dir = path_of(uri)
-        .and_then(|p| p.parent().map(|d| d.to_path_buf()))
-        .unwrap_or_else(|| PathBuf::from("."));
-    let read = move |relative: &str| -> Result<Vec<u8>, String> {
-        std::fs::read(dir.join(relative)).map_err(|e| e.to_string())
-    };
-    let now_unix = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    let world = cci_dsl::World {
-        read_file: &read,
-        now_unix,
-    };
-    let c = cci_dsl::compile_in(uri, text, stdlib, &world);
+    let site = path_of(uri).unwrap_or_else(|| PathBuf::from("-"));
+    let read = super::file_reader(&site);
+    let c = cci_dsl::compile_in(uri, text, stdlib, &super::world(&read));
     let json = cci_dsl::diagnostics::render_json(&c.diagnostics, &c.sources);
     ide::diagnostics(&json, uri, text)
 }

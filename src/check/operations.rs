@@ -16,21 +16,6 @@ pub(super) fn check_disposable(site: &Site, diags: &mut Diagnostics) {
     );
 }
 
-/// The port a proxy URL names (`http://host:3128`), or its scheme's.
-fn proxy_port(url: &str) -> Option<u16> {
-    let (default, rest) = match url.split_once("://")? {
-        ("https", rest) => (443, rest),
-        (_, rest) => (80, rest),
-    };
-    let host_port = rest.split('/').next()?;
-    // `[v6:address]:port` keeps its colons inside the brackets.
-    let port = match host_port.strip_prefix('[') {
-        Some(bracketed) => bracketed.split_once("]:").map(|(_, p)| p),
-        None => host_port.rsplit_once(':').map(|(_, p)| p),
-    };
-    port.map_or(Some(default), |p| p.parse().ok())
-}
-
 /// Every machine goes out through the proxy: some rule must open its port from the services
 /// box and from every fleet, or the boot stops at the first download.
 pub(super) fn check_proxy_reachable(site: &Site, flows: &[Rule], diags: &mut Diagnostics) {
@@ -103,6 +88,11 @@ pub(super) fn check_subnet_capacity(site: &Site, lib: &Stdlib, diags: &mut Diagn
             .label(format!("{reserved} addresses of each subnet are AWS's"))
             .help("the guide: the subnet should be large enough to never exhaust the addresses; add a subnet, use larger ones, or lower the fleets' maximum `count`"),
     );
+}
+
+/// The port a proxy URL names, or its scheme's.
+fn proxy_port(url: &str) -> Option<u16> {
+    crate::resolve::shapes::url_host_port(url).map(|(_, port)| port)
 }
 
 #[cfg(test)]

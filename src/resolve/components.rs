@@ -47,7 +47,7 @@ pub(super) fn read_services(
 ) -> Option<Services> {
     no_labels(b, diags);
     let (v, nested) = read("`services`", b, SERVICES_SCHEMA, &["backup"], lib, diags);
-    let backup = match super::operations::at_most_one(&nested, "backup", diags) {
+    let backup = match super::operations::at_most_one(&nested, "backup", "services", diags) {
         Some(bb) => Some(super::operations::read_backup(bb, lib, diags)?),
         None => None,
     };

@@ -21,6 +21,7 @@ pub use reference::{block_attributes, language_reference};
 mod release;
 mod rules;
 mod schema;
+pub(crate) mod shapes;
 mod site;
 
 use components::*;

@@ -1,12 +1,14 @@
 //! The site's settings for running it beyond the port tables: `dns`, `proxy` and `tls`, each a
 //! block inside `site`, and `backup` inside `services`; each at most once.
 
+use super::shapes::{no_proxy_entry, proxy_url_problem, valid_dns_name, ProxyUrlProblem};
 use super::*;
 
-/// The nested block of this kind, if any; a second one is reported.
+/// The nested block of this kind in the block `within`, if any; a second one is reported.
 pub(super) fn at_most_one<'a>(
     blocks: &[&'a Block],
     kind: &str,
+    within: &str,
     diags: &mut Diagnostics,
 ) -> Option<&'a Block> {
     let mut found = blocks.iter().filter(|b| b.kind.node == kind);
@@ -16,7 +18,7 @@ pub(super) fn at_most_one<'a>(
             Diagnostic::error(
                 Code::E0204,
                 again.kind.span,
-                format!("`{kind}` appears twice"),
+                format!("`{kind}` appears twice in `{within}`"),
             )
             .label(format!("second `{kind}` block"))
             .with(first.kind.span, "first one here")
@@ -24,20 +26,6 @@ pub(super) fn at_most_one<'a>(
         );
     }
     Some(*first)
-}
-
-/// Lower-case labels of letters, digits and `-` (1 to 63 characters, no `-` at either end),
-/// separated by dots; 253 characters at most (RFC 1035, as Route53 takes them).
-fn valid_dns_name(name: &str) -> bool {
-    name.len() <= 253
-        && name.split('.').all(|label| {
-            (1..=63).contains(&label.len())
-                && label
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-        })
 }
 
 fn bad_dns_name(span: Span, name: &str, what: &str, example: &str, diags: &mut Diagnostics) {
@@ -140,12 +128,9 @@ pub(super) fn read_proxy(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Op
 /// environment file, a systemd unit and a shell word; credentials are refused (they would be
 /// written into user-data, which anyone who may describe the instance can read).
 fn proxy_url(url: &str, span: Span, diags: &mut Diagnostics) -> bool {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"));
-    let safe = |c: char| c.is_ascii_alphanumeric() || ".-_:/[]".contains(c);
-    match rest {
-        Some(rest) if rest.contains('@') => {
+    match proxy_url_problem(url) {
+        None => true,
+        Some(ProxyUrlProblem::Credentials) => {
             diags.push(
                 Diagnostic::error(Code::E0319, span, "the proxy URL holds credentials")
                     .label("user and password before `@`")
@@ -153,8 +138,7 @@ fn proxy_url(url: &str, span: Span, diags: &mut Diagnostics) -> bool {
             );
             false
         }
-        Some(rest) if !rest.is_empty() && rest.chars().all(safe) => true,
-        _ => {
+        Some(ProxyUrlProblem::NotAUrl) => {
             diags.push(
                 Diagnostic::error(Code::E0318, span, format!("`{url}` is not a proxy URL"))
                     .label("expected `http://host:port`")
@@ -163,13 +147,6 @@ fn proxy_url(url: &str, span: Span, diags: &mut Diagnostics) -> bool {
             false
         }
     }
-}
-
-fn no_proxy_entry(host: &str) -> bool {
-    !host.is_empty()
-        && host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || ".-_:/*".contains(c))
 }
 
 pub(super) const TLS_SCHEMA: &[AttrSpec] = &[

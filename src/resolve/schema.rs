@@ -313,13 +313,7 @@ fn aws_id(v: &Spanned<Value>, prefix: &str, diags: &mut Diagnostics) -> Option<S
             return None;
         }
     };
-    let hex = raw.strip_prefix(prefix).and_then(|r| r.strip_prefix('-'));
-    let ok = hex.is_some_and(|h| {
-        matches!(h.len(), 8 | 17)
-            && h.chars()
-                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-    });
-    if ok {
+    if super::shapes::valid_aws_id(&raw, prefix) {
         return Some(raw);
     }
     diags.push(

@@ -124,9 +124,9 @@ pub(super) fn read_site_block(
     let tags = read_tags(&blocks, diags);
     // A broken optional block stops the build (its error is said) rather than building a
     // site without it.
-    let dns = at_most_one(&blocks, "dns", diags).map(|d| read_dns(d, lib, diags));
-    let proxy = at_most_one(&blocks, "proxy", diags).map(|p| read_proxy(p, lib, diags));
-    let tls = at_most_one(&blocks, "tls", diags).map(|t| read_tls(t, lib, diags));
+    let dns = at_most_one(&blocks, "dns", "site", diags).map(|d| read_dns(d, lib, diags));
+    let proxy = at_most_one(&blocks, "proxy", "site", diags).map(|p| read_proxy(p, lib, diags));
+    let tls = at_most_one(&blocks, "tls", "site", diags).map(|t| read_tls(t, lib, diags));
     let bucket_ok = v
         .str("bucket")
         .is_none_or(|bucket| valid_bucket(&bucket, v.span("bucket").unwrap_or(b.span), diags));
@@ -191,24 +191,15 @@ fn one_aws_block<'a>(
     site: &Block,
     diags: &mut Diagnostics,
 ) -> Option<&'a Block> {
-    let aws: Vec<&&Block> = blocks.iter().filter(|x| x.kind.node == "aws").collect();
-    let Some((first, rest)) = aws.split_first() else {
+    let aws = at_most_one(blocks, "aws", "site", diags);
+    if aws.is_none() {
         diags.push(
             Diagnostic::error(Code::E0205, site.span, "`site` has no `aws`")
                 .label("`aws` is required here")
                 .help("add `aws = { region = \"us-west-2\"  vpc = vpc-0a1b2c3d  subnet = subnet-0a1b2c3d  ssh_key = \"ops\" }`"),
         );
-        return None;
-    };
-    for r in rest {
-        diags.push(
-            Diagnostic::error(Code::E0204, r.kind.span, "`aws` appears twice in `site`")
-                .label("second `aws` block")
-                .with(first.kind.span, "first one here")
-                .help("merge them"),
-        );
     }
-    Some(**first)
+    aws
 }
 
 pub(super) const AWS_SCHEMA: &[AttrSpec] = &[
