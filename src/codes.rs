@@ -61,6 +61,8 @@ codes! {
         "A rule's protocol is one of `tcp`, `udp`, `icmp` or `all` (every protocol, no ports).";
     E0106, "nesting too deep",
         "Blocks, lists and calls may sit inside each other at most 32 levels deep. The language needs three\n(a policy's statement's condition); deeper input is refused before it can exhaust the stack.";
+    E0107, "control character in a string",
+        "A string holds a control character (a tab, an escape sequence, `\\n`), a bidirectional override\nor an invisible character (a zero-width space). Strings end up in outputs people and machines read —\nsecurity-group descriptions, ports.md, tags, user-data — where such a character would be replayed\nor hide what the text says, so a string is one line of printable text. Only `\\\"` and `\\\\` are escapes.";
     E0201, "unknown block",
         "Top-level blocks are `use`, `site`, `actors`, `services`, `fleet`, `external` and `allow`\n(the stdlib adds its own: `instance_type`, `services_sizing`, `nomad_requirements`, ...).";
     E0202, "unknown attribute",
@@ -143,6 +145,8 @@ codes! {
         "A price of the stdlib's `prices` table is not a dollar amount: digits, a dot and at most six decimals,\nwritten as a string (`\"0.048\"`).";
     E0322, "subnets and their ranges do not match",
         "`subnet` lists each subnet once (the services box goes in the first, the fleets spread over all), and\n`subnet_ranges`, when given, has one CIDR block per subnet in the same order.";
+    E0329, "a tag named like a secret",
+        "A tag's key names a secret (`password`, `token`, `db_pw`, ...). Tags are copied onto every resource,\nshown to anyone who may describe them and listed in the bill, so a secret in a tag is a secret\npublished. Tags are for cost allocation and ownership; the passphrase is `passphrase = secret`.";
     E0316, "passphrase is empty or not alphanumeric",
         "The guide: the passphrase is alpha numeric characters and cannot be empty.";
     E0401, "Nomad client has too few vCPUs",

@@ -4,7 +4,8 @@
 
 use crate::codes::Code;
 pub use crate::codes::Severity;
-use crate::display::{escaped, secret_ranges, shown_text};
+use crate::display::{escaped, shown_text};
+use crate::secrets::{secret_ranges, secret_values, shaped_ranges};
 use crate::span::SourceFile;
 use crate::span::{Sources, Span};
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteSpanContents, SourceCode};
@@ -211,12 +212,7 @@ struct Shown<'s> {
 impl<'s> Shown<'s> {
     fn new(file: &'s SourceFile) -> Self {
         let masked = secret_ranges(&file.text);
-        let secrets = masked
-            .iter()
-            .filter_map(|(a, b)| file.text.get(*a..*b))
-            .map(|s| s.trim().trim_matches('"').to_string())
-            .filter(|s| s.len() >= 3)
-            .collect();
+        let secrets = secret_values(&file.text);
         Shown {
             file,
             name: escaped(&file.name),
@@ -226,11 +222,19 @@ impl<'s> Shown<'s> {
         }
     }
 
-    /// A message, label or help as printed: no secret, no control character.
+    /// A message, label or help as printed: no value the source hides, nothing shaped like a
+    /// credential, no control character.
     fn clean(&self, s: &str) -> String {
         let mut out = s.to_string();
         for secret in &self.secrets {
-            out = out.replace(secret.as_str(), "****");
+            if out.contains(secret.as_str()) {
+                out = out.replace(secret.as_str(), "****");
+            }
+        }
+        for (a, b) in shaped_ranges(&out).into_iter().rev() {
+            if out.is_char_boundary(a) && out.is_char_boundary(b) && a <= b {
+                out.replace_range(a..b, "****");
+            }
         }
         escaped(&out)
     }

@@ -277,7 +277,7 @@ fn quoted(s: &str) -> Option<String> {
 /// terminal would interpret, and what looks like a credential (an AWS access key id, a URL's
 /// `user:password`, a PEM block) masked, as diagnostics mask it.
 fn shown(s: &str) -> String {
-    let masked = crate::display::shown_text(s, &crate::display::secret_ranges(s));
+    let masked = crate::display::shown_text(s, &crate::secrets::secret_ranges(s));
     crate::display::escaped(&masked)
         .replace('\n', "\\n")
         .replace('\t', "\\t")

@@ -19,6 +19,7 @@ use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::span::{FileId, Span, Spanned};
 
 mod errors;
+pub mod lexer;
 mod literals;
 
 use errors::PErr;

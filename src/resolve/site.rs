@@ -371,14 +371,14 @@ fn read_github(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<(GitHub, S
 }
 
 fn enterprise_url(url: &str, span: Span, diags: &mut Diagnostics) -> Option<GitHub> {
-    if valid_url(url) {
+    if super::shapes::web_url(url).is_some_and(|u| u.path() == "/") {
         return Some(GitHub::Enterprise {
             url: url.trim_end_matches('/').to_string(),
         });
     }
     diags.push(
         Diagnostic::error(Code::E0306, span, format!("`{url}` is not a valid URL"))
-            .label("expected http(s)://host")
+            .label("expected http(s)://host, with no user, password, path or query")
             .help("write the GitHub Enterprise address, e.g. `enterprise(\"https://ghe.acme.internal\")`"),
     );
     None
@@ -412,6 +412,15 @@ fn read_tags(blocks: &[&Block], diags: &mut Diagnostics) -> BTreeMap<String, Str
         no_labels(t, diags);
         let tf = fields("`tags`", t.span, &t.entries, &[], &[], true, diags);
         for (k, a) in &tf.attrs {
+            if crate::secrets::is_secret_key(k) {
+                // Tags are shown to anyone who may describe the resources, and in the bill.
+                diags.push(
+                    Diagnostic::error(Code::E0329, a.key.span, format!("the tag `{k}` is named like a secret"))
+                        .label("tags are readable by anyone who may list the site's resources")
+                        .help("keep secrets out of tags (they are for cost allocation and ownership): remove this tag; the passphrase is `passphrase = secret`, given at apply time"),
+                );
+                continue;
+            }
             if let Some(s) = as_string(&a.value, "\"platform\"", diags) {
                 tags.insert(k.to_string(), s.node);
             }
@@ -447,22 +456,5 @@ pub fn passphrase_problem(s: &str) -> Option<&'static str> {
         Some("has characters that are not letters or digits")
     } else {
         None
-    }
-}
-
-pub(super) fn valid_url(url: &str) -> bool {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    match rest {
-        Some(r) => {
-            let host = r.split(['/', ':']).next().unwrap_or("");
-            !host.is_empty()
-                && host
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
-                && !r.contains(' ')
-        }
-        None => false,
     }
 }
