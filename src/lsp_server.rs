@@ -1,16 +1,62 @@
 //! `cci-dsl lsp`: a language server over stdio. The protocol's loop lives here (it does I/O:
 //! the files a site names, the clock); every answer comes from `cci_dsl::ide`. Documents are
-//! synced whole; each change is compiled and its diagnostics published.
+//! synced whole; each change is compiled and its diagnostics published. Messages are framed
+//! by `cci_dsl::lsp_frame` (bounded before anything is allocated; a bad frame is logged to the
+//! client and skipped), and the files a site names are read by the CLI's reader, which reads
+//! no FIFO or device, so nothing a document says can block the loop.
 
 use cci_dsl::ide;
+use cci_dsl::lsp_frame::{Frame, FrameReader, MAX_MESSAGE};
 use lsp_server::{Connection, Message, Notification, Request, Response};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+/// The connection over stdin and stdout: a thread reads frames (bounded; a frame that is too
+/// large or not JSON is reported to the client's log and skipped), a thread writes messages.
+fn stdio() -> (Connection, [std::thread::JoinHandle<()>; 2]) {
+    let (to_server, from_client) = crossbeam_channel::bounded::<Message>(16);
+    let (to_client, outgoing) = crossbeam_channel::unbounded::<Message>();
+    let reader = std::thread::spawn(move || {
+        let stdin = std::io::stdin();
+        let mut frames = FrameReader::new(stdin.lock(), MAX_MESSAGE);
+        while let Ok(Some(frame)) = frames.next_frame() {
+            let msg = match frame {
+                Frame::Body(body) => serde_json::from_slice::<Message>(&body)
+                    .unwrap_or_else(|e| skipped(&format!("a message that is not JSON-RPC ({e})"))),
+                Frame::Refused(why) => skipped(&why),
+            };
+            let exit = matches!(&msg, Message::Notification(n) if n.method == "exit");
+            if to_server.send(msg).is_err() || exit {
+                return;
+            }
+        }
+    });
+    let writer = std::thread::spawn(move || {
+        let stdout = std::io::stdout();
+        for msg in outgoing {
+            if msg.write(&mut stdout.lock()).is_err() {
+                return;
+            }
+        }
+    });
+    let connection = Connection {
+        sender: to_client,
+        receiver: from_client,
+    };
+    (connection, [reader, writer])
+}
+
+/// The reader's note that it skipped a frame; the loop logs it to the client.
+const SKIPPED: &str = "$/cci-dsl/skipped";
+
+fn skipped(why: &str) -> Message {
+    Message::Notification(Notification::new(SKIPPED.into(), json!(why)))
+}
+
 /// Runs the server until the client says `exit`.
 pub fn run(stdlib: Vec<(String, String)>) -> Result<(), String> {
-    let (connection, io_threads) = Connection::stdio();
+    let (connection, io_threads) = stdio();
     let capabilities = json!({
         "textDocumentSync": 1,
         "hoverProvider": true,
@@ -42,6 +88,12 @@ pub fn run(stdlib: Vec<(String, String)>) -> Result<(), String> {
                 let resp = Response::new_ok(req.id, result);
                 let _ = connection.sender.send(Message::Response(resp));
             }
+            Message::Notification(n) if n.method == SKIPPED => {
+                let why = n.params.as_str().unwrap_or_default();
+                let params = json!({ "type": 1, "message": format!("cci-dsl: skipped {why}") });
+                let note = Notification::new("window/logMessage".into(), params);
+                let _ = connection.sender.send(Message::Notification(note));
+            }
             Message::Notification(n) => {
                 if let Some((uri, text)) = opened_or_changed(&n) {
                     let diagnostics = check(&uri, &text, &stdlib);
@@ -59,7 +111,11 @@ pub fn run(stdlib: Vec<(String, String)>) -> Result<(), String> {
         }
     }
     drop(connection);
-    io_threads.join().map_err(|e| e.to_string())
+    // The writer ends once it has written what was sent; the reader may still wait on stdin.
+    let [_reader, writer] = io_threads;
+    writer
+        .join()
+        .map_err(|_| "the language server's writer failed".to_string())
 }
 
 /// The document of a didOpen or didChange (full sync: the last change is the whole text).
