@@ -33,15 +33,20 @@ impl Parser<'_> {
                     match esc {
                         Some('"') => out.push('"'),
                         Some('\\') => out.push('\\'),
-                        Some('n') => out.push('\n'),
-                        Some('t') => out.push('\t'),
+                        Some(c @ ('n' | 't' | 'r')) => {
+                            return Err(self.unprintable(r, 2, &format!("`\\{c}`")));
+                        }
                         _ => {
                             let mut e = self.err(r, 2, Code::E0101, "unknown escape in string");
-                            e.label = "only \\\" \\\\ \\n \\t are escapes".into();
+                            e.label = "only \\\" and \\\\ are escapes".into();
                             return Err(e);
                         }
                     }
                     r = chars.as_str();
+                }
+                Some(c) if c.is_control() || crate::display::is_unsafe(c) => {
+                    let what = format!("U+{:04X}", c as u32);
+                    return Err(self.unprintable(r, c.len_utf8(), &what));
                 }
                 Some(c) => {
                     out.push(c);
@@ -49,6 +54,22 @@ impl Parser<'_> {
                 }
             }
         }
+    }
+
+    /// A control or invisible character, or an escape for one, in a string: every string
+    /// may land in an output (a description, `ports.md`, a tag), where it would be replayed.
+    fn unprintable(&self, at: &str, len: usize, what: &str) -> PErr {
+        let mut e = self.err(
+            at,
+            len,
+            Code::E0107,
+            format!("a control or invisible character in a string ({what})"),
+        );
+        e.label = "not printable text".into();
+        e.help = Some(
+            "a string is one line of printable text: remove the character (it would reach ports.md, plan and the Terraform as it is)".into(),
+        );
+        e
     }
 
     pub(super) fn value<'a>(&self, i: &'a str) -> PResult<'a, Spanned<Value>> {

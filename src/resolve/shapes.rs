@@ -46,17 +46,34 @@ pub(crate) enum ProxyUrlProblem {
 }
 
 /// `http://host:port` or `https://host:port`, with characters that are safe in an
-/// environment file, a systemd unit and a shell word, and no credentials.
+/// environment file, a systemd unit and a shell word, and no credentials: read by the WHATWG
+/// URL parser, so a port out of range, an empty host or anything after the port is refused.
 pub(crate) fn proxy_url_problem(url: &str) -> Option<ProxyUrlProblem> {
-    let rest = url
-        .strip_prefix("http://")
-        .or_else(|| url.strip_prefix("https://"));
+    let authority = url.split_once("://").map_or(url, |(_, r)| r);
+    if authority.split('/').next().unwrap_or("").contains('@') {
+        return Some(ProxyUrlProblem::Credentials);
+    }
     let safe = |c: char| c.is_ascii_alphanumeric() || ".-_:/[]".contains(c);
-    match rest {
-        Some(rest) if rest.contains('@') => Some(ProxyUrlProblem::Credentials),
-        Some(rest) if !rest.is_empty() && rest.chars().all(safe) => None,
+    match web_url(url) {
+        Some(u) if url.chars().all(safe) && u.path() == "/" => None,
         _ => Some(ProxyUrlProblem::NotAUrl),
     }
+}
+
+/// An `http://` or `https://` URL with a host, no user or password, a port from 1 to 65535
+/// when one is written, and no query or fragment.
+pub(crate) fn web_url(text: &str) -> Option<url::Url> {
+    let u = url::Url::parse(text).ok()?;
+    let ok = matches!(u.scheme(), "http" | "https")
+        && u.host_str().is_some_and(|h| !h.is_empty())
+        && u.username().is_empty()
+        && u.password().is_none()
+        && u.port() != Some(0)
+        && u.query().is_none()
+        && u.fragment().is_none()
+        // What the parser read is what was written (no silently dropped `:` or `/` runs).
+        && text.split_once("://").is_some_and(|(_, r)| !r.starts_with('/'));
+    ok.then_some(u)
 }
 
 /// The host and port of `http://host:port` (the scheme's port when none is written);
@@ -103,10 +120,26 @@ mod tests {
             proxy_url_problem("http://u:p@proxy:3128"),
             Some(ProxyUrlProblem::Credentials)
         );
-        assert_eq!(
-            proxy_url_problem("proxy:3128"),
-            Some(ProxyUrlProblem::NotAUrl)
-        );
+        for bad in [
+            "proxy:3128",
+            "http://proxy:99999",
+            "http://:3128",
+            "http://proxy:31x8",
+            "http://proxy:3128/path",
+            "http://proxy:0",
+            "http://[::1:3128",
+            "ftp://proxy:21",
+        ] {
+            assert_eq!(
+                proxy_url_problem(bad),
+                Some(ProxyUrlProblem::NotAUrl),
+                "{bad}"
+            );
+        }
+        assert_eq!(proxy_url_problem("http://[fd00::1]:3128"), None);
+        assert!(web_url("https://ghe.acme.internal/").is_some());
+        assert!(web_url("https://u:p@ghe.acme.internal").is_none());
+        assert!(web_url("https://ghe.acme.internal/?q").is_none());
         assert_eq!(
             url_host_port("http://[fd00::1]:8080"),
             Some(("fd00::1".into(), 8080))
