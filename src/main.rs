@@ -23,7 +23,7 @@ use std::process::ExitCode;
     after_help = "Exit status: 0 success, 1 the site has errors, 2 usage or I/O error.\n\
                   Start with: cci-dsl init site.cci && cci-dsl build site.cci -o out/"
 )]
-struct Cli {
+pub(crate) struct Cli {
     #[command(subcommand)]
     command: Command,
     /// How to print diagnostics.
@@ -178,6 +178,8 @@ macro_rules! errln {
     ($($arg:tt)*) => {{ use std::io::Write as _; let _ = writeln!(std::io::stderr().lock(), $($arg)*); }};
 }
 
+mod fmt_command;
+
 const INIT_TEMPLATE: &str = include_str!("../examples/default.cci");
 
 fn main() -> ExitCode {
@@ -194,7 +196,7 @@ fn main() -> ExitCode {
 fn run(cli: &Cli) -> Result<ExitCode, String> {
     match &cli.command {
         Command::Explain { code } => explain(code.as_deref()),
-        Command::Fmt { files, check } => fmt(cli, files, *check),
+        Command::Fmt { files, check } => fmt_command::fmt(cli, files, *check),
         Command::Lsp => {
             lsp_server::run(load_stdlib(cli)?)?;
             Ok(ExitCode::SUCCESS)
@@ -284,6 +286,12 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             if written.completed_interrupted {
                 errln!("note: the previous build into this directory was interrupted; this one completed it");
             }
+            for (rel, why) in &written.kept {
+                errln!(
+                    "note: kept {}: the previous build wrote it and this one does not, but it is {why}; delete it yourself if it is not needed",
+                    escaped(&out.join(rel).display().to_string())
+                );
+            }
             let out = escaped(&out.display().to_string());
             errln!("wrote {} files to {out}", outputs.files.len());
             errln!(
@@ -340,24 +348,22 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
 /// The largest file a site may name (a certificate chain is a few kilobytes).
 const MAX_NAMED_FILE_BYTES: u64 = 1 << 20;
 
-/// Reads the files a site names (`file("...")`), relative to the site file's directory.
+/// Reads the files a site names (`file("...")`), relative to the site file's directory:
+/// regular files only (no FIFO, device or `/proc` file), at most 1 MiB.
 fn file_reader(site: &Path) -> impl Fn(&str) -> Result<Vec<u8>, String> {
     let dir = match site.parent() {
         Some(d) if site.as_os_str() != "-" => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
     move |relative: &str| {
-        use std::io::Read;
-        let path = dir.join(relative);
-        let file = std::fs::File::open(&path).map_err(|e| e.to_string())?;
-        let mut bytes = Vec::new();
-        file.take(MAX_NAMED_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(|e| e.to_string())?;
-        if bytes.len() as u64 > MAX_NAMED_FILE_BYTES {
-            return Err(format!("larger than {} MiB", MAX_NAMED_FILE_BYTES >> 20));
-        }
-        Ok(bytes)
+        cci_dsl::output::fs::read_regular(&dir.join(relative), MAX_NAMED_FILE_BYTES).map_err(|e| {
+            // The path is in the diagnostic already; say only why.
+            let msg = e.to_string();
+            match msg.rsplit_once(": ") {
+                Some((_, why)) if e.kind() == std::io::ErrorKind::Other => why.to_string(),
+                _ => msg,
+            }
+        })
     }
 }
 
@@ -373,20 +379,26 @@ fn world(read: &dyn Fn(&str) -> Result<Vec<u8>, String>) -> cci_dsl::World<'_> {
 }
 
 /// The largest site file read: far beyond any real site, small enough that every span fits.
-const MAX_SITE_BYTES: u64 = 64 << 20;
+pub(crate) const MAX_SITE_BYTES: u64 = 64 << 20;
 
-/// The site's name as diagnostics show it, and its text; `-` reads standard input.
+/// The site's name as diagnostics show it, and its text; `-` reads standard input. A named
+/// file must be a regular file (links followed) of at most 64 MiB.
 fn read_site(path: &Path) -> Result<(String, String), String> {
+    if path.as_os_str() == "-" {
+        let name = "<stdin>";
+        return Ok((name.into(), site_text(name, read_stdin(name)?)?));
+    }
+    let name = path.display().to_string();
+    let bytes = cci_dsl::output::fs::read_regular(path, MAX_SITE_BYTES)
+        .map_err(|e| format!("cannot read {e}"))?;
+    Ok((name.clone(), site_text(&name, bytes)?))
+}
+
+/// Standard input, at most 64 MiB.
+pub(crate) fn read_stdin(name: &str) -> Result<Vec<u8>, String> {
     use std::io::Read;
-    let (name, reader): (String, Box<dyn Read>) = if path.as_os_str() == "-" {
-        ("<stdin>".into(), Box::new(std::io::stdin()))
-    } else {
-        let file = std::fs::File::open(path)
-            .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        (path.display().to_string(), Box::new(file))
-    };
     let mut bytes = Vec::new();
-    reader
+    std::io::stdin()
         .take(MAX_SITE_BYTES + 1)
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot read {name}: {e}"))?;
@@ -396,17 +408,21 @@ fn read_site(path: &Path) -> Result<(String, String), String> {
             MAX_SITE_BYTES >> 20
         ));
     }
+    Ok(bytes)
+}
+
+/// A site's bytes as text: UTF-8, without the byte-order mark editors on Windows write.
+pub(crate) fn site_text(name: &str, bytes: Vec<u8>) -> Result<String, String> {
     let mut text = String::from_utf8(bytes).map_err(|e| {
         format!(
             "{name} is not UTF-8 text (byte {})",
             e.utf8_error().valid_up_to()
         )
     })?;
-    // Editors on Windows start UTF-8 files with a byte-order mark; it is not part of the site.
     if text.starts_with('\u{feff}') {
         text.drain(..'\u{feff}'.len_utf8());
     }
-    Ok((name, text))
+    Ok(text)
 }
 
 fn load_stdlib(cli: &Cli) -> Result<Vec<(String, String)>, String> {
@@ -433,9 +449,12 @@ fn load_stdlib(cli: &Cli) -> Result<Vec<(String, String)>, String> {
     });
     for n in names {
         let p = dir.join(&n);
-        let text =
-            std::fs::read_to_string(&p).map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-        files.push((p.display().to_string(), text));
+        let bytes = cci_dsl::output::fs::read_regular(&p, MAX_SITE_BYTES)
+            .map_err(|e| format!("cannot read {e}"))?;
+        files.push((
+            p.display().to_string(),
+            site_text(&p.display().to_string(), bytes)?,
+        ));
     }
     if files.is_empty() {
         return Err(format!("{} holds no .cci files", dir.display()));
@@ -445,7 +464,7 @@ fn load_stdlib(cli: &Cli) -> Result<Vec<(String, String)>, String> {
 
 /// Prints the diagnostics; true when they fail the command (an error, or a warning under
 /// `--deny warnings`).
-fn report(
+pub(crate) fn report(
     cli: &Cli,
     diags: &cci_dsl::diagnostics::Diagnostics,
     sources: &cci_dsl::span::Sources,
@@ -480,96 +499,15 @@ fn report(
     fails
 }
 
-/// `*.cci` files under a directory, skipping hidden directories and build output.
-fn cci_files(dir: &Path, found: &mut Vec<PathBuf>) -> Result<(), String> {
-    let entries =
-        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-    paths.sort();
-    for p in paths {
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if p.is_dir() {
-            if !name.starts_with('.') && name != "target" {
-                cci_files(&p, found)?;
-            }
-        } else if name.ends_with(".cci") {
-            found.push(p);
-        }
-    }
-    Ok(())
-}
-
-fn fmt(cli: &Cli, files: &[PathBuf], check: bool) -> Result<ExitCode, String> {
-    let mut files = files.to_vec();
-    if files.is_empty() {
-        cci_files(Path::new("."), &mut files)?;
-    }
-    let mut failed = false;
-    for path in &files {
-        let (name, text) = read_site(path)?;
-        // A file that does not parse is reported, not formatted: its shape is not known.
-        let mut sources = cci_dsl::span::Sources::default();
-        let id = sources.add(name.clone(), text.clone());
-        let (_, diags) = cci_dsl::parse::parse_file(&text, id);
-        if diags.has_errors() {
-            report(cli, &diags, &sources);
-            errln!("{}: not formatted (syntax errors)", escaped(&name));
-            failed = true;
-            continue;
-        }
-        let formatted = cci_dsl::format::format(&text);
-        if formatted == text {
-            continue;
-        }
-        if check {
-            failed = true;
-            let diff = similar::TextDiff::from_lines(&text, &formatted);
-            out!(
-                "{}",
-                diff.unified_diff()
-                    .header(&name, &format!("{name} (formatted)"))
-            );
-            continue;
-        }
-        // Replaced whole: a reader never sees half a file.
-        let tmp = path.with_extension("cci.fmt-tmp");
-        std::fs::write(&tmp, &formatted)
-            .and_then(|_| std::fs::rename(&tmp, path))
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        errln!("formatted {}", escaped(&name));
-    }
-    Ok(if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
-}
-
 /// `cci-dsl import`: exit 1 when the tfvars are not HCL (or not UTF-8), 2 for I/O.
 fn import(tfvars: &Path, output: Option<&Path>, force: bool) -> Result<ExitCode, String> {
-    use std::io::{Read, Write as _};
-    let (name, reader): (String, Box<dyn Read>) = if tfvars.as_os_str() == "-" {
-        ("<stdin>".into(), Box::new(std::io::stdin()))
+    let (name, bytes) = if tfvars.as_os_str() == "-" {
+        ("<stdin>".to_string(), read_stdin("<stdin>")?)
     } else {
-        let file = std::fs::File::open(tfvars)
-            .map_err(|e| format!("cannot read {}: {e}", tfvars.display()))?;
-        (tfvars.display().to_string(), Box::new(file))
+        let bytes = cci_dsl::output::fs::read_regular(tfvars, MAX_SITE_BYTES)
+            .map_err(|e| format!("cannot read {e}"))?;
+        (tfvars.display().to_string(), bytes)
     };
-    let mut bytes = Vec::new();
-    reader
-        .take(MAX_SITE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read {}: {e}", escaped(&name)))?;
-    if bytes.len() as u64 > MAX_SITE_BYTES {
-        return Err(format!(
-            "{} is larger than {} MiB; a tfvars file is a few kilobytes",
-            escaped(&name),
-            MAX_SITE_BYTES >> 20
-        ));
-    }
     let text = match String::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
@@ -599,29 +537,35 @@ fn import(tfvars: &Path, output: Option<&Path>, force: bool) -> Result<ExitCode,
         out!("{}", imported.site_text);
         return Ok(ExitCode::SUCCESS);
     };
-    // create_new: never overwrite without --force, even a file that appears meanwhile.
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true);
-    if force {
-        options.create(true).truncate(true);
-    } else {
-        options.create_new(true);
-    }
-    let written = options
-        .open(path)
-        .and_then(|mut f| f.write_all(imported.site_text.as_bytes()));
-    match written {
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-            return Err(format!(
-                "{} already exists; not overwriting it (--force to replace it)",
-                path.display()
-            ));
-        }
-        other => other.map_err(|e| format!("cannot write {}: {e}", path.display()))?,
-    }
+    write_new_or_replace(path, imported.site_text.as_bytes(), force)?;
     let shown = escaped(&path.display().to_string());
     errln!("wrote {shown}: review its TODOs, then `cci-dsl check {shown}`");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes a new file, or with `force` replaces an existing one under the file-system policy
+/// (not through a link, its mode and owner kept, never a read-only file).
+fn write_new_or_replace(path: &Path, bytes: &[u8], force: bool) -> Result<(), String> {
+    use std::io::Write as _;
+    let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
+    if force && std::fs::symlink_metadata(path).is_ok() {
+        let (_, was) = cci_dsl::output::fs::read_for_rewrite(path, MAX_SITE_BYTES)
+            .map_err(|e| e.to_string())?;
+        return cci_dsl::output::fs::replace_file(path, &was, bytes).map_err(|e| e.to_string());
+    }
+    // create_new: never overwrite without --force, even a file (or a link) that appears meanwhile.
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(bytes));
+    match written {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(format!(
+            "{} already exists; not overwriting it (--force to replace it)",
+            path.display()
+        )),
+        other => other.map_err(fail),
+    }
 }
 
 fn explain(code: Option<&str>) -> Result<ExitCode, String> {

@@ -1,151 +1,307 @@
-//! Writing a build to disk without losing anything.
+//! Writing a build to disk without losing anything, on a checkout someone else may have
+//! prepared.
 //!
-//! cci-dsl only ever touches the files it writes, listed in the output's manifest; everything
-//! else in the output directory (a `.terraform/` directory, state, lock files, notes) is never
-//! moved, renamed or deleted. The build is first written into a staging directory inside the
-//! target, so a build that fails before replacing anything leaves the previous output as it
-//! was; then each file is renamed over its old version, so no file is ever half-written. A
-//! journal marks the replacement while it runs: a build interrupted then (a crash, a kill)
-//! leaves it behind, and the next build says so and completes the job.
+//! cci-dsl only ever touches the files it writes, listed in the output's manifest with their
+//! SHA-256; everything else in the output directory (a `.terraform/` directory, state, lock
+//! files, notes) is never moved, renamed or deleted, and a file the manifest lists is deleted
+//! only while it still holds what cci-dsl wrote (a forged line, or a file the operator has
+//! edited since, is reported and kept). The build is first written into a staging directory
+//! inside the target (created exclusively, under an unpredictable name), so a build that
+//! fails before replacing anything — a full disk included — removes its staging and leaves the
+//! previous output as it was; then each file is renamed over its old version, so no file is
+//! ever half-written. A journal marks the replacement while it runs: a build interrupted then
+//! (a crash, a kill) leaves it behind, and the next build says so and completes the job.
+//! Nothing in the target is reached through a link (`fs`).
 //!
-//! This module and the CLI are the only code that touches the file system.
+//! This module is the only code of the library that touches the file system.
+
+pub mod fs;
 
 use crate::emit::Outputs;
-use std::collections::BTreeSet;
-use std::fs;
-use std::io;
+use fs::{Dir, Entry};
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use std::io::{self, Write};
 use std::path::Path;
 
 /// Lists what cci-dsl wrote, so the next build knows which files are the user's.
 pub const MANIFEST: &str = ".cci-dsl-manifest";
-/// Where a build is written before it replaces the previous one.
-const STAGING: &str = ".cci-dsl-staging";
+/// The prefix of the directory a build is written into before it replaces the previous one.
+const STAGING: &str = ".cci-dsl-staging-";
 /// Present while files are being replaced.
 const JOURNAL: &str = ".cci-dsl-journal";
+/// The manifest's first line; the lines after it are `SHA-256  path`.
+const MANIFEST_HEADER: &str = "# cci-dsl manifest 2: the files the last build wrote, with their SHA-256; a file is deleted only while it still holds them";
+/// The largest file of ours read back (to compare or verify): far beyond any output.
+const MAX_OUTPUT_FILE: u64 = 256 << 20;
 
 /// What a write found and did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Written {
     /// The previous build was interrupted while replacing files; this one completed it.
     pub completed_interrupted: bool,
+    /// Files the previous manifest lists that this build no longer writes and did not
+    /// delete, each with why (edited since, not a file of ours, a link).
+    pub kept: Vec<(String, String)>,
 }
 
 /// Writes `outputs` into `target`, replacing what the previous build wrote there. Refuses a
-/// non-empty directory that cci-dsl did not write (no manifest, no journal).
+/// non-empty directory that cci-dsl did not write (no manifest, no journal), and any link
+/// where a directory or a file of its own should be.
 pub fn write_atomically(target: &Path, outputs: &Outputs) -> io::Result<Written> {
     let mut steps = Steps::from_env();
-    let previous = read_previous(target)?;
-    let interrupted = target.join(JOURNAL).exists();
-    let staging = target.join(STAGING);
+    let root = Dir::open_or_create(target)?;
+    let previous = read_previous(&root)?;
+    let interrupted = matches!(root.entry(JOURNAL)?, Some(Entry::File(_)));
+    let leftovers = remove_leftover_staging(&root)?;
     // A file the previous build wrote with the same contents is left as it is (and keeps its
     // modification time): rebuilding an unchanged site touches nothing.
-    let changed: Vec<(&String, &String)> = outputs
-        .files
+    let mut changed = Vec::new();
+    for (rel, text) in &outputs.files {
+        if !(previous.contains_key(rel) && holds(&root, rel, text)?) {
+            changed.push((rel.as_str(), text.as_str()));
+        }
+    }
+    let removed: Vec<(&String, &Option<String>)> = previous
         .iter()
-        .filter(|(rel, text)| !(previous.contains(*rel) && holds(&target.join(rel), text)))
+        .filter(|(rel, _)| !outputs.files.contains_key(*rel))
         .collect();
-    let new_keys: BTreeSet<String> = outputs.files.keys().cloned().collect();
-    let removed: Vec<&String> = previous.difference(&new_keys).collect();
-    if changed.is_empty() && removed.is_empty() && !interrupted && !staging.exists() {
+    if changed.is_empty() && removed.is_empty() && !interrupted && !leftovers {
         return Ok(Written::default());
     }
-    fs::create_dir_all(target)?;
-
-    // 1. Stage: nothing of the previous output changes yet.
-    if staging.exists() {
-        fs::remove_dir_all(&staging)?; // left by an interrupted build; only ours is in it
-    }
-    fs::create_dir_all(&staging)?;
-    for (rel, text) in &changed {
-        let path = staging.join(rel);
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir)?;
-        }
-        fs::write(&path, text)?;
-        steps.step();
-    }
-    let manifest: String = outputs.files.keys().map(|k| format!("{k}\n")).collect();
-    fs::write(staging.join(MANIFEST), manifest)?;
-    steps.step();
-
-    // 2. Replace, one rename per file, under the journal.
-    fs::write(
-        target.join(JOURNAL),
-        "a cci-dsl build is replacing these files\n",
-    )?;
-    steps.step();
+    // Every directory a file goes into, each component a real directory, before anything.
+    let mut dirs = BTreeMap::new();
     for (rel, _) in &changed {
-        let to = target.join(rel);
-        if let Some(dir) = to.parent() {
-            fs::create_dir_all(dir)?;
+        let parent = Path::new(rel).parent().unwrap_or(Path::new(""));
+        if !dirs.contains_key(parent) {
+            let d = root.descend(parent, true)?.expect("created");
+            dirs.insert(parent.to_path_buf(), d);
         }
-        fs::rename(staging.join(rel), &to)?;
-        steps.step();
     }
-    // Files the previous build wrote and this one does not.
-    for rel in removed {
-        match fs::remove_file(target.join(rel)) {
-            Err(e) if e.kind() != io::ErrorKind::NotFound => return Err(e),
-            _ => {}
-        }
-        steps.step();
-    }
-    fs::rename(staging.join(MANIFEST), target.join(MANIFEST))?;
-    steps.step();
 
-    // 3. Done: no journal, no staging.
-    fs::remove_file(target.join(JOURNAL))?;
+    // 1. Stage: nothing of the previous output changes yet. A failure removes the staging.
+    let (staging_name, staging) = root.create_temp_dir(STAGING)?;
+    let staged = stage(&root, &staging, &changed, outputs, &mut steps);
+    if let Err(e) = staged {
+        let _ = root.remove_tree(&staging_name);
+        return Err(e);
+    }
+    let replaced = replace(&root, &staging, &dirs, &changed, &removed, &mut steps);
+    let _ = root.remove_tree(&staging_name);
+    let kept = replaced?;
+    root.remove_file(JOURNAL)?;
     steps.step();
-    fs::remove_dir_all(&staging)?;
     Ok(Written {
         completed_interrupted: interrupted,
+        kept,
     })
 }
 
-/// Whether the file at `path` holds exactly `text` (a file that cannot be read does not).
-fn holds(path: &Path, text: &str) -> bool {
-    fs::metadata(path).is_ok_and(|m| m.len() == text.len() as u64)
-        && fs::read(path).is_ok_and(|bytes| bytes == text.as_bytes())
+/// Writes the changed files and the new manifest into the staging directory.
+fn stage(
+    root: &Dir,
+    staging: &Dir,
+    changed: &[(&str, &str)],
+    outputs: &Outputs,
+    steps: &mut Steps,
+) -> io::Result<()> {
+    for (rel, text) in changed {
+        let path = Path::new(rel);
+        let parent = path.parent().unwrap_or(Path::new(""));
+        let name = file_name(rel);
+        let dir = staging.descend(parent, true)?.expect("created");
+        let mut file = dir.create_new(&name, 0o666)?;
+        file.write_all(text.as_bytes())?;
+        // A file rewritten keeps the mode and owner it had.
+        if let Some(old) = root.descend(parent, false)? {
+            if let Some(Entry::File(st)) = old.entry(&name)? {
+                fs::keep_mode_and_owner(&file, &st, &old.shown.join(&name))?;
+            }
+        }
+        steps.step();
+    }
+    let mut manifest = format!("{MANIFEST_HEADER}\n");
+    for (rel, text) in &outputs.files {
+        manifest.push_str(&format!("{}  {rel}\n", sha256(text.as_bytes())));
+    }
+    staging
+        .create_new(MANIFEST, 0o666)?
+        .write_all(manifest.as_bytes())?;
+    steps.step();
+    Ok(())
 }
 
-/// The files the previous build wrote (its manifest). An absent or empty target has none; a
-/// non-empty one without manifest or journal was not written by cci-dsl.
-fn read_previous(target: &Path) -> io::Result<BTreeSet<String>> {
-    if !target.exists() {
-        return Ok(BTreeSet::new());
+/// Renames each staged file over its old version under the journal, removes what the
+/// previous build wrote and this one does not (when it is still what was written), and
+/// installs the manifest. Returns the files kept.
+fn replace(
+    root: &Dir,
+    staging: &Dir,
+    dirs: &BTreeMap<std::path::PathBuf, Dir>,
+    changed: &[(&str, &str)],
+    removed: &[(&String, &Option<String>)],
+    steps: &mut Steps,
+) -> io::Result<Vec<(String, String)>> {
+    let (tmp, mut journal) = root.create_temp(".cci-dsl-journal-", 0o666)?;
+    journal.write_all(b"a cci-dsl build is replacing these files\n")?;
+    root.rename(&tmp, root, JOURNAL)?;
+    steps.step();
+    for (rel, _) in changed {
+        let parent = Path::new(rel).parent().unwrap_or(Path::new(""));
+        let name = file_name(rel);
+        let from = staging.descend(parent, false)?.expect("staged");
+        from.rename(&name, &dirs[parent], &name)?;
+        steps.step();
     }
-    if !target.is_dir() {
-        return Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            format!("{} exists and is not a directory", target.display()),
-        ));
+    let mut kept = Vec::new();
+    for (rel, hash) in removed {
+        if let Some(why) = remove_if_ours(root, rel, hash.as_deref())? {
+            kept.push((rel.to_string(), why));
+        }
+        steps.step();
     }
-    match fs::read_to_string(target.join(MANIFEST)) {
-        Ok(text) => Ok(text
-            .lines()
-            .filter(|l| is_our_path(l))
-            .map(str::to_string)
-            .collect()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            let ours = target.join(JOURNAL).exists();
-            if ours || fs::read_dir(target)?.next().is_none() {
-                Ok(BTreeSet::new())
+    staging.rename(MANIFEST, root, MANIFEST)?;
+    steps.step();
+    Ok(kept)
+}
+
+/// Deletes a file the previous build wrote, if it is still a regular file holding what was
+/// written; otherwise says why it was kept.
+fn remove_if_ours(root: &Dir, rel: &str, hash: Option<&str>) -> io::Result<Option<String>> {
+    let Some(hash) = hash else {
+        return Ok(Some("listed without a checksum (an older manifest)".into()));
+    };
+    let parent = Path::new(rel).parent().unwrap_or(Path::new(""));
+    let dir = match root.descend(parent, false) {
+        Ok(Some(d)) => d,
+        Ok(None) => return Ok(None),
+        Err(_) => return Ok(Some("its directory is a link or not a directory".into())),
+    };
+    let name = file_name(rel);
+    match dir.entry(&name)? {
+        None => Ok(None),
+        Some(Entry::File(_)) => match dir.read(&name, MAX_OUTPUT_FILE) {
+            Ok(Some(bytes)) if sha256(&bytes) == hash => {
+                dir.remove_file(&name)?;
+                Ok(None)
+            }
+            Ok(None) => Ok(None),
+            _ => Ok(Some("changed since cci-dsl wrote it".into())),
+        },
+        Some(_) => Ok(Some("not a regular file".into())),
+    }
+}
+
+fn file_name(rel: &str) -> String {
+    Path::new(rel)
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Whether the file of ours at `rel` holds exactly `text` (a link, or anything but a
+/// regular file, does not; a directory of the path that is a link is refused).
+fn holds(root: &Dir, rel: &str, text: &str) -> io::Result<bool> {
+    let parent = Path::new(rel).parent().unwrap_or(Path::new(""));
+    let Some(dir) = root.descend(parent, false)? else {
+        return Ok(false);
+    };
+    let name = file_name(rel);
+    Ok(match dir.entry(&name)? {
+        Some(Entry::File(st)) if st.len == text.len() as u64 => dir
+            .read(&name, MAX_OUTPUT_FILE)
+            .is_ok_and(|b| b.is_some_and(|b| b == text.as_bytes())),
+        _ => false,
+    })
+}
+
+/// Removes staging directories an interrupted build left (a link or file at such a name is
+/// removed, never followed); whether there were any.
+fn remove_leftover_staging(root: &Dir) -> io::Result<bool> {
+    let mut any = false;
+    for name in root.names()? {
+        if name.starts_with(STAGING) || name.starts_with(".cci-dsl-journal-") {
+            match root.entry(&name)? {
+                Some(Entry::Dir) => root.remove_tree(&name)?,
+                Some(_) => root.remove_file(&name)?,
+                None => {}
+            }
+            any = true;
+        }
+    }
+    Ok(any)
+}
+
+/// The files the previous build wrote (its manifest), each with its checksum when the
+/// manifest has one. An absent or empty target has none; a non-empty one without manifest or
+/// journal was not written by cci-dsl; a manifest or journal that is not a regular file is
+/// not cci-dsl's either.
+fn read_previous(root: &Dir) -> io::Result<BTreeMap<String, Option<String>>> {
+    for name in [MANIFEST, JOURNAL] {
+        if let Some(e) = root.entry(name)? {
+            if !matches!(e, Entry::File(_)) {
+                return Err(io::Error::other(format!(
+                    "{} is not a file cci-dsl wrote ({}); remove it",
+                    root.shown.join(name).display(),
+                    if e == Entry::Link {
+                        "a symbolic link"
+                    } else {
+                        "not a regular file"
+                    }
+                )));
+            }
+        }
+    }
+    match root.read(MANIFEST, MAX_OUTPUT_FILE)? {
+        Some(bytes) => Ok(parse_manifest(&String::from_utf8_lossy(&bytes))),
+        None => {
+            let ours = root.entry(JOURNAL)?.is_some();
+            let names = root.names()?;
+            let only_staging = names
+                .iter()
+                .all(|n| n.starts_with(STAGING) || n.starts_with(".cci-dsl-journal-"));
+            if ours || only_staging {
+                Ok(BTreeMap::new())
             } else {
                 Err(io::Error::new(
                     io::ErrorKind::AlreadyExists,
                     format!(
                         "{} is not empty and was not written by cci-dsl (no {MANIFEST}); refusing to write into it",
-                        target.display()
+                        root.shown.display()
                     ),
                 ))
             }
         }
-        Err(e) => Err(e),
     }
 }
 
-/// A manifest line names a file inside the target: relative, no `..`. (A manifest edited by
-/// hand must not make a build delete files elsewhere.)
+/// Manifest lines: `SHA-256  path`, or a bare path (an older manifest). A line naming no
+/// file inside the target (absolute, `..`) is dropped: a manifest edited by hand must not
+/// make a build touch files elsewhere.
+fn parse_manifest(text: &str) -> BTreeMap<String, Option<String>> {
+    let mut out = BTreeMap::new();
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let (hash, rel) = match line.split_once("  ") {
+            Some((h, p)) if h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                (Some(h.to_string()), p)
+            }
+            _ => (None, line),
+        };
+        if is_our_path(rel) {
+            out.insert(rel.to_string(), hash);
+        }
+    }
+    out
+}
+
+/// A manifest path names a file inside the target: relative, plain components only.
 fn is_our_path(line: &str) -> bool {
     let p = Path::new(line);
     !line.is_empty()
@@ -176,5 +332,25 @@ impl Steps {
         if self.abort_after == Some(self.done) {
             std::process::abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn manifest_lines_outside_the_target_are_dropped() {
+        let h = "a".repeat(64);
+        let m = parse_manifest(&format!(
+            "{MANIFEST_HEADER}\n{h}  iam/x.json\nold/bare.tf\n{h}  ../up\n/abs\n{h}  a/../b\n"
+        ));
+        assert_eq!(
+            m.into_iter().collect::<Vec<_>>(),
+            vec![
+                ("iam/x.json".to_string(), Some(h.clone())),
+                ("old/bare.tf".to_string(), None)
+            ]
+        );
     }
 }

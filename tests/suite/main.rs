@@ -10,6 +10,7 @@ mod format;
 mod generated;
 mod grammar;
 mod graph_svg;
+mod hostile;
 mod import;
 mod lsp;
 mod output;
@@ -59,12 +60,18 @@ pub fn installed_tool(variable: &str, what: &str) -> Option<PathBuf> {
 
 /// Every file under a directory of the checkout (recursively), path and text, sorted.
 pub fn files_under(dir: &str) -> Vec<(PathBuf, String)> {
+    files_under_path(&root().join(dir))
+}
+
+/// Every file under `dir` (recursively, not following links), path and text, sorted.
+pub fn files_under_path(dir: &Path) -> Vec<(PathBuf, String)> {
     let mut out = Vec::new();
-    let mut dirs = vec![root().join(dir)];
+    let mut dirs = vec![dir.to_path_buf()];
     while let Some(d) = dirs.pop() {
         for e in std::fs::read_dir(&d).expect("readable directory") {
-            let p = e.expect("readable entry").path();
-            if p.is_dir() {
+            let e = e.expect("readable entry");
+            let p = e.path();
+            if e.file_type().expect("a file type").is_dir() {
                 dirs.push(p);
             } else if let Ok(text) = std::fs::read_to_string(&p) {
                 out.push((p, text));
