@@ -69,13 +69,23 @@ pub fn write_atomically(target: &Path, outputs: &Outputs) -> io::Result<Written>
     if changed.is_empty() && removed.is_empty() && !interrupted && !leftovers {
         return Ok(Written::default());
     }
-    // Every directory a file goes into, each component a real directory, before anything.
+    // Every directory a file goes into, each component a real directory, and no file to
+    // replace that its owner made read-only, before anything is written.
     let mut dirs = BTreeMap::new();
     for (rel, _) in &changed {
         let parent = Path::new(rel).parent().unwrap_or(Path::new(""));
         if !dirs.contains_key(parent) {
             let d = root.descend(parent, true)?.expect("created");
             dirs.insert(parent.to_path_buf(), d);
+        }
+        if let Some(Entry::File(st)) = dirs[parent].entry(&file_name(rel))? {
+            if st.read_only() {
+                let shown = root.shown.join(rel);
+                return Err(io::Error::other(format!(
+                    "{} is read-only; not replaced (make it writable to rebuild)",
+                    shown.display()
+                )));
+            }
         }
     }
 

@@ -354,6 +354,21 @@ fn build_writes_into_no_directory_that_is_a_link() {
     assert_eq!(r.code, Some(2), "{}", r.stderr);
 }
 
+/// A file of ours its owner made read-only is not replaced behind their back: the build
+/// refuses before it writes anything.
+#[test]
+fn build_refuses_to_replace_a_read_only_file() {
+    let a = built_checkout();
+    let out = a.repo.join("out");
+    let frozen = out.join("ports.md");
+    std::fs::set_permissions(&frozen, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let before = snapshot(&out);
+    let r = build(&a.repo, "other.cci");
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(r.stderr.contains("read-only"), "{}", r.stderr);
+    assert_eq!(snapshot(&out), before, "the output changed");
+}
+
 /// Manifest lines the build did not write (Terraform's state, a path out of the target, a
 /// file of ours the operator changed since) are reported, never deleted.
 #[test]
@@ -900,4 +915,54 @@ fn huge_files_fifos_and_devices_are_refused_unread() {
     let r = run_in(&a.repo, &["check", "named.cci"], b"", LIMIT);
     assert_eq!(r.code, Some(1), "{}", r.stderr);
     assert!(r.stderr.contains("larger than 1 MiB"), "{}", r.stderr);
+}
+
+/// `import -o FILE --force` and `init FILE` where FILE is a planted link: neither writes
+/// through it.
+#[test]
+fn import_and_init_write_through_no_link() {
+    let a = Area::new();
+    let tfvars = crate::root().join("tests/fixtures/import");
+    let template = std::fs::read_dir(&tfvars)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| {
+            p.extension()
+                .is_some_and(|e| e == "tfvars" || e == "template")
+        })
+        .expect("an import fixture");
+    std::fs::copy(&template, a.repo.join("terraform.tfvars")).unwrap();
+    symlink(a.home.join("bashrc"), a.repo.join("site.cci")).unwrap();
+    let home = snapshot(&a.home);
+    let r = run_in(
+        &a.repo,
+        &["import", "terraform.tfvars", "-o", "site.cci", "--force"],
+        b"",
+        LIMIT,
+    );
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(r.stderr.contains("symbolic link"), "{}", r.stderr);
+    let r = run_in(&a.repo, &["init", "site.cci"], b"", LIMIT);
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert_eq!(snapshot(&a.home), home, "a link was written through");
+    // A file of the operator's replaced with --force keeps its mode.
+    std::fs::remove_file(a.repo.join("site.cci")).unwrap();
+    std::fs::write(a.repo.join("site.cci"), "old\n").unwrap();
+    std::fs::set_permissions(
+        a.repo.join("site.cci"),
+        std::fs::Permissions::from_mode(0o640),
+    )
+    .unwrap();
+    let r = run_in(
+        &a.repo,
+        &["import", "terraform.tfvars", "-o", "site.cci", "--force"],
+        b"",
+        LIMIT,
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    let m = std::fs::metadata(a.repo.join("site.cci")).unwrap();
+    assert_eq!(m.permissions().mode() & 0o7777, 0o640);
+    assert!(std::fs::read_to_string(a.repo.join("site.cci"))
+        .unwrap()
+        .contains("site "));
 }
