@@ -147,6 +147,8 @@ codes! {
         "`subnet` lists each subnet once (the services box goes in the first, the fleets spread over all), and\n`subnet_ranges`, when given, has one CIDR block per subnet in the same order.";
     E0329, "a tag named like a secret",
         "A tag's key names a secret (`password`, `token`, `db_pw`, ...). Tags are copied onto every resource,\nshown to anyone who may describe them and listed in the bill, so a secret in a tag is a secret\npublished. Tags are for cost allocation and ownership; the passphrase is `passphrase = secret`.";
+    E0330, "a value that looks like a credential",
+        "A string of the site is shaped like a credential: an AWS access key id or secret key, a GitHub token,\na PEM block, a long run of base64, or an address with `user:password@`. Every value of the site may\nreach an output — a rule's purpose is a security-group description, a tag is copied onto every\nresource, `ssh_key` is written into the Terraform — so it is refused where it is written, and shown\nmasked. (An e-mail address is not a credential.)";
     E0316, "passphrase is empty or not alphanumeric",
         "The guide: the passphrase is alpha numeric characters and cannot be empty.";
     E0401, "Nomad client has too few vCPUs",

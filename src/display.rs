@@ -48,17 +48,32 @@ pub fn escaped(s: &str) -> String {
         .collect()
 }
 
-/// Characters a terminal would interpret rather than show, and invisible ones (zero-width
-/// spaces and joiners, the byte-order mark) that would make `nomad\u{200b}` read as `nomad`.
+/// Characters a terminal would interpret rather than show, and characters that change how
+/// text reads without being seen: controls, bidirectional marks and overrides, line and
+/// paragraph separators, and Unicode's default-ignorable code points (zero-width spaces and
+/// joiners, the soft hyphen, variation selectors, tag characters, the byte-order mark), which
+/// would make `nomad\u{200b}` read as `nomad`.
 pub fn is_unsafe(c: char) -> bool {
     (c.is_control() && !matches!(c, '\n' | '\t'))
         || matches!(
             c,
-            '\u{202a}'..='\u{202e}'
-                | '\u{2066}'..='\u{2069}'
+            '\u{ad}'
+                | '\u{34f}'
+                | '\u{61c}'
+                | '\u{115f}'..='\u{1160}'
+                | '\u{17b4}'..='\u{17b5}'
+                | '\u{180b}'..='\u{180f}'
                 | '\u{200b}'..='\u{200f}'
-                | '\u{2060}'
+                | '\u{2028}'..='\u{202e}'
+                | '\u{2060}'..='\u{206f}'
+                | '\u{3164}'
+                | '\u{fe00}'..='\u{fe0f}'
                 | '\u{feff}'
+                | '\u{ffa0}'
+                | '\u{fff0}'..='\u{fffb}'
+                | '\u{1bca0}'..='\u{1bca3}'
+                | '\u{1d173}'..='\u{1d17a}'
+                | '\u{e0000}'..='\u{e0fff}'
         )
 }
 

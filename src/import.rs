@@ -54,9 +54,11 @@ impl fmt::Display for Note {
             NoteKind::Todo => "todo",
             NoteKind::NotCarried => "not carried",
         };
+        // A tfvars file is input: its names reach a terminal, so nothing in them is replayed.
+        let message = crate::display::escaped(&self.message);
         match &self.variable {
-            Some(v) => write!(f, "{kind}: {v}: {}", self.message),
-            None => write!(f, "{kind}: {}", self.message),
+            Some(v) => write!(f, "{kind}: {}: {message}", crate::display::escaped(v)),
+            None => write!(f, "{kind}: {message}"),
         }
     }
 }
@@ -72,10 +74,11 @@ pub struct ImportError {
 
 impl fmt::Display for ImportError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let message = crate::display::escaped(&self.message);
         match (self.line, self.column) {
-            (Some(l), Some(c)) => write!(f, "line {l}, column {c}: {}", self.message),
-            (Some(l), None) => write!(f, "line {l}: {}", self.message),
-            _ => f.write_str(&self.message),
+            (Some(l), Some(c)) => write!(f, "line {l}, column {c}: {message}"),
+            (Some(l), None) => write!(f, "line {l}: {message}"),
+            _ => f.write_str(&message),
         }
     }
 }

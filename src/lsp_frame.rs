@@ -63,7 +63,8 @@ impl<R: BufRead> FrameReader<R> {
             if lines > MAX_HEADERS {
                 return self.refuse("more than 32 header lines".into());
             }
-            if text.len() >= LENGTH.len() && text[..LENGTH.len()].eq_ignore_ascii_case(LENGTH) {
+            let named = text.get(..LENGTH.len());
+            if named.is_some_and(|n| n.eq_ignore_ascii_case(LENGTH)) {
                 let value = text[LENGTH.len()..].trim();
                 length = Some(
                     value
@@ -113,12 +114,13 @@ impl<R: BufRead> FrameReader<R> {
         Ok(Some(Frame::Refused(why)))
     }
 
-    /// Discards input (a buffer at a time, nothing kept) up to the next line that starts with
-    /// `Content-Length:`, which becomes the start of the next frame. JSON cannot hold a raw
-    /// newline inside a string, so such a line is never inside a message's body.
+    /// Discards input (a buffer at a time, nothing kept) up to the next `Content-Length:`,
+    /// which becomes the start of the next frame. Frames follow each other without a newline,
+    /// so it is looked for anywhere; one inside a body (a document that quotes a header) only
+    /// costs another refusal and another skip.
     fn skip_to_next_header(&mut self) -> io::Result<()> {
         let needle = LENGTH.as_bytes();
-        let (mut matched, mut line_start) = (0, true);
+        let mut matched = 0;
         loop {
             let buf = self.input.fill_buf()?;
             if buf.is_empty() {
@@ -126,17 +128,16 @@ impl<R: BufRead> FrameReader<R> {
             }
             let mut used = buf.len();
             for (i, &b) in buf.iter().enumerate() {
-                if (line_start || matched > 0) && b.to_ascii_lowercase() == needle[matched] {
+                let b = b.to_ascii_lowercase();
+                if b == needle[matched] {
                     matched += 1;
-                    line_start = false;
-                    if matched == needle.len() {
-                        used = i + 1;
-                        break;
-                    }
-                    continue;
+                } else {
+                    matched = usize::from(b == needle[0]);
                 }
-                matched = 0;
-                line_start = b == b'\n';
+                if matched == needle.len() {
+                    used = i + 1;
+                    break;
+                }
             }
             self.input.consume(used);
             if matched == needle.len() {
@@ -184,6 +185,14 @@ mod tests {
         assert!(matches!(&f[4], Frame::Refused(w) if w.contains("not a length")));
         assert_eq!(f[5], Frame::Body(b"null".to_vec()));
         assert_eq!(f.len(), 6);
+    }
+
+    #[test]
+    fn a_header_line_that_is_not_ascii_is_read() {
+        let input = "ÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄÄ: 1\r\n\r\nContent-Length: 2\r\n\r\n{}".as_bytes();
+        let f = frames(input, 100);
+        assert!(matches!(&f[0], Frame::Refused(w) if w.contains("without")));
+        assert_eq!(f[1], Frame::Body(b"{}".to_vec()));
     }
 
     #[test]

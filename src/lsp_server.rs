@@ -54,25 +54,46 @@ fn skipped(why: &str) -> Message {
     Message::Notification(Notification::new(SKIPPED.into(), json!(why)))
 }
 
+/// Answers `initialize`. Until it comes, requests get ServerNotInitialized and anything else
+/// (a stray response, a skipped frame) is passed over, so no input ends the server. False when
+/// the client left first.
+fn handshake(connection: &Connection) -> bool {
+    const SERVER_NOT_INITIALIZED: i32 = -32002;
+    for msg in &connection.receiver {
+        match msg {
+            Message::Request(req) if req.method == "initialize" => {
+                let capabilities = json!({
+                    "textDocumentSync": 1,
+                    "hoverProvider": true,
+                    "definitionProvider": true,
+                    "documentFormattingProvider": true,
+                    "completionProvider": { "triggerCharacters": ["\"", " "] },
+                });
+                let result =
+                    json!({ "capabilities": capabilities, "serverInfo": { "name": "cci-dsl" } });
+                let _ = connection
+                    .sender
+                    .send(Response::new_ok(req.id, result).into());
+                return true;
+            }
+            Message::Request(req) => {
+                let why = "initialize first".to_string();
+                let err = Response::new_err(req.id, SERVER_NOT_INITIALIZED, why);
+                let _ = connection.sender.send(err.into());
+            }
+            Message::Notification(n) if n.method == "exit" => return false,
+            _ => {}
+        }
+    }
+    false
+}
+
 /// Runs the server until the client says `exit`.
 pub fn run(stdlib: Vec<(String, String)>) -> Result<(), String> {
     let (connection, io_threads) = stdio();
-    let capabilities = json!({
-        "textDocumentSync": 1,
-        "hoverProvider": true,
-        "definitionProvider": true,
-        "documentFormattingProvider": true,
-        "completionProvider": { "triggerCharacters": ["\"", " "] },
-    });
-    let (id, _params) = connection
-        .initialize_start()
-        .map_err(|e| format!("lsp initialize: {e}"))?;
-    connection
-        .initialize_finish(
-            id,
-            json!({ "capabilities": capabilities, "serverInfo": { "name": "cci-dsl" } }),
-        )
-        .map_err(|e| format!("lsp initialize: {e}"))?;
+    if !handshake(&connection) {
+        return Ok(());
+    }
     let lib = cci_dsl::compile("<stdlib>", "use circleci/2.16\n", &stdlib).stdlib;
     let mut docs: HashMap<String, String> = HashMap::new();
     for msg in &connection.receiver {

@@ -183,6 +183,14 @@ mod fmt_command;
 const INIT_TEMPLATE: &str = include_str!("../examples/default.cci");
 
 fn main() -> ExitCode {
+    // A crash prints where it happened, never the input: a panic's message may quote the
+    // site, which may hold a secret or a terminal escape.
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map_or_else(String::new, |l| format!(" at {}:{}", l.file(), l.line()));
+        errln!("error: internal error{at}; please report it (the input is not shown)");
+    }));
     let cli = Cli::parse();
     match run(&cli) {
         Ok(code) => code,
@@ -231,22 +239,8 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             force,
         } => import(tfvars, output.as_deref(), *force),
         Command::Init { path } => {
-            use std::io::Write as _;
-            // create_new: never overwrite, even a file that appears between a check and a write.
-            let written = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(path)
-                .and_then(|mut f| f.write_all(INIT_TEMPLATE.as_bytes()));
-            match written {
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                    return Err(format!(
-                        "{} already exists; not overwriting it",
-                        path.display()
-                    ));
-                }
-                other => other.map_err(|e| format!("cannot write {}: {e}", path.display()))?,
-            }
+            cci_dsl::output::fs::write_new_file(path, INIT_TEMPLATE.as_bytes())
+                .map_err(|e| format!("cannot write {e}"))?;
             errln!(
                 "wrote {}: fill in the aws block and the actors, then `cci-dsl build {}`",
                 path.display(),
@@ -285,6 +279,12 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
                 .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
             if written.completed_interrupted {
                 errln!("note: the previous build into this directory was interrupted; this one completed it");
+            }
+            for rel in &written.foreign_terraform {
+                errln!(
+                    "note: {} was not written by cci-dsl, and Terraform reads it with the generated files: review it before you apply",
+                    escaped(&out.join(rel).display().to_string())
+                );
             }
             for (rel, why) in &written.kept {
                 errln!(
@@ -389,7 +389,7 @@ fn read_site(path: &Path) -> Result<(String, String), String> {
         return Ok((name.into(), site_text(name, read_stdin(name)?)?));
     }
     let name = path.display().to_string();
-    let bytes = cci_dsl::output::fs::read_regular(path, MAX_SITE_BYTES)
+    let bytes = cci_dsl::output::fs::read_source(path, MAX_SITE_BYTES)
         .map_err(|e| format!("cannot read {e}"))?;
     Ok((name.clone(), site_text(&name, bytes)?))
 }
@@ -449,7 +449,7 @@ fn load_stdlib(cli: &Cli) -> Result<Vec<(String, String)>, String> {
     });
     for n in names {
         let p = dir.join(&n);
-        let bytes = cci_dsl::output::fs::read_regular(&p, MAX_SITE_BYTES)
+        let bytes = cci_dsl::output::fs::read_source(&p, MAX_SITE_BYTES)
             .map_err(|e| format!("cannot read {e}"))?;
         files.push((
             p.display().to_string(),
@@ -504,7 +504,7 @@ fn import(tfvars: &Path, output: Option<&Path>, force: bool) -> Result<ExitCode,
     let (name, bytes) = if tfvars.as_os_str() == "-" {
         ("<stdin>".to_string(), read_stdin("<stdin>")?)
     } else {
-        let bytes = cci_dsl::output::fs::read_regular(tfvars, MAX_SITE_BYTES)
+        let bytes = cci_dsl::output::fs::read_source(tfvars, MAX_SITE_BYTES)
             .map_err(|e| format!("cannot read {e}"))?;
         (tfvars.display().to_string(), bytes)
     };
@@ -546,26 +546,20 @@ fn import(tfvars: &Path, output: Option<&Path>, force: bool) -> Result<ExitCode,
 /// Writes a new file, or with `force` replaces an existing one under the file-system policy
 /// (not through a link, its mode and owner kept, never a read-only file).
 fn write_new_or_replace(path: &Path, bytes: &[u8], force: bool) -> Result<(), String> {
-    use std::io::Write as _;
-    let fail = |e: std::io::Error| format!("cannot write {}: {e}", path.display());
     if force && std::fs::symlink_metadata(path).is_ok() {
         let (_, was) = cci_dsl::output::fs::read_for_rewrite(path, MAX_SITE_BYTES)
             .map_err(|e| e.to_string())?;
         return cci_dsl::output::fs::replace_file(path, &was, bytes).map_err(|e| e.to_string());
     }
-    // create_new: never overwrite without --force, even a file (or a link) that appears meanwhile.
-    let written = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .and_then(|mut f| f.write_all(bytes));
-    match written {
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(format!(
-            "{} already exists; not overwriting it (--force to replace it)",
-            path.display()
-        )),
-        other => other.map_err(fail),
-    }
+    // Never over anything without --force, even a file (or a link) that appears meanwhile.
+    cci_dsl::output::fs::write_new_file(path, bytes).map_err(|e| {
+        let msg = format!("cannot write {e}");
+        if msg.ends_with("already exists; not overwriting it") {
+            format!("{msg} (--force to replace it)")
+        } else {
+            msg
+        }
+    })
 }
 
 fn explain(code: Option<&str>) -> Result<ExitCode, String> {

@@ -15,6 +15,7 @@
 //!
 //! This module is the only code of the library that touches the file system.
 
+mod dir;
 pub mod fs;
 
 use crate::emit::Outputs;
@@ -43,6 +44,9 @@ pub struct Written {
     /// Files the previous manifest lists that this build no longer writes and did not
     /// delete, each with why (edited since, not a file of ours, a link).
     pub kept: Vec<(String, String)>,
+    /// Files in the Terraform directory that cci-dsl did not write and Terraform reads with
+    /// the generated ones (`*.tf`, `*.tf.json`, `*.tfvars`, ...): a checkout may carry them.
+    pub foreign_terraform: Vec<String>,
 }
 
 /// Writes `outputs` into `target`, replacing what the previous build wrote there. Refuses a
@@ -50,7 +54,7 @@ pub struct Written {
 /// where a directory or a file of its own should be.
 pub fn write_atomically(target: &Path, outputs: &Outputs) -> io::Result<Written> {
     let mut steps = Steps::from_env();
-    let root = Dir::open_or_create(target)?;
+    let root = fs::open_or_create(target)?;
     let previous = read_previous(&root)?;
     let interrupted = matches!(root.entry(JOURNAL)?, Some(Entry::File(_)));
     let leftovers = remove_leftover_staging(&root)?;
@@ -66,8 +70,12 @@ pub fn write_atomically(target: &Path, outputs: &Outputs) -> io::Result<Written>
         .iter()
         .filter(|(rel, _)| !outputs.files.contains_key(*rel))
         .collect();
+    let foreign_terraform = foreign_terraform(&root, outputs)?;
     if changed.is_empty() && removed.is_empty() && !interrupted && !leftovers {
-        return Ok(Written::default());
+        return Ok(Written {
+            foreign_terraform,
+            ..Written::default()
+        });
     }
     // Every directory a file goes into, each component a real directory, and no file to
     // replace that its owner made read-only, before anything is written.
@@ -78,7 +86,7 @@ pub fn write_atomically(target: &Path, outputs: &Outputs) -> io::Result<Written>
             let d = root.descend(parent, true)?.expect("created");
             dirs.insert(parent.to_path_buf(), d);
         }
-        if let Some(Entry::File(st)) = dirs[parent].entry(&file_name(rel))? {
+        if let Some(Entry::File(st)) = dirs[parent].entry(file_name(rel))? {
             if st.read_only() {
                 let shown = root.shown.join(rel);
                 return Err(io::Error::other(format!(
@@ -104,7 +112,30 @@ pub fn write_atomically(target: &Path, outputs: &Outputs) -> io::Result<Written>
     Ok(Written {
         completed_interrupted: interrupted,
         kept,
+        foreign_terraform,
     })
+}
+
+/// The directory of the Terraform outputs, and the endings of the files Terraform reads there.
+const TERRAFORM_DIR: &str = "terraform";
+const TERRAFORM_READS: &[&str] = &[".tf", ".tf.json", ".tfvars", ".tfvars.json"];
+
+/// Files Terraform would read in the output's Terraform directory that this build does not
+/// write.
+fn foreign_terraform(root: &Dir, outputs: &Outputs) -> io::Result<Vec<String>> {
+    let Ok(Some(dir)) = root.descend(Path::new(TERRAFORM_DIR), false) else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for name in dir.names()? {
+        let name = name.to_string_lossy().into_owned();
+        let rel = format!("{TERRAFORM_DIR}/{name}");
+        let read = TERRAFORM_READS.iter().any(|e| name.ends_with(e));
+        if read && !outputs.files.contains_key(&rel) {
+            out.push(rel);
+        }
+    }
+    Ok(out)
 }
 
 /// Writes the changed files and the new manifest into the staging directory.
@@ -178,6 +209,9 @@ fn replace(
 /// Deletes a file the previous build wrote, if it is still a regular file holding what was
 /// written; otherwise says why it was kept.
 fn remove_if_ours(root: &Dir, rel: &str, hash: Option<&str>) -> io::Result<Option<String>> {
+    if !is_our_kind(rel) {
+        return Ok(Some("not a kind of file cci-dsl writes".into()));
+    }
     let Some(hash) = hash else {
         return Ok(Some("listed without a checksum (an older manifest)".into()));
     };
@@ -232,12 +266,18 @@ fn holds(root: &Dir, rel: &str, text: &str) -> io::Result<bool> {
     })
 }
 
+/// A staging directory or journal being written, by its name.
+fn is_ours_temporary(name: &std::ffi::OsStr) -> bool {
+    let b = name.as_encoded_bytes();
+    b.starts_with(STAGING.as_bytes()) || b.starts_with(b".cci-dsl-journal-")
+}
+
 /// Removes staging directories an interrupted build left (a link or file at such a name is
 /// removed, never followed); whether there were any.
 fn remove_leftover_staging(root: &Dir) -> io::Result<bool> {
     let mut any = false;
     for name in root.names()? {
-        if name.starts_with(STAGING) || name.starts_with(".cci-dsl-journal-") {
+        if is_ours_temporary(&name) {
             match root.entry(&name)? {
                 Some(Entry::Dir) => root.remove_tree(&name)?,
                 Some(_) => root.remove_file(&name)?,
@@ -274,9 +314,7 @@ fn read_previous(root: &Dir) -> io::Result<BTreeMap<String, Option<String>>> {
         None => {
             let ours = root.entry(JOURNAL)?.is_some();
             let names = root.names()?;
-            let only_staging = names
-                .iter()
-                .all(|n| n.starts_with(STAGING) || n.starts_with(".cci-dsl-journal-"));
+            let only_staging = names.iter().all(|n| is_ours_temporary(n));
             if ours || only_staging {
                 Ok(BTreeMap::new())
             } else {
@@ -309,6 +347,18 @@ fn parse_manifest(text: &str) -> BTreeMap<String, Option<String>> {
         }
     }
     out
+}
+
+/// The endings of the files cci-dsl writes. A manifest line is obeyed only for these, and
+/// never for a hidden file: a forged line cannot delete a lock file, state or a dotfile whose
+/// contents anyone could predict.
+const OUR_ENDINGS: &[&str] = &[".tf", ".json", ".yaml", ".md", ".dot", ".mmd", ".svg"];
+
+pub fn is_our_kind(rel: &str) -> bool {
+    OUR_ENDINGS.iter().any(|e| rel.ends_with(e))
+        && !Path::new(rel)
+            .components()
+            .any(|c| c.as_os_str().as_encoded_bytes().starts_with(b"."))
 }
 
 /// A manifest path names a file inside the target: relative, plain components only.

@@ -6,7 +6,7 @@
 /// What a token is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// Spaces, tabs and carriage returns.
+    /// Whitespace other than a newline: spaces, tabs, carriage returns, Unicode spaces.
     Space,
     Newline,
     /// `#` to the end of the line (the newline not included).
@@ -51,7 +51,7 @@ pub fn tokens(text: &str) -> Vec<Token> {
         let c = rest.chars().next().unwrap_or(' ');
         let (kind, len) = match c {
             '\n' => (Kind::Newline, 1),
-            ' ' | '\t' | '\r' => (Kind::Space, run(rest, |c| matches!(c, ' ' | '\t' | '\r'))),
+            c if c.is_whitespace() => (Kind::Space, run(rest, |c| c.is_whitespace() && c != '\n')),
             '#' => (Kind::Comment, rest.find('\n').unwrap_or(rest.len())),
             '"' => string(rest),
             c if PUNCT.contains(&c) => (Kind::Punct(c), 1),
@@ -62,6 +62,8 @@ pub fn tokens(text: &str) -> Vec<Token> {
                 }),
             ),
         };
+        // Every token holds at least its first character, so the loop always moves on.
+        let len = len.max(c.len_utf8());
         out.push(Token {
             kind,
             start: at,
@@ -115,6 +117,7 @@ mod tests {
             "a = \"esc \\\" q\" b=c:d",
             "\"\\",
             "é ü \u{202e} =",
+            "a\u{a0}= 1\u{3000}\u{85}\u{2028}\u{b}x",
         ] {
             let t = tokens(text);
             let mut at = 0;

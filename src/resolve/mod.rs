@@ -12,6 +12,7 @@ use ipnet::Ipv4Net;
 use std::collections::{BTreeMap, BTreeSet};
 
 mod components;
+mod credentials;
 mod fields;
 mod library;
 mod operations;
@@ -115,6 +116,7 @@ pub fn resolve_site(
         0,
         0,
     );
+    credentials::refuse_credentials(file, diags);
     let items = sort_items(file, lib, whole, diags);
     let blocks = &items.blocks;
     let kind = |k: &str| blocks.get(k).map(Vec::as_slice).unwrap_or(&[]);

@@ -87,6 +87,47 @@ pub fn run_in(dir: &Path, args: &[&str], stdin: &[u8], limit: Duration) -> Ran {
 
 const LIMIT: Duration = Duration::from_secs(30);
 
+/// Runs `cci-dsl ARGS` like `run_in`, with at most `mib` MiB of address space (`ulimit -v`),
+/// so input that makes it grow without end aborts here instead of exhausting the machine.
+pub fn run_capped(dir: &Path, args: &[&str], stdin: &[u8], mib: u64) -> Ran {
+    let exe = env!("CARGO_BIN_EXE_cci-dsl");
+    let mut child = Command::new("sh")
+        .arg("-c")
+        .arg(format!("ulimit -v {}; exec \"$0\" \"$@\"", mib * 1024))
+        .arg(exe)
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sh starts");
+    let _ = child.stdin.take().unwrap().write_all(stdin);
+    let deadline = Instant::now() + LIMIT;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("`cci-dsl {}` hung (> {LIMIT:?})", args.join(" "));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let o = child.wait_with_output().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(
+        o.status.signal().is_none() && o.status.code() != Some(101) && o.status.code() != Some(134),
+        "`cci-dsl {}` crashed ({:?})\n{stderr}",
+        args.join(" "),
+        o.status
+    );
+    Ran {
+        code: o.status.code(),
+        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+        stderr,
+    }
+}
+
 /// Every entry under `dir`, not following links: path → a description (file bytes, link
 /// target, directory, FIFO) and mode, so any change outside the target shows.
 pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, String> {
@@ -580,6 +621,49 @@ fn secret_sites() -> Vec<(&'static str, String, Vec<String>)> {
             ]),
         ),
         (
+            "typo-separators",
+            swap(
+                "daily_active_users = 40",
+                "daily_active_users = 40\n  passphrase == \"Typo1x\"\n  pasphrase := \"Typo2x\"\n  password \"Typo3x\"\n  pw = = \"Typo4x\"\n  pwd =, \"Typo5x\"",
+            ),
+            strs(&["Typo1x", "Typo2x", "Typo3x", "Typo4x", "Typo5x"]),
+        ),
+        (
+            "value-shapes",
+            swap(
+                "daily_active_users = 40",
+                "daily_active_users = 40\n  passphrase = { value = \"Shape1x\" }\n  password = secret(\"Shape2x\")\n  pwd = secret Shape3x\n  db_pw = \"A\" + \"Shape4x\"\n  token = \"A\nShape5x\"",
+            ),
+            strs(&["Shape1x", "Shape2x", "Shape3x", "Shape4x", "Shape5x"]),
+        ),
+        (
+            "comment-prose",
+            swap(
+                "daily_active_users = 40",
+                "# the admin password is below\n  # Prose1x\n  dailyactiveusers = 40",
+            ),
+            strs(&["Prose1x"]),
+        ),
+        (
+            "userinfo-with-odd-characters",
+            swap(
+                "github             = github_com",
+                "github = enterprise(\"https://ops:Leak)19x@ghe.acme.internal\")",
+            )
+            .replace(
+                "TF_VAR_circle_secret_passphrase\n}",
+                "TF_VAR_circle_secret_passphrase\n  proxy {\n    https = \"http://ops:Leak/18x@proxy.internal:3128\"\n  }\n}",
+            ),
+            strs(&["Leak/18x", "Leak)19x", "Leak"]),
+        ),
+        (
+            "key-bodies-without-armour",
+            with_in_site(
+                "  tls {\n    certificate = file(\"ci.pem\")\n    key = <<EOF\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7Body1xQ\nEOF\n    key = \"----BEGIN PRIVATE KEY----\nMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurBody2xQ\n----END PRIVATE KEY----\"\n    key = \"----- BEGIN PRIVATE KEY -----\nNMoSfm76oqFvAp8Gy0iz5sxjZmSnXyCdPEovGhLa0VzMaBody3xQ\n----- END PRIVATE KEY -----\"\n  }\n",
+            ),
+            strs(&["Body1xQ", "Body2xQ", "Body3xQ"]),
+        ),
+        (
             "tag-named-as-a-secret",
             with_in_site("  tags {\n    password = \"TagPw11x\"\n  }\n"),
             strs(&["TagPw11x"]),
@@ -646,6 +730,14 @@ pub struct Lsp {
 
 impl Lsp {
     pub fn start(dir: &Path) -> Lsp {
+        let mut lsp = Lsp::start_raw(dir);
+        lsp.request("initialize", serde_json::json!({ "capabilities": {} }));
+        lsp.notify("initialized", serde_json::json!({}));
+        lsp
+    }
+
+    /// The server started, not yet initialized.
+    pub fn start_raw(dir: &Path) -> Lsp {
         let mut child = Command::new(env!("CARGO_BIN_EXE_cci-dsl"))
             .arg("lsp")
             .current_dir(dir)
@@ -682,15 +774,12 @@ impl Lsp {
                 return;
             }
         });
-        let mut lsp = Lsp {
+        Lsp {
             child,
             stdin,
             messages: rx,
             next_id: 1,
-        };
-        lsp.request("initialize", serde_json::json!({ "capabilities": {} }));
-        lsp.notify("initialized", serde_json::json!({}));
-        lsp
+        }
     }
 
     pub fn send_raw(&mut self, bytes: &[u8]) {
@@ -965,4 +1054,357 @@ fn import_and_init_write_through_no_link() {
     assert!(std::fs::read_to_string(a.repo.join("site.cci"))
         .unwrap()
         .contains("site "));
+}
+
+// ------------------------------------------------------- found by a red-team review
+
+/// Every kind of Unicode space, outside strings, in comments before `@`, in a tfvars value:
+/// no command grows without bound or crashes (the lexer once made empty tokens forever on
+/// them, and the masking sliced a multi-byte space in half).
+#[test]
+fn unicode_spaces_cost_nothing_and_crash_nothing() {
+    let spaces = [
+        '\u{b}', '\u{c}', '\u{85}', '\u{a0}', '\u{1680}', '\u{2000}', '\u{200a}', '\u{2028}',
+        '\u{2029}', '\u{202f}', '\u{205f}', '\u{3000}',
+    ];
+    let a = Area::new();
+    for sp in spaces {
+        let text = default_site().replace(
+            "daily_active_users = 40",
+            &format!("daily_active_users{sp}= 40\n  bogus = 1 # mail ops{sp}x@example.com"),
+        );
+        std::fs::write(a.repo.join("site.cci"), &text).unwrap();
+        for args in [
+            &["check", "site.cci"][..],
+            &["check", "--message-format", "json", "site.cci"],
+            &["fmt", "--check", "site.cci"],
+        ] {
+            let r = run_capped(&a.repo, args, b"", 1024);
+            assert_ne!(r.code, Some(0), "{sp:?} {args:?}");
+        }
+        let tfvars = format!("aws_region = \"us{sp}west\"\nprefix = \"a{sp}b@c\"\n");
+        std::fs::write(a.repo.join("t.tfvars"), tfvars).unwrap();
+        run_capped(&a.repo, &["import", "t.tfvars"], b"", 1024);
+        let mut lsp = Lsp::start(&a.repo);
+        lsp.open(&a.repo.join("site.cci"), &text);
+        lsp.stop();
+    }
+}
+
+/// `-o out/` and `-o out/.` name the same link as `-o out`: refused, not followed.
+#[test]
+fn a_trailing_slash_does_not_open_a_planted_output_link() {
+    for target in ["out/", "out/.", "./out//"] {
+        let a = Area::new();
+        std::fs::write(a.repo.join("site.cci"), default_site()).unwrap();
+        // An empty directory: the one kind a build would write into without a manifest.
+        std::fs::create_dir(a.home.join("empty")).unwrap();
+        symlink(a.home.join("empty"), a.repo.join("out")).unwrap();
+        let home = snapshot(&a.home);
+        let r = run_in(&a.repo, &["build", "site.cci", "-o", target], b"", LIMIT);
+        assert_eq!(
+            snapshot(&a.home),
+            home,
+            "{target}: written through the link"
+        );
+        assert_eq!(r.code, Some(2), "{target}: {}", r.stderr);
+    }
+}
+
+/// A link in the middle of a relative path (`conf/` planted as a link out of the checkout):
+/// `init`, `import -o`, `build -o` and `fmt` write nothing through it.
+#[test]
+fn a_link_in_the_middle_of_a_path_is_not_followed() {
+    let a = Area::new();
+    std::fs::write(a.repo.join("site.cci"), default_site()).unwrap();
+    std::fs::copy(
+        crate::root().join("tests/fixtures/import/filled-in.tfvars"),
+        a.repo.join("t.tfvars"),
+    )
+    .unwrap();
+    symlink(&a.home, a.repo.join("conf")).unwrap();
+    let home = snapshot(&a.home);
+    for args in [
+        &["init", "conf/site.cci"][..],
+        &["import", "t.tfvars", "-o", "conf/imp.cci"],
+        &["build", "site.cci", "-o", "conf/out"],
+        &["build", "site.cci", "-o", "conf/../conf/out"],
+        &["fmt", "conf/other.cci"],
+    ] {
+        let r = run_in(&a.repo, args, b"", LIMIT);
+        assert_eq!(r.code, Some(2), "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains("symbolic link"), "{args:?}: {}", r.stderr);
+    }
+    assert_eq!(snapshot(&a.home), home, "written through conf/");
+    // Absolute paths outside the working directory are the operator's own choice.
+    let elsewhere = a.home.join("dir/out");
+    let r = run_in(
+        &a.repo,
+        &["build", "site.cci", "-o", elsewhere.to_str().unwrap()],
+        b"",
+        LIMIT,
+    );
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+}
+
+/// A header line that is not ASCII, garbage between `initialize` and `initialized`, and a
+/// response before `initialize`: the server goes on serving.
+#[test]
+fn the_language_server_survives_garbage_at_any_time() {
+    let a = Area::new();
+    let mut lsp = Lsp::start_raw(&a.repo);
+    lsp.send_raw(b"{\"jsonrpc\":\"2.0\",\"id\":99,\"result\":null}");
+    let body = b"{\"jsonrpc\":\"2.0\",\"id\":77,\"result\":null}";
+    lsp.send_raw(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
+    lsp.send_raw(body);
+    lsp.request("initialize", serde_json::json!({ "capabilities": {} }));
+    lsp.send_raw(b"Content-Length: abc\r\n\r\n");
+    lsp.send_raw("\u{c4}\u{c4}\u{c4}\u{c4}\u{c4}\u{c4}\u{c4}\u{c4}: 1\r\n\r\n".as_bytes());
+    lsp.notify("initialized", serde_json::json!({}));
+    lsp.send_raw("\u{c4}\u{c4}\u{c4}\u{c4}\u{c4}\u{c4}\u{c4}\u{c4}: 1\r\n\r\n".as_bytes());
+    let d = lsp.open(&a.repo.join("site.cci"), &default_site());
+    assert_eq!(d["params"]["diagnostics"], serde_json::json!([]));
+    lsp.stop();
+}
+
+/// Values shaped like credentials (a GitHub token in a purpose, an AWS key in a tag or in
+/// `ssh_key`, `user:password@` in a tag) are refused, so none reaches `plan` or `out/`.
+#[test]
+fn credential_shaped_values_never_reach_an_output() {
+    let cases = [
+        (
+            "allow tcp 9100 from 10.20.0.0/16 to nomad \"exporter ghp_Abcdefghijklmnopqrstuvwxyz0123456789\"\n",
+            "ghp_Abcdefghijklmnopqrstuvwxyz0123456789",
+        ),
+        (
+            "allow tcp 9100 from 10.20.0.0/16 to nomad \"via ops:Pw55zz@mon.internal\"\n",
+            "Pw55zz",
+        ),
+    ];
+    let tags = [
+        ("owner = \"AKIAIOSFODNN7EXAMPLE\"", "AKIAIOSFODNN7EXAMPLE"),
+        ("repo = \"https://ci:Pw66zz@git.internal/x\"", "Pw66zz"),
+        (
+            "key = \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\"",
+            "wJalrXUtnFEMI",
+        ),
+    ];
+    let mut sites: Vec<(String, &str)> = cases
+        .iter()
+        .map(|(rule, m)| (default_site() + rule, *m))
+        .collect();
+    for (tag, m) in tags {
+        sites.push((with_in_site(&format!("  tags {{\n    {tag}\n  }}\n")), m));
+    }
+    sites.push((
+        default_site().replace(
+            "ssh_key = \"ops\"",
+            "ssh_key = \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\"",
+        ),
+        "wJalrXUtnFEMI",
+    ));
+    for (text, marker) in sites {
+        let a = Area::new();
+        std::fs::write(a.repo.join("site.cci"), &text).unwrap();
+        let r = build(&a.repo, "site.cci");
+        assert_eq!(r.code, Some(1), "{marker} was taken: {}", r.stderr);
+        assert!(r.stderr.contains("E0330"), "{marker}: {}", r.stderr);
+        let p = run_in(&a.repo, &["plan", "site.cci"], b"", LIMIT);
+        assert!(
+            !format!("{}{}{}", r.streams(), p.streams(), "").contains(marker),
+            "{marker}"
+        );
+        assert!(!a.repo.join("out").exists());
+    }
+}
+
+/// A checkout that carries its own `out/terraform/*.tf` beside the generated ones: the build
+/// says, every time, that Terraform will read a file cci-dsl did not write.
+#[test]
+fn foreign_terraform_files_in_the_output_are_named() {
+    let a = built_checkout();
+    let out = a.repo.join("out");
+    std::fs::write(out.join("terraform/zz-backdoor.tf"), "# not ours\n").unwrap();
+    std::fs::write(out.join("terraform/x.auto.tfvars"), "a = 1\n").unwrap();
+    for site in ["other.cci", "other.cci"] {
+        let r = build(&a.repo, site);
+        assert_eq!(r.code, Some(0), "{}", r.stderr);
+        for f in ["zz-backdoor.tf", "x.auto.tfvars"] {
+            assert!(r.stderr.contains(f), "{f} not named:\n{}", r.stderr);
+        }
+    }
+}
+
+/// Input shaped to make the masking quadratic (a word of 200,000 `@`, 20,000 lines of
+/// `pw = [`) is masked in linear time.
+#[test]
+fn masking_is_linear() {
+    let a = Area::new();
+    let ats = format!("{}\nbogus = {}\n", default_site(), "@".repeat(200_000));
+    let brackets = format!("{}\n{}", default_site(), "pw = [\n".repeat(20_000));
+    for text in [ats, brackets] {
+        std::fs::write(a.repo.join("site.cci"), &text).unwrap();
+        let r = run_in(
+            &a.repo,
+            &["check", "site.cci"],
+            b"",
+            Duration::from_secs(20),
+        );
+        assert_eq!(r.code, Some(1));
+    }
+}
+
+/// Invisible and bidirectional characters beyond the obvious ones (Arabic letter mark, soft
+/// hyphen, line separator, tag characters, ...) are refused in strings too.
+#[test]
+fn every_invisible_character_is_refused_in_strings() {
+    for c in [
+        '\u{61c}',
+        '\u{ad}',
+        '\u{34f}',
+        '\u{115f}',
+        '\u{180e}',
+        '\u{2028}',
+        '\u{2029}',
+        '\u{2061}',
+        '\u{206a}',
+        '\u{3164}',
+        '\u{fff9}',
+        '\u{e0041}',
+        '\u{fe0f}',
+    ] {
+        let a = Area::new();
+        let text = format!(
+            "{}\nallow tcp 9100 from 10.20.0.0/16 to nomad \"a{c}b\"\n",
+            default_site()
+        );
+        std::fs::write(a.repo.join("site.cci"), &text).unwrap();
+        let r = build(&a.repo, "site.cci");
+        assert_eq!(r.code, Some(1), "{c:?} was taken");
+        assert!(r.stderr.contains("E0107"), "{c:?}: {}", r.stderr);
+    }
+}
+
+/// `init` and `import -o` on a full disk leave no empty file behind (a rerun would say it
+/// already exists).
+#[test]
+fn init_and_import_leave_nothing_on_a_full_disk() {
+    let required = std::env::var("CCI_REQUIRE_VALIDATORS").is_ok_and(|v| v == "1");
+    if !Command::new("unshare")
+        .args(["-m", "true"])
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        assert!(
+            !required,
+            "unshare -m (root) is needed for the full-disk test"
+        );
+        return;
+    }
+    let a = Area::new();
+    std::fs::copy(
+        crate::root().join("tests/fixtures/import/filled-in.tfvars"),
+        a.repo.join("t.tfvars"),
+    )
+    .unwrap();
+    let disk = a.home.join("disk");
+    std::fs::create_dir(&disk).unwrap();
+    let script = r#"
+        mount -t tmpfs -o size=64k tmpfs "$1" || exit 90
+        dd if=/dev/zero of="$1/filler" bs=1k count=64 2>/dev/null
+        cd "$2"
+        "$3" init "$1/site.cci"; echo "init=$?"
+        "$3" import t.tfvars -o "$1/imp.cci"; echo "import=$?"
+        ls -A "$1" | tr '\n' ' '
+    "#;
+    let o = Command::new("unshare")
+        .args(["-m", "sh", "-c", script, "sh"])
+        .arg(&disk)
+        .arg(&a.repo)
+        .arg(env!("CARGO_BIN_EXE_cci-dsl"))
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        said.contains("init=2") && said.contains("import=2"),
+        "{said}"
+    );
+    let listing = said.lines().last().unwrap_or("");
+    assert_eq!(listing.trim(), "filler", "left behind: {listing}");
+}
+
+/// A file name that is not UTF-8: `fmt` formats that file, not its lossy look-alike.
+#[test]
+fn fmt_formats_the_file_it_was_given_whatever_its_name() {
+    use std::os::unix::ffi::OsStrExt;
+    let a = Area::new();
+    let raw = a.repo.join(std::ffi::OsStr::from_bytes(b"\xff.cci"));
+    let lookalike = a.repo.join("\u{fffd}.cci");
+    std::fs::write(&raw, unformatted()).unwrap();
+    std::fs::write(&lookalike, unformatted()).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_cci-dsl"))
+        .arg("fmt")
+        .arg(&raw)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(std::fs::read_to_string(&raw).unwrap(), default_site());
+    assert_eq!(std::fs::read_to_string(&lookalike).unwrap(), unformatted());
+}
+
+/// A manifest line naming a file whose contents anyone can predict (an empty hidden file, a
+/// lock file, state) with its right checksum still deletes nothing cci-dsl could not have
+/// written: only its own kinds of files, never a hidden one.
+#[test]
+fn a_forged_line_with_the_right_checksum_deletes_no_file_of_another_kind() {
+    use sha2::Digest;
+    let a = built_checkout();
+    let out = a.repo.join("out");
+    let lock = "# This file is maintained automatically by \"terraform init\".\n";
+    std::fs::write(out.join("terraform/.terraform.lock.hcl"), lock).unwrap();
+    std::fs::write(out.join("terraform/terraform.tfstate"), "").unwrap();
+    let hex = |b: &[u8]| -> String {
+        sha2::Sha256::digest(b)
+            .iter()
+            .map(|x| format!("{x:02x}"))
+            .collect()
+    };
+    let mut m = std::fs::read_to_string(out.join(".cci-dsl-manifest")).unwrap();
+    m.push_str(&format!(
+        "{}  terraform/.terraform.lock.hcl\n",
+        hex(lock.as_bytes())
+    ));
+    m.push_str(&format!("{}  terraform/terraform.tfstate\n", hex(b"")));
+    std::fs::write(out.join(".cci-dsl-manifest"), m).unwrap();
+    let r = build(&a.repo, "other.cci");
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(out.join("terraform/.terraform.lock.hcl").exists());
+    assert!(out.join("terraform/terraform.tfstate").exists());
+}
+
+/// A site file planted as a link to a credentials file outside the checkout (`~/.netrc`) is
+/// refused by name: a CI log would otherwise show its lines in a diagnostic's frame.
+#[test]
+fn a_site_linked_out_of_the_checkout_is_not_read() {
+    let a = Area::new();
+    std::fs::write(
+        a.home.join("netrc"),
+        "machine git.internal login ci password NetrcPw77\n",
+    )
+    .unwrap();
+    symlink(a.home.join("netrc"), a.repo.join("site.cci")).unwrap();
+    std::fs::write(a.repo.join("real.cci"), default_site()).unwrap();
+    symlink("real.cci", a.repo.join("inside.cci")).unwrap();
+    let r = run_in(&a.repo, &["check", "site.cci"], b"", LIMIT);
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(!r.streams().contains("NetrcPw77"), "{}", r.stderr);
+    assert!(r.stderr.contains("outside"), "{}", r.stderr);
+    // A link that stays in the checkout is read.
+    let r = run_in(&a.repo, &["check", "inside.cci"], b"", LIMIT);
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
 }

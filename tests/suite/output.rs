@@ -339,3 +339,19 @@ fn a_build_killed_at_any_step_loses_nothing() {
     }
     assert!(killed > 20, "only {killed} steps interrupted");
 }
+
+/// Every file a build writes is of a kind a later build may delete when it no longer writes
+/// it (`output::is_our_kind`): the list of endings there covers every output of every example.
+#[test]
+fn every_output_is_of_a_kind_the_manifest_may_remove() {
+    for site in crate::examples() {
+        let b = crate::build_file(&site);
+        for rel in b.outputs.expect("the example builds").files.keys() {
+            assert!(
+                cci_dsl::output::is_our_kind(rel),
+                "{rel} of {}",
+                site.display()
+            );
+        }
+    }
+}
