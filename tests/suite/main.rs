@@ -23,6 +23,7 @@ mod stdlib;
 mod tls;
 #[path = "../support/tls_fixtures.rs"]
 mod tls_fixtures;
+mod user_data;
 mod validators;
 
 use std::path::{Path, PathBuf};
