@@ -133,7 +133,7 @@ def run(lab, check, user_data, work):
     before = probe(lab, c1, refused + allowed)
     check(all(before), f"without the filter a container reaches all {len(before)} targets (the test sees a hole)")
 
-    box = Sandbox(lab, host, "host")
+    box = Sandbox(lab, host, "host", parent=work)
     try:
         box.write_files(user_data, sys.executable)
         applied = box.run("/usr/local/sbin/circleci-build-isolation", check=False)

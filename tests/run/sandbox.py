@@ -17,9 +17,9 @@ CLOUDINIT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "cloudinit_
 
 
 class Sandbox:
-    def __init__(self, lab, ns, name):
+    def __init__(self, lab, ns, name, parent=None):
         self.lab, self.ns = lab, ns
-        self.dir = tempfile.mkdtemp(prefix=f"cci-sandbox-{name}-")
+        self.dir = tempfile.mkdtemp(prefix=f"cci-sandbox-{name}-", dir=parent)
         self.root = os.path.join(self.dir, "root")
         for d in ("upper", "work", "root"):
             os.mkdir(os.path.join(self.dir, d))

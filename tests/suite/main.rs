@@ -3,6 +3,7 @@
 #[path = "../support/agreement.rs"]
 mod agreement;
 mod apply;
+mod boot;
 mod cli;
 mod diagnostics;
 mod examples;
@@ -136,7 +137,10 @@ pub fn namespace_tools(commands: &[&str], what: &str) -> bool {
         "not root".to_string()
     };
     let required = std::env::var("CCI_REQUIRE_VALIDATORS").is_ok_and(|v| v == "1");
-    assert!(!required, "{what}: {why} (scripts/install-validators.sh installs them)");
+    assert!(
+        !required,
+        "{what}: {why} (scripts/install-validators.sh installs them)"
+    );
     eprintln!("SKIPPED: {what}: {why}");
     false
 }
