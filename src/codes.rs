@@ -231,6 +231,10 @@ codes! {
         "Resources depend on each other in a loop; Terraform cannot order them. The message names the loop.";
     E0601, "output could not be produced",
         "A template failed to render. This is a bug in cci-dsl or in an edited stdlib template.";
+    E0602, "user-data over EC2's limit",
+        "EC2 takes at most 16 KB of user-data, counted before base64 (`user_data` in aws.cci). cci-dsl sends the\ncloud-init files gzipped (Terraform's base64gzip) and counts the gzipped bytes, with every value Terraform\nfills in at apply at its longest. Over the limit, launches fail. The help names the largest parts; what a site\nadds is mostly its `proxy`'s `no_proxy` list: a domain (`.example.com`) covers all its hosts.";
+    W0603, "user-data near EC2's limit",
+        "The gzipped user-data is above the warning line (`warn_above` in aws.cci) but within EC2's 16 KB. cci-dsl's\ngzip and Terraform's differ by a few bytes, so a site this close may still be refused; shorten what it adds.";
 }
 
 impl Code {

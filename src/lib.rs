@@ -167,8 +167,12 @@ pub fn build_in(
             graph: &g,
             source_name: site_name,
         };
-        match templates.finish().and_then(|t| emit::emit(&input, &t)) {
-            Ok(o) => outputs = Some(o),
+        let emitted = templates
+            .finish()
+            .and_then(|t| emit::emit(&input, &t, &mut compilation.diagnostics));
+        match emitted {
+            Ok(o) if !compilation.diagnostics.has_errors() => outputs = Some(o),
+            Ok(_) => {}
             Err(e) => compilation.diagnostics.push(
                 Diagnostic::error(Code::E0601, site.name_span, format!("output could not be produced: {}", e.0))
                     .label("while emitting this site")

@@ -251,7 +251,8 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
         Command::Check { site } => {
             let (name, text) = read_site(site)?;
             let read = file_reader(site);
-            let c = cci_dsl::compile_in(&name, &text, &load_stdlib(cli)?, &world(&read));
+            // Built in memory, not written: what only the outputs show (their size) is checked too.
+            let c = cci_dsl::build_in(&name, &text, &load_stdlib(cli)?, &world(&read)).compilation;
             if report(cli, &c.diagnostics, &c.sources) {
                 return Ok(ExitCode::from(1));
             }

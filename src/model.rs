@@ -6,6 +6,9 @@ use crate::span::{Span, Spanned};
 use ipnet::Ipv4Net;
 use std::collections::BTreeMap;
 
+mod boot;
+pub use boot::{BuildIsolation, UserDataLimits};
+
 /// What the vendor guide knows, read from `stdlib/`.
 #[derive(Clone, Debug, Default)]
 pub struct Stdlib {
@@ -14,6 +17,8 @@ pub struct Stdlib {
     pub os: Os,
     pub docker: DockerRepository,
     pub nomad: NomadClient,
+    /// What keeps build containers from the Nomad agents and the metadata service.
+    pub build_isolation: BuildIsolation,
     pub replicated: Replicated,
     pub proxy_exceptions: ProxyExceptions,
     /// Settings of the services box (`machine services`).
@@ -27,6 +32,8 @@ pub struct Stdlib {
     pub partitions: BTreeMap<String, String>,
     /// What AWS accepts (names, tags, quotas).
     pub aws_limits: AwsLimits,
+    /// EC2's user-data limit, for the size of what the machines receive.
+    pub user_data: UserDataLimits,
     pub instance_types: BTreeMap<String, InstanceType>,
     pub services_sizing: Vec<SizingRow>,
     pub nomad_requirements: NomadRequirements,

@@ -114,6 +114,7 @@ fn nomad_client(
             &nomad.drain_timeout_seconds.to_string(),
         ),
     ]);
+    env.extend(isolation_env(site, lib));
     let config = render(
         t,
         "ci/nomad_config",
@@ -137,9 +138,9 @@ fn nomad_client(
             "nomad_config": config,
             "boot_lib": boot_lib,
             "nomad_unit": render(t, "ci/nomad_unit", json!({ "release": lib.release, "proxy": site.proxy.is_some() }))?,
-            "block_unit": render(t, "ci/block_unit", base.clone())?,
-            "block_script": render(t, "ci/block_script", base.clone())?,
-            "drain_unit": render(t, "ci/drain_unit", base.clone())?,
+            "isolation_unit": render(t, "ci/isolation_unit", base.clone())?,
+            "isolation_script": render(t, "ci/isolation_script", base.clone())?,
+            "drain_unit": render(t, "ci/drain_unit", json!({ "proxy": site.proxy.is_some() }))?,
             "drain_script": render(t, "ci/drain_script", base.clone())?,
             "setup_script": render(t, "ci/nomad_setup", base.clone())?,
         }),
@@ -161,6 +162,33 @@ fn nomad_servers(site: &Site, lib: &Stdlib) -> Vec<String> {
             .map(|h| format!("\"{}:{}\"", h.addr(), ext.port))
             .collect(),
     }
+}
+
+/// What the build isolation script reads: the bridges, Nomad's ports, the servers (the
+/// services box's address, filled in by Terraform, or the site's external Nomad servers), the
+/// blocked ranges, the resolver and Docker's chains.
+fn isolation_env(site: &Site, lib: &Stdlib) -> Vec<String> {
+    let iso = &lib.build_isolation;
+    let servers = match site.externals.get("nomad_servers") {
+        None => placeholder("ISOLATION_SERVERS", NOMAD_PLACEHOLDER),
+        Some(ext) => {
+            let hosts: Vec<String> = ext.hosts.iter().map(|h| h.addr().to_string()).collect();
+            literal("ISOLATION_SERVERS", &hosts.join(" "))
+        }
+    };
+    let blocked: Vec<String> = iso.blocked.iter().map(|n| n.to_string()).collect();
+    let resolver = iso.resolver.map(|a| a.to_string()).unwrap_or_default();
+    vec![
+        literal("ISOLATION_BRIDGES", &iso.bridges.join(" ")),
+        literal(
+            "ISOLATION_NOMAD_PORTS",
+            &format!("{}:{}", iso.nomad_ports.0, iso.nomad_ports.1),
+        ),
+        servers,
+        literal("ISOLATION_BLOCKED", &blocked.join(" ")),
+        literal("ISOLATION_RESOLVER", &resolver),
+        literal("ISOLATION_DOCKER_CHAINS", &iso.docker_chains.join(" ")),
+    ]
 }
 
 /// `/etc/circleci/proxy.env` of a site with a `proxy`: the proxies, and the exceptions known

@@ -10,7 +10,9 @@ pub mod iam;
 pub mod ports;
 pub mod svg;
 mod terraform;
+pub mod user_data;
 
+use crate::diagnostics::Diagnostics;
 use crate::graph::ResourceGraph;
 use crate::model::{Site, Stdlib};
 use crate::network::Network;
@@ -39,8 +41,9 @@ pub struct Input<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmitError(pub String);
 
-/// Renders every output with the compiled templates (see [`TemplateCompiler`]).
-pub fn emit(input: &Input, t: &Handlebars) -> Result<Outputs, EmitError> {
+/// Renders every output with the compiled templates (see [`TemplateCompiler`]); what AWS
+/// would refuse of them (user-data too large) goes into `diags`.
+pub fn emit(input: &Input, t: &Handlebars, diags: &mut Diagnostics) -> Result<Outputs, EmitError> {
     let mut out = Outputs::default();
     terraform::emit(input, t, &mut out)?;
     iam::emit(input, &mut out)?;
@@ -54,6 +57,7 @@ pub fn emit(input: &Input, t: &Handlebars) -> Result<Outputs, EmitError> {
         "graph/resources.mmd".into(),
         graph_render::mermaid(input.graph),
     );
+    user_data::check(input.site, input.lib, &out, diags);
     Ok(out)
 }
 
@@ -204,12 +208,12 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../stdlib/templates/cloud-init/nomad.service.hbs"),
     ),
     (
-        "ci/block_unit",
-        include_str!("../../stdlib/templates/cloud-init/metadata-block.service.hbs"),
+        "ci/isolation_unit",
+        include_str!("../../stdlib/templates/cloud-init/build-isolation.service.hbs"),
     ),
     (
-        "ci/block_script",
-        include_str!("../../stdlib/templates/cloud-init/metadata-block.sh.hbs"),
+        "ci/isolation_script",
+        include_str!("../../stdlib/templates/cloud-init/build-isolation.sh.hbs"),
     ),
     ("ports", include_str!("../../stdlib/templates/ports.md.hbs")),
 ];

@@ -103,6 +103,8 @@ pub(super) fn read_library_block(
         "nomad_count" => read_nomad_count(lib, b, diags),
         "policy" => read_policy(lib, seen, b, diags),
         "aws_limits" => read_aws_limits(lib, seen, b, diags),
+        "build_isolation" => read_build_isolation(lib, seen, b, diags),
+        "user_data" => read_user_data(lib, seen, b, diags),
         "proxy_exceptions" => read_proxy_exceptions(lib, seen, b, diags),
         "not_externalizable" => read_not_externalizable(lib, seen, b, diags),
         "resource_class" => super::plan_data::read_resource_class(lib, seen, b, diags),

@@ -54,6 +54,8 @@ const LIBRARY_KINDS: &[&str] = &[
     "replicated",
     "output",
     "aws_limits",
+    "build_isolation",
+    "user_data",
     "proxy_exceptions",
     "not_externalizable",
     "resource_class",

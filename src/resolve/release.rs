@@ -15,6 +15,8 @@ const REQUIRED: &[(&str, &str, &str)] = &[
     ("machine", "services", "machine services { ... }"),
     ("machine", "nomad", "machine nomad { ... }"),
     ("aws_limits", "", "aws_limits { ... }"),
+    ("build_isolation", "", "build_isolation { ... }"),
+    ("user_data", "", "user_data { ... }"),
 ];
 
 /// Reports each required release block the library lacks, at the start of its first file.
@@ -163,6 +165,84 @@ fn drain_timeout(v: &Values, diags: &mut Diagnostics) -> u64 {
         );
     }
     n
+}
+
+pub(super) fn read_build_isolation(
+    lib: &mut Stdlib,
+    seen: &mut Seen,
+    b: &Block,
+    diags: &mut Diagnostics,
+) {
+    const SCHEMA: &[AttrSpec] = &[
+        req("bridges", Ty::Strings, "[\"<interface>\"]"),
+        req("nomad_first_port", Ty::Port, "<port>"),
+        req("nomad_last_port", Ty::Port, "<port>"),
+        req("blocked", Ty::Cidrs, "[<CIDR>]"),
+        req("resolver", Ty::Cidrs, "<address>"),
+        req("docker_chains", Ty::Strings, "[\"<chain>\"]"),
+    ];
+    no_labels(b, diags);
+    if !seen.first("build_isolation", "", b.span, diags) {
+        return;
+    }
+    let (v, _) = read("`build_isolation`", b, SCHEMA, &[], lib, diags);
+    let first = v.port("nomad_first_port").unwrap_or(0);
+    let last = v.port("nomad_last_port").unwrap_or(0);
+    if let (true, Some(span)) = (first > last, v.span("nomad_last_port")) {
+        diags.push(
+            Diagnostic::error(
+                Code::E0302,
+                span,
+                format!("Nomad's ports {first} to {last}"),
+            )
+            .label("below the first port")
+            .help("`nomad_last_port` is the last of the range that starts at `nomad_first_port`"),
+        );
+    }
+    lib.build_isolation = BuildIsolation {
+        bridges: v.strings("bridges").unwrap_or_default(),
+        nomad_ports: (first, last),
+        blocked: v.cidrs("blocked").unwrap_or_default(),
+        resolver: v
+            .cidrs("resolver")
+            .and_then(|c| c.first().map(|n| n.addr())),
+        docker_chains: v.strings("docker_chains").unwrap_or_default(),
+    };
+}
+
+pub(super) fn read_user_data(
+    lib: &mut Stdlib,
+    seen: &mut Seen,
+    b: &Block,
+    diags: &mut Diagnostics,
+) {
+    const SCHEMA: &[AttrSpec] = &[
+        req("limit", Ty::Size, "<size>"),
+        req("warn_above", Ty::Size, "<size>"),
+        req("longest_ipv4", Ty::Str, "\"<address>\""),
+        req("longest_security_group_id", Ty::Str, "\"sg-...\""),
+        req("longest_account_id", Ty::Str, "\"<12 digits>\""),
+        req(
+            "queue_url",
+            Ty::Str,
+            "\"https://sqs.{region}.../{account}/{queue}\"",
+        ),
+    ];
+    no_labels(b, diags);
+    if !seen.first("user_data", "", b.span, diags) {
+        return;
+    }
+    let (v, _) = read("`user_data`", b, SCHEMA, &[], lib, diags);
+    let s = |k: &str| v.str(k).unwrap_or_default();
+    lib.user_data = UserDataLimits {
+        // A limit that failed to read checks nothing rather than everything.
+        limit: v.bytes("limit").unwrap_or(u64::MAX),
+        warn_above: v.bytes("warn_above").unwrap_or(u64::MAX),
+        longest_ipv4: s("longest_ipv4"),
+        longest_security_group_id: s("longest_security_group_id"),
+        longest_account_id: s("longest_account_id"),
+        queue_url: s("queue_url"),
+    };
 }
 
 pub(super) fn read_replicated(

@@ -18,6 +18,7 @@ first failed stage or any failed check.
 """
 
 import base64
+import gzip
 import ipaddress
 import json
 import os
@@ -346,9 +347,16 @@ def check_security_groups(out, ids, ec2):
                   + ("" if a == b else f" (missing {sorted(a - b, key=str)[:3]}, extra {sorted(b - a, key=str)[:3]})"))
 
 
+def unpacked(b64):
+    """User-data as cloud-init reads it: base64, then gzip (Terraform's base64gzip)."""
+    raw = base64.b64decode(b64)
+    check(raw[:2] == b"\x1f\x8b" and len(raw) <= 16384, f"user-data is sent gzipped, {len(raw)} bytes of EC2's 16,384")
+    return gzip.decompress(raw).decode()
+
+
 def user_data_of_instance(ec2, instance_id):
     v = ec2.describe_instance_attribute(InstanceId=instance_id, Attribute="userData")["UserData"].get("Value", "")
-    return base64.b64decode(v).decode()
+    return unpacked(v)
 
 
 def check_services_box(out, site, o, c, planned):
@@ -410,7 +418,7 @@ def check_fleets(out, site, services, c, planned, ids):
               f"fleet {fleet}: min/max/desired {g['MinSize']}/{g['MaxSize']}/{g['DesiredCapacity']} = site count {lo}..{hi}")
         lt = g["LaunchTemplate"]
         data = ec2.describe_launch_template_versions(LaunchTemplateId=lt["LaunchTemplateId"])["LaunchTemplateVersions"][0]["LaunchTemplateData"]
-        ud = base64.b64decode(data.get("UserData", "")).decode()
+        ud = unpacked(data.get("UserData", ""))
         check(ud == want_ud, f"fleet {fleet}: launch template user-data decodes to cloud-init/nomad-client.yaml")
         check(data.get("IamInstanceProfile", {}).get("Name") == f"{site.name}-circleci-nomad", f"fleet {fleet}: the Nomad client profile")
         # Every client holds the group all fleets share; a fleet has one of its own only when a

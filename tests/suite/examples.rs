@@ -129,13 +129,15 @@ fn user_data_has_only_the_placeholders_terraform_fills() {
 }
 
 /// Nomad clients hold an instance profile for one thing: finishing their own scale-in. Build
-/// containers cannot reach it (IMDSv2 only, hop limit 1, DOCKER-USER drops 169.254.0.0/16).
+/// containers cannot reach it (IMDSv2 only, hop limit 1, and the build isolation filter that
+/// tests/suite/isolation.rs applies in network namespaces).
 #[test]
 fn nomad_clients_can_only_finish_their_own_scale_in() {
     for path in examples() {
         let outputs = build_file(&path).outputs.expect("builds");
         let y = &outputs.files["cloud-init/nomad-client.yaml"];
-        assert!(y.contains("169.254.0.0/16 -j DROP"));
+        assert!(y.contains("ISOLATION_BLOCKED='169.254.0.0/16'"));
+        assert!(y.contains("BindsTo=docker.service") && y.contains("WantedBy=docker.service"));
         let lt = &outputs.files["terraform/nomad.tf"];
         assert!(lt.contains("http_tokens                 = \"required\""));
         assert!(lt.contains("http_put_response_hop_limit = 1"));

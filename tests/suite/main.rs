@@ -3,6 +3,7 @@
 #[path = "../support/agreement.rs"]
 mod agreement;
 mod apply;
+mod boot;
 mod cli;
 mod diagnostics;
 mod examples;
@@ -12,6 +13,7 @@ mod grammar;
 mod graph_svg;
 mod hostile;
 mod import;
+mod isolation;
 mod lsp;
 mod output;
 mod plan;
@@ -24,6 +26,7 @@ mod stdlib;
 mod tls;
 #[path = "../support/tls_fixtures.rs"]
 mod tls_fixtures;
+mod user_data;
 mod validators;
 
 use std::path::{Path, PathBuf};
@@ -111,4 +114,83 @@ pub fn rendered(b: &cci_dsl::Compilation) -> String {
         &b.sources,
         cci_dsl::diagnostics::Style::Plain,
     )
+}
+
+/// Whether these commands are on PATH and the tests run as root (the tests that run the
+/// generated scripts in network namespaces need both). Otherwise like [`installed_tool`]:
+/// skipped with a word, or a failure under CCI_REQUIRE_VALIDATORS=1.
+pub fn namespace_tools(commands: &[&str], what: &str) -> bool {
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+    let missing: Vec<&str> = commands
+        .iter()
+        .copied()
+        .filter(|c| {
+            !std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("command -v {c}"))
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
+        .collect();
+    if root && missing.is_empty() {
+        return true;
+    }
+    let why = if root {
+        format!("{} not on PATH", missing.join(", "))
+    } else {
+        "not root".to_string()
+    };
+    let required = std::env::var("CCI_REQUIRE_VALIDATORS").is_ok_and(|v| v == "1");
+    assert!(
+        !required,
+        "{what}: {why} (scripts/install-validators.sh installs them)"
+    );
+    eprintln!("SKIPPED: {what}: {why}");
+    false
+}
+
+/// Runs tests/run/NAME.py with the emulator's Python (it has boto3 and PyYAML) for each of
+/// the examples the issue names, side by side, and fails with every report that failed.
+pub fn run_in_namespaces(env_sh: &Path, script: &str, sites: &[&str]) {
+    let script = root().join("tests/run").join(script);
+    let handles: Vec<_> = sites
+        .iter()
+        .map(|site| {
+            let (env_sh, script) = (env_sh.to_path_buf(), script.clone());
+            let site = root().join("examples").join(site);
+            std::thread::spawn(move || {
+                let start = std::time::Instant::now();
+                let o = std::process::Command::new("bash")
+                    .arg("-c")
+                    .arg(r#". "$1" && exec "$MOTO_PYTHON" "$2" "$3" "$4""#)
+                    .arg("run")
+                    .arg(&env_sh)
+                    .arg(&script)
+                    .arg(env!("CARGO_BIN_EXE_cci-dsl"))
+                    .arg(&site)
+                    .output()
+                    .expect("bash runs");
+                let report = format!(
+                    "== {} ({:.1} s)\n{}{}",
+                    site.display(),
+                    start.elapsed().as_secs_f64(),
+                    String::from_utf8_lossy(&o.stdout),
+                    String::from_utf8_lossy(&o.stderr)
+                );
+                (o.status.success(), report)
+            })
+        })
+        .collect();
+    let mut failures = Vec::new();
+    for h in handles {
+        let (ok, report) = h.join().expect("the run finishes");
+        eprintln!("{report}");
+        if !ok {
+            failures.push(report);
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

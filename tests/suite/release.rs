@@ -124,7 +124,12 @@ fn every_release_fact_reaches_exactly_the_files_that_use_it() {
         ("Nomad datacenter", &default, "\n  datacenter = \"us-east-1\"", "\n  datacenter = \"dc1\"", 1, &[NOMAD]),
         ("Nomad node class", &default, "node_class = \"linux-64bit\"", "node_class = \"linux\"", 1, &[NOMAD]),
         ("Nomad HTTP port", &default, "http_port  = 4646", "http_port  = 4656", 1, &[NOMAD]),
-        ("drain timeout", &default, "drain_timeout_seconds = 3600", "drain_timeout_seconds = 1800", 1, &[NOMAD, "terraform/nomad.tf"]),
+        ("drain timeout", &default, "drain_timeout_seconds = 300", "drain_timeout_seconds = 1800", 1, &[NOMAD, "terraform/nomad.tf"]),
+        ("build bridges", &default, "\"docker0\", \"ci-privileged\", \"br-+\"", "\"docker0\", \"ci-privileged\"", 1, &[NOMAD]),
+        ("Nomad ports kept from builds", &default, "nomad_last_port  = 4648", "nomad_last_port  = 4649", 1, &[NOMAD]),
+        ("ranges kept from builds", &default, "blocked          = [169.254.0.0/16]", "blocked          = [169.254.169.254]", 1, &[NOMAD]),
+        ("resolver builds may ask", &default, "resolver         = 169.254.169.253", "resolver         = 169.254.169.250", 1, &[NOMAD]),
+        ("Docker's chains", &default, "[\"DOCKER-USER\", \"DOCKER-ISOLATION\"]", "[\"DOCKER-USER\", \"DOCKER-ISOLATION-STAGE-1\"]", 1, &[NOMAD]),
         ("who sees the rerun address", &public_users, "advertised_to = users", "advertised_to = admins", 1, &[NOMAD]),
         ("Nomad servers' RPC port", &default, "4647", "4747", 9, &[NOMAD, "terraform/security-groups.tf", "security-groups.json", "ports.md", "graph/resources.dot", "graph/resources.mmd"]),
         ("services Docker", &default, "docker = \"17.12.1~ce-0~ubuntu\"", "docker = \"18.09.3~3-0~ubuntu-xenial\"", 1, &[SERVICES]),
@@ -241,10 +246,17 @@ fn no_product_fact_of_the_stdlib_is_written_in_rust() {
         &lib.os.root_device,
         &lib.services_machine.docker,
         &lib.nomad_machine.docker,
+        &lib.user_data.longest_ipv4,
+        &lib.user_data.longest_security_group_id,
+        &lib.user_data.queue_url,
     ]
     .into_iter()
+    .chain(&lib.build_isolation.bridges)
+    .chain(&lib.build_isolation.docker_chains)
     .cloned()
     .collect();
+    facts.extend(lib.build_isolation.blocked.iter().map(|n| n.to_string()));
+    facts.extend(lib.build_isolation.resolver.map(|a| a.to_string()));
     facts.insert(lib.nomad.http_port.to_string());
     // Ports of the guide's tables and the outputs; below 1024 they are too common a number
     // (22, 80, 443) to tell apart from other uses, and 65535 is every port range's end.
