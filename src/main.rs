@@ -54,6 +54,13 @@ enum Command {
         /// Output directory (replaced as a whole; files cci-dsl did not write are kept).
         #[arg(short, long, default_value = "out")]
         out: PathBuf,
+        /// Write nothing; exit 1 naming each file of the output directory that is not what the
+        /// site compiles to (for CI: is the committed `out/` up to date?).
+        #[arg(long)]
+        check: bool,
+        /// With `--check`: print how each file differs (a unified diff).
+        #[arg(long, requires = "check")]
+        diff: bool,
     },
     /// Check the site and report every problem; write nothing.
     Check {
@@ -178,6 +185,7 @@ macro_rules! errln {
     ($($arg:tt)*) => {{ use std::io::Write as _; let _ = writeln!(std::io::stderr().lock(), $($arg)*); }};
 }
 
+mod build_command;
 mod fmt_command;
 
 const INIT_TEMPLATE: &str = include_str!("../examples/default.cci");
@@ -263,44 +271,12 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Build { site, out } => {
-            let (name, text) = read_site(site)?;
-            let read = file_reader(site);
-            let b = cci_dsl::build_in(&name, &text, &load_stdlib(cli)?, &world(&read));
-            let failed = report(cli, &b.compilation.diagnostics, &b.compilation.sources);
-            let Some(outputs) = b.outputs.filter(|_| !failed) else {
-                errln!(
-                    "error: {} did not pass; {} left as it was",
-                    escaped(&name),
-                    escaped(&out.display().to_string())
-                );
-                return Ok(ExitCode::from(1));
-            };
-            let written = cci_dsl::output::write_atomically(out, &outputs)
-                .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
-            if written.completed_interrupted {
-                errln!("note: the previous build into this directory was interrupted; this one completed it");
-            }
-            for rel in &written.foreign_terraform {
-                errln!(
-                    "note: {} was not written by cci-dsl, and Terraform reads it with the generated files: review it before you apply",
-                    escaped(&out.join(rel).display().to_string())
-                );
-            }
-            for (rel, why) in &written.kept {
-                errln!(
-                    "note: kept {}: the previous build wrote it and this one does not, but it is {why}; delete it yourself if it is not needed",
-                    escaped(&out.join(rel).display().to_string())
-                );
-            }
-            let out = escaped(&out.display().to_string());
-            errln!("wrote {} files to {out}", outputs.files.len());
-            errln!(
-                "next: review {0}/ports.md, then\n  cd {0}/terraform && terraform init && TF_VAR_circle_secret_passphrase=... terraform apply",
-                out.trim_end_matches('/')
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Build {
+            site,
+            out,
+            check,
+            diff,
+        } => build_command::build(cli, site, out, *check, *diff),
         Command::Plan { site, format } => {
             let (name, text) = read_site(site)?;
             let read = file_reader(site);
@@ -351,7 +327,7 @@ const MAX_NAMED_FILE_BYTES: u64 = 1 << 20;
 
 /// Reads the files a site names (`file("...")`), relative to the site file's directory:
 /// regular files only (no FIFO, device or `/proc` file), at most 1 MiB.
-fn file_reader(site: &Path) -> impl Fn(&str) -> Result<Vec<u8>, String> {
+pub(crate) fn file_reader(site: &Path) -> impl Fn(&str) -> Result<Vec<u8>, String> {
     let dir = match site.parent() {
         Some(d) if site.as_os_str() != "-" => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
@@ -369,7 +345,7 @@ fn file_reader(site: &Path) -> impl Fn(&str) -> Result<Vec<u8>, String> {
 }
 
 /// The files the site names, and now (certificates are checked against the clock).
-fn world(read: &dyn Fn(&str) -> Result<Vec<u8>, String>) -> cci_dsl::World<'_> {
+pub(crate) fn world(read: &dyn Fn(&str) -> Result<Vec<u8>, String>) -> cci_dsl::World<'_> {
     let now_unix = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
@@ -384,7 +360,7 @@ pub(crate) const MAX_SITE_BYTES: u64 = 64 << 20;
 
 /// The site's name as diagnostics show it, and its text; `-` reads standard input. A named
 /// file must be a regular file (links followed) of at most 64 MiB.
-fn read_site(path: &Path) -> Result<(String, String), String> {
+pub(crate) fn read_site(path: &Path) -> Result<(String, String), String> {
     if path.as_os_str() == "-" {
         let name = "<stdin>";
         return Ok((name.into(), site_text(name, read_stdin(name)?)?));
@@ -426,7 +402,7 @@ pub(crate) fn site_text(name: &str, bytes: Vec<u8>) -> Result<String, String> {
     Ok(text)
 }
 
-fn load_stdlib(cli: &Cli) -> Result<Vec<(String, String)>, String> {
+pub(crate) fn load_stdlib(cli: &Cli) -> Result<Vec<(String, String)>, String> {
     let Some(dir) = &cli.stdlib else {
         return Ok(cci_dsl::stdlib::embedded());
     };

@@ -47,6 +47,61 @@ pub struct Written {
     /// Files in the Terraform directory that cci-dsl did not write and Terraform reads with
     /// the generated ones (`*.tf`, `*.tf.json`, `*.tfvars`, ...): a checkout may carry them.
     pub foreign_terraform: Vec<String>,
+    /// The files whose contents changed (written), sorted.
+    pub changed: Vec<String>,
+    /// How many files already held what this build writes (not rewritten).
+    pub unchanged: usize,
+    /// Files the previous build wrote, this one does not, and it deleted.
+    pub removed: Vec<String>,
+}
+
+/// How an output directory compares with what a site compiles to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Comparison {
+    /// Files whose contents differ, with what is there now (`None`: missing, or not a regular
+    /// file cci-dsl could read).
+    pub differ: Vec<(String, Option<Vec<u8>>)>,
+    /// How many files hold exactly what the site compiles to.
+    pub same: usize,
+    /// Files the directory's manifest lists that the site no longer writes, still there.
+    pub stale: Vec<String>,
+}
+
+/// Compares `target` with `outputs` without writing anything (`build --check`), reading
+/// under the same policy as a build (no link followed).
+pub fn compare(target: &Path, outputs: &Outputs) -> io::Result<Comparison> {
+    let mut c = Comparison::default();
+    if std::fs::symlink_metadata(target).is_err() {
+        c.differ = outputs.files.keys().map(|k| (k.clone(), None)).collect();
+        return Ok(c);
+    }
+    let root = fs::open_path(target, false)?;
+    for (rel, text) in &outputs.files {
+        let now = read_ours(&root, rel)?;
+        if now.as_deref() == Some(text.as_bytes()) {
+            c.same += 1;
+        } else {
+            c.differ.push((rel.clone(), now));
+        }
+    }
+    for rel in read_previous(&root)?.keys() {
+        if !outputs.files.contains_key(rel) && read_ours(&root, rel)?.is_some() {
+            c.stale.push(rel.clone());
+        }
+    }
+    Ok(c)
+}
+
+/// The bytes of the regular file of ours at `rel`, or `None` (missing, a link, not a file).
+fn read_ours(root: &Dir, rel: &str) -> io::Result<Option<Vec<u8>>> {
+    let parent = Path::new(rel).parent().unwrap_or(Path::new(""));
+    let Ok(Some(dir)) = root.descend(parent, false) else {
+        return Ok(None);
+    };
+    match dir.entry(file_name(rel))? {
+        Some(Entry::File(_)) => Ok(dir.read(file_name(rel), MAX_OUTPUT_FILE).unwrap_or(None)),
+        _ => Ok(None),
+    }
 }
 
 /// Writes `outputs` into `target`, replacing what the previous build wrote there. Refuses a
@@ -71,9 +126,11 @@ pub fn write_atomically(target: &Path, outputs: &Outputs) -> io::Result<Written>
         .filter(|(rel, _)| !outputs.files.contains_key(*rel))
         .collect();
     let foreign_terraform = foreign_terraform(&root, outputs)?;
+    let unchanged = outputs.files.len() - changed.len();
     if changed.is_empty() && removed.is_empty() && !interrupted && !leftovers {
         return Ok(Written {
             foreign_terraform,
+            unchanged,
             ..Written::default()
         });
     }
@@ -109,10 +166,18 @@ pub fn write_atomically(target: &Path, outputs: &Outputs) -> io::Result<Written>
     let kept = replaced?;
     root.remove_file(JOURNAL)?;
     steps.step();
+    let removed = removed
+        .iter()
+        .map(|(rel, _)| rel.to_string())
+        .filter(|rel| !kept.iter().any(|(k, _)| k == rel))
+        .collect();
     Ok(Written {
         completed_interrupted: interrupted,
         kept,
         foreign_terraform,
+        changed: changed.iter().map(|(rel, _)| rel.to_string()).collect(),
+        unchanged,
+        removed,
     })
 }
 

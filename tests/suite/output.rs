@@ -355,3 +355,66 @@ fn every_output_is_of_a_kind_the_manifest_may_remove() {
         }
     }
 }
+
+/// `build --check` answers CI's question (is the committed `out/` what the site compiles
+/// to?) without writing; `build` says what it changed.
+#[test]
+fn build_check_names_what_differs_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site.cci");
+    let out = tmp.path().join("out");
+    let text = std::fs::read_to_string(default_site()).unwrap();
+    std::fs::write(&site, &text).unwrap();
+    let run = |args: &[&str]| {
+        let o = cli().args(args).current_dir(tmp.path()).output().unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    // Nothing built yet: every file is missing, and nothing is written.
+    let (code, _, err) = run(&["build", "site.cci", "-o", "out", "--check"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("out/ports.md is missing"), "{err}");
+    assert!(!out.exists());
+
+    let (code, _, err) = run(&["build", "site.cci", "-o", "out"]);
+    assert_eq!(code, Some(0));
+    assert!(err.contains("0 unchanged"), "{err}");
+    let (code, _, err) = run(&["build", "site.cci", "-o", "out", "--check"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("is what site.cci compiles to"), "{err}");
+    let (_, _, err) = run(&["build", "site.cci", "-o", "out"]);
+    assert!(err.contains("up to date"), "{err}");
+
+    // One fleet larger: one file differs, and --diff shows the line.
+    std::fs::write(&site, text.replace("1..5", "1..6")).unwrap();
+    let before = tree(&out);
+    let (code, diff, err) = run(&["build", "site.cci", "-o", "out", "--check", "--diff"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("out/terraform/nomad.tf differs"), "{err}");
+    assert!(
+        diff.contains("-  max_size         = 5") && diff.contains("+  max_size         = 6"),
+        "{diff}"
+    );
+    assert_eq!(tree(&out), before, "--check wrote something");
+    let (code, _, err) = run(&["build", "site.cci", "-o", "out"]);
+    assert_eq!(code, Some(0));
+    assert!(err.contains("1 changed (terraform/nomad.tf)"), "{err}");
+
+    // A file the site no longer writes is stale.
+    std::fs::write(
+        &site,
+        text.replace(
+            "  disk     = 100 GiB\n}\n\nfleet",
+            "  disk     = 100 GiB\n  backup {\n    every = 24\n    keep  = 14\n  }\n}\n\nfleet",
+        ),
+    )
+    .unwrap();
+    assert_eq!(run(&["build", "site.cci", "-o", "out"]).0, Some(0));
+    std::fs::write(&site, &text).unwrap();
+    let (code, _, err) = run(&["build", "site.cci", "-o", "out", "--check"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("iam/dlm-assume-role.json is stale"), "{err}");
+}
