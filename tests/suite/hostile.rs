@@ -27,15 +27,43 @@ impl Ran {
 
 /// Runs `cci-dsl ARGS` in `dir` with `stdin`, killed and failed after `limit`.
 pub fn run_in(dir: &Path, args: &[&str], stdin: &[u8], limit: Duration) -> Ran {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_cci-dsl"))
-        .args(args)
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_cci-dsl"));
+    cmd.args(args);
+    run_command(cmd, dir, args, stdin, limit)
+}
+
+const LIMIT: Duration = Duration::from_secs(30);
+
+/// Runs `cci-dsl ARGS` like `run_in`, with at most `mib` MiB of address space (`ulimit -v`),
+/// so input that makes it grow without end aborts here instead of exhausting the machine.
+pub fn run_capped(dir: &Path, args: &[&str], stdin: &[u8], mib: u64) -> Ran {
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!("ulimit -v {}; exec \"$0\" \"$@\"", mib * 1024))
+        .arg(env!("CARGO_BIN_EXE_cci-dsl"))
+        .args(args);
+    let r = run_command(cmd, dir, args, stdin, LIMIT);
+    assert!(
+        !matches!(r.code, Some(101) | Some(134)),
+        "`cci-dsl {}` crashed ({:?})\n{}",
+        args.join(" "),
+        r.code,
+        r.stderr
+    );
+    r
+}
+
+/// Runs `cmd` in `dir` with `stdin`: killed and failed after `limit`, failed if a signal ends
+/// it.
+fn run_command(mut cmd: Command, dir: &Path, args: &[&str], stdin: &[u8], limit: Duration) -> Ran {
+    let mut child = cmd
         .current_dir(dir)
         .env("NO_COLOR", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("the binary starts");
+        .expect("the command starts");
     let mut input = child.stdin.take().unwrap();
     let stdin = stdin.to_vec();
     let feeder = std::thread::spawn(move || {
@@ -81,49 +109,6 @@ pub fn run_in(dir: &Path, args: &[&str], stdin: &[u8], limit: Duration) -> Ran {
     Ran {
         code: status.code(),
         stdout,
-        stderr,
-    }
-}
-
-const LIMIT: Duration = Duration::from_secs(30);
-
-/// Runs `cci-dsl ARGS` like `run_in`, with at most `mib` MiB of address space (`ulimit -v`),
-/// so input that makes it grow without end aborts here instead of exhausting the machine.
-pub fn run_capped(dir: &Path, args: &[&str], stdin: &[u8], mib: u64) -> Ran {
-    let exe = env!("CARGO_BIN_EXE_cci-dsl");
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(format!("ulimit -v {}; exec \"$0\" \"$@\"", mib * 1024))
-        .arg(exe)
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("sh starts");
-    let _ = child.stdin.take().unwrap().write_all(stdin);
-    let deadline = Instant::now() + LIMIT;
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("`cci-dsl {}` hung (> {LIMIT:?})", args.join(" "));
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let o = child.wait_with_output().unwrap();
-    use std::os::unix::process::ExitStatusExt;
-    let stderr = String::from_utf8_lossy(&o.stderr).into_owned();
-    assert!(
-        o.status.signal().is_none() && o.status.code() != Some(101) && o.status.code() != Some(134),
-        "`cci-dsl {}` crashed ({:?})\n{stderr}",
-        args.join(" "),
-        o.status
-    );
-    Ran {
-        code: o.status.code(),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
         stderr,
     }
 }
