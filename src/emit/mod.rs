@@ -31,7 +31,7 @@ pub struct Input<'a> {
     pub lib: &'a Stdlib,
     pub net: &'a Network,
     pub graph: &'a ResourceGraph,
-    /// The site file's name as the user gave it, for generated-by headers.
+    /// The site file's name without its directories, for generated-by headers.
     pub source_name: &'a str,
 }
 
