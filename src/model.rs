@@ -231,6 +231,8 @@ pub enum Condition {
     Dns,
     /// The services box's volumes are snapshotted (`services { backup { ... } }`).
     Backup,
+    /// `terraform destroy` removes the whole site (`disposable = true`).
+    Disposable,
     /// Any of these services is externalized.
     External(Vec<String>),
     /// None of these services is externalized.
@@ -443,6 +445,7 @@ impl Site {
             Condition::VmService => self.vm_service,
             Condition::Dns => self.dns.is_some(),
             Condition::Backup => self.services.backup.is_some(),
+            Condition::Disposable => self.disposable.is_some(),
             Condition::External(names) => names.iter().any(|n| self.is_external(n)),
             Condition::Embedded(names) => names.iter().all(|n| !self.is_external(n)),
         }

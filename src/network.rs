@@ -187,6 +187,7 @@ fn why_not(when: &Condition, rule: &Rule) -> String {
         Condition::VmService => "only with vm-service (`vm_service = true`)".into(),
         Condition::Dns => "only with a DNS record (`dns`)".into(),
         Condition::Backup => "only with snapshots of the services box (`backup`)".into(),
+        Condition::Disposable => "only for a disposable site (`disposable = true`)".into(),
         Condition::Always => "always applies".into(),
     }
 }

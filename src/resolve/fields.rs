@@ -285,6 +285,7 @@ pub(super) fn read_condition(
         "vm_service",
         "dns",
         "backup",
+        "disposable",
         "external",
         "embedded",
     ];
@@ -308,6 +309,7 @@ pub(super) fn read_condition(
             "vm_service" => Some(Condition::VmService),
             "dns" => Some(Condition::Dns),
             "backup" => Some(Condition::Backup),
+            "disposable" => Some(Condition::Disposable),
             _ => {
                 unknown(n, v.span, diags);
                 None

@@ -32,6 +32,9 @@ from pathlib import Path
 
 import boto3
 
+sys.path.insert(0, str(Path(__file__).parent))
+import iam_proof  # noqa: E402  (tests/apply/iam_proof.py, beside this file)
+
 PASSPHRASE = "Abc123emulator"
 FAILURES = []
 
@@ -235,8 +238,11 @@ def apply_and_check(cci, site, mode, ids, ami, work, c, endpoint, terraform, mir
     override += 'resource "aws_instance" "services" {\n  monitoring = false\n}\n'
     (tf / "zz_emulator_override.tf").write_text(override)
 
+    # Terraform's JSON trace records every request the provider sends (plan, apply, destroy):
+    # the installer's policy is proven against it at the end (iam_proof.py).
+    trace = work / "tf-trace.json"
     env = dict(os.environ, TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1", TF_CLI_CONFIG_FILE="/dev/null",
-               TF_VAR_circle_secret_passphrase=PASSPHRASE)
+               TF_VAR_circle_secret_passphrase=PASSPHRASE, TF_LOG="JSON", TF_LOG_PATH=str(trace))
     if not run([terraform, "init", "-backend=false", "-input=false", f"-plugin-dir={mirror}"], tf, work / "init.log", env, 300):
         die("terraform init", tail(work / "init.log"))
     # The guide's prerequisite (ch. 2): with the VPC's DNS support off, plan stops with its words.
@@ -278,6 +284,16 @@ def apply_and_check(cci, site, mode, ids, ami, work, c, endpoint, terraform, mir
         die("terraform destroy", tail(work / "destroy.log"))
     check(True, "terraform destroy")
     check_nothing_left(site, ids, c)
+    check_installer_policy(trace, out / "iam")
+
+
+def check_installer_policy(trace, iam_dir):
+    """Every request of plan, apply and destroy is allowed by iam/installer-*.json."""
+    calls, evaluated, denied, actions = iam_proof.prove(trace, iam_dir)
+    check(calls > 0 and evaluated > 0, f"the trace holds {calls} AWS calls: {evaluated} IAM requests of {len(actions)} actions")
+    for d in denied:
+        check(False, f"the installer's policy allows {d}")
+    check(not denied, f"the installer's policy allows every call of plan, apply and destroy ({len(actions)} actions)")
 
 
 def check_backup_plan(planned):
