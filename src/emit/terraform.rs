@@ -28,18 +28,12 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
         hcl::align_into(text, part.trim_end());
     };
 
-    let mut tags = BTreeMap::new();
-    tags.insert("circleci-site".to_string(), site.name.clone());
-    tags.insert("generated-by".to_string(), "cci-dsl".to_string());
-    for (k, v) in &site.tags {
-        tags.insert(k.clone(), v.clone());
-    }
     append(
         TfFile::Versions,
         &render(
             t,
             "tf/versions",
-            json!({ "region": site.region, "tags": tags }),
+            json!({ "region": site.region, "tags": site_tags(site) }),
         )?,
     );
 
@@ -54,6 +48,27 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
         }
     }
     Ok(())
+}
+
+/// The tags of every resource: the provider's `default_tags`.
+fn site_tags(site: &Site) -> BTreeMap<String, String> {
+    let mut tags = BTreeMap::new();
+    tags.insert("circleci-site".to_string(), site.name.clone());
+    tags.insert("generated-by".to_string(), "cci-dsl".to_string());
+    for (k, v) in &site.tags {
+        tags.insert(k.clone(), v.clone());
+    }
+    tags
+}
+
+/// What an Auto Scaling group launches carries no `default_tags` (the provider tags only the
+/// resources it creates itself): the site's tags and the `Name` go into the launch template's
+/// tag specifications and onto the group, which propagates them at launch (cost allocation of
+/// the site's largest machines; issue 16, item 5).
+fn launched_tags(site: &Site, name: String) -> BTreeMap<String, String> {
+    let mut tags = site_tags(site);
+    tags.insert("Name".to_string(), name);
+    tags
 }
 
 /// The ports checkov watches for ingress from anywhere.
@@ -239,7 +254,7 @@ fn context(input: &Input, resource: &Resource) -> Result<(&'static str, Value), 
                 "min": f.min,
                 "max": f.max,
                 "subnets": site.subnets,
-                "name": names.fleet(&f.name),
+                "tags": launched_tags(site, names.fleet(&f.name)),
             }),
         ),
         Resource::LifecycleHook(f) => (
@@ -398,7 +413,7 @@ fn launch_template(
         "metadata_reason": m.metadata_reason,
         "metadata_tokens": m.metadata_tokens,
         "metadata_hop_limit": m.metadata_hop_limit,
-        "name": names.fleet(&f.name),
+        "tags": launched_tags(site, names.fleet(&f.name)),
     })
 }
 

@@ -434,6 +434,7 @@ def check_fleets(out, site, services, c, planned, ids):
         held = sorted(sg_name.get(i) or i for ni in data.get("NetworkInterfaces", []) for i in ni.get("Groups", []))
         wanted = sorted([f"{site.name}-nomad"] + ([name] if name in declared else []))
         check(held == wanted, f"fleet {fleet}: its clients hold the groups {wanted} (got {held})")
+        check_launched_tags(out, fleet, name, g, data, ec2)
         meta = data.get("MetadataOptions", {})
         check(meta.get("HttpTokens") == "required" and meta.get("HttpPutResponseHopLimit") == 1, f"fleet {fleet}: IMDSv2 only, hop limit 1")
         hooks = asc.describe_lifecycle_hooks(AutoScalingGroupName=g["AutoScalingGroupName"])["LifecycleHooks"]
@@ -446,6 +447,27 @@ def check_fleets(out, site, services, c, planned, ids):
         hook = planned[f"aws_autoscaling_lifecycle_hook.nomad_{fleet}"]
         check(not hook.get("notification_target_arn") and not hook.get("role_arn"),
               f"fleet {fleet}: the hook posts to no queue (plan)")
+
+
+def default_tags(out):
+    """The provider's default_tags, as versions.tf writes them."""
+    block = re.search(r"default_tags \{\s*tags = \{(.*?)\}", (out / "terraform/versions.tf").read_text(), re.S).group(1)
+    return dict(re.findall(r'^\s*"?([^"=\s]+)"?\s*=\s*"([^"]*)"', block, re.M))
+
+
+def check_launched_tags(out, fleet, name, group, data, ec2):
+    """What Auto Scaling launches carries the site's tags (default_tags do not reach it)."""
+    want = dict(default_tags(out), Name=name)
+    specs = {s["ResourceType"]: {t["Key"]: t["Value"] for t in s.get("Tags", [])} for s in data.get("TagSpecifications", [])}
+    for kind in ("instance", "volume"):
+        got = specs.get(kind, {})
+        check(all(got.get(k) == v for k, v in want.items()), f"fleet {fleet}: the launch template tags its {kind}s with the site's tags ({len(got)} tags)")
+    propagated = {t["Key"]: t["Value"] for t in group.get("Tags", []) if t.get("PropagateAtLaunch")}
+    check(all(propagated.get(k) == v for k, v in want.items()), f"fleet {fleet}: the group propagates the site's tags ({len(propagated)})")
+    launched = [i for r in ec2.describe_instances(Filters=[{"Name": "tag:aws:autoscaling:groupName", "Values": [group["AutoScalingGroupName"]]}])["Reservations"] for i in r["Instances"]]
+    for i in launched:
+        tags = {t["Key"]: t["Value"] for t in i.get("Tags", [])}
+        check(all(tags.get(k) == v for k, v in want.items()), f"fleet {fleet}: launched client {i['InstanceId']} carries the site's tags")
 
 
 def check_iam(out, site, iam):
