@@ -72,7 +72,6 @@ pub struct Os {
     pub ami_owner: String,
     /// Image name pattern for the AMI lookup.
     pub ami_name: String,
-    pub root_device: String,
     pub login_user: String,
 }
 

@@ -246,6 +246,7 @@ pub fn resource_groups(g: &ResourceGraph) -> Vec<Group> {
         | Resource::DnsRecord
         | Resource::BackupPolicy => Group::Services,
         Resource::LaunchTemplate(..)
+        | Resource::OwnImage(_)
         | Resource::AutoScalingGroup(_)
         | Resource::LifecycleHook(_) => Group::Fleets,
         Resource::Role(_) | Resource::RolePolicy(_) | Resource::InstanceProfile(_) => Group::Iam,

@@ -80,6 +80,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../stdlib/templates/terraform/ami.hbs"),
     ),
     (
+        "tf/own_image",
+        include_str!("../../stdlib/templates/terraform/own_image.hbs"),
+    ),
+    (
         "tf/caller_identity",
         include_str!("../../stdlib/templates/terraform/caller_identity.hbs"),
     ),

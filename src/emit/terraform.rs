@@ -232,6 +232,14 @@ fn context(input: &Input, resource: &Resource) -> Result<(&'static str, Value), 
                 "pattern": lib.os.ami_name,
             }),
         ),
+        Resource::OwnImage(f) => (
+            "tf/own_image",
+            json!({
+                "id": names::fleet_id(&f.name),
+                "fleet": f.name,
+                "ami": f.ami,
+            }),
+        ),
         Resource::SecurityGroup(g) => ("tf/security_group", security_group(g, site)),
         Resource::SgRule(r) => ("tf/sg_rule", sg_rule(r)),
         Resource::Bucket(part) => bucket(*part, site, &names),
@@ -389,9 +397,9 @@ fn launch_template(
     names: &Names,
 ) -> Value {
     let m = &lib.nomad_machine;
-    // An image of the site's own is assumed to boot like the release's OS.
+    // The image's own root device (issue 16, item 4), whether looked up or named.
     let root_device = match f.ami {
-        Some(_) => hcl::string(&lib.os.root_device),
+        Some(_) => format!("data.aws_ami.{}.root_device_name", names::fleet_id(&f.name)),
         None => "data.aws_ami.os.root_device_name".into(),
     };
     json!({

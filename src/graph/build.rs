@@ -298,8 +298,13 @@ fn fleets(b: &mut Builder, site: &Site, net: &Network) {
             TfFile::Nomad,
             Resource::LifecycleHook(f.clone()),
         );
-        if f.ami.is_none() {
-            b.edge("data.aws_ami.os", &lt);
+        match &f.ami {
+            None => b.edge("data.aws_ami.os", &lt),
+            Some(_) => {
+                let image = format!("data.aws_ami.{id}");
+                b.node(image.clone(), TfFile::Nomad, Resource::OwnImage(f.clone()));
+                b.edge(&image, &lt);
+            }
         }
         for g in &groups {
             b.edge(&format!("aws_security_group.{g}"), &lt);

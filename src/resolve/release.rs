@@ -60,7 +60,6 @@ pub(super) fn read_os(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut 
         req("description", Ty::Str, "\"<name and version>\""),
         req("ami_owner", Ty::Str, "\"<account id of the image owner>\""),
         req("ami_name", Ty::Str, "\"<image name pattern>\""),
-        req("root_device", Ty::Str, "\"<device name>\""),
         req("login_user", Ty::Str, "\"<user>\""),
     ];
     let Some(name) = label(b, diags, "ubuntu") else {
@@ -76,7 +75,6 @@ pub(super) fn read_os(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut 
         description: s("description"),
         ami_owner: s("ami_owner"),
         ami_name: s("ami_name"),
-        root_device: s("root_device"),
         login_user: s("login_user"),
     };
 }

@@ -149,11 +149,31 @@ def seed(session, site):
             HostedZoneConfig={"PrivateZone": private},
             **({"VPC": {"VPCRegion": site.region, "VPCId": vpc}} if private else {}),
         )
-    ami = ec2.register_image(
-        Name="operator-hardened-xenial", Architecture="x86_64", RootDeviceName="/dev/sda1",
-        VirtualizationType="hvm",
-    )["ImageId"]
-    return {"vpc": vpc, "subnet": subnet, "subnet_b": subnet_b, "nat": nat, "vpce": vpce}, ami
+    return {"vpc": vpc, "subnet": subnet, "subnet_b": subnet_b, "nat": nat, "vpce": vpce}, OWN_IMAGE["ami_id"]
+
+
+# An image of the operator's own whose root is not Canonical's /dev/sda1: the launch templates
+# must size the volume at the image's own root device (issue 16, item 4). moto's RegisterImage
+# ignores the root device name, so the image is among those the emulator starts with
+# (MOTO_AMIS_PATH: its own list, which holds Canonical's xenial for the lookup, and this one).
+OWN_IMAGE = {
+    "ami_id": "ami-0c1d2e3f4a5b6c7d8", "state": "available", "public": False, "owner_id": "123456789012",
+    "image_location": "123456789012/operator-hardened-xenial", "root_device_type": "ebs",
+    "root_device_name": "/dev/xvda", "description": "an operator's own image", "image_type": "machine",
+    "platform": None, "architecture": "x86_64", "name": "operator-hardened-xenial",
+    "virtualization_type": "hvm", "hypervisor": "xen", "sriov": "simple",
+}
+
+
+def emulator_images(work):
+    """moto's own image list with the operator's image added, as a file for MOTO_AMIS_PATH."""
+    import gzip
+    import moto
+    with gzip.open(Path(moto.__file__).parent / "ec2/resources/amis.json.gz", "rt") as f:
+        images = json.load(f)
+    path = work / "amis.json"
+    path.write_text(json.dumps(images + [OWN_IMAGE]))
+    return str(path)
 
 
 PROVIDER_OVERRIDE = """provider "aws" {
@@ -184,6 +204,7 @@ def main():
     moto = subprocess.Popen(
         [moto_server, "-H", "127.0.0.1", "-p", str(port)],
         stdout=open(work / "moto.log", "w"), stderr=subprocess.STDOUT,
+        env=dict(os.environ, MOTO_AMIS_PATH=emulator_images(work)),
     )
     try:
         for _ in range(100):
@@ -435,6 +456,9 @@ def check_fleets(out, site, services, c, planned, ids):
         wanted = sorted([f"{site.name}-nomad"] + ([name] if name in declared else []))
         check(held == wanted, f"fleet {fleet}: its clients hold the groups {wanted} (got {held})")
         check_launched_tags(out, fleet, name, g, data, ec2)
+        root = ec2.describe_images(ImageIds=[data["ImageId"]])["Images"][0]["RootDeviceName"]
+        mapped = [m["DeviceName"] for m in data.get("BlockDeviceMappings", [])]
+        check(mapped == [root], f"fleet {fleet}: the disk is the image's root device {root} (mapped {mapped})")
         meta = data.get("MetadataOptions", {})
         check(meta.get("HttpTokens") == "required" and meta.get("HttpPutResponseHopLimit") == 1, f"fleet {fleet}: IMDSv2 only, hop limit 1")
         hooks = asc.describe_lifecycle_hooks(AutoScalingGroupName=g["AutoScalingGroupName"])["LifecycleHooks"]

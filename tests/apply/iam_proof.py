@@ -335,6 +335,14 @@ class Proof:
         return [req(f"route53:{c.operation}", c.region, ids, {}, str(c), types)]
 
 
+def node_modules():
+    """Where scripts/install-validators.sh installed the evaluator."""
+    if os.environ.get("IAM_SIMULATE_NODE_MODULES"):
+        return os.environ["IAM_SIMULATE_NODE_MODULES"]
+    tools = os.environ.get("CCI_TOOLS_DIR") or os.path.expanduser("~/.cache/cci-validators")
+    return os.path.join(tools, "node", "node_modules")
+
+
 def prove(trace, iam_dir, evaluator=None):
     """Evaluates every call of the trace against the installer's documents. Returns the
     number of calls, the distinct IAM requests and the denials (each a line to print)."""
@@ -351,7 +359,7 @@ def prove(trace, iam_dir, evaluator=None):
     evaluator = evaluator or str(Path(__file__).with_name("iam_evaluate.mjs"))
     payload = {"account": ACCOUNT, "principal": PRINCIPAL, "policies": policies, "requests": list(requests.values())}
     p = subprocess.run(["node", evaluator], input=json.dumps(payload), capture_output=True, text=True,
-                       env=dict(os.environ, NODE_PATH=os.environ.get("IAM_SIMULATE_NODE_MODULES", "")))
+                       env=dict(os.environ, NODE_PATH=node_modules()))
     if p.returncode != 0:
         return len(calls), 0, errors + [f"the evaluator failed: {p.stderr.strip()[-2000:]}"], []
     results = json.loads(p.stdout)

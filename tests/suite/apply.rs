@@ -17,9 +17,9 @@ fn every_example_applies_and_destroys_against_the_aws_api_emulator() {
         return;
     };
     // The installer's policy is proven against every call (tests/apply/iam_proof.py).
-    if crate::installed_tool("IAM_SIMULATE_NODE_MODULES", "the IAM policy evaluator is").is_none() {
+    let Some(evaluator) = crate::iam_simulate() else {
         return;
-    }
+    };
     let script = crate::root().join("tests/apply/emulator_apply.py");
     // Every example with an image of its own on each machine, and the default site as written
     // (machines find the release's OS among the emulator's public images).
@@ -33,7 +33,7 @@ fn every_example_applies_and_destroys_against_the_aws_api_emulator() {
     let handles: Vec<_> = runs
         .into_iter()
         .map(|(site, mode)| {
-            let (env_sh, script) = (env_sh.clone(), script.clone());
+            let (env_sh, script, evaluator) = (env_sh.clone(), script.clone(), evaluator.clone());
             std::thread::spawn(move || {
                 let o = Command::new("bash")
                     .arg("-c")
@@ -44,6 +44,7 @@ fn every_example_applies_and_destroys_against_the_aws_api_emulator() {
                     .arg(env!("CARGO_BIN_EXE_cci-dsl"))
                     .arg(&site)
                     .arg(mode)
+                    .env("IAM_SIMULATE_NODE_MODULES", &evaluator)
                     .output()
                     .expect("bash runs");
                 let report = format!(
@@ -101,9 +102,7 @@ fn traced(
 /// pass. (The apply test above runs the same proof on every example's real trace.)
 #[test]
 fn the_policy_proof_names_each_call_the_policy_does_not_allow() {
-    let Some(env_sh) =
-        crate::installed_tool("IAM_SIMULATE_NODE_MODULES", "the IAM policy evaluator is")
-    else {
+    let Some(evaluator) = crate::iam_simulate() else {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
@@ -126,14 +125,11 @@ fn the_policy_proof_names_each_call_the_policy_does_not_allow() {
         {"Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": ["arn:aws:s3:::circleci-x-????????????"]},
     ]});
     std::fs::write(iam.join("installer-policy.json"), policy.to_string()).unwrap();
-    let o = Command::new("bash")
-        .arg("-c")
-        .arg(r#". "$1" && exec python3 "$2" "$3" "$4""#)
-        .arg("proof")
-        .arg(&env_sh)
+    let o = Command::new("python3")
         .arg(crate::root().join("tests/apply/iam_proof.py"))
         .arg(dir.path().join("trace.json"))
         .arg(&iam)
+        .env("IAM_SIMULATE_NODE_MODULES", &evaluator)
         .output()
         .unwrap();
     let out = String::from_utf8_lossy(&o.stdout);
