@@ -43,6 +43,7 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
         .map(|(r, why)| {
             let mut row = flow_row(r, input);
             row["why"] = json!(why);
+            row["restore"] = json!(restore_line(r));
             row
         })
         .collect();
@@ -115,6 +116,34 @@ fn permissions(rules: &[&SgRule], input: &Input) -> Value {
         })
         .collect();
     Value::Array(perms)
+}
+
+/// The one line a site adds to open a guide row the stdlib narrowed or left closed with
+/// reasons (`when = never`): the row as a rule of the site's own. Empty for rows that open by
+/// themselves when the site changes (an externalized service, vm-service, ...).
+fn restore_line(r: &Rule) -> String {
+    if r.when != crate::model::Condition::Never {
+        return String::new();
+    }
+    let side = |e: &EndpointRef| match e {
+        EndpointRef::Services => "services".to_string(),
+        EndpointRef::AllFleets => "nomad".to_string(),
+        EndpointRef::Vms => "vms".to_string(),
+        EndpointRef::Fleet(n) | EndpointRef::External(n) | EndpointRef::Actor(n) => n.clone(),
+        EndpointRef::Cidr(c) => c.to_string(),
+    };
+    let ports = match r.ports {
+        None => String::new(),
+        Some((a, b)) if a == b => format!(" {a}"),
+        Some((a, b)) => format!(" {a}-{b}"),
+    };
+    format!(
+        "allow {}{ports} from {} to {} \"{}\"",
+        r.protocol.as_str(),
+        side(&r.from),
+        side(&r.to),
+        r.purpose.replace('\\', "\\\\").replace('"', "\\\"")
+    )
 }
 
 /// How the port matrix (and `cci-dsl plan`) names one side of a flow.
