@@ -219,6 +219,8 @@ codes! {
         "The site's certificate covers other names than the one users open (the `tls` block's `hostname`, or the\n`dns` record's name). The message lists the names it covers; wildcards cover exactly one label.";
     E0439, "subnets too small for the site",
         "The guide (ch. 2, Private Subnet Requirements): the subnet should be large enough to never exhaust the\naddresses. The site's `subnet_ranges` hold fewer instances (AWS keeps five addresses of each subnet) than\nthe services box plus every fleet at its maximum; Auto Scaling would fail to launch the rest.";
+    W0440, "public address without an Elastic IP",
+        "People reach the services box on its public address (the install and app URLs, the `dns` record), and\nAWS gives an instance a new public address each time it is stopped and started: the URLs and the record\nthen point at an address that is no longer the site's, or someone else's. `elastic_ip = true` in\n`services` gives the box a fixed one (an Elastic IP, which the outputs and the record use).";
     W0421, "unused declaration",
         "Something is declared but nothing uses it (an actor no rule mentions, for instance).";
     E0501, "dependency cycle",

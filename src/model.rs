@@ -232,6 +232,8 @@ pub enum Condition {
     Backup,
     /// `terraform destroy` removes the whole site (`disposable = true`).
     Disposable,
+    /// The services box has an Elastic IP (`services { elastic_ip = true }`).
+    ElasticIp,
     /// Any of these services is externalized.
     External(Vec<String>),
     /// None of these services is externalized.
@@ -376,6 +378,8 @@ pub struct Services {
     pub disk_gib: u64,
     pub disk_span: Span,
     pub ami: Option<String>,
+    /// A fixed public address (an Elastic IP) instead of the one AWS assigns at each start.
+    pub elastic_ip: bool,
     /// Snapshots of the box's volumes by Data Lifecycle Manager.
     pub backup: Option<Backup>,
     pub span: Span,
@@ -445,6 +449,7 @@ impl Site {
             Condition::Dns => self.dns.is_some(),
             Condition::Backup => self.services.backup.is_some(),
             Condition::Disposable => self.disposable.is_some(),
+            Condition::ElasticIp => self.services.elastic_ip,
             Condition::External(names) => names.iter().any(|n| self.is_external(n)),
             Condition::Embedded(names) => names.iter().all(|n| !self.is_external(n)),
         }

@@ -188,6 +188,7 @@ fn why_not(when: &Condition, rule: &Rule) -> String {
         Condition::Dns => "only with a DNS record (`dns`)".into(),
         Condition::Backup => "only with snapshots of the services box (`backup`)".into(),
         Condition::Disposable => "only for a disposable site (`disposable = true`)".into(),
+        Condition::ElasticIp => "only with an Elastic IP (`elastic_ip = true`)".into(),
         Condition::Always => "always applies".into(),
     }
 }

@@ -244,6 +244,7 @@ pub fn resource_groups(g: &ResourceGraph) -> Vec<Group> {
         Resource::ServicesInstance
         | Resource::PassphraseParameter { .. }
         | Resource::DnsRecord
+        | Resource::ElasticIp
         | Resource::BackupPolicy => Group::Services,
         Resource::LaunchTemplate(..)
         | Resource::OwnImage(_)

@@ -164,6 +164,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../stdlib/templates/terraform/dlm_policy.hbs"),
     ),
     (
+        "tf/elastic_ip",
+        include_str!("../../stdlib/templates/terraform/elastic_ip.hbs"),
+    ),
+    (
         "tf/dns_record",
         include_str!("../../stdlib/templates/terraform/dns_record.hbs"),
     ),

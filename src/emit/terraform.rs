@@ -119,9 +119,12 @@ fn ami_expr(ami: &Option<String>) -> String {
     }
 }
 
-/// The services box's address an actor reaches, as a Terraform expression.
+/// The services box's address an actor reaches, as a Terraform expression: its Elastic IP,
+/// when it has one, for the public address.
 fn services_address(site: &Site, actor: &str) -> &'static str {
-    if site.reaches_public_address(actor) {
+    if site.reaches_public_address(actor) && site.services.elastic_ip {
+        "aws_eip.services.public_ip"
+    } else if site.reaches_public_address(actor) {
         "aws_instance.services.public_ip"
     } else {
         "aws_instance.services.private_ip"
@@ -286,6 +289,10 @@ fn context(input: &Input, resource: &Resource) -> Result<(&'static str, Value), 
             }),
         ),
         Resource::DnsRecord => ("tf/dns_record", dns_record(site, lib)),
+        Resource::ElasticIp => (
+            "tf/elastic_ip",
+            json!({ "name": names.services_instance() }),
+        ),
         Resource::BackupPolicy => ("tf/dlm_policy", backup_policy(site)),
         Resource::Outputs => ("tf/outputs", outputs(site, lib)?),
     })

@@ -114,6 +114,8 @@ pub enum Resource {
     BackupPolicy,
     /// The Route53 record of the services box, in a zone that exists already.
     DnsRecord,
+    /// The services box's fixed public address (`elastic_ip = true`).
+    ElasticIp,
     Outputs,
 }
 

@@ -286,6 +286,7 @@ pub(super) fn read_condition(
         "dns",
         "backup",
         "disposable",
+        "elastic_ip",
         "external",
         "embedded",
     ];
@@ -310,6 +311,7 @@ pub(super) fn read_condition(
             "dns" => Some(Condition::Dns),
             "backup" => Some(Condition::Backup),
             "disposable" => Some(Condition::Disposable),
+            "elastic_ip" => Some(Condition::ElasticIp),
             _ => {
                 unknown(n, v.span, diags);
                 None

@@ -39,6 +39,7 @@ const NOTES: &[(&str, &str, &str)] = &[
     ("tls", "hostname", "default: the `dns` name"),
     ("services", "disk", "default: the guide's sizing row for the daily active users"),
     ("services", "ami", "default: the release's OS image, looked up"),
+    ("services", "elastic_ip", "default `false`; `true`: a fixed public address for the box, which the URLs and the DNS record keep through a stop and start (W0440 without one)"),
     ("backup", "every", "hours: 1, 2, 3, 4, 6, 8, 12 or 24; default 24"),
     ("backup", "at", "UTC, `HH:MM`; default `03:00`"),
     ("fleet", "count", "`min..max` clients, or a number for a fixed size"),

@@ -98,12 +98,17 @@ class Site:
             lo = int(c.group(1))
             hi = int(c.group(2)) if c.group(2) else lo
             self.fleets[m.group(1)] = (lo, hi)
-        users = re.search(r"^\s*users\s*=\s*\[([^\]]*)\]", text, re.M)
-        ranges = [ipaddress.ip_network(x.strip()) for x in users.group(1).split(",") if x.strip()]
-        # Outputs and "rerun with SSH" use the public address only for users on public ranges:
+        self.elastic_ip = bool(re.search(r"\belastic_ip\s*=\s*true", text))
+        # Outputs and "rerun with SSH" use the public address only for actors on public ranges:
         # outside RFC 1918 and RFC 6598 (documentation ranges stand for public ones here).
+        self.users_public = self.actor_public("users")
+        self.admins_public = self.actor_public("admins")
+
+    def actor_public(self, actor):
+        bound = re.search(r"^\s*%s\s*=\s*\[([^\]]*)\]" % actor, self.text, re.M)
+        ranges = [ipaddress.ip_network(x.strip()) for x in bound.group(1).split(",") if x.strip()]
         private = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")]
-        self.users_public = any(not any(r.subnet_of(p) for p in private) for r in ranges)
+        return any(not any(r.subnet_of(p) for p in private if r.version == p.version) for r in ranges)
 
     def for_emulator(self, ids, mode, ami):
         """The site with the emulator's ids, and an image of its own on every machine."""
@@ -340,7 +345,9 @@ def check_dns(site, o, services, c):
     public = site.public_ip and site.users_public
     want = services.get("PublicIpAddress") if public else services["PrivateIpAddress"]
     check(len(a) == 1 and [v["Value"] for v in a[0]["ResourceRecords"]] == [want], f"{fqdn} holds the box's {'public' if public else 'private'} address")
-    check(o["install_url"] == f"http://{fqdn}/", f"install_url uses the name ({o['install_url']})")
+    check(o["app_url"] == f"http://{fqdn}/", f"app_url uses the name ({o['app_url']})")
+    if (site.public_ip and site.admins_public) == public:
+        check(o["install_url"] == f"https://{fqdn}:8800/", f"install_url is the console under the name ({o['install_url']})")
 
 
 def filled(text, values):
@@ -414,10 +421,17 @@ def check_services_box(out, site, o, c, planned):
     check(box_plan["root_block_device"][0]["delete_on_termination"] is not keeps, "services root volume kept unless disposable (plan)")
     check(("destroy stops at" in o["teardown"]) is keeps and o["teardown"].startswith("Nothing") is not keeps,
           "the teardown output says what destroy leaves")
-    public = site.public_ip and site.users_public
-    address = box.get("PublicIpAddress") if public else box["PrivateIpAddress"]
+    address = lambda public: box.get("PublicIpAddress") if public else box["PrivateIpAddress"]  # noqa: E731
+    users, admins = site.public_ip and site.users_public, site.public_ip and site.admins_public
     if not site.dns:
-        check(o["install_url"] == f"http://{address}/", f"install_url uses the {'public' if public else 'private'} address ({o['install_url']})")
+        check(o["app_url"] == f"http://{address(users)}/", f"app_url uses the {'public' if users else 'private'} address ({o['app_url']})")
+    if not site.dns or admins != users:
+        # Step 7: the admin console (8800), where the installation goes on.
+        check(o["install_url"] == f"https://{address(admins)}:8800/", f"install_url is the console on the {'public' if admins else 'private'} address ({o['install_url']})")
+    if site.elastic_ip:
+        eips = c["ec2"].describe_addresses()["Addresses"]
+        mine = [a for a in eips if a.get("InstanceId") == box["InstanceId"]]
+        check(len(mine) == 1 and mine[0]["PublicIp"] == box.get("PublicIpAddress"), f"the box holds its Elastic IP ({[a.get('PublicIp') for a in mine]})")
     check(o["services_private_ip"] == box["PrivateIpAddress"], "services_private_ip output")
     p = c["ssm"].get_parameter(Name=o["passphrase_parameter"], WithDecryption=True)["Parameter"]
     check(p["Type"] == "SecureString" and p["Value"] == PASSPHRASE, "the passphrase is a SecureString in SSM")
@@ -541,6 +555,9 @@ def check_nothing_left(site, ids, c):
     check(not c["s3"].list_buckets().get("Buckets"), "destroy leaves no bucket")
     check(not c["sqs"].list_queues().get("QueueUrls"), "destroy leaves no queue")
     check(not c["ssm"].describe_parameters()["Parameters"], "destroy leaves no parameter")
+    eips = [a.get("PublicIp") for a in ec2.describe_addresses()["Addresses"]
+            if {t["Key"]: t["Value"] for t in a.get("Tags", [])}.get("Name") == f"{site.name}-circleci-services"]
+    check(not eips, f"destroy leaves no Elastic IP ({eips})")
     for z in c["route53"].list_hosted_zones()["HostedZones"]:
         left = [r["Name"] for r in c["route53"].list_resource_record_sets(HostedZoneId=z["Id"])["ResourceRecordSets"] if r["Type"] not in ("NS", "SOA")]
         check(not left, f"destroy leaves no record in {z['Name']} ({left})")

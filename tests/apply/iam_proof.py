@@ -65,7 +65,7 @@ EC2_IDS = {
     "i": "InstanceId", "sg": "SecurityGroupId", "sgr": "SecurityGroupRuleId", "vol": "VolumeId",
     "lt": "LaunchTemplateId", "eni": "NetworkInterfaceId", "vpc": "VpcId", "subnet": "SubnetId",
     "ami": "ImageId", "snap": "SnapshotId", "rtb": "RouteTableId", "nat": "NatGatewayId",
-    "vpce": "VpcEndpointId",
+    "vpce": "VpcEndpointId", "eipalloc": "AllocationId",
 }
 # Parameters that name an id whatever its prefix (the image lookup asks GetInstanceUefiData
 # with an image id as InstanceId, and AWS authorizes it as an instance).
@@ -79,10 +79,11 @@ EC2_NEW = {
     "CreateLaunchTemplate": ["LaunchTemplateId"],
     "AuthorizeSecurityGroupIngress": ["SecurityGroupRuleId"],
     "AuthorizeSecurityGroupEgress": ["SecurityGroupRuleId"],
+    "AllocateAddress": ["AllocationId"],
 }
 EC2_NEW_TYPES = {"instance": "InstanceId", "volume": "VolumeId", "network-interface": "NetworkInterfaceId",
                  "security-group": "SecurityGroupId", "launch-template": "LaunchTemplateId",
-                 "security-group-rule": "SecurityGroupRuleId"}
+                 "security-group-rule": "SecurityGroupRuleId", "elastic-ip": "AllocationId"}
 NEW = "new0000000000000"
 ASG_SERVICE_ROLE = "aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
 ASG_GROUP_ID = "00000000-0000-0000-0000-000000000000"  # part of a group's ARN, never in a request
@@ -164,6 +165,7 @@ class Proof:
     def __init__(self):
         self.role_of_profile = {}
         self.templates = {}  # launch template id -> what launching with it uses
+        self.allocation_of = {}  # Elastic IP association id -> allocation id
 
     def requests(self, c):
         prefix = PREFIX.get(c.service)
@@ -189,6 +191,12 @@ class Proof:
                 ids.setdefault(EC2_IDS[m.group(1)], []).append(v)
         if "KeyName" in p:
             ids["KeyPairName"] = [p["KeyName"]]
+        # An association names its address only through the AssociateAddress that made it.
+        m = re.search(r"<associationId>(eipassoc-[0-9a-f]+)</associationId>", c.response)
+        if op == "AssociateAddress" and m and "AllocationId" in p:
+            self.allocation_of[m.group(1)] = p["AllocationId"]
+        if "AssociationId" in p and p["AssociationId"] in self.allocation_of:
+            ids.setdefault("AllocationId", []).append(self.allocation_of[p["AssociationId"]])
         for var in EC2_NEW.get(op, []):
             ids.setdefault(var, []).append(f"{var[:3].lower()}-{NEW}")
         tags_by_type = {}
