@@ -320,3 +320,75 @@ fn each_closed_guide_row_shows_the_line_that_opens_it() {
         );
     }
 }
+
+/// Issue 16, item 3: the services role keeps enterprise-setup's families (s3:*, sqs:*,
+/// ec2:Describe* at the guide's date) written out and held to the site's bucket, queue and
+/// region; what is removed is removed with evidence (iam.cci): no write of the bucket's or the
+/// queue's own settings, no iam:GetUser.
+#[test]
+fn the_services_role_keeps_enterprise_setups_families_scoped_to_the_site() {
+    let b = crate::build_file(&crate::root().join("examples/default.cci"));
+    let doc: serde_json::Value =
+        serde_json::from_str(&b.outputs.unwrap().files["iam/services-role-policy.json"]).unwrap();
+    let statements = doc["Statement"].as_array().unwrap();
+    let granting = |action: &str| -> Vec<&serde_json::Value> {
+        statements
+            .iter()
+            .filter(|s| {
+                s["Effect"] == "Allow"
+                    && s["Action"].as_array().unwrap().iter().any(|a| a == action)
+            })
+            .collect()
+    };
+    for (action, resource) in [
+        (
+            "s3:GetObjectAcl",
+            "arn:aws:s3:::circleci-acme-????????????/*",
+        ),
+        (
+            "s3:PutObjectTagging",
+            "arn:aws:s3:::circleci-acme-????????????/*",
+        ),
+        (
+            "s3:GetBucketVersioning",
+            "arn:aws:s3:::circleci-acme-????????????",
+        ),
+        (
+            "s3:GetEncryptionConfiguration",
+            "arn:aws:s3:::circleci-acme-????????????",
+        ),
+        (
+            "sqs:SendMessage",
+            "arn:aws:sqs:us-west-2:*:acme-circleci-nomad-shutdown",
+        ),
+        ("ec2:DescribeRegions", "*"),
+        ("ec2:DescribeSpotPriceHistory", "*"),
+    ] {
+        let s = granting(action);
+        assert_eq!(s.len(), 1, "{action} granted once");
+        assert_eq!(s[0]["Resource"], serde_json::json!([resource]), "{action}");
+        if resource == "*" {
+            assert_eq!(
+                s[0]["Condition"]["StringEquals"]["aws:RequestedRegion"],
+                serde_json::json!(["us-west-2"]),
+                "{action}"
+            );
+        }
+    }
+    for action in [
+        "s3:DeleteBucket",
+        "s3:PutBucketPolicy",
+        "s3:PutBucketPublicAccessBlock",
+        "s3:CreateBucket",
+        "sqs:DeleteQueue",
+        "sqs:SetQueueAttributes",
+        "iam:GetUser",
+        "s3:*",
+        "sqs:*",
+    ] {
+        assert!(
+            granting(action).is_empty(),
+            "{action} is not the services box's"
+        );
+    }
+}
