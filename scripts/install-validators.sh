@@ -24,8 +24,9 @@
 #                      sources list: the machine's apt configuration is not changed) plus a
 #                      venv with its Python dependencies
 #
-# Terraform: the fast path uses `terraform` on PATH (or $TERRAFORM, >= 1.5) and the
-# hashicorp/aws 5.x provider unpacked in a plugin directory (a filesystem mirror with a
+# Terraform: the fast path uses `terraform` on PATH (or $TERRAFORM, >= 1.11: the passphrase is
+# a write-only argument) and the hashicorp/aws 5.x provider (>= 5.100, whose aws_ssm_parameter has
+# value_wo) unpacked in a plugin directory (a filesystem mirror with a
 # registry.terraform.io/ tree; $TF_PROVIDER_MIRROR or found under /opt and /usr/local), as the
 # project's machine image has them. Otherwise, where the network allows, it installs them the
 # ordinary way, saying so: Terraform $TF_INSTALL_VERSION from releases.hashicorp.com (checked
@@ -55,9 +56,10 @@ MOTO_VERSION=5.2.5
 LARK_VERSION=1.2.2
 CLOUD_INIT_VERSION=25.1          # Debian trixie's package version must start with this
 CLOUD_INIT_PY_DEPS=(pyyaml jsonschema jinja2 configobj jsonpatch requests)
-TF_MIN_MAJOR=1 TF_MIN_MINOR=5
+TF_MIN_MAJOR=1 TF_MIN_MINOR=11
 TF_INSTALL_VERSION=1.11.4
 AWS_PROVIDER_MAJOR=5
+AWS_PROVIDER_MIN=5.100.0
 
 say() { printf 'install-validators: %s\n' "$*"; }
 die() { printf 'install-validators: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -149,6 +151,7 @@ PROVIDER=
 while IFS= read -r p; do
   v=${p#*registry.terraform.io/hashicorp/aws/}; v=${v%%/*}
   case "$v" in "$AWS_PROVIDER_MAJOR".*) ;; *) continue ;; esac
+  [ "$(printf '%s\n%s\n' "$AWS_PROVIDER_MIN" "$v" | sort -V | head -n1)" = "$AWS_PROVIDER_MIN" ] || continue
   case "$p" in *linux_amd64*) ;; *) continue ;; esac
   [ -x "$p" ] || [ "${p%.zip}" != "$p" ] || continue
   PROVIDER=$p

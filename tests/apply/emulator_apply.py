@@ -291,6 +291,10 @@ def apply_and_check(cci, site, mode, ids, ami, work, c, endpoint, terraform, mir
     if not run([terraform, "apply", "-input=false", "-no-color", "-parallelism=20", "plan.bin"], tf, work / "apply.log", env, 600):
         die("terraform apply", tail(work / "apply.log"))
     check(True, "terraform apply")
+    # The passphrase is write-only and its variable ephemeral: in neither the plan nor the state.
+    check(PASSPHRASE not in json.dumps(shown), "the saved plan does not hold the passphrase")
+    state = subprocess.run([terraform, "state", "pull"], cwd=tf, env=env, capture_output=True, text=True, check=True).stdout
+    check(PASSPHRASE not in state and '"value_wo_version": 1' in state, "the state does not hold the passphrase (value_wo, version 1)")
     outputs = json.loads(subprocess.run([terraform, "output", "-json"], cwd=tf, env=env, capture_output=True, text=True, check=True).stdout)
     o = {k: v["value"] for k, v in outputs.items()}
 
