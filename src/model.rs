@@ -349,6 +349,8 @@ pub struct Site {
     pub proxy: Option<Proxy>,
     /// The certificate and key the operator will upload in the admin console, to be checked.
     pub tls: Option<Tls>,
+    /// Where Terraform keeps the site's state (`state { s3 { ... } }`); `None`: local.
+    pub state: Option<StateBackend>,
     /// The bucket name the site gives; `None`: one derived from the site and its account.
     pub bucket: Option<String>,
     pub tags: BTreeMap<String, String>,
@@ -491,6 +493,18 @@ pub fn human_bytes(bytes: u64) -> String {
     } else {
         format!("{:.1} GiB", bytes as f64 / GIB as f64)
     }
+}
+
+/// `state { s3 { bucket = "..." } }`: a `backend "s3"` block, encrypted, with S3's own locking
+/// (and a DynamoDB table too when `lock_table` is given).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StateBackend {
+    pub bucket: String,
+    pub bucket_span: Span,
+    pub key: String,
+    pub region: String,
+    pub lock_table: Option<String>,
+    pub kms_key: Option<String>,
 }
 
 /// `dns { zone = "example.com"  name = "ci" }`: an A record `ci.example.com` for the services box.

@@ -46,6 +46,30 @@ pub(super) fn check_public_address_is_fixed(
     );
 }
 
+/// The state must not live in the bucket the site creates for CircleCI (E0441): the bucket
+/// the site names, or `circleci-<site>-<account>` (any account when the site names none).
+pub(super) fn check_state_bucket(site: &Site, diags: &mut Diagnostics) {
+    let Some(state) = &site.state else {
+        return;
+    };
+    let derived = format!("circleci-{}-", site.name);
+    let same = match (&site.bucket, &site.account) {
+        (Some(own), _) => *own == state.bucket,
+        (None, Some(account)) => state.bucket == format!("{derived}{account}"),
+        (None, None) => state
+            .bucket
+            .strip_prefix(&derived)
+            .is_some_and(|rest| rest.len() == 12 && rest.bytes().all(|b| b.is_ascii_digit())),
+    };
+    if same {
+        diags.push(
+            Diagnostic::error(Code::E0441, state.bucket_span, "the state would be kept in the site's own CircleCI bucket")
+                .label("the bucket this site creates for artifacts")
+                .help("keep the state in a bucket of its own, made once per account, e.g. `acme-terraform-state`"),
+        );
+    }
+}
+
 /// Every machine goes out through the proxy: some rule must open its port from the services
 /// box and from every fleet, or the boot stops at the first download.
 pub(super) fn check_proxy_reachable(site: &Site, flows: &[Rule], diags: &mut Diagnostics) {

@@ -33,7 +33,13 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
         &render(
             t,
             "tf/versions",
-            json!({ "region": site.region, "tags": site_tags(site) }),
+            json!({ "region": site.region, "tags": site_tags(site), "backend": site.state.as_ref().map(|s| json!({
+                "bucket": s.bucket,
+                "key": s.key,
+                "region": s.region,
+                "lock_table": s.lock_table,
+                "kms_key": s.kms_key,
+            })) }),
         )?,
     );
 

@@ -176,6 +176,7 @@ pub fn resolve_site(
         dns: core.dns,
         proxy: core.proxy,
         tls: core.tls,
+        state: core.state,
         bucket: core.bucket,
         tags: core.tags,
         actors,
