@@ -234,6 +234,10 @@ pub enum Condition {
     Disposable,
     /// The services box has an Elastic IP (`services { elastic_ip = true }`).
     ElasticIp,
+    /// Terraform's state is kept in S3 (`state { s3 { ... } }`).
+    StateS3,
+    /// ... and locked with a DynamoDB table as well (`lock_table`).
+    StateLockTable,
     /// Any of these services is externalized.
     External(Vec<String>),
     /// None of these services is externalized.
@@ -452,6 +456,8 @@ impl Site {
             Condition::Backup => self.services.backup.is_some(),
             Condition::Disposable => self.disposable.is_some(),
             Condition::ElasticIp => self.services.elastic_ip,
+            Condition::StateS3 => self.state.is_some(),
+            Condition::StateLockTable => self.state.as_ref().is_some_and(|s| s.lock_table.is_some()),
             Condition::External(names) => names.iter().any(|n| self.is_external(n)),
             Condition::Embedded(names) => names.iter().all(|n| !self.is_external(n)),
         }

@@ -189,6 +189,8 @@ fn why_not(when: &Condition, rule: &Rule) -> String {
         Condition::Backup => "only with snapshots of the services box (`backup`)".into(),
         Condition::Disposable => "only for a disposable site (`disposable = true`)".into(),
         Condition::ElasticIp => "only with an Elastic IP (`elastic_ip = true`)".into(),
+        Condition::StateS3 => "only with the state in S3 (`state`)".into(),
+        Condition::StateLockTable => "only with a DynamoDB lock table (`lock_table`)".into(),
         Condition::Always => "always applies".into(),
     }
 }

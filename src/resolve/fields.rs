@@ -287,6 +287,8 @@ pub(super) fn read_condition(
         "backup",
         "disposable",
         "elastic_ip",
+        "state_s3",
+        "state_lock_table",
         "external",
         "embedded",
     ];
@@ -312,6 +314,8 @@ pub(super) fn read_condition(
             "backup" => Some(Condition::Backup),
             "disposable" => Some(Condition::Disposable),
             "elastic_ip" => Some(Condition::ElasticIp),
+            "state_s3" => Some(Condition::StateS3),
+            "state_lock_table" => Some(Condition::StateLockTable),
             _ => {
                 unknown(n, v.span, diags);
                 None

@@ -91,6 +91,12 @@ class Site:
             name = re.search(r'\bname\s*=\s*"([^"]+)"', dns.group(1)).group(1)
             self.dns = (zone, f"{name}.{zone}")
         self.backup = bool(re.search(r"^\s*backup\s*\{", text, re.M))
+        state = re.search(r"^\s*state\s*\{\s*s3\s*\{(.*?)\}", text, re.M | re.S)
+        self.state = None
+        if state:
+            key = re.search(r'\bkey\s*=\s*"([^"]+)"', state.group(1))
+            self.state = (re.search(r'\bbucket\s*=\s*"([^"]+)"', state.group(1)).group(1),
+                          key.group(1) if key else f"circleci/{self.name}.tfstate")
         self.subnet_count = len(set(re.findall(r"\bsubnet-[0-9a-f]+\b", text)))
         self.fleets = {}
         for m in re.finditer(r"^fleet\s+([A-Za-z0-9_]+)\s*\{(.*?)^\}", text, re.M | re.S):
@@ -143,6 +149,11 @@ def seed(session, site):
         VpcId=vpc, ServiceName=f"com.amazonaws.{site.region}.s3", RouteTableIds=[rt]
     )["VpcEndpoint"]["VpcEndpointId"]
     ec2.create_key_pair(KeyName=site.ssh_key)
+    if site.state:
+        # The state bucket exists before the site (made once per account).
+        s3 = session.client("s3")
+        kw = {} if site.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": site.region}}
+        s3.create_bucket(Bucket=site.state[0], **kw)
     if site.dns:
         # The zone exists before the site (the record goes into it); private when the record
         # holds a private address, associated with the VPC.
@@ -269,7 +280,19 @@ def apply_and_check(cci, site, mode, ids, ami, work, c, endpoint, terraform, mir
     trace = work / "tf-trace.json"
     env = dict(os.environ, TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1", TF_CLI_CONFIG_FILE="/dev/null",
                TF_VAR_circle_secret_passphrase=PASSPHRASE, TF_LOG="JSON", TF_LOG_PATH=str(trace))
-    if not run([terraform, "init", "-backend=false", "-input=false", f"-plugin-dir={mirror}"], tf, work / "init.log", env, 300):
+    init = [terraform, "init", "-input=false", f"-plugin-dir={mirror}"]
+    if site.state:
+        # The site's backend "s3" block as written, pointed at the emulator (a partial
+        # configuration merged into it; test scaffolding, outside the output directory).
+        (work / "emulator.s3.tfbackend").write_text(
+            f'endpoints = {{ s3 = "{endpoint}", sts = "{endpoint}", dynamodb = "{endpoint}" }}\n'
+            'access_key = "test"\nsecret_key = "test"\nuse_path_style = true\n'
+            "skip_credentials_validation = true\nskip_requesting_account_id = true\n"
+            "skip_metadata_api_check = true\nskip_region_validation = true\n")
+        init.append(f"-backend-config={work / 'emulator.s3.tfbackend'}")
+    else:
+        init.append("-backend=false")
+    if not run(init, tf, work / "init.log", env, 300):
         die("terraform init", tail(work / "init.log"))
     # The guide's prerequisite (ch. 2): with the VPC's DNS support off, plan stops with its words.
     c["ec2"].modify_vpc_attribute(VpcId=ids["vpc"], EnableDnsSupport={"Value": False})
@@ -303,6 +326,8 @@ def apply_and_check(cci, site, mode, ids, ami, work, c, endpoint, terraform, mir
     check_fleets(out, site, services, c, planned, ids)
     check_iam(out, site, c["iam"])
     check_storage(site, o, c)
+    if site.state:
+        check_state_in_s3(site, c["s3"])
     if site.dns:
         check_dns(site, o, services, c)
 
@@ -336,6 +361,18 @@ def check_backup_plan(planned):
     check(all(box_tags.get(k) == v for k, v in details["target_tags"].items()), "the policy targets the services box by its tags")
     rule = details["schedule"][0]["create_rule"][0]
     check(rule["interval_unit"] == "HOURS" and rule["interval"] in (1, 2, 3, 4, 6, 8, 12, 24), "a schedule DLM takes")
+
+
+def check_state_in_s3(site, s3):
+    """The state is where the site's backend block says, encrypted, and no lock is left."""
+    bucket, key = site.state
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    check(keys == [key], f"the state is s3://{bucket}/{key} and no lock file is left ({keys})")
+    if key in keys:
+        head = s3.head_object(Bucket=bucket, Key=key)
+        check(head.get("ServerSideEncryption") in ("AES256", "aws:kms"), f"the state object is encrypted ({head.get('ServerSideEncryption')})")
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+        check('"aws_instance"' in body and PASSPHRASE not in body, "the state in S3 holds the site, not the passphrase")
 
 
 def check_dns(site, o, services, c):
@@ -556,7 +593,8 @@ def check_nothing_left(site, ids, c):
     check(not ec2.describe_launch_templates()["LaunchTemplates"], "destroy leaves no launch template")
     roles = [r["RoleName"] for r in c["iam"].list_roles()["Roles"] if r["RoleName"].startswith(site.name + "-")]
     check(not roles, f"destroy leaves no role ({roles})")
-    check(not c["s3"].list_buckets().get("Buckets"), "destroy leaves no bucket")
+    buckets = [b["Name"] for b in c["s3"].list_buckets().get("Buckets", []) if not site.state or b["Name"] != site.state[0]]
+    check(not buckets, f"destroy leaves no bucket but the state's ({buckets})")
     check(not c["sqs"].list_queues().get("QueueUrls"), "destroy leaves no queue")
     check(not c["ssm"].describe_parameters()["Parameters"], "destroy leaves no parameter")
     eips = [a.get("PublicIp") for a in ec2.describe_addresses()["Addresses"]

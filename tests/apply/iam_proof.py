@@ -99,7 +99,8 @@ class Call:
         self.method = d.get("http.method", "")
         self.url = urlparse(d.get("http.url", ""))
         self.body = d.get("http.request.body", "") or ""
-        self.resource = d.get("tf_resource_type") or d.get("tf_data_source_type") or ""
+        self.resource = d.get("tf_resource_type") or d.get("tf_data_source_type") or (
+            "the s3 backend" if d.get("@module", "").startswith("backend-s3") else "")
         self.key = (d.get("tf_req_id"), self.operation)
         self.response = ""
         ctype = d.get("http.request.header.content_type", "")
@@ -107,7 +108,8 @@ class Call:
         self.json = {}
         if "x-www-form-urlencoded" in ctype:
             self.params = dict(parse_qsl(self.body.strip(), keep_blank_values=True))
-        elif "json" in ctype and self.body.strip():
+        elif self.service in ("SQS", "SSM") and self.body.strip():
+            # The JSON protocols' parameters (an S3 object's JSON, such as the state, is data).
             self.json = json.loads(self.body)
 
     def __str__(self):
