@@ -3,7 +3,7 @@
 
 use crate::ast::Protocol;
 use crate::span::{Span, Spanned};
-use ipnet::Ipv4Net;
+use ipnet::{IpNet, Ipv4Net};
 use std::collections::BTreeMap;
 
 /// What the vendor guide knows, read from `stdlib/`.
@@ -200,9 +200,9 @@ pub struct ActorDef {
     pub name: String,
     pub description: String,
     /// Addresses the actor connects from, unless the site binds it.
-    pub sources: Vec<Ipv4Net>,
+    pub sources: Vec<IpNet>,
     /// Addresses the actor is reached at, unless the site binds it.
-    pub destinations: Vec<Ipv4Net>,
+    pub destinations: Vec<IpNet>,
     /// When the site must bind the actor itself.
     pub required: Condition,
     pub span: Span,
@@ -255,7 +255,7 @@ pub enum EndpointRef {
     /// The VMs vm-service starts for machine and remote-Docker jobs.
     Vms,
     Actor(String),
-    Cidr(Ipv4Net),
+    Cidr(IpNet),
 }
 
 /// A network flow: `from` opens connections to `to` on these ports.
@@ -371,8 +371,8 @@ pub struct Site {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct BoundActor {
-    pub sources: Vec<Ipv4Net>,
-    pub destinations: Vec<Ipv4Net>,
+    pub sources: Vec<IpNet>,
+    pub destinations: Vec<IpNet>,
     /// Where the site bound it; `None` for stdlib defaults.
     pub bound_at: Option<Span>,
 }
@@ -420,7 +420,7 @@ pub struct Fleet {
 #[derive(Clone, Debug)]
 pub struct External {
     pub name: String,
-    pub hosts: Vec<Ipv4Net>,
+    pub hosts: Vec<IpNet>,
     pub port: u16,
     pub span: Span,
 }
@@ -431,7 +431,14 @@ impl Site {
     pub fn actor_is_private(&self, actor: &str) -> bool {
         self.actors
             .get(actor)
-            .is_none_or(|a| a.sources.iter().all(is_private_range))
+            // The machines' public addresses are IPv4 (AWS assigns them); IPv6 ranges reach
+            // them only through the subnet's own IPv6 addresses, which no output prints.
+            .is_none_or(|a| {
+                a.sources
+                    .iter()
+                    .filter(|n| matches!(n, IpNet::V4(_)))
+                    .all(is_private_range)
+            })
     }
 
     /// Whether an actor reaches instances on their public address: the instances have one and
@@ -457,24 +464,30 @@ impl Site {
             Condition::Disposable => self.disposable.is_some(),
             Condition::ElasticIp => self.services.elastic_ip,
             Condition::StateS3 => self.state.is_some(),
-            Condition::StateLockTable => self.state.as_ref().is_some_and(|s| s.lock_table.is_some()),
+            Condition::StateLockTable => {
+                self.state.as_ref().is_some_and(|s| s.lock_table.is_some())
+            }
             Condition::External(names) => names.iter().any(|n| self.is_external(n)),
             Condition::Embedded(names) => names.iter().all(|n| !self.is_external(n)),
         }
     }
 }
 
-/// Whether a range lies inside the private address space (RFC 1918, RFC 6598).
-pub fn is_private_range(net: &Ipv4Net) -> bool {
+/// Whether a range lies inside the private address space (RFC 1918, RFC 6598; for IPv6 the
+/// unique local addresses fc00::/7, RFC 4193).
+pub fn is_private_range(net: &IpNet) -> bool {
     const PRIVATE: [(u8, u8, u8, u8, u8); 4] = [
         (10, 0, 0, 0, 8),
         (172, 16, 0, 0, 12),
         (192, 168, 0, 0, 16),
         (100, 64, 0, 0, 10),
     ];
-    PRIVATE.iter().any(|&(a, b, c, d, len)| {
-        Ipv4Net::new(std::net::Ipv4Addr::new(a, b, c, d), len).is_ok_and(|p| p.contains(net))
-    })
+    match net {
+        IpNet::V4(net) => PRIVATE.iter().any(|&(a, b, c, d, len)| {
+            Ipv4Net::new(std::net::Ipv4Addr::new(a, b, c, d), len).is_ok_and(|p| p.contains(net))
+        }),
+        IpNet::V6(net) => net.prefix_len() >= 7 && (net.addr().segments()[0] & 0xfe00) == 0xfc00,
+    }
 }
 
 /// A flow's ports as people write them: `443/tcp`, `64535-65535/tcp`, `all`.

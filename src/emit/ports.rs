@@ -77,8 +77,8 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
     Ok(())
 }
 
-/// `IpRanges` and `UserIdGroupPairs` of one permission.
-type Peers = (Vec<Value>, Vec<Value>);
+/// `IpRanges`, `Ipv6Ranges` and `UserIdGroupPairs` of one permission.
+type Peers = (Vec<Value>, Vec<Value>, Vec<Value>);
 
 /// Groups a group's rules by (protocol, ports) as the EC2 API does.
 fn permissions(rules: &[&SgRule], input: &Input) -> Value {
@@ -90,20 +90,23 @@ fn permissions(rules: &[&SgRule], input: &Input) -> Value {
         };
         let entry = by_key.entry((proto, r.ports)).or_default();
         match &r.peer {
-            Peer::Cidr(c) => entry
+            Peer::Cidr(c @ ipnet::IpNet::V4(_)) => entry
                 .0
                 .push(json!({ "CidrIp": c.to_string(), "Description": r.description() })),
+            Peer::Cidr(c @ ipnet::IpNet::V6(_)) => entry
+                .1
+                .push(json!({ "CidrIpv6": c.to_string(), "Description": r.description() })),
             Peer::Group(g) => {
                 let name = input.net.group_name(g);
                 entry
-                    .1
+                    .2
                     .push(json!({ "GroupName": name, "Description": r.description() }))
             }
         }
     }
     let perms: Vec<Value> = by_key
         .into_iter()
-        .map(|((proto, ports), (ranges, pairs))| {
+        .map(|((proto, ports), (ranges, ranges6, pairs))| {
             let mut m = Map::new();
             m.insert("IpProtocol".into(), json!(proto));
             if let Some((a, b)) = ports {
@@ -111,6 +114,9 @@ fn permissions(rules: &[&SgRule], input: &Input) -> Value {
                 m.insert("ToPort".into(), json!(b));
             }
             m.insert("IpRanges".into(), Value::Array(ranges));
+            if !ranges6.is_empty() {
+                m.insert("Ipv6Ranges".into(), Value::Array(ranges6));
+            }
             m.insert("UserIdGroupPairs".into(), Value::Array(pairs));
             Value::Object(m)
         })

@@ -344,6 +344,7 @@ fn sg_rule(r: &SgRule) -> Value {
         "open_egress": r.direction == Direction::Egress
             && matches!(r.peer, Peer::Cidr(c) if c.prefix_len() == 0),
         "cidr": cidr,
+        "ipv6": matches!(r.peer, Peer::Cidr(ipnet::IpNet::V6(_))),
     })
 }
 

@@ -99,7 +99,7 @@ pub fn language_reference(lib: &Stdlib) -> String {
          A site file starts with `use circleci/2.16`, then holds blocks (`kind [name] { key = value ... }`)\n\
          and rules (`allow ...`), in any order. `#` starts a comment.\n\n\
          Values: strings `\"...\"`, numbers, sizes `100 GiB` (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB),\n\
-         bandwidths `10 Gbps`, ranges `1..5`, CIDRs `10.0.0.0/8` and addresses, AWS ids `vpc-0a1b2c3d`,\n\
+         bandwidths `10 Gbps`, ranges `1..5`, CIDRs `10.0.0.0/8`, `2001:db8::/32` and addresses (IPv4 or IPv6), AWS ids `vpc-0a1b2c3d`,\n\
          `true`/`false`, lists `[a, b]`, `secret`, calls `enterprise(\"...\")`, `file(\"...\")`.\n",
     );
     for (syntax, what, schema) in BLOCKS {

@@ -246,7 +246,26 @@ fn read_aws(a: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<Aws> {
             );
             None
         }
-        (Some(ranges), Some(span), _) => Some(Spanned::new(ranges, span)),
+        (Some(ranges), Some(span), _) => {
+            // A subnet's range here is its IPv4 block (what its instances are numbered from).
+            let v4: Vec<Ipv4Net> = ranges
+                .iter()
+                .filter_map(|r| match r {
+                    IpNet::V4(n) => Some(*n),
+                    IpNet::V6(_) => None,
+                })
+                .collect();
+            if v4.len() != ranges.len() {
+                diags.push(
+                    Diagnostic::error(Code::E0322, span, "an IPv6 range among the subnets' ranges")
+                        .label("each subnet's IPv4 CIDR block, in the order of `subnet`")
+                        .help("give each subnet's IPv4 block, as the VPC console shows it"),
+                );
+                None
+            } else {
+                Some(Spanned::new(v4, span))
+            }
+        }
         _ => None,
     };
     Some(Aws {

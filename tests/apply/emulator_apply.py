@@ -114,7 +114,7 @@ class Site:
         bound = re.search(r"^\s*%s\s*=\s*\[([^\]]*)\]" % actor, self.text, re.M)
         ranges = [ipaddress.ip_network(x.strip()) for x in bound.group(1).split(",") if x.strip()]
         private = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")]
-        return any(not any(r.subnet_of(p) for p in private if r.version == p.version) for r in ranges)
+        return any(not any(r.subnet_of(p) for p in private) for r in ranges if r.version == 4)
 
     def for_emulator(self, ids, mode, ami):
         """The site with the emulator's ids, and an image of its own on every machine."""
@@ -405,6 +405,8 @@ def rule_set(perms, names):
         key = (p["IpProtocol"], p.get("FromPort"), p.get("ToPort")) if p["IpProtocol"] != "-1" else ("-1", None, None)
         for r in p.get("IpRanges", []):
             out.add(key + ("cidr", r["CidrIp"], r.get("Description")))
+        for r in p.get("Ipv6Ranges", []):
+            out.add(key + ("cidr6", r["CidrIpv6"], r.get("Description")))
         for g in p.get("UserIdGroupPairs", []):
             peer = g.get("GroupName") or names.get(g.get("GroupId"), g.get("GroupId"))
             out.add(key + ("group", peer, g.get("Description")))
