@@ -31,6 +31,7 @@ pub mod span;
 pub mod stdlib;
 pub mod suggest;
 pub mod tls;
+pub mod values;
 
 use codes::Code;
 use diagnostics::{Diagnostic, Diagnostics};

@@ -328,3 +328,38 @@ pub(super) fn read_state(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Op
         kms_key: v.str("kms_key"),
     })
 }
+
+/// The state's key and region when the site leaves them out.
+pub(super) fn state_defaults(mut s: StateBackend, site: &str, region: &str) -> StateBackend {
+    if s.key.is_empty() {
+        s.key = format!("circleci/{site}.tfstate");
+    }
+    if s.region.is_empty() {
+        s.region = region.to_string();
+    }
+    s
+}
+
+/// The subnets' ranges are their IPv4 blocks (what their instances are numbered from).
+pub(super) fn ipv4_ranges(
+    ranges: &[IpNet],
+    span: Span,
+    diags: &mut Diagnostics,
+) -> Option<Spanned<Vec<Ipv4Net>>> {
+    let v4: Vec<Ipv4Net> = ranges
+        .iter()
+        .filter_map(|r| match r {
+            IpNet::V4(n) => Some(*n),
+            IpNet::V6(_) => None,
+        })
+        .collect();
+    if v4.len() != ranges.len() {
+        diags.push(
+            Diagnostic::error(Code::E0322, span, "an IPv6 range among the subnets' ranges")
+                .label("each subnet's IPv4 CIDR block, in the order of `subnet`")
+                .help("give each subnet's IPv4 block, as the VPC console shows it"),
+        );
+        return None;
+    }
+    Some(Spanned::new(v4, span))
+}

@@ -150,15 +150,8 @@ pub(super) fn read_site_block(
         proxy.transpose().ok()?,
         tls.transpose().ok()?,
     );
-    let state = state.map(|s| s.ok_or(())).transpose().ok()?.map(|mut s| {
-        if s.key.is_empty() {
-            s.key = format!("circleci/{}.tfstate", name.node);
-        }
-        if s.region.is_empty() {
-            s.region.clone_from(&aws.region);
-        }
-        s
-    });
+    let state = state.map(|s| s.ok_or(())).transpose().ok()?;
+    let state = state.map(|s| state_defaults(s, &name.node, &aws.region));
     Some(SiteCore {
         name: name.node,
         name_span: name.span,
@@ -246,26 +239,7 @@ fn read_aws(a: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<Aws> {
             );
             None
         }
-        (Some(ranges), Some(span), _) => {
-            // A subnet's range here is its IPv4 block (what its instances are numbered from).
-            let v4: Vec<Ipv4Net> = ranges
-                .iter()
-                .filter_map(|r| match r {
-                    IpNet::V4(n) => Some(*n),
-                    IpNet::V6(_) => None,
-                })
-                .collect();
-            if v4.len() != ranges.len() {
-                diags.push(
-                    Diagnostic::error(Code::E0322, span, "an IPv6 range among the subnets' ranges")
-                        .label("each subnet's IPv4 CIDR block, in the order of `subnet`")
-                        .help("give each subnet's IPv4 block, as the VPC console shows it"),
-                );
-                None
-            } else {
-                Some(Spanned::new(v4, span))
-            }
-        }
+        (Some(ranges), Some(span), _) => ipv4_ranges(&ranges, span, diags),
         _ => None,
     };
     Some(Aws {
