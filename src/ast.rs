@@ -4,7 +4,7 @@
 
 use crate::span::{Span, Spanned};
 use std::fmt;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 
 /// One parsed file.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -103,7 +103,8 @@ pub struct PortSpec {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Endpoint {
     Name(String),
-    Cidr(ipnet::Ipv4Net),
+    /// IPv4 or IPv6.
+    Cidr(ipnet::IpNet),
 }
 
 impl fmt::Display for Endpoint {
@@ -184,8 +185,10 @@ pub enum Value {
         first: u64,
         last: u64,
     },
-    Cidr(ipnet::Ipv4Net),
-    Ip(Ipv4Addr),
+    /// `10.0.0.0/8`, `2001:db8::/32`
+    Cidr(ipnet::IpNet),
+    /// `10.0.5.10`, `2001:db8::10`
+    Ip(IpAddr),
     /// `vpc-0a1b2c3d`, `subnet-...`
     AwsId(String),
     Bool(bool),

@@ -145,6 +145,8 @@ codes! {
         "A price of the stdlib's `prices` table is not a dollar amount: digits, a dot and at most six decimals,\nwritten as a string (`\"0.048\"`).";
     E0322, "subnets and their ranges do not match",
         "`subnet` lists each subnet once (the services box goes in the first, the fleets spread over all), and\n`subnet_ranges`, when given, has one CIDR block per subnet in the same order.";
+    E0323, "invalid state backend",
+        "`state { s3 { ... } }` writes Terraform's `backend \"s3\"` block: the bucket that keeps the state (required),\nthe object key inside it (default `circleci/<site>.tfstate`, no leading or trailing `/`), its region (default\nthe site's), and optionally a DynamoDB `lock_table` beside S3's own lock file and a KMS `kms_key`. `s3` is\nthe only backend the language writes.";
     E0329, "a tag named like a secret",
         "A tag's key names a secret (`password`, `token`, `db_pw`, ...). Tags are copied onto every resource,\nshown to anyone who may describe them and listed in the bill, so a secret in a tag is a secret\npublished. Tags are for cost allocation and ownership; the passphrase is `passphrase = secret`.";
     E0330, "a value that looks like a credential",
@@ -225,6 +227,10 @@ codes! {
         "The site's certificate covers other names than the one users open (the `tls` block's `hostname`, or the\n`dns` record's name). The message lists the names it covers; wildcards cover exactly one label.";
     E0439, "subnets too small for the site",
         "The guide (ch. 2, Private Subnet Requirements): the subnet should be large enough to never exhaust the\naddresses. The site's `subnet_ranges` hold fewer instances (AWS keeps five addresses of each subnet) than\nthe services box plus every fleet at its maximum; Auto Scaling would fail to launch the rest.";
+    W0440, "public address without an Elastic IP",
+        "People reach the services box on its public address (the install and app URLs, the `dns` record), and\nAWS gives an instance a new public address each time it is stopped and started: the URLs and the record\nthen point at an address that is no longer the site's, or someone else's. `elastic_ip = true` in\n`services` gives the box a fixed one (an Elastic IP, which the outputs and the record use).";
+    E0441, "state kept in the site's own bucket",
+        "The Terraform state would go into the bucket this site creates for CircleCI's artifacts: the bucket must\nexist before `terraform init`, so the first apply cannot create it, `terraform destroy` would delete the\nstate with the bucket (or stop at it), and the services box's role may read and write every object in it,\nthe state included. Keep the state in a bucket of its own, created once per account.";
     W0421, "unused declaration",
         "Something is declared but nothing uses it (an actor no rule mentions, for instance).";
     E0501, "dependency cycle",

@@ -33,6 +33,7 @@ pub mod span;
 pub mod stdlib;
 pub mod suggest;
 pub mod tls;
+pub mod values;
 
 use codes::Code;
 use diagnostics::{Diagnostic, Diagnostics};
@@ -103,7 +104,14 @@ pub fn compile_in(
     let mut all: Vec<&ast::File> = lib_asts.iter().collect();
     all.push(&site_ast);
     let stdlib = resolve::read_stdlib(&all, lib_asts.len(), &mut diagnostics);
-    let site = resolve::resolve_site(&site_ast, &stdlib, site_name, &sources, &mut diagnostics);
+    // Rules carry their origin (file:line) into the outputs: the file name, never its path.
+    let site = resolve::resolve_site(
+        &site_ast,
+        &stdlib,
+        file_name(site_name),
+        &sources,
+        &mut diagnostics,
+    );
     let network = site
         .as_ref()
         .map(|s| check::check_site(s, &stdlib, world, &mut diagnostics));
@@ -114,6 +122,16 @@ pub fn compile_in(
         site,
         network,
     }
+}
+
+/// The site file's name without its directories, as the outputs' headers name it: an output
+/// never depends on the working directory or on how the path was typed (`site.cci`,
+/// `./site.cci`, `/abs/site.cci` give the same bytes; tested in tests/suite/output.rs).
+fn file_name(site_name: &str) -> &str {
+    site_name
+        .rsplit(['/', '\\'])
+        .find(|part| !part.is_empty() && *part != ".")
+        .unwrap_or(site_name)
 }
 
 /// Everything `build` produces.
@@ -165,7 +183,7 @@ pub fn build_in(
             lib: &compilation.stdlib,
             net: &net,
             graph: &g,
-            source_name: site_name,
+            source_name: file_name(site_name),
         };
         let emitted = templates
             .finish()

@@ -3,7 +3,8 @@
 
 use crate::ast::Protocol;
 use crate::span::{Span, Spanned};
-use ipnet::Ipv4Net;
+pub use crate::values::{human_bytes, is_private_range, ports_text, GIB};
+use ipnet::{IpNet, Ipv4Net};
 use std::collections::BTreeMap;
 
 mod boot;
@@ -79,7 +80,6 @@ pub struct Os {
     pub ami_owner: String,
     /// Image name pattern for the AMI lookup.
     pub ami_name: String,
-    pub root_device: String,
     pub login_user: String,
 }
 
@@ -208,9 +208,9 @@ pub struct ActorDef {
     pub name: String,
     pub description: String,
     /// Addresses the actor connects from, unless the site binds it.
-    pub sources: Vec<Ipv4Net>,
+    pub sources: Vec<IpNet>,
     /// Addresses the actor is reached at, unless the site binds it.
-    pub destinations: Vec<Ipv4Net>,
+    pub destinations: Vec<IpNet>,
     /// When the site must bind the actor itself.
     pub required: Condition,
     pub span: Span,
@@ -238,6 +238,14 @@ pub enum Condition {
     Dns,
     /// The services box's volumes are snapshotted (`services { backup { ... } }`).
     Backup,
+    /// `terraform destroy` removes the whole site (`disposable = true`).
+    Disposable,
+    /// The services box has an Elastic IP (`services { elastic_ip = true }`).
+    ElasticIp,
+    /// Terraform's state is kept in S3 (`state { s3 { ... } }`).
+    StateS3,
+    /// ... and locked with a DynamoDB table as well (`lock_table`).
+    StateLockTable,
     /// Any of these services is externalized.
     External(Vec<String>),
     /// None of these services is externalized.
@@ -255,7 +263,7 @@ pub enum EndpointRef {
     /// The VMs vm-service starts for machine and remote-Docker jobs.
     Vms,
     Actor(String),
-    Cidr(Ipv4Net),
+    Cidr(IpNet),
 }
 
 /// A network flow: `from` opens connections to `to` on these ports.
@@ -353,6 +361,8 @@ pub struct Site {
     pub proxy: Option<Proxy>,
     /// The certificate and key the operator will upload in the admin console, to be checked.
     pub tls: Option<Tls>,
+    /// Where Terraform keeps the site's state (`state { s3 { ... } }`); `None`: local.
+    pub state: Option<StateBackend>,
     /// The bucket name the site gives; `None`: one derived from the site and its account.
     pub bucket: Option<String>,
     pub tags: BTreeMap<String, String>,
@@ -369,8 +379,8 @@ pub struct Site {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct BoundActor {
-    pub sources: Vec<Ipv4Net>,
-    pub destinations: Vec<Ipv4Net>,
+    pub sources: Vec<IpNet>,
+    pub destinations: Vec<IpNet>,
     /// Where the site bound it; `None` for stdlib defaults.
     pub bound_at: Option<Span>,
 }
@@ -382,6 +392,8 @@ pub struct Services {
     pub disk_gib: u64,
     pub disk_span: Span,
     pub ami: Option<String>,
+    /// A fixed public address (an Elastic IP) instead of the one AWS assigns at each start.
+    pub elastic_ip: bool,
     /// Snapshots of the box's volumes by Data Lifecycle Manager.
     pub backup: Option<Backup>,
     pub span: Span,
@@ -416,7 +428,7 @@ pub struct Fleet {
 #[derive(Clone, Debug)]
 pub struct External {
     pub name: String,
-    pub hosts: Vec<Ipv4Net>,
+    pub hosts: Vec<IpNet>,
     pub port: u16,
     pub span: Span,
 }
@@ -427,7 +439,14 @@ impl Site {
     pub fn actor_is_private(&self, actor: &str) -> bool {
         self.actors
             .get(actor)
-            .is_none_or(|a| a.sources.iter().all(is_private_range))
+            // The machines' public addresses are IPv4 (AWS assigns them); IPv6 ranges reach
+            // them only through the subnet's own IPv6 addresses, which no output prints.
+            .is_none_or(|a| {
+                a.sources
+                    .iter()
+                    .filter(|n| matches!(n, IpNet::V4(_)))
+                    .all(is_private_range)
+            })
     }
 
     /// Whether an actor reaches instances on their public address: the instances have one and
@@ -450,47 +469,28 @@ impl Site {
             Condition::VmService => self.vm_service,
             Condition::Dns => self.dns.is_some(),
             Condition::Backup => self.services.backup.is_some(),
+            Condition::Disposable => self.disposable.is_some(),
+            Condition::ElasticIp => self.services.elastic_ip,
+            Condition::StateS3 => self.state.is_some(),
+            Condition::StateLockTable => {
+                self.state.as_ref().is_some_and(|s| s.lock_table.is_some())
+            }
             Condition::External(names) => names.iter().any(|n| self.is_external(n)),
             Condition::Embedded(names) => names.iter().all(|n| !self.is_external(n)),
         }
     }
 }
 
-/// Whether a range lies inside the private address space (RFC 1918, RFC 6598).
-pub fn is_private_range(net: &Ipv4Net) -> bool {
-    const PRIVATE: [(u8, u8, u8, u8, u8); 4] = [
-        (10, 0, 0, 0, 8),
-        (172, 16, 0, 0, 12),
-        (192, 168, 0, 0, 16),
-        (100, 64, 0, 0, 10),
-    ];
-    PRIVATE.iter().any(|&(a, b, c, d, len)| {
-        Ipv4Net::new(std::net::Ipv4Addr::new(a, b, c, d), len).is_ok_and(|p| p.contains(net))
-    })
-}
-
-/// A flow's ports as people write them: `443/tcp`, `64535-65535/tcp`, `all`.
-pub fn ports_text(p: Protocol, ports: Option<(u16, u16)>) -> String {
-    match ports {
-        None => p.as_str().to_string(),
-        Some((a, b)) if a == b => format!("{a}/{p}"),
-        Some((a, b)) => format!("{a}-{b}/{p}"),
-    }
-}
-
-pub const GIB: u64 = 1 << 30;
-
-/// Renders a byte count in the unit a reader expects ("32 GiB", "100 GB" stays exact).
-pub fn human_bytes(bytes: u64) -> String {
-    if bytes.is_multiple_of(1 << 40) && bytes > 0 {
-        format!("{} TiB", bytes >> 40)
-    } else if bytes.is_multiple_of(GIB) {
-        format!("{} GiB", bytes / GIB)
-    } else if bytes.is_multiple_of(1_000_000_000) {
-        format!("{} GB", bytes / 1_000_000_000)
-    } else {
-        format!("{:.1} GiB", bytes as f64 / GIB as f64)
-    }
+/// `state { s3 { bucket = "..." } }`: a `backend "s3"` block, encrypted, with S3's own locking
+/// (and a DynamoDB table too when `lock_table` is given).
+#[derive(Clone, Debug, PartialEq)]
+pub struct StateBackend {
+    pub bucket: String,
+    pub bucket_span: Span,
+    pub key: String,
+    pub region: String,
+    pub lock_table: Option<String>,
+    pub kms_key: Option<String>,
 }
 
 /// `dns { zone = "example.com"  name = "ci" }`: an A record `ci.example.com` for the services box.

@@ -8,7 +8,7 @@ use crate::model::*;
 use crate::names::{
     external_group, fleet_id as fleet_group, Names, NOMAD_GROUP, SERVICES_GROUP, VMS_GROUP,
 };
-use ipnet::Ipv4Net;
+use ipnet::IpNet;
 use std::collections::BTreeMap;
 
 /// A security group the site manages.
@@ -44,7 +44,7 @@ pub enum Direction {
 pub enum Peer {
     /// Another managed group (or the same one), by Terraform id.
     Group(String),
-    Cidr(Ipv4Net),
+    Cidr(IpNet),
 }
 
 /// Why a permission exists: one rule of the stdlib or the site.
@@ -84,7 +84,7 @@ impl SgRule {
             Peer::Group(g) => g.clone(),
             Peer::Cidr(c) => {
                 let name = &self.reasons[0].peer_name;
-                let addr = c.to_string().replace(['.', '/'], "_");
+                let addr = c.to_string().replace(['.', '/', ':'], "_");
                 if name
                     .chars()
                     .next()
@@ -187,6 +187,10 @@ fn why_not(when: &Condition, rule: &Rule) -> String {
         Condition::VmService => "only with vm-service (`vm_service = true`)".into(),
         Condition::Dns => "only with a DNS record (`dns`)".into(),
         Condition::Backup => "only with snapshots of the services box (`backup`)".into(),
+        Condition::Disposable => "only for a disposable site (`disposable = true`)".into(),
+        Condition::ElasticIp => "only with an Elastic IP (`elastic_ip = true`)".into(),
+        Condition::StateS3 => "only with the state in S3 (`state`)".into(),
+        Condition::StateLockTable => "only with a DynamoDB lock table (`lock_table`)".into(),
         Condition::Always => "always applies".into(),
     }
 }

@@ -1,5 +1,5 @@
 //! Exposure is always said: every flow that opens one of the site's machines to any address
-//! (an actor bound to 0.0.0.0/0, or a rule written with it) is a warning naming what it opens;
+//! (an actor bound to 0.0.0.0/0 or ::/0, or a rule written with it) is a warning naming what it opens;
 //! administrative ports (the ones the stdlib opens to `admins`) get the stronger W0411. GitHub
 //! Enterprise over plain http is a warning too.
 
@@ -11,21 +11,21 @@ use std::collections::BTreeMap;
 type Opened = Vec<(String, String, bool)>;
 
 pub(super) fn check_exposure(site: &Site, lib: &Stdlib, flows: &[Rule], diags: &mut Diagnostics) {
-    let mut by_source: BTreeMap<(u32, u32, String), (Span, Opened)> = BTreeMap::new();
+    let mut by_source: BTreeMap<(u32, u32, String), (Span, String, Opened)> = BTreeMap::new();
     for r in flows.iter().filter(|r| is_machine(&r.to)) {
-        let Some((span, source)) = open_source(site, r) else {
+        let Some((span, source, net)) = open_source(site, r) else {
             continue;
         };
         let ports = ports_text(r.protocol, r.ports);
         let admin = is_admin_port(lib, r);
         let entry = by_source
             .entry((span.file.0, span.start, source))
-            .or_insert_with(|| (span, Vec::new()));
-        if !entry.1.iter().any(|(p, _, _)| *p == ports) {
-            entry.1.push((ports, r.purpose.clone(), admin));
+            .or_insert_with(|| (span, net, Vec::new()));
+        if !entry.2.iter().any(|(p, _, _)| *p == ports) {
+            entry.2.push((ports, r.purpose.clone(), admin));
         }
     }
-    for ((_, _, source), (span, opened)) in by_source {
+    for ((_, _, source), (span, net, opened)) in by_source {
         let list = |admin: bool| -> Vec<String> {
             opened
                 .iter()
@@ -37,14 +37,14 @@ pub(super) fn check_exposure(site: &Site, lib: &Stdlib, flows: &[Rule], diags: &
         if !admin.is_empty() {
             diags.push(
                 Diagnostic::error(Code::W0411, span, format!("{source} opens administrative ports to the internet: {}", admin.join(", ")))
-                    .label("0.0.0.0/0: every address")
+                    .label(format!("{net}: every address"))
                     .help("administrators connect from known ranges: bind `admins` to your office or VPN ranges"),
             );
         }
         if !other.is_empty() {
             diags.push(
                 Diagnostic::error(Code::W0427, span, format!("{source} opens to the internet: {}", other.join(", ")))
-                    .label("0.0.0.0/0: every address")
+                    .label(format!("{net}: every address"))
                     .help("if that is the intent, nothing to do; otherwise bind the actor to the ranges that need it"),
             );
         }
@@ -60,20 +60,27 @@ fn is_machine(e: &EndpointRef) -> bool {
     )
 }
 
-/// Where a flow's any-address source is written, and how to name it.
-fn open_source(site: &Site, r: &Rule) -> Option<(Span, String)> {
-    let any = |c: &ipnet::Ipv4Net| c.prefix_len() == 0;
+/// Where a flow's any-address source (0.0.0.0/0 or ::/0) is written, how to name it, and the
+/// range itself.
+fn open_source(site: &Site, r: &Rule) -> Option<(Span, String, String)> {
     match &r.from {
         EndpointRef::Actor(a) => {
             let bound = site.actors.get(a)?;
             let span = bound.bound_at?;
-            bound
+            let open: Vec<String> = bound
                 .sources
                 .iter()
-                .any(any)
-                .then(|| (span, format!("binding `{a}` to 0.0.0.0/0")))
+                .filter(|c| c.prefix_len() == 0)
+                .map(|c| c.to_string())
+                .collect();
+            (!open.is_empty()).then(|| {
+                let nets = open.join(" and ");
+                (span, format!("binding `{a}` to {nets}"), nets)
+            })
         }
-        EndpointRef::Cidr(c) if any(c) => Some((r.span, "this rule".to_string())),
+        EndpointRef::Cidr(c) if c.prefix_len() == 0 => {
+            Some((r.span, "this rule".to_string(), c.to_string()))
+        }
         _ => None,
     }
 }

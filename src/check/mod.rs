@@ -38,6 +38,8 @@ pub fn check_site(
     check_nomad_join_port(site, lib, flows, diags);
     check_outputs_reachable(lib, flows, diags);
     operations::check_disposable(site, diags);
+    operations::check_public_address_is_fixed(site, lib, diags);
+    operations::check_state_bucket(site, diags);
     operations::check_proxy_reachable(site, flows, diags);
     operations::check_subnet_capacity(site, lib, diags);
     tls::check_tls(site, world, diags);

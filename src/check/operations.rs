@@ -16,6 +16,60 @@ pub(super) fn check_disposable(site: &Site, diags: &mut Diagnostics) {
     );
 }
 
+/// The URLs `terraform output` prints and the DNS record hold the box's public address where
+/// their people reach it; without an Elastic IP that address changes on each stop and start.
+pub(super) fn check_public_address_is_fixed(
+    site: &Site,
+    lib: &crate::model::Stdlib,
+    diags: &mut Diagnostics,
+) {
+    if site.services.elastic_ip {
+        return;
+    }
+    let mut who: Vec<&str> = lib.outputs.iter().map(|o| o.reached_by.as_str()).collect();
+    who.extend(lib.services_machine.named_for.as_deref());
+    who.retain(|a| site.reaches_public_address(a));
+    who.sort_unstable();
+    who.dedup();
+    if who.is_empty() {
+        return;
+    }
+    let what = if site.dns.is_some() {
+        "the DNS record and the printed URLs"
+    } else {
+        "the printed URLs"
+    };
+    diags.push(
+        Diagnostic::error(Code::W0440, site.services.span, "the services box's public address changes when it is stopped and started")
+            .label(format!("{what} hold its public address, for {}", who.join(" and ")))
+            .help("add `elastic_ip = true` to `services`: a fixed address that the URLs and the record keep"),
+    );
+}
+
+/// The state must not live in the bucket the site creates for CircleCI (E0441): the bucket
+/// the site names, or `circleci-<site>-<account>` (any account when the site names none).
+pub(super) fn check_state_bucket(site: &Site, diags: &mut Diagnostics) {
+    let Some(state) = &site.state else {
+        return;
+    };
+    let derived = format!("circleci-{}-", site.name);
+    let same = match (&site.bucket, &site.account) {
+        (Some(own), _) => *own == state.bucket,
+        (None, Some(account)) => state.bucket == format!("{derived}{account}"),
+        (None, None) => state
+            .bucket
+            .strip_prefix(&derived)
+            .is_some_and(|rest| rest.len() == 12 && rest.bytes().all(|b| b.is_ascii_digit())),
+    };
+    if same {
+        diags.push(
+            Diagnostic::error(Code::E0441, state.bucket_span, "the state would be kept in the site's own CircleCI bucket")
+                .label("the bucket this site creates for artifacts")
+                .help("keep the state in a bucket of its own, made once per account, e.g. `acme-terraform-state`"),
+        );
+    }
+}
+
 /// Every machine goes out through the proxy: some rule must open its port from the services
 /// box and from every fleet, or the boot stops at the first download.
 pub(super) fn check_proxy_reachable(site: &Site, flows: &[Rule], diags: &mut Diagnostics) {

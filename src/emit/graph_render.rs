@@ -244,8 +244,10 @@ pub fn resource_groups(g: &ResourceGraph) -> Vec<Group> {
         Resource::ServicesInstance
         | Resource::PassphraseParameter { .. }
         | Resource::DnsRecord
+        | Resource::ElasticIp
         | Resource::BackupPolicy => Group::Services,
         Resource::LaunchTemplate(..)
+        | Resource::OwnImage(_)
         | Resource::AutoScalingGroup(_)
         | Resource::LifecycleHook(_) => Group::Fleets,
         Resource::Role(_) | Resource::RolePolicy(_) | Resource::InstanceProfile(_) => Group::Iam,

@@ -25,7 +25,15 @@ pub fn emit(input: &Input, out: &mut Outputs) -> Result<(), EmitError> {
         names.nomad_role(),
         names.ssm_prefix(),
     );
-    let vars: [(&str, &str); 10] = [
+    let state = site.state.as_ref();
+    let text = |f: fn(&crate::model::StateBackend) -> &str| state.map_or("", f).to_string();
+    let (state_bucket, state_key, state_region, lock_table) = (
+        text(|s| &s.bucket),
+        text(|s| &s.key),
+        text(|s| &s.region),
+        text(|s| s.lock_table.as_deref().unwrap_or_default()),
+    );
+    let vars: [(&str, &str); 14] = [
         ("partition", &site.partition),
         ("region", &site.region),
         ("account", &account),
@@ -36,6 +44,10 @@ pub fn emit(input: &Input, out: &mut Outputs) -> Result<(), EmitError> {
         ("nomad_role", &nomad_role),
         ("ssm_prefix", &ssm_prefix),
         ("site", &site.name),
+        ("state_bucket", &state_bucket),
+        ("state_key", &state_key),
+        ("state_region", &state_region),
+        ("lock_table", &lock_table),
     ];
     for p in input.lib.policies.iter().filter(|p| site.holds(&p.when)) {
         let statements = p

@@ -33,7 +33,7 @@ pub struct Input<'a> {
     pub lib: &'a Stdlib,
     pub net: &'a Network,
     pub graph: &'a ResourceGraph,
-    /// The site file's name as the user gave it, for generated-by headers.
+    /// The site file's name without its directories, for generated-by headers.
     pub source_name: &'a str,
 }
 
@@ -82,6 +82,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "tf/ami",
         include_str!("../../stdlib/templates/terraform/ami.hbs"),
+    ),
+    (
+        "tf/own_image",
+        include_str!("../../stdlib/templates/terraform/own_image.hbs"),
     ),
     (
         "tf/caller_identity",
@@ -162,6 +166,10 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "tf/dlm_policy",
         include_str!("../../stdlib/templates/terraform/dlm_policy.hbs"),
+    ),
+    (
+        "tf/elastic_ip",
+        include_str!("../../stdlib/templates/terraform/elastic_ip.hbs"),
     ),
     (
         "tf/dns_record",

@@ -43,6 +43,7 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
         .map(|(r, why)| {
             let mut row = flow_row(r, input);
             row["why"] = json!(why);
+            row["restore"] = json!(restore_line(r));
             row
         })
         .collect();
@@ -76,8 +77,8 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
     Ok(())
 }
 
-/// `IpRanges` and `UserIdGroupPairs` of one permission.
-type Peers = (Vec<Value>, Vec<Value>);
+/// `IpRanges`, `Ipv6Ranges` and `UserIdGroupPairs` of one permission.
+type Peers = (Vec<Value>, Vec<Value>, Vec<Value>);
 
 /// Groups a group's rules by (protocol, ports) as the EC2 API does.
 fn permissions(rules: &[&SgRule], input: &Input) -> Value {
@@ -89,20 +90,23 @@ fn permissions(rules: &[&SgRule], input: &Input) -> Value {
         };
         let entry = by_key.entry((proto, r.ports)).or_default();
         match &r.peer {
-            Peer::Cidr(c) => entry
+            Peer::Cidr(c @ ipnet::IpNet::V4(_)) => entry
                 .0
                 .push(json!({ "CidrIp": c.to_string(), "Description": r.description() })),
+            Peer::Cidr(c @ ipnet::IpNet::V6(_)) => entry
+                .1
+                .push(json!({ "CidrIpv6": c.to_string(), "Description": r.description() })),
             Peer::Group(g) => {
                 let name = input.net.group_name(g);
                 entry
-                    .1
+                    .2
                     .push(json!({ "GroupName": name, "Description": r.description() }))
             }
         }
     }
     let perms: Vec<Value> = by_key
         .into_iter()
-        .map(|((proto, ports), (ranges, pairs))| {
+        .map(|((proto, ports), (ranges, ranges6, pairs))| {
             let mut m = Map::new();
             m.insert("IpProtocol".into(), json!(proto));
             if let Some((a, b)) = ports {
@@ -110,11 +114,42 @@ fn permissions(rules: &[&SgRule], input: &Input) -> Value {
                 m.insert("ToPort".into(), json!(b));
             }
             m.insert("IpRanges".into(), Value::Array(ranges));
+            if !ranges6.is_empty() {
+                m.insert("Ipv6Ranges".into(), Value::Array(ranges6));
+            }
             m.insert("UserIdGroupPairs".into(), Value::Array(pairs));
             Value::Object(m)
         })
         .collect();
     Value::Array(perms)
+}
+
+/// The one line a site adds to open a guide row the stdlib narrowed or left closed with
+/// reasons (`when = never`): the row as a rule of the site's own. Empty for rows that open by
+/// themselves when the site changes (an externalized service, vm-service, ...).
+fn restore_line(r: &Rule) -> String {
+    if r.when != crate::model::Condition::Never {
+        return String::new();
+    }
+    let side = |e: &EndpointRef| match e {
+        EndpointRef::Services => "services".to_string(),
+        EndpointRef::AllFleets => "nomad".to_string(),
+        EndpointRef::Vms => "vms".to_string(),
+        EndpointRef::Fleet(n) | EndpointRef::External(n) | EndpointRef::Actor(n) => n.clone(),
+        EndpointRef::Cidr(c) => c.to_string(),
+    };
+    let ports = match r.ports {
+        None => String::new(),
+        Some((a, b)) if a == b => format!(" {a}"),
+        Some((a, b)) => format!(" {a}-{b}"),
+    };
+    format!(
+        "allow {}{ports} from {} to {} \"{}\"",
+        r.protocol.as_str(),
+        side(&r.from),
+        side(&r.to),
+        r.purpose.replace('\\', "\\\\").replace('"', "\\\"")
+    )
 }
 
 /// How the port matrix (and `cci-dsl plan`) names one side of a flow.

@@ -28,18 +28,18 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
         hcl::align_into(text, part.trim_end());
     };
 
-    let mut tags = BTreeMap::new();
-    tags.insert("circleci-site".to_string(), site.name.clone());
-    tags.insert("generated-by".to_string(), "cci-dsl".to_string());
-    for (k, v) in &site.tags {
-        tags.insert(k.clone(), v.clone());
-    }
     append(
         TfFile::Versions,
         &render(
             t,
             "tf/versions",
-            json!({ "region": site.region, "tags": tags }),
+            json!({ "region": site.region, "tags": site_tags(site), "backend": site.state.as_ref().map(|s| json!({
+                "bucket": s.bucket,
+                "key": s.key,
+                "region": s.region,
+                "lock_table": s.lock_table,
+                "kms_key": s.kms_key,
+            })) }),
         )?,
     );
 
@@ -54,6 +54,27 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
         }
     }
     Ok(())
+}
+
+/// The tags of every resource: the provider's `default_tags`.
+fn site_tags(site: &Site) -> BTreeMap<String, String> {
+    let mut tags = BTreeMap::new();
+    tags.insert("circleci-site".to_string(), site.name.clone());
+    tags.insert("generated-by".to_string(), "cci-dsl".to_string());
+    for (k, v) in &site.tags {
+        tags.insert(k.clone(), v.clone());
+    }
+    tags
+}
+
+/// What an Auto Scaling group launches carries no `default_tags` (the provider tags only the
+/// resources it creates itself): the site's tags and the `Name` go into the launch template's
+/// tag specifications and onto the group, which propagates them at launch (cost allocation of
+/// the site's largest machines; issue 16, item 5).
+fn launched_tags(site: &Site, name: String) -> BTreeMap<String, String> {
+    let mut tags = site_tags(site);
+    tags.insert("Name".to_string(), name);
+    tags
 }
 
 /// The ports checkov watches for ingress from anywhere.
@@ -104,9 +125,12 @@ fn ami_expr(ami: &Option<String>) -> String {
     }
 }
 
-/// The services box's address an actor reaches, as a Terraform expression.
+/// The services box's address an actor reaches, as a Terraform expression: its Elastic IP,
+/// when it has one, for the public address.
 fn services_address(site: &Site, actor: &str) -> &'static str {
-    if site.reaches_public_address(actor) {
+    if site.reaches_public_address(actor) && site.services.elastic_ip {
+        "aws_eip.services.public_ip"
+    } else if site.reaches_public_address(actor) {
         "aws_instance.services.public_ip"
     } else {
         "aws_instance.services.private_ip"
@@ -217,6 +241,14 @@ fn context(input: &Input, resource: &Resource) -> Result<(&'static str, Value), 
                 "pattern": lib.os.ami_name,
             }),
         ),
+        Resource::OwnImage(f) => (
+            "tf/own_image",
+            json!({
+                "id": names::fleet_id(&f.name),
+                "fleet": f.name,
+                "ami": f.ami,
+            }),
+        ),
         Resource::SecurityGroup(g) => ("tf/security_group", security_group(g, site)),
         Resource::SgRule(r) => ("tf/sg_rule", sg_rule(r)),
         Resource::Bucket(part) => bucket(*part, site, &names),
@@ -239,7 +271,7 @@ fn context(input: &Input, resource: &Resource) -> Result<(&'static str, Value), 
                 "min": f.min,
                 "max": f.max,
                 "subnets": site.subnets,
-                "name": names.fleet(&f.name),
+                "tags": launched_tags(site, names.fleet(&f.name)),
             }),
         ),
         Resource::LifecycleHook(f) => (
@@ -263,6 +295,10 @@ fn context(input: &Input, resource: &Resource) -> Result<(&'static str, Value), 
             }),
         ),
         Resource::DnsRecord => ("tf/dns_record", dns_record(site, lib)),
+        Resource::ElasticIp => (
+            "tf/elastic_ip",
+            json!({ "name": names.services_instance() }),
+        ),
         Resource::BackupPolicy => ("tf/dlm_policy", backup_policy(site)),
         Resource::Outputs => ("tf/outputs", outputs(site, lib)?),
     })
@@ -308,6 +344,7 @@ fn sg_rule(r: &SgRule) -> Value {
         "open_egress": r.direction == Direction::Egress
             && matches!(r.peer, Peer::Cidr(c) if c.prefix_len() == 0),
         "cidr": cidr,
+        "ipv6": matches!(r.peer, Peer::Cidr(ipnet::IpNet::V6(_))),
     })
 }
 
@@ -374,9 +411,9 @@ fn launch_template(
     names: &Names,
 ) -> Value {
     let m = &lib.nomad_machine;
-    // An image of the site's own is assumed to boot like the release's OS.
+    // The image's own root device (issue 16, item 4), whether looked up or named.
     let root_device = match f.ami {
-        Some(_) => hcl::string(&lib.os.root_device),
+        Some(_) => format!("data.aws_ami.{}.root_device_name", names::fleet_id(&f.name)),
         None => "data.aws_ami.os.root_device_name".into(),
     };
     json!({
@@ -398,7 +435,7 @@ fn launch_template(
         "metadata_reason": m.metadata_reason,
         "metadata_tokens": m.metadata_tokens,
         "metadata_hop_limit": m.metadata_hop_limit,
-        "name": names.fleet(&f.name),
+        "tags": launched_tags(site, names.fleet(&f.name)),
     })
 }
 

@@ -298,8 +298,13 @@ fn fleets(b: &mut Builder, site: &Site, net: &Network) {
             TfFile::Nomad,
             Resource::LifecycleHook(f.clone()),
         );
-        if f.ami.is_none() {
-            b.edge("data.aws_ami.os", &lt);
+        match &f.ami {
+            None => b.edge("data.aws_ami.os", &lt),
+            Some(_) => {
+                let image = format!("data.aws_ami.{id}");
+                b.node(image.clone(), TfFile::Nomad, Resource::OwnImage(f.clone()));
+                b.edge(&image, &lt);
+            }
         }
         for g in &groups {
             b.edge(&format!("aws_security_group.{g}"), &lt);
@@ -326,10 +331,17 @@ fn outputs(b: &mut Builder, site: &Site) {
         Resource::NetworkChecks,
     );
     b.edge("data.aws_vpc.site", "outputs");
+    if site.services.elastic_ip {
+        let eip = "aws_eip.services";
+        b.node(eip.into(), TfFile::Services, Resource::ElasticIp);
+        b.edge("aws_instance.services", eip);
+        b.edge(eip, "outputs");
+    }
     if site.dns.is_some() {
         let record = "aws_route53_record.services";
         b.node(record.into(), TfFile::Services, Resource::DnsRecord);
         b.edge("aws_instance.services", record);
+        b.optional_edge("aws_eip.services", record);
         b.edge(record, "outputs");
     }
     b.edge("aws_instance.services", "outputs");

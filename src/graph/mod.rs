@@ -91,6 +91,8 @@ pub enum Resource {
     CallerIdentity,
     /// The release's OS image, looked up only when a machine does not name its own.
     Ami,
+    /// The image a fleet names (`ami = ...`), read for its root device name.
+    OwnImage(Fleet),
     SecurityGroup(Group),
     SgRule(SgRule),
     Bucket(BucketPart),
@@ -112,6 +114,8 @@ pub enum Resource {
     BackupPolicy,
     /// The Route53 record of the services box, in a zone that exists already.
     DnsRecord,
+    /// The services box's fixed public address (`elastic_ip = true`).
+    ElasticIp,
     Outputs,
 }
 

@@ -2,7 +2,7 @@
 //! bandwidths, IP addresses, CIDRs), lists, calls, AWS ids and bare names.
 
 use super::*;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 impl Parser<'_> {
     pub(super) fn string<'a>(&self, i: &'a str) -> PResult<'a, Spanned<String>> {
@@ -79,6 +79,7 @@ impl Parser<'_> {
                 Ok((r, Spanned::new(Value::Str(s.node), s.span)))
             }
             Some('[') => self.list(i),
+            _ if ipv6_len(i).is_some() => self.ipv6(i),
             Some(c) if c.is_ascii_digit() => self.number_like(i),
             Some(c) if c.is_ascii_alphabetic() || c == '_' => self.word_value(i),
             _ => Err(self.expected(i, "a value")),
@@ -130,7 +131,7 @@ impl Parser<'_> {
                     "each part of an IPv4 address is 0..255",
                 )
             })?;
-            Value::Ip(ip)
+            Value::Ip(IpAddr::V4(ip))
         } else if let Some((a, b)) = text.split_once("..") {
             match (a.parse::<u64>(), b.parse::<u64>()) {
                 (Ok(first), Ok(last)) => Value::Range { first, last },
@@ -161,7 +162,30 @@ impl Parser<'_> {
             .ok_or_else(|| self.malformed(i, text, "CIDR", "the prefix length is 0..32"))?;
         let net = ipnet::Ipv4Net::new(ip, len)
             .map_err(|_| self.malformed(i, text, "CIDR", "the prefix length is 0..32"))?;
-        Ok(Value::Cidr(net))
+        Ok(Value::Cidr(net.into()))
+    }
+
+    /// An IPv6 address or network (`2001:db8::10`, `2001:db8::/32`, `::/0`): the longest run of
+    /// hex digits and `:` that is an IPv6 address, then `/` and a prefix length if one follows.
+    pub(super) fn ipv6<'a>(&self, i: &'a str) -> PResult<'a, Spanned<Value>> {
+        let len = ipv6_len(i).unwrap_or_default();
+        let (addr, r) = i.split_at(len);
+        let ip: Ipv6Addr = addr
+            .parse()
+            .map_err(|_| self.malformed(i, addr, "IPv6 address", "write it as `2001:db8::10`"))?;
+        let Some(after) = r.strip_prefix('/') else {
+            return Ok((r, Spanned::new(Value::Ip(IpAddr::V6(ip)), self.span(i, r))));
+        };
+        let (digits, r) = split_while(after, |c| c.is_ascii_digit());
+        let text = &i[..len + 1 + digits.len()];
+        let len: u8 = digits
+            .parse()
+            .ok()
+            .filter(|n| *n <= 128 && (digits.len() == 1 || !digits.starts_with('0')))
+            .ok_or_else(|| self.malformed(i, text, "CIDR", "an IPv6 prefix length is 0..128"))?;
+        let net = ipnet::Ipv6Net::new(ip, len)
+            .map_err(|_| self.malformed(i, text, "CIDR", "an IPv6 prefix length is 0..128"))?;
+        Ok((r, Spanned::new(Value::Cidr(net.into()), self.span(i, r))))
     }
 
     fn malformed(&self, i: &str, text: &str, what: &str, help: &str) -> PErr {
@@ -273,4 +297,15 @@ impl Parser<'_> {
             }
         }
     }
+}
+
+/// The length of the IPv6 address `i` starts with: its longest run of hex digits and `:`, when
+/// that run holds a `:` and is an IPv6 address (so `fd00::/8` is one, a word such as `add` or a
+/// number such as `100` is not).
+pub(super) fn ipv6_len(i: &str) -> Option<usize> {
+    let end = i
+        .find(|c: char| !(c.is_ascii_hexdigit() || c == ':'))
+        .unwrap_or(i.len());
+    let run = &i[..end];
+    (run.contains(':') && run.parse::<Ipv6Addr>().is_ok()).then_some(end)
 }

@@ -521,17 +521,16 @@ impl<'s> Parser<'s> {
     }
 
     fn endpoint<'a>(&self, i: &'a str) -> PResult<'a, Spanned<Endpoint>> {
-        if i.starts_with(|c: char| c.is_ascii_digit()) {
-            let (r, v) = self.number_like(i)?;
+        let v6 = literals::ipv6_len(i).is_some();
+        if v6 || i.starts_with(|c: char| c.is_ascii_digit()) {
+            let (r, v) = if v6 {
+                self.ipv6(i)?
+            } else {
+                self.number_like(i)?
+            };
             return match v.node {
                 Value::Cidr(c) => Ok((r, Spanned::new(Endpoint::Cidr(c), v.span))),
-                Value::Ip(ip) => Ok((
-                    r,
-                    Spanned::new(
-                        Endpoint::Cidr(ipnet::Ipv4Net::new(ip, 32).expect("/32 is valid")),
-                        v.span,
-                    ),
-                )),
+                Value::Ip(ip) => Ok((r, Spanned::new(Endpoint::Cidr(ip.into()), v.span))),
                 _ => Err(self.expected(i, "an actor, a component or a CIDR")),
             };
         }

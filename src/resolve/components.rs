@@ -37,6 +37,7 @@ pub(super) const SERVICES_SCHEMA: &[AttrSpec] = &[
     req("instance", Ty::Instance, "\"m4.2xlarge\""),
     opt("disk", Ty::Size, "200 GiB"),
     opt("ami", Ty::AwsId("ami"), "ami-0a1b2c3d"),
+    opt("elastic_ip", Ty::Bool, "true"),
 ];
 
 pub(super) fn read_services(
@@ -63,6 +64,7 @@ pub(super) fn read_services(
         disk_gib,
         disk_span,
         ami: v.str("ami"),
+        elastic_ip: v.bool("elastic_ip").unwrap_or(false),
         backup,
         span: b.span,
     })

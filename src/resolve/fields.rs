@@ -217,8 +217,8 @@ pub(super) fn as_size(
     }
 }
 
-pub(super) fn as_cidrs(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<Vec<Ipv4Net>> {
-    let one = |item: &Spanned<Value>, diags: &mut Diagnostics| -> Option<Ipv4Net> {
+pub(super) fn as_cidrs(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<Vec<IpNet>> {
+    let one = |item: &Spanned<Value>, diags: &mut Diagnostics| -> Option<IpNet> {
         match &item.node {
             Value::Cidr(c) => {
                 if c.trunc() != *c {
@@ -235,14 +235,13 @@ pub(super) fn as_cidrs(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<Ve
                 }
                 Some(*c)
             }
-            Value::Ip(ip) => Some(Ipv4Net::new(*ip, 32).expect("/32 is a valid prefix")),
+            Value::Ip(ip) => Some(IpNet::from(*ip)),
             Value::Str(s) => {
-                let hint =
-                    if s.parse::<Ipv4Net>().is_ok() || s.parse::<std::net::Ipv4Addr>().is_ok() {
-                        format!("drop the quotes: `{s}`")
-                    } else {
-                        "write an address or network, e.g. `10.0.0.0/8` or `10.0.5.10`".into()
-                    };
+                let hint = if s.parse::<IpNet>().is_ok() || s.parse::<std::net::IpAddr>().is_ok() {
+                    format!("drop the quotes: `{s}`")
+                } else {
+                    "write an address or network, e.g. `10.0.0.0/8` or `10.0.5.10`".into()
+                };
                 diags.push(
                     Diagnostic::error(
                         Code::E0301,
@@ -285,6 +284,10 @@ pub(super) fn read_condition(
         "vm_service",
         "dns",
         "backup",
+        "disposable",
+        "elastic_ip",
+        "state_s3",
+        "state_lock_table",
         "external",
         "embedded",
     ];
@@ -308,6 +311,10 @@ pub(super) fn read_condition(
             "vm_service" => Some(Condition::VmService),
             "dns" => Some(Condition::Dns),
             "backup" => Some(Condition::Backup),
+            "disposable" => Some(Condition::Disposable),
+            "elastic_ip" => Some(Condition::ElasticIp),
+            "state_s3" => Some(Condition::StateS3),
+            "state_lock_table" => Some(Condition::StateLockTable),
             _ => {
                 unknown(n, v.span, diags);
                 None

@@ -8,7 +8,7 @@ use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::model::*;
 use crate::span::{Span, Spanned};
 use crate::suggest::did_you_mean;
-use ipnet::Ipv4Net;
+use ipnet::{IpNet, Ipv4Net};
 use std::collections::{BTreeMap, BTreeSet};
 
 mod components;
@@ -180,6 +180,7 @@ pub fn resolve_site(
         dns: core.dns,
         proxy: core.proxy,
         tls: core.tls,
+        state: core.state,
         bucket: core.bucket,
         tags: core.tags,
         actors,

@@ -270,3 +270,96 @@ pub(super) fn read_backup(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> O
         span: b.span,
     })
 }
+
+pub(super) const STATE_SCHEMA: &[AttrSpec] = &[];
+
+pub(super) const S3_STATE_SCHEMA: &[AttrSpec] = &[
+    req("bucket", Ty::Str, "\"acme-terraform-state\""),
+    opt("key", Ty::Str, "\"circleci/acme.tfstate\""),
+    opt("region", Ty::Str, "\"us-west-2\""),
+    opt("lock_table", Ty::Str, "\"terraform-locks\""),
+    opt("kms_key", Ty::Str, "\"alias/terraform-state\""),
+];
+
+/// `state { s3 { ... } }`: the one backend the language writes. The key defaults to
+/// `circleci/<site>.tfstate` and the region to the site's, both filled in by the caller.
+pub(super) fn read_state(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<StateBackend> {
+    no_labels(b, diags);
+    let (_, nested) = read("`state`", b, STATE_SCHEMA, &["s3"], lib, diags);
+    let Some(s3) = at_most_one(&nested, "s3", "state", diags) else {
+        diags.push(
+            Diagnostic::error(Code::E0323, b.span, "`state` names no backend")
+                .label("empty")
+                .help("say where Terraform keeps the state: `state { s3 { bucket = \"acme-terraform-state\" } }`"),
+        );
+        return None;
+    };
+    no_labels(s3, diags);
+    let (v, _) = read("`s3`", s3, S3_STATE_SCHEMA, &[], lib, diags);
+    let bucket = v.str("bucket")?;
+    let bucket_span = v.span("bucket").unwrap_or(s3.span);
+    let bucket_ok = super::site::valid_bucket(&bucket, bucket_span, diags);
+    let region = match v.str("region") {
+        Some(r) => Some(super::site::known_region(
+            r,
+            v.span("region").unwrap_or(s3.span),
+            lib,
+            diags,
+        )?),
+        None => None,
+    };
+    let key = v.str("key");
+    if let Some(k) = &key {
+        if k.is_empty() || k.starts_with('/') || k.ends_with('/') {
+            diags.push(
+                Diagnostic::error(Code::E0323, v.span("key").unwrap_or(s3.span), format!("`{k}` is not an object key for the state"))
+                    .label("a path inside the bucket, without a leading or trailing `/`")
+                    .help("write it as `circleci/acme.tfstate`, or leave `key` out for `circleci/<site>.tfstate`"),
+            );
+            return None;
+        }
+    }
+    bucket_ok.then(|| StateBackend {
+        bucket,
+        bucket_span,
+        key: key.unwrap_or_default(),
+        region: region.unwrap_or_default(),
+        lock_table: v.str("lock_table"),
+        kms_key: v.str("kms_key"),
+    })
+}
+
+/// The state's key and region when the site leaves them out.
+pub(super) fn state_defaults(mut s: StateBackend, site: &str, region: &str) -> StateBackend {
+    if s.key.is_empty() {
+        s.key = format!("circleci/{site}.tfstate");
+    }
+    if s.region.is_empty() {
+        s.region = region.to_string();
+    }
+    s
+}
+
+/// The subnets' ranges are their IPv4 blocks (what their instances are numbered from).
+pub(super) fn ipv4_ranges(
+    ranges: &[IpNet],
+    span: Span,
+    diags: &mut Diagnostics,
+) -> Option<Spanned<Vec<Ipv4Net>>> {
+    let v4: Vec<Ipv4Net> = ranges
+        .iter()
+        .filter_map(|r| match r {
+            IpNet::V4(n) => Some(*n),
+            IpNet::V6(_) => None,
+        })
+        .collect();
+    if v4.len() != ranges.len() {
+        diags.push(
+            Diagnostic::error(Code::E0322, span, "an IPv6 range among the subnets' ranges")
+                .label("each subnet's IPv4 CIDR block, in the order of `subnet`")
+                .help("give each subnet's IPv4 block, as the VPC console shows it"),
+        );
+        return None;
+    }
+    Some(Spanned::new(v4, span))
+}

@@ -3,17 +3,21 @@
 //! compares it with the committed file.
 
 use super::components::{EXTERNAL_SCHEMA, FLEET_SCHEMA, SERVICES_SCHEMA};
-use super::operations::{BACKUP_SCHEMA, DNS_SCHEMA, PROXY_SCHEMA, TLS_SCHEMA};
+use super::operations::{
+    BACKUP_SCHEMA, DNS_SCHEMA, PROXY_SCHEMA, S3_STATE_SCHEMA, STATE_SCHEMA, TLS_SCHEMA,
+};
 use super::schema::{AttrSpec, Ty};
 use super::site::{AWS_SCHEMA, SITE_SCHEMA};
 use crate::model::Stdlib;
 
 /// The site's block kinds: how each is written, what it is, its attributes.
 const BLOCKS: &[(&str, &str, &[AttrSpec])] = &[
-    ("site \"NAME\" { ... }", "The site: where it runs, who uses it, its secret. Exactly one. Holds `aws` and optionally `tags`, `dns`, `proxy`, `tls`.", SITE_SCHEMA),
+    ("site \"NAME\" { ... }", "The site: where it runs, who uses it, its secret. Exactly one. Holds `aws` and optionally `tags`, `dns`, `proxy`, `tls`, `state`.", SITE_SCHEMA),
     ("site { aws { ... } }", "The AWS account, network and key the site goes into. Exactly one.", AWS_SCHEMA),
     ("site { dns { ... } }", "A Route53 A record for the services box, in an existing zone; the outputs use the name.", DNS_SCHEMA),
     ("site { proxy { ... } }", "The HTTP(S) proxy every machine goes out through: the boot, login shells, Docker, Nomad, Replicated, the app.", PROXY_SCHEMA),
+    ("site { state { ... } }", "Where Terraform keeps the site's state: a `backend \"s3\"` block (the default is a local file). Holds `s3`.", STATE_SCHEMA),
+    ("site { state { s3 { ... } } }", "The S3 backend: encrypted, locked with S3's lock file; a bucket of its own, never the site's CircleCI bucket (E0441).", S3_STATE_SCHEMA),
     ("site { tls { ... } }", "The certificate and key to upload in the admin console: checked, never copied into an output.", TLS_SCHEMA),
     ("services { ... }", "The services box (guide ch. 1). Exactly one. Holds optionally `backup`.", SERVICES_SCHEMA),
     ("services { backup { ... } }", "Snapshots of the services box's volumes by Data Lifecycle Manager.", BACKUP_SCHEMA),
@@ -32,6 +36,10 @@ const NOTES: &[(&str, &str, &str)] = &[
     ("aws", "subnet_ranges", "the subnets' CIDR blocks in the same order; checked to hold every machine (E0439)"),
     ("aws", "account", "12 digits, as a string; default: the account Terraform applies to"),
     ("aws", "public_ip", "default `true` (the guide's public subnet)"),
+    ("s3", "key", "default `circleci/<site>.tfstate`"),
+    ("s3", "region", "default: the site's region"),
+    ("s3", "lock_table", "a DynamoDB table to lock with besides S3's lock file (Terraform 1.11 deprecates it; for older Terraform sharing the state)"),
+    ("s3", "kms_key", "default: S3's own encryption (SSE-S3); a KMS key id, ARN or alias"),
     ("dns", "private_zone", "default: private when the record holds a private address"),
     ("proxy", "no_proxy", "added to the metadata service, the machine, its VPC, the services box and the S3 endpoint"),
     ("tls", "certificate", "`file(\"path\")`, relative to the site file: the certificate, then its intermediates"),
@@ -39,6 +47,7 @@ const NOTES: &[(&str, &str, &str)] = &[
     ("tls", "hostname", "default: the `dns` name"),
     ("services", "disk", "default: the guide's sizing row for the daily active users"),
     ("services", "ami", "default: the release's OS image, looked up"),
+    ("services", "elastic_ip", "default `false`; `true`: a fixed public address for the box, which the URLs and the DNS record keep through a stop and start (W0440 without one)"),
     ("backup", "every", "hours: 1, 2, 3, 4, 6, 8, 12 or 24; default 24"),
     ("backup", "at", "UTC, `HH:MM`; default `03:00`"),
     ("fleet", "count", "`min..max` clients, or a number for a fixed size"),
@@ -90,12 +99,15 @@ pub fn language_reference(lib: &Stdlib) -> String {
          A site file starts with `use circleci/2.16`, then holds blocks (`kind [name] { key = value ... }`)\n\
          and rules (`allow ...`), in any order. `#` starts a comment.\n\n\
          Values: strings `\"...\"`, numbers, sizes `100 GiB` (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB),\n\
-         bandwidths `10 Gbps`, ranges `1..5`, CIDRs `10.0.0.0/8` and addresses, AWS ids `vpc-0a1b2c3d`,\n\
+         bandwidths `10 Gbps`, ranges `1..5`, CIDRs `10.0.0.0/8`, `2001:db8::/32` and addresses (IPv4 or IPv6), AWS ids `vpc-0a1b2c3d`,\n\
          `true`/`false`, lists `[a, b]`, `secret`, calls `enterprise(\"...\")`, `file(\"...\")`.\n",
     );
     for (syntax, what, schema) in BLOCKS {
         let k = kind(syntax);
-        out += &format!("\n## `{syntax}`\n\n{what}\n\n| attribute | type | required | example | note |\n|---|---|---|---|---|\n");
+        out += &format!("\n## `{syntax}`\n\n{what}\n");
+        if !schema.is_empty() {
+            out += "\n| attribute | type | required | example | note |\n|---|---|---|---|---|\n";
+        }
         for a in *schema {
             let note = NOTES
                 .iter()

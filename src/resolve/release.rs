@@ -62,7 +62,6 @@ pub(super) fn read_os(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut 
         req("description", Ty::Str, "\"<name and version>\""),
         req("ami_owner", Ty::Str, "\"<account id of the image owner>\""),
         req("ami_name", Ty::Str, "\"<image name pattern>\""),
-        req("root_device", Ty::Str, "\"<device name>\""),
         req("login_user", Ty::Str, "\"<user>\""),
     ];
     let Some(name) = label(b, diags, "ubuntu") else {
@@ -78,7 +77,6 @@ pub(super) fn read_os(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut 
         description: s("description"),
         ami_owner: s("ami_owner"),
         ami_name: s("ami_name"),
-        root_device: s("root_device"),
         login_user: s("login_user"),
     };
 }
@@ -202,10 +200,24 @@ pub(super) fn read_build_isolation(
     lib.build_isolation = BuildIsolation {
         bridges: v.strings("bridges").unwrap_or_default(),
         nomad_ports: (first, last),
-        blocked: v.cidrs("blocked").unwrap_or_default(),
+        // iptables (IPv4): the isolation's ranges are IPv4 ones; Docker 17.03 gives containers
+        // no IPv6 unless told to.
+        blocked: v
+            .cidrs("blocked")
+            .unwrap_or_default()
+            .into_iter()
+            .filter_map(|n| match n {
+                ipnet::IpNet::V4(n) => Some(n),
+                ipnet::IpNet::V6(_) => None,
+            })
+            .collect(),
         resolver: v
             .cidrs("resolver")
-            .and_then(|c| c.first().map(|n| n.addr())),
+            .and_then(|c| c.first().map(|n| n.addr()))
+            .and_then(|a| match a {
+                std::net::IpAddr::V4(a) => Some(a),
+                std::net::IpAddr::V6(_) => None,
+            }),
         docker_chains: v.strings("docker_chains").unwrap_or_default(),
     };
 }

@@ -75,7 +75,7 @@ pub(super) enum Typed {
     Bytes(u64),
     Mbps(u64),
     Range(u64, Option<u64>),
-    Cidrs(Vec<Ipv4Net>),
+    Cidrs(Vec<IpNet>),
     Strings(Vec<String>),
     Condition(Condition),
     Actor(String),
@@ -150,7 +150,7 @@ impl Values {
         }
     }
 
-    pub(super) fn cidrs(&self, name: &str) -> Option<Vec<Ipv4Net>> {
+    pub(super) fn cidrs(&self, name: &str) -> Option<Vec<IpNet>> {
         match self.map.get(name) {
             Some((Typed::Cidrs(c), _)) => Some(c.clone()),
             _ => None,

@@ -24,6 +24,7 @@ pub(super) struct SiteCore {
     pub(super) vm_service: bool,
     pub(super) disposable: Option<Span>,
     pub(super) dns: Option<Dns>,
+    pub(super) state: Option<StateBackend>,
     pub(super) proxy: Option<Proxy>,
     pub(super) tls: Option<Tls>,
     pub(super) bucket: Option<String>,
@@ -107,7 +108,7 @@ pub(super) fn read_site_block(
         "`site`",
         b,
         SITE_SCHEMA,
-        &["aws", "tags", "dns", "proxy", "tls"],
+        &["aws", "tags", "dns", "proxy", "tls", "state"],
         lib,
         diags,
     );
@@ -127,6 +128,7 @@ pub(super) fn read_site_block(
     let dns = at_most_one(&blocks, "dns", "site", diags).map(|d| read_dns(d, lib, diags));
     let proxy = at_most_one(&blocks, "proxy", "site", diags).map(|p| read_proxy(p, lib, diags));
     let tls = at_most_one(&blocks, "tls", "site", diags).map(|t| read_tls(t, lib, diags));
+    let state = at_most_one(&blocks, "state", "site", diags).map(|s| read_state(s, lib, diags));
     let bucket_ok = v
         .str("bucket")
         .is_none_or(|bucket| valid_bucket(&bucket, v.span("bucket").unwrap_or(b.span), diags));
@@ -148,6 +150,8 @@ pub(super) fn read_site_block(
         proxy.transpose().ok()?,
         tls.transpose().ok()?,
     );
+    let state = state.map(|s| s.ok_or(())).transpose().ok()?;
+    let state = state.map(|s| state_defaults(s, &name.node, &aws.region));
     Some(SiteCore {
         name: name.node,
         name_span: name.span,
@@ -178,6 +182,7 @@ pub(super) fn read_site_block(
         dns,
         proxy,
         tls,
+        state,
         // Without a name of its own, the bucket is named after the site and its account
         // (which makes it unique across accounts: S3 names are global).
         bucket: v.str("bucket"),
@@ -234,7 +239,7 @@ fn read_aws(a: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<Aws> {
             );
             None
         }
-        (Some(ranges), Some(span), _) => Some(Spanned::new(ranges, span)),
+        (Some(ranges), Some(span), _) => ipv4_ranges(&ranges, span, diags),
         _ => None,
     };
     Some(Aws {
@@ -267,7 +272,12 @@ fn subnet_list(ids: Vec<String>, span: Span, diags: &mut Diagnostics) -> Option<
     Some(ids)
 }
 
-fn known_region(r: String, span: Span, lib: &Stdlib, diags: &mut Diagnostics) -> Option<String> {
+pub(super) fn known_region(
+    r: String,
+    span: Span,
+    lib: &Stdlib,
+    diags: &mut Diagnostics,
+) -> Option<String> {
     if lib.regions.contains(&r) {
         return Some(r);
     }
@@ -429,7 +439,7 @@ fn read_tags(blocks: &[&Block], diags: &mut Diagnostics) -> BTreeMap<String, Str
     tags
 }
 
-fn valid_bucket(bucket: &str, span: Span, diags: &mut Diagnostics) -> bool {
+pub(super) fn valid_bucket(bucket: &str, span: Span, diags: &mut Diagnostics) -> bool {
     // No dots: a dotted name breaks virtual-hosted-style HTTPS (the certificate covers one label).
     let edge = |c: Option<char>| c.is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
     let ok = (3..=63).contains(&bucket.len())

@@ -33,6 +33,9 @@ from pathlib import Path
 
 import boto3
 
+sys.path.insert(0, str(Path(__file__).parent))
+import iam_proof  # noqa: E402  (tests/apply/iam_proof.py, beside this file)
+
 PASSPHRASE = "Abc123emulator"
 FAILURES = []
 
@@ -89,6 +92,12 @@ class Site:
             name = re.search(r'\bname\s*=\s*"([^"]+)"', dns.group(1)).group(1)
             self.dns = (zone, f"{name}.{zone}")
         self.backup = bool(re.search(r"^\s*backup\s*\{", text, re.M))
+        state = re.search(r"^\s*state\s*\{\s*s3\s*\{(.*?)\}", text, re.M | re.S)
+        self.state = None
+        if state:
+            key = re.search(r'\bkey\s*=\s*"([^"]+)"', state.group(1))
+            self.state = (re.search(r'\bbucket\s*=\s*"([^"]+)"', state.group(1)).group(1),
+                          key.group(1) if key else f"circleci/{self.name}.tfstate")
         self.subnet_count = len(set(re.findall(r"\bsubnet-[0-9a-f]+\b", text)))
         self.fleets = {}
         for m in re.finditer(r"^fleet\s+([A-Za-z0-9_]+)\s*\{(.*?)^\}", text, re.M | re.S):
@@ -96,12 +105,17 @@ class Site:
             lo = int(c.group(1))
             hi = int(c.group(2)) if c.group(2) else lo
             self.fleets[m.group(1)] = (lo, hi)
-        users = re.search(r"^\s*users\s*=\s*\[([^\]]*)\]", text, re.M)
-        ranges = [ipaddress.ip_network(x.strip()) for x in users.group(1).split(",") if x.strip()]
-        # Outputs and "rerun with SSH" use the public address only for users on public ranges:
+        self.elastic_ip = bool(re.search(r"\belastic_ip\s*=\s*true", text))
+        # Outputs and "rerun with SSH" use the public address only for actors on public ranges:
         # outside RFC 1918 and RFC 6598 (documentation ranges stand for public ones here).
+        self.users_public = self.actor_public("users")
+        self.admins_public = self.actor_public("admins")
+
+    def actor_public(self, actor):
+        bound = re.search(r"^\s*%s\s*=\s*\[([^\]]*)\]" % actor, self.text, re.M)
+        ranges = [ipaddress.ip_network(x.strip()) for x in bound.group(1).split(",") if x.strip()]
         private = [ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")]
-        self.users_public = any(not any(r.subnet_of(p) for p in private) for r in ranges)
+        return any(not any(r.subnet_of(p) for p in private) for r in ranges if r.version == 4)
 
     def for_emulator(self, ids, mode, ami):
         """The site with the emulator's ids, and an image of its own on every machine."""
@@ -136,6 +150,11 @@ def seed(session, site):
         VpcId=vpc, ServiceName=f"com.amazonaws.{site.region}.s3", RouteTableIds=[rt]
     )["VpcEndpoint"]["VpcEndpointId"]
     ec2.create_key_pair(KeyName=site.ssh_key)
+    if site.state:
+        # The state bucket exists before the site (made once per account).
+        s3 = session.client("s3")
+        kw = {} if site.region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": site.region}}
+        s3.create_bucket(Bucket=site.state[0], **kw)
     if site.dns:
         # The zone exists before the site (the record goes into it); private when the record
         # holds a private address, associated with the VPC.
@@ -147,11 +166,31 @@ def seed(session, site):
             HostedZoneConfig={"PrivateZone": private},
             **({"VPC": {"VPCRegion": site.region, "VPCId": vpc}} if private else {}),
         )
-    ami = ec2.register_image(
-        Name="operator-hardened-xenial", Architecture="x86_64", RootDeviceName="/dev/sda1",
-        VirtualizationType="hvm",
-    )["ImageId"]
-    return {"vpc": vpc, "subnet": subnet, "subnet_b": subnet_b, "nat": nat, "vpce": vpce}, ami
+    return {"vpc": vpc, "subnet": subnet, "subnet_b": subnet_b, "nat": nat, "vpce": vpce}, OWN_IMAGE["ami_id"]
+
+
+# An image of the operator's own whose root is not Canonical's /dev/sda1: the launch templates
+# must size the volume at the image's own root device (issue 16, item 4). moto's RegisterImage
+# ignores the root device name, so the image is among those the emulator starts with
+# (MOTO_AMIS_PATH: its own list, which holds Canonical's xenial for the lookup, and this one).
+OWN_IMAGE = {
+    "ami_id": "ami-0c1d2e3f4a5b6c7d8", "state": "available", "public": False, "owner_id": "123456789012",
+    "image_location": "123456789012/operator-hardened-xenial", "root_device_type": "ebs",
+    "root_device_name": "/dev/xvda", "description": "an operator's own image", "image_type": "machine",
+    "platform": None, "architecture": "x86_64", "name": "operator-hardened-xenial",
+    "virtualization_type": "hvm", "hypervisor": "xen", "sriov": "simple",
+}
+
+
+def emulator_images(work):
+    """moto's own image list with the operator's image added, as a file for MOTO_AMIS_PATH."""
+    import gzip
+    import moto
+    with gzip.open(Path(moto.__file__).parent / "ec2/resources/amis.json.gz", "rt") as f:
+        images = json.load(f)
+    path = work / "amis.json"
+    path.write_text(json.dumps(images + [OWN_IMAGE]))
+    return str(path)
 
 
 PROVIDER_OVERRIDE = """provider "aws" {
@@ -182,6 +221,7 @@ def main():
     moto = subprocess.Popen(
         [moto_server, "-H", "127.0.0.1", "-p", str(port)],
         stdout=open(work / "moto.log", "w"), stderr=subprocess.STDOUT,
+        env=dict(os.environ, MOTO_AMIS_PATH=emulator_images(work)),
     )
     try:
         for _ in range(100):
@@ -236,9 +276,24 @@ def apply_and_check(cci, site, mode, ids, ami, work, c, endpoint, terraform, mir
     override += 'resource "aws_instance" "services" {\n  monitoring = false\n}\n'
     (tf / "zz_emulator_override.tf").write_text(override)
 
+    # Terraform's JSON trace records every request the provider sends (plan, apply, destroy):
+    # the installer's policy is proven against it at the end (iam_proof.py).
+    trace = work / "tf-trace.json"
     env = dict(os.environ, TF_IN_AUTOMATION="1", CHECKPOINT_DISABLE="1", TF_CLI_CONFIG_FILE="/dev/null",
-               TF_VAR_circle_secret_passphrase=PASSPHRASE)
-    if not run([terraform, "init", "-backend=false", "-input=false", f"-plugin-dir={mirror}"], tf, work / "init.log", env, 300):
+               TF_VAR_circle_secret_passphrase=PASSPHRASE, TF_LOG="JSON", TF_LOG_PATH=str(trace))
+    init = [terraform, "init", "-input=false", f"-plugin-dir={mirror}"]
+    if site.state:
+        # The site's backend "s3" block as written, pointed at the emulator (a partial
+        # configuration merged into it; test scaffolding, outside the output directory).
+        (work / "emulator.s3.tfbackend").write_text(
+            f'endpoints = {{ s3 = "{endpoint}", sts = "{endpoint}", dynamodb = "{endpoint}" }}\n'
+            'access_key = "test"\nsecret_key = "test"\nuse_path_style = true\n'
+            "skip_credentials_validation = true\nskip_requesting_account_id = true\n"
+            "skip_metadata_api_check = true\nskip_region_validation = true\n")
+        init.append(f"-backend-config={work / 'emulator.s3.tfbackend'}")
+    else:
+        init.append("-backend=false")
+    if not run(init, tf, work / "init.log", env, 300):
         die("terraform init", tail(work / "init.log"))
     # The guide's prerequisite (ch. 2): with the VPC's DNS support off, plan stops with its words.
     c["ec2"].modify_vpc_attribute(VpcId=ids["vpc"], EnableDnsSupport={"Value": False})
@@ -260,6 +315,10 @@ def apply_and_check(cci, site, mode, ids, ami, work, c, endpoint, terraform, mir
     if not run([terraform, "apply", "-input=false", "-no-color", "-parallelism=20", "plan.bin"], tf, work / "apply.log", env, 600):
         die("terraform apply", tail(work / "apply.log"))
     check(True, "terraform apply")
+    # The passphrase is write-only and its variable ephemeral: in neither the plan nor the state.
+    check(PASSPHRASE not in json.dumps(shown), "the saved plan does not hold the passphrase")
+    state = subprocess.run([terraform, "state", "pull"], cwd=tf, env=env, capture_output=True, text=True, check=True).stdout
+    check(PASSPHRASE not in state and '"value_wo_version": 1' in state, "the state does not hold the passphrase (value_wo, version 1)")
     outputs = json.loads(subprocess.run([terraform, "output", "-json"], cwd=tf, env=env, capture_output=True, text=True, check=True).stdout)
     o = {k: v["value"] for k, v in outputs.items()}
 
@@ -268,6 +327,8 @@ def apply_and_check(cci, site, mode, ids, ami, work, c, endpoint, terraform, mir
     check_fleets(out, site, services, c, planned, ids)
     check_iam(out, site, c["iam"])
     check_storage(site, o, c)
+    if site.state:
+        check_state_in_s3(site, c["s3"])
     if site.dns:
         check_dns(site, o, services, c)
 
@@ -279,6 +340,16 @@ def apply_and_check(cci, site, mode, ids, ami, work, c, endpoint, terraform, mir
         die("terraform destroy", tail(work / "destroy.log"))
     check(True, "terraform destroy")
     check_nothing_left(site, ids, c)
+    check_installer_policy(trace, out / "iam")
+
+
+def check_installer_policy(trace, iam_dir):
+    """Every request of plan, apply and destroy is allowed by iam/installer-*.json."""
+    calls, evaluated, denied, actions = iam_proof.prove(trace, iam_dir)
+    check(calls > 0 and evaluated > 0, f"the trace holds {calls} AWS calls: {evaluated} IAM requests of {len(actions)} actions")
+    for d in denied:
+        check(False, f"the installer's policy allows {d}")
+    check(not denied, f"the installer's policy allows every call of plan, apply and destroy ({len(actions)} actions)")
 
 
 def check_backup_plan(planned):
@@ -293,6 +364,18 @@ def check_backup_plan(planned):
     check(rule["interval_unit"] == "HOURS" and rule["interval"] in (1, 2, 3, 4, 6, 8, 12, 24), "a schedule DLM takes")
 
 
+def check_state_in_s3(site, s3):
+    """The state is where the site's backend block says, encrypted, and no lock is left."""
+    bucket, key = site.state
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    check(keys == [key], f"the state is s3://{bucket}/{key} and no lock file is left ({keys})")
+    if key in keys:
+        head = s3.head_object(Bucket=bucket, Key=key)
+        check(head.get("ServerSideEncryption") in ("AES256", "aws:kms"), f"the state object is encrypted ({head.get('ServerSideEncryption')})")
+        body = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode()
+        check('"aws_instance"' in body and PASSPHRASE not in body, "the state in S3 holds the site, not the passphrase")
+
+
 def check_dns(site, o, services, c):
     zone, fqdn = site.dns
     r53 = c["route53"]
@@ -304,7 +387,9 @@ def check_dns(site, o, services, c):
     public = site.public_ip and site.users_public
     want = services.get("PublicIpAddress") if public else services["PrivateIpAddress"]
     check(len(a) == 1 and [v["Value"] for v in a[0]["ResourceRecords"]] == [want], f"{fqdn} holds the box's {'public' if public else 'private'} address")
-    check(o["install_url"] == f"http://{fqdn}/", f"install_url uses the name ({o['install_url']})")
+    check(o["app_url"] == f"http://{fqdn}/", f"app_url uses the name ({o['app_url']})")
+    if (site.public_ip and site.admins_public) == public:
+        check(o["install_url"] == f"https://{fqdn}:8800/", f"install_url is the console under the name ({o['install_url']})")
 
 
 def filled(text, values):
@@ -321,6 +406,8 @@ def rule_set(perms, names):
         key = (p["IpProtocol"], p.get("FromPort"), p.get("ToPort")) if p["IpProtocol"] != "-1" else ("-1", None, None)
         for r in p.get("IpRanges", []):
             out.add(key + ("cidr", r["CidrIp"], r.get("Description")))
+        for r in p.get("Ipv6Ranges", []):
+            out.add(key + ("cidr6", r["CidrIpv6"], r.get("Description")))
         for g in p.get("UserIdGroupPairs", []):
             peer = g.get("GroupName") or names.get(g.get("GroupId"), g.get("GroupId"))
             out.add(key + ("group", peer, g.get("Description")))
@@ -385,10 +472,17 @@ def check_services_box(out, site, o, c, planned):
     check(box_plan["root_block_device"][0]["delete_on_termination"] is not keeps, "services root volume kept unless disposable (plan)")
     check(("destroy stops at" in o["teardown"]) is keeps and o["teardown"].startswith("Nothing") is not keeps,
           "the teardown output says what destroy leaves")
-    public = site.public_ip and site.users_public
-    address = box.get("PublicIpAddress") if public else box["PrivateIpAddress"]
+    address = lambda public: box.get("PublicIpAddress") if public else box["PrivateIpAddress"]  # noqa: E731
+    users, admins = site.public_ip and site.users_public, site.public_ip and site.admins_public
     if not site.dns:
-        check(o["install_url"] == f"http://{address}/", f"install_url uses the {'public' if public else 'private'} address ({o['install_url']})")
+        check(o["app_url"] == f"http://{address(users)}/", f"app_url uses the {'public' if users else 'private'} address ({o['app_url']})")
+    if not site.dns or admins != users:
+        # Step 7: the admin console (8800), where the installation goes on.
+        check(o["install_url"] == f"https://{address(admins)}:8800/", f"install_url is the console on the {'public' if admins else 'private'} address ({o['install_url']})")
+    if site.elastic_ip:
+        eips = c["ec2"].describe_addresses()["Addresses"]
+        mine = [a for a in eips if a.get("InstanceId") == box["InstanceId"]]
+        check(len(mine) == 1 and mine[0]["PublicIp"] == box.get("PublicIpAddress"), f"the box holds its Elastic IP ({[a.get('PublicIp') for a in mine]})")
     check(o["services_private_ip"] == box["PrivateIpAddress"], "services_private_ip output")
     p = c["ssm"].get_parameter(Name=o["passphrase_parameter"], WithDecryption=True)["Parameter"]
     check(p["Type"] == "SecureString" and p["Value"] == PASSPHRASE, "the passphrase is a SecureString in SSM")
@@ -426,6 +520,10 @@ def check_fleets(out, site, services, c, planned, ids):
         held = sorted(sg_name.get(i) or i for ni in data.get("NetworkInterfaces", []) for i in ni.get("Groups", []))
         wanted = sorted([f"{site.name}-nomad"] + ([name] if name in declared else []))
         check(held == wanted, f"fleet {fleet}: its clients hold the groups {wanted} (got {held})")
+        check_launched_tags(out, fleet, name, g, data, ec2)
+        root = ec2.describe_images(ImageIds=[data["ImageId"]])["Images"][0]["RootDeviceName"]
+        mapped = [m["DeviceName"] for m in data.get("BlockDeviceMappings", [])]
+        check(mapped == [root], f"fleet {fleet}: the disk is the image's root device {root} (mapped {mapped})")
         meta = data.get("MetadataOptions", {})
         check(meta.get("HttpTokens") == "required" and meta.get("HttpPutResponseHopLimit") == 1, f"fleet {fleet}: IMDSv2 only, hop limit 1")
         hooks = asc.describe_lifecycle_hooks(AutoScalingGroupName=g["AutoScalingGroupName"])["LifecycleHooks"]
@@ -438,6 +536,27 @@ def check_fleets(out, site, services, c, planned, ids):
         hook = planned[f"aws_autoscaling_lifecycle_hook.nomad_{fleet}"]
         check(not hook.get("notification_target_arn") and not hook.get("role_arn"),
               f"fleet {fleet}: the hook posts to no queue (plan)")
+
+
+def default_tags(out):
+    """The provider's default_tags, as versions.tf writes them."""
+    block = re.search(r"default_tags \{\s*tags = \{(.*?)\}", (out / "terraform/versions.tf").read_text(), re.S).group(1)
+    return dict(re.findall(r'^\s*"?([^"=\s]+)"?\s*=\s*"([^"]*)"', block, re.M))
+
+
+def check_launched_tags(out, fleet, name, group, data, ec2):
+    """What Auto Scaling launches carries the site's tags (default_tags do not reach it)."""
+    want = dict(default_tags(out), Name=name)
+    specs = {s["ResourceType"]: {t["Key"]: t["Value"] for t in s.get("Tags", [])} for s in data.get("TagSpecifications", [])}
+    for kind in ("instance", "volume"):
+        got = specs.get(kind, {})
+        check(all(got.get(k) == v for k, v in want.items()), f"fleet {fleet}: the launch template tags its {kind}s with the site's tags ({len(got)} tags)")
+    propagated = {t["Key"]: t["Value"] for t in group.get("Tags", []) if t.get("PropagateAtLaunch")}
+    check(all(propagated.get(k) == v for k, v in want.items()), f"fleet {fleet}: the group propagates the site's tags ({len(propagated)})")
+    launched = [i for r in ec2.describe_instances(Filters=[{"Name": "tag:aws:autoscaling:groupName", "Values": [group["AutoScalingGroupName"]]}])["Reservations"] for i in r["Instances"]]
+    for i in launched:
+        tags = {t["Key"]: t["Value"] for t in i.get("Tags", [])}
+        check(all(tags.get(k) == v for k, v in want.items()), f"fleet {fleet}: launched client {i['InstanceId']} carries the site's tags")
 
 
 def check_iam(out, site, iam):
@@ -484,9 +603,13 @@ def check_nothing_left(site, ids, c):
     check(not ec2.describe_launch_templates()["LaunchTemplates"], "destroy leaves no launch template")
     roles = [r["RoleName"] for r in c["iam"].list_roles()["Roles"] if r["RoleName"].startswith(site.name + "-")]
     check(not roles, f"destroy leaves no role ({roles})")
-    check(not c["s3"].list_buckets().get("Buckets"), "destroy leaves no bucket")
+    buckets = [b["Name"] for b in c["s3"].list_buckets().get("Buckets", []) if not site.state or b["Name"] != site.state[0]]
+    check(not buckets, f"destroy leaves no bucket but the state's ({buckets})")
     check(not c["sqs"].list_queues().get("QueueUrls"), "destroy leaves no queue")
     check(not c["ssm"].describe_parameters()["Parameters"], "destroy leaves no parameter")
+    eips = [a.get("PublicIp") for a in ec2.describe_addresses()["Addresses"]
+            if {t["Key"]: t["Value"] for t in a.get("Tags", [])}.get("Name") == f"{site.name}-circleci-services"]
+    check(not eips, f"destroy leaves no Elastic IP ({eips})")
     for z in c["route53"].list_hosted_zones()["HostedZones"]:
         left = [r["Name"] for r in c["route53"].list_resource_record_sets(HostedZoneId=z["Id"])["ResourceRecordSets"] if r["Type"] not in ("NS", "SOA")]
         check(not left, f"destroy leaves no record in {z['Name']} ({left})")

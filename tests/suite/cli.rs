@@ -380,3 +380,76 @@ fn the_editor_grammar_knows_every_block_kind() {
         }
     }
 }
+
+/// Every file of a build's output directory, relative path and bytes, sorted.
+fn output_files(dir: &std::path::Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut dirs = vec![dir.to_path_buf()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else {
+                out.push((
+                    p.strip_prefix(dir).unwrap().to_path_buf(),
+                    std::fs::read(&p).unwrap(),
+                ));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Issue 16, item 7: the outputs depend on the site, never on the working directory or on
+/// how its path was typed (the headers, one of them inside the user-data, name the file).
+#[test]
+fn builds_from_other_directories_and_spellings_are_byte_identical() {
+    let root = crate::root();
+    let tmp = tempfile::tempdir().unwrap();
+    for site in crate::examples() {
+        let name = site.file_name().unwrap().to_str().unwrap().to_string();
+        let relative = format!("examples/{name}");
+        let spellings: [(std::path::PathBuf, String); 5] = [
+            (root.clone(), relative.clone()),
+            (root.clone(), format!("./{relative}")),
+            (root.clone(), format!("examples/../examples//{name}")),
+            (root.join("examples"), name.clone()),
+            (tmp.path().to_path_buf(), site.display().to_string()),
+        ];
+        let mut first: Option<Vec<_>> = None;
+        for (i, (cwd, path)) in spellings.iter().enumerate() {
+            let out = tmp.path().join(format!("{name}-{i}"));
+            let o = cli()
+                .current_dir(cwd)
+                .arg("build")
+                .arg(path)
+                .arg("-o")
+                .arg(&out)
+                .output()
+                .unwrap();
+            assert!(
+                o.status.success(),
+                "{path}: {}",
+                String::from_utf8_lossy(&o.stderr)
+            );
+            let files = output_files(&out);
+            assert!(files.len() > 10, "{path}: {} files", files.len());
+            match &first {
+                None => first = Some(files),
+                Some(want) => {
+                    for ((p, a), (_, b)) in want.iter().zip(&files) {
+                        assert!(
+                            a == b,
+                            "{name}: {} differs when built as `{path}` from {}",
+                            p.display(),
+                            cwd.display()
+                        );
+                    }
+                    assert_eq!(want.len(), files.len(), "{name} as `{path}`");
+                }
+            }
+        }
+    }
+}

@@ -260,3 +260,137 @@ fn has_date(text: &str) -> bool {
             && w[8..].iter().all(u8::is_ascii_digit)
     })
 }
+
+/// Issue 16, item 10: a guide row the stdlib narrowed or left closed with reasons shows, in
+/// ports.md, the one line that opens it; added to the site, each line opens exactly that row
+/// (all traffic between the named groups) and the site still builds.
+#[test]
+fn each_closed_guide_row_shows_the_line_that_opens_it() {
+    let site = crate::root().join("examples/default.cci");
+    let text = std::fs::read_to_string(&site).unwrap();
+    let ports = crate::build_file(&site).outputs.unwrap().files["ports.md"].clone();
+    let lines: Vec<String> = ports
+        .lines()
+        .filter(|l| l.ends_with("` |") && l.contains("| `allow "))
+        .map(|l| {
+            let start = l.rfind("| `allow ").unwrap() + 3;
+            l[start..l.len() - 3].replace("\\|", "|")
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "allow all from nomad to services \"Internal Communication\"",
+            "allow all from nomad to nomad \"Internal Comms\""
+        ],
+        "{ports}"
+    );
+    for line in &lines {
+        let b = cci_dsl::build(
+            "site.cci",
+            &format!("{text}\n{line}\n"),
+            &cci_dsl::stdlib::embedded(),
+        );
+        let files = b
+            .outputs
+            .unwrap_or_else(|| panic!("{line}: {}", crate::rendered(&b.compilation)))
+            .files;
+        let purpose = line.split('"').nth(1).unwrap();
+        let sg: serde_json::Value = serde_json::from_str(&files["security-groups.json"]).unwrap();
+        let (to, from) = if line.contains("to services") {
+            ("acme-services", "acme-nomad")
+        } else {
+            ("acme-nomad", "acme-nomad")
+        };
+        let group = sg["SecurityGroups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|g| g["GroupName"] == to)
+            .unwrap();
+        let opened = group["IpPermissions"].as_array().unwrap().iter().any(|p| {
+            p["IpProtocol"] == "-1"
+                && p["UserIdGroupPairs"].as_array().unwrap().iter().any(|g| {
+                    g["GroupName"] == from
+                        && g["Description"].as_str().unwrap().starts_with(purpose)
+                })
+        });
+        assert!(opened, "{line}: no all-traffic rule from {from} on {to}");
+        assert!(
+            files["ports.md"].contains(&format!("| all | {purpose} | site.cci:")),
+            "{line}"
+        );
+    }
+}
+
+/// Issue 16, item 3: the services role keeps enterprise-setup's families (s3:*, sqs:*,
+/// ec2:Describe* at the guide's date) written out and held to the site's bucket, queue and
+/// region; what is removed is removed with evidence (iam.cci): no write of the bucket's or the
+/// queue's own settings, no iam:GetUser.
+#[test]
+fn the_services_role_keeps_enterprise_setups_families_scoped_to_the_site() {
+    let b = crate::build_file(&crate::root().join("examples/default.cci"));
+    let doc: serde_json::Value =
+        serde_json::from_str(&b.outputs.unwrap().files["iam/services-role-policy.json"]).unwrap();
+    let statements = doc["Statement"].as_array().unwrap();
+    let granting = |action: &str| -> Vec<&serde_json::Value> {
+        statements
+            .iter()
+            .filter(|s| {
+                s["Effect"] == "Allow"
+                    && s["Action"].as_array().unwrap().iter().any(|a| a == action)
+            })
+            .collect()
+    };
+    for (action, resource) in [
+        (
+            "s3:GetObjectAcl",
+            "arn:aws:s3:::circleci-acme-????????????/*",
+        ),
+        (
+            "s3:PutObjectTagging",
+            "arn:aws:s3:::circleci-acme-????????????/*",
+        ),
+        (
+            "s3:GetBucketVersioning",
+            "arn:aws:s3:::circleci-acme-????????????",
+        ),
+        (
+            "s3:GetEncryptionConfiguration",
+            "arn:aws:s3:::circleci-acme-????????????",
+        ),
+        (
+            "sqs:SendMessage",
+            "arn:aws:sqs:us-west-2:*:acme-circleci-nomad-shutdown",
+        ),
+        ("ec2:DescribeRegions", "*"),
+        ("ec2:DescribeSpotPriceHistory", "*"),
+    ] {
+        let s = granting(action);
+        assert_eq!(s.len(), 1, "{action} granted once");
+        assert_eq!(s[0]["Resource"], serde_json::json!([resource]), "{action}");
+        if resource == "*" {
+            assert_eq!(
+                s[0]["Condition"]["StringEquals"]["aws:RequestedRegion"],
+                serde_json::json!(["us-west-2"]),
+                "{action}"
+            );
+        }
+    }
+    for action in [
+        "s3:DeleteBucket",
+        "s3:PutBucketPolicy",
+        "s3:PutBucketPublicAccessBlock",
+        "s3:CreateBucket",
+        "sqs:DeleteQueue",
+        "sqs:SetQueueAttributes",
+        "iam:GetUser",
+        "s3:*",
+        "sqs:*",
+    ] {
+        assert!(
+            granting(action).is_empty(),
+            "{action} is not the services box's"
+        );
+    }
+}

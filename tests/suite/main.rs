@@ -61,6 +61,20 @@ pub fn installed_tool(variable: &str, what: &str) -> Option<PathBuf> {
     None
 }
 
+/// The node_modules holding the IAM policy evaluator (@cloud-copilot/iam-simulate), found by
+/// its files rather than env.sh (which an install of another checkout may rewrite); `None`
+/// after saying the test is skipped, or a failure when CCI_REQUIRE_VALIDATORS=1.
+pub fn iam_simulate() -> Option<PathBuf> {
+    let modules = tools_dir().join("node/node_modules");
+    if modules
+        .join("@cloud-copilot/iam-simulate/package.json")
+        .is_file()
+    {
+        return Some(modules);
+    }
+    installed_tool("IAM_SIMULATE_NODE_MODULES", "the IAM policy evaluator is").map(|_| modules)
+}
+
 /// Every file under a directory of the checkout (recursively), path and text, sorted.
 pub fn files_under(dir: &str) -> Vec<(PathBuf, String)> {
     files_under_path(&root().join(dir))

@@ -96,9 +96,26 @@ fn the_ami_lookup_exists_only_when_a_machine_uses_it() {
     assert!(looked_up["terraform/services.tf"].contains("include_deprecated = true"));
     let own = build(&with_own_images(&example("default.cci")), &lib);
     for (file, text) in &own {
-        assert!(!text.contains("aws_ami"), "{file} looks up an image");
+        assert!(!text.contains("aws_ami.os"), "{file} looks up an image");
+        assert!(!text.contains("hvm-ssd/ubuntu"), "{file} searches by name");
     }
-    assert!(own["terraform/nomad.tf"].contains("device_name = \"/dev/sda1\""));
+    // The fleet's own image is read by its id for its root device (issue 16, item 4): the
+    // launch template names no device of its own.
+    let nomad = &own["terraform/nomad.tf"];
+    assert!(
+        nomad.contains("data \"aws_ami\" \"nomad_nomad\""),
+        "{nomad}"
+    );
+    assert!(
+        nomad.contains("name   = \"image-id\"\n    values = [\"ami-0123abcd\"]"),
+        "{nomad}"
+    );
+    assert!(
+        nomad.contains("device_name = data.aws_ami.nomad_nomad.root_device_name"),
+        "{nomad}"
+    );
+    assert!(!nomad.contains("device_name = \"/dev/"), "{nomad}");
+    assert!(!own["terraform/services.tf"].contains("data \"aws_ami\""));
 }
 
 /// What a fact edit does: (what, site, stdlib text, replacement, occurrences, files it changes).
@@ -115,7 +132,6 @@ fn every_release_fact_reaches_exactly_the_files_that_use_it() {
     let public_users = example("internet-facing.cci")
         .replace("admins = [198.51.100.0/26]", "admins = [10.10.0.0/24]");
     assert!(public_users.contains("admins = [10.10.0.0/24]"));
-    let own_images = with_own_images(&default);
     #[rustfmt::skip]
     let cases: &[FactEdit] = &[
         ("Nomad version", &default, "version    = \"0.5.6\"", "version    = \"0.5.7\"", 1, &[NOMAD]),
@@ -142,7 +158,6 @@ fn every_release_fact_reaches_exactly_the_files_that_use_it() {
         ("Replicated installer", &default, "installer = \"https://get.replicated.com/docker\"", "installer = \"https://mirror.example/replicated\"", 1, &[SERVICES]),
         ("AMI name pattern", &default, "ubuntu-xenial-16.04-amd64-server-*", "ubuntu-bionic-18.04-amd64-server-*", 1, &["terraform/services.tf"]),
         ("AMI owner", &default, "ami_owner   = \"099720109477\"", "ami_owner   = \"123456789012\"", 1, &["terraform/services.tf"]),
-        ("root device", &own_images, "root_device = \"/dev/sda1\"", "root_device = \"/dev/xvda\"", 1, &["terraform/nomad.tf"]),
         ("login user", &default, "login_user  = \"ubuntu\"", "login_user  = \"admin\"", 1, &["terraform/outputs.tf"]),
         ("admin console URL", &default, "value       = \"https://{address}:{port}/\"", "value       = \"https://{address}:{port}/console\"", 1, &["terraform/outputs.tf"]),
         ("admin console port", &default, "  port        = 8800\n", "  port        = 8443\n", 1, &["terraform/outputs.tf"]),
@@ -243,7 +258,6 @@ fn no_product_fact_of_the_stdlib_is_written_in_rust() {
         &lib.replicated.installer,
         &lib.os.ami_owner,
         &lib.os.ami_name,
-        &lib.os.root_device,
         &lib.services_machine.docker,
         &lib.nomad_machine.docker,
         &lib.user_data.longest_ipv4,

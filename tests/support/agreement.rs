@@ -51,6 +51,13 @@ fn from_json(text: &str) -> Result<BTreeSet<Permission>, String> {
                     .flatten()
                     .map(|r| r["CidrIp"].as_str().unwrap_or_default().to_string())
                     .chain(
+                        p["Ipv6Ranges"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .map(|r| r["CidrIpv6"].as_str().unwrap_or_default().to_string()),
+                    )
+                    .chain(
                         p["UserIdGroupPairs"]
                             .as_array()
                             .into_iter()
@@ -115,7 +122,7 @@ fn from_terraform(text: &str) -> Result<BTreeSet<Permission>, String> {
             .map(|(k, v)| (k.trim(), v.trim().trim_matches('"')))
             .collect();
         let get = |k: &str| attrs.get(k).copied().unwrap_or_default().to_string();
-        let peer = match attrs.get("cidr_ipv4") {
+        let peer = match attrs.get("cidr_ipv4").or(attrs.get("cidr_ipv6")) {
             Some(c) => c.to_string(),
             None => group(&get("referenced_security_group_id")),
         };

@@ -56,11 +56,16 @@ pub fn site(c: &mut impl Choose) -> String {
     }
     s += "}\n\nactors {\n";
     s += if c.flip() && public_ip {
-        "  users  = [0.0.0.0/0]\n"
+        "  users  = [0.0.0.0/0, ::/0]\n"
     } else {
         "  users  = [10.0.0.0/8]\n"
     };
-    s += "  admins = [10.10.0.0/24]\n  monitoring = [10.20.0.0/16]\n";
+    // Monitoring from IPv6 too, half the time (cidr_ipv6 rules, Ipv6Ranges).
+    s += if c.flip() {
+        "  admins = [10.10.0.0/24]\n  monitoring = [10.20.0.0/16, fd00:20::/48]\n"
+    } else {
+        "  admins = [10.10.0.0/24]\n  monitoring = [10.20.0.0/16]\n"
+    };
     if enterprise {
         s += "  github = [10.2.0.10]\n";
     }
