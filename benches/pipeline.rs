@@ -47,7 +47,7 @@ fn peak_rss_kib() -> Option<u64> {
 }
 
 fn main() {
-    let lib = cci_dsl::stdlib::embedded();
+    let lib = cci_core::stdlib::embedded();
     let root = env!("CARGO_MANIFEST_DIR");
     println!(
         "{:<42} {:>12} {:>10} {:>10}",
@@ -61,9 +61,9 @@ fn main() {
     for p in &examples {
         let text = std::fs::read_to_string(p).unwrap();
         let name = p.file_name().unwrap().to_string_lossy().to_string();
-        let t_check = time(50, || cci_dsl::compile(&name, &text, &lib));
-        let t_build = time(50, || cci_dsl::build(&name, &text, &lib));
-        let b = cci_dsl::build(&name, &text, &lib);
+        let t_check = time(50, || cci_core::compile(&name, &text, &lib));
+        let t_build = time(50, || cci_core::build(&name, &text, &lib));
+        let b = cci_core::build(&name, &text, &lib);
         let nodes = b.graph.as_ref().map_or(0, |g| g.graph.node_count());
         let bytes: usize = b
             .outputs
@@ -86,14 +86,14 @@ fn main() {
     }
     for (fleets, rules) in [(10, 100), (50, 1000)] {
         let text = large_site(fleets, rules);
-        let b = cci_dsl::build("huge.cci", &text, &lib);
+        let b = cci_core::build("huge.cci", &text, &lib);
         assert!(
             b.outputs.is_some(),
             "{}",
-            cci_dsl::diagnostics::render(
+            cci_core::diagnostics::render(
                 &b.compilation.diagnostics,
                 &b.compilation.sources,
-                cci_dsl::diagnostics::Style::Plain
+                cci_core::diagnostics::Style::Plain
             )
         );
         let nodes = b.graph.as_ref().map_or(0, |g| g.graph.node_count());
@@ -101,7 +101,7 @@ fn main() {
             .outputs
             .as_ref()
             .map_or(0, |o| o.files.values().map(String::len).sum());
-        let t = time(3, || cci_dsl::build("huge.cci", &text, &lib));
+        let t = time(3, || cci_core::build("huge.cci", &text, &lib));
         println!(
             "{:<42} {:>10.2?} {:>10} {:>10}",
             format!("build synthetic: {fleets} fleets, {rules} rules"),

@@ -5,10 +5,10 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let mut frames = cci_dsl::lsp_frame::FrameReader::new(data, 1 << 16);
+    let mut frames = cci_ide::lsp_frame::FrameReader::new(data, 1 << 16);
     let mut n = 0;
     while let Ok(Some(frame)) = frames.next_frame() {
-        if let cci_dsl::lsp_frame::Frame::Body(body) = frame {
+        if let cci_ide::lsp_frame::Frame::Body(body) = frame {
             assert!(body.len() <= 1 << 16);
         }
         n += 1;

@@ -10,10 +10,10 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let lib = STDLIB.get_or_init(cci_dsl::stdlib::embedded);
-    let b = cci_dsl::build("fuzz.cci", text, lib);
+    let lib = STDLIB.get_or_init(cci_core::stdlib::embedded);
+    let b = cci_core::build("fuzz.cci", text, lib);
     let c = &b.compilation;
-    cci_dsl::diagnostics::render(&c.diagnostics, &c.sources, cci_dsl::diagnostics::Style::Plain);
-    cci_dsl::diagnostics::render_json(&c.diagnostics, &c.sources);
+    cci_core::diagnostics::render(&c.diagnostics, &c.sources, cci_core::diagnostics::Style::Plain);
+    cci_core::diagnostics::render_json(&c.diagnostics, &c.sources);
     assert!(c.diagnostics.iter().all(|d| d.help.is_some()), "a diagnostic without help");
 });

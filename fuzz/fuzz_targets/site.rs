@@ -20,16 +20,16 @@ impl site_gen::Choose for Bytes<'_> {
 
 fuzz_target!(|data: &[u8]| {
     static STDLIB: OnceLock<Vec<(String, String)>> = OnceLock::new();
-    let lib = STDLIB.get_or_init(cci_dsl::stdlib::embedded);
+    let lib = STDLIB.get_or_init(cci_core::stdlib::embedded);
     let text = site_gen::site(&mut Bytes(arbitrary::Unstructured::new(data)));
-    let b = cci_dsl::build("generated.cci", &text, lib);
+    let b = cci_core::build("generated.cci", &text, lib);
     let outputs = b.outputs.unwrap_or_else(|| {
         panic!(
             "a generated site does not build:\n{text}\n{}",
-            cci_dsl::diagnostics::render(
+            cci_core::diagnostics::render(
                 &b.compilation.diagnostics,
                 &b.compilation.sources,
-                cci_dsl::diagnostics::Style::Plain
+                cci_core::diagnostics::Style::Plain
             )
         )
     });

@@ -2,7 +2,7 @@
 //! its rendered diagnostics are snapshotted with the source beside them
 //! (snapshots/diagnostics/). Fixtures are grouped by the stage that catches them.
 
-use cci_dsl::codes::Code;
+use cci_core::codes::Code;
 
 #[test]
 fn fixture() {
@@ -14,7 +14,7 @@ fn fixture() {
                 .unwrap()
                 .display()
         );
-        let b = cci_dsl::build(&name, &text, &cci_dsl::stdlib::embedded());
+        let b = cci_core::build(&name, &text, &cci_core::stdlib::embedded());
         let diags = &b.compilation.diagnostics;
         assert!(!diags.is_empty(), "{name}: no diagnostic");
         for d in diags.iter() {
@@ -58,9 +58,10 @@ fn every_code_is_unique_and_explained() {
 /// check, E05xx graph, E06xx emission), and only there.
 #[test]
 fn every_code_is_raised_by_its_own_stage() {
-    use cci_dsl::codes::Stage;
+    const CORE: &str = "crates/cci-core/src";
+    use cci_core::codes::Stage;
     let stage_of = |path: &std::path::Path| -> Option<Stage> {
-        let p = path.strip_prefix(crate::root().join("src")).ok()?;
+        let p = path.strip_prefix(crate::root().join(CORE)).ok()?;
         let s = p.to_str()?;
         Some(match s {
             "lib.rs" => Stage::Emit,
@@ -73,7 +74,7 @@ fn every_code_is_raised_by_its_own_stage() {
         })
     };
     let mut raised = 0;
-    for (p, text) in crate::files_under("src") {
+    for (p, text) in crate::files_under(CORE) {
         for (i, _) in text.match_indices("Code::") {
             let name: String = text[i + 6..]
                 .chars()
@@ -100,7 +101,7 @@ fn the_fixtures_exercise_at_least_twenty_codes() {
     let mut codes = std::collections::BTreeSet::new();
     for entry in walk(&crate::root().join("tests/fixtures")) {
         let text = std::fs::read_to_string(&entry).unwrap();
-        let b = cci_dsl::compile("f.cci", &text, &cci_dsl::stdlib::embedded());
+        let b = cci_core::compile("f.cci", &text, &cci_core::stdlib::embedded());
         codes.extend(b.diagnostics.iter().map(|d| d.code.as_str()));
     }
     assert!(
@@ -127,7 +128,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 /// The cycle check names the loop (no site can make one today, so the graph is built here).
 #[test]
 fn a_dependency_cycle_is_an_error_that_names_the_path() {
-    use cci_dsl::graph::{stable_toposort, Node, Resource, TfFile};
+    use cci_core::graph::{stable_toposort, Node, Resource, TfFile};
     let mut g = petgraph::graph::DiGraph::<Node, ()>::new();
     let mk = |a: &str| Node {
         address: a.into(),
@@ -144,7 +145,7 @@ fn a_dependency_cycle_is_an_error_that_names_the_path() {
     g.add_edge(c, a, ());
     g.add_edge(d, a, ());
     let cycle = stable_toposort(&g).expect_err("a cycle");
-    let diag = cci_dsl::graph::cycle_diagnostic(&g, &cycle, cci_dsl::span::Span::default());
+    let diag = cci_core::graph::cycle_diagnostic(&g, &cycle, cci_core::span::Span::default());
     assert_eq!(diag.code, Code::E0501);
     assert_eq!(
         diag.message,
@@ -162,18 +163,18 @@ fn aws_limits_are_checked_before_apply() {
             format!("fleet f{i} {{ instance = \"m4.2xlarge\"  count = 0..1  disk = 100 GiB }}\n")
         })
         .collect();
-    let b = cci_dsl::compile(
+    let b = cci_core::compile(
         "many.cci",
         &format!("{site}{fleets}"),
-        &cci_dsl::stdlib::embedded(),
+        &cci_core::stdlib::embedded(),
     );
     assert!(b.diagnostics.iter().any(|d| d.code == Code::W0425));
 
-    let mut lib = cci_dsl::stdlib::embedded();
+    let mut lib = cci_core::stdlib::embedded();
     for (_, text) in lib.iter_mut() {
         *text = text.replace("role_name_length = 64", "role_name_length = 20");
     }
-    let b = cci_dsl::compile("site.cci", &site, &lib);
+    let b = cci_core::compile("site.cci", &site, &lib);
     let shown = crate::rendered(&b);
     assert!(
         shown.contains("E0422") && shown.contains("acme-circleci-services"),
@@ -183,14 +184,14 @@ fn aws_limits_are_checked_before_apply() {
     // A prefix counts with the 26 characters Terraform appends; the fleet's name is pointed at.
     // `acme-nomad-nomad-` is 17 characters: 43 with the suffix.
     for (limit, reported) in [(43, false), (42, true)] {
-        let mut lib = cci_dsl::stdlib::embedded();
+        let mut lib = cci_core::stdlib::embedded();
         for (_, text) in lib.iter_mut() {
             *text = text.replace(
                 "launch_template_name_length = 128",
                 &format!("launch_template_name_length = {limit}"),
             );
         }
-        let b = cci_dsl::compile("site.cci", &site, &lib);
+        let b = cci_core::compile("site.cci", &site, &lib);
         let d = b.diagnostics.iter().find(|d| d.code == Code::E0422);
         assert_eq!(d.is_some(), reported, "limit {limit}");
         if let Some(d) = d {

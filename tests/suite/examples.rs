@@ -286,10 +286,10 @@ fn each_closed_guide_row_shows_the_line_that_opens_it() {
         "{ports}"
     );
     for line in &lines {
-        let b = cci_dsl::build(
+        let b = cci_core::build(
             "site.cci",
             &format!("{text}\n{line}\n"),
-            &cci_dsl::stdlib::embedded(),
+            &cci_core::stdlib::embedded(),
         );
         let files = b
             .outputs

@@ -3,7 +3,7 @@
 //! copies of them. Through the binary: `--check` for CI, and the examples and `init` are
 //! formatted already.
 
-use cci_dsl::format::format;
+use cci_core::format::format;
 use std::process::Command;
 
 /// A seeded stream of numbers (the failing seed is in the message).
@@ -65,7 +65,7 @@ fn mangle(text: &str, r: &mut Seeded) -> String {
 /// What a text compiles to, with line numbers taken out (rule descriptions name the site
 /// file's line, which blank lines move): the outputs, or the diagnostics' codes and messages.
 fn compiled(text: &str) -> Vec<String> {
-    let b = cci_dsl::build("site.cci", text, &cci_dsl::stdlib::embedded());
+    let b = cci_core::build("site.cci", text, &cci_core::stdlib::embedded());
     let unline = |s: &str| {
         let mut out = String::new();
         let mut rest = s;
@@ -151,14 +151,14 @@ fn formatting_keeps_meaning_and_comments_and_is_idempotent() {
 
 #[test]
 fn the_stdlib_means_the_same_formatted() {
-    let lib = cci_dsl::stdlib::embedded();
+    let lib = cci_core::stdlib::embedded();
     let formatted: Vec<(String, String)> =
         lib.iter().map(|(n, t)| (n.clone(), format(t))).collect();
     let site = std::fs::read_to_string(crate::root().join("examples/externalized.cci")).unwrap();
-    let a = cci_dsl::build("site.cci", &site, &lib)
+    let a = cci_core::build("site.cci", &site, &lib)
         .outputs
         .expect("builds");
-    let b = cci_dsl::build("site.cci", &site, &formatted)
+    let b = cci_core::build("site.cci", &site, &formatted)
         .outputs
         .expect("builds formatted");
     for (path, text) in &a.files {

@@ -20,11 +20,11 @@ impl Choose for Seeded {
 
 #[test]
 fn generated_sites_build_and_their_outputs_agree() {
-    let lib = cci_dsl::stdlib::embedded();
+    let lib = cci_core::stdlib::embedded();
     let mut permissions = 0;
     for seed in 0..300 {
         let text = site(&mut Seeded(seed));
-        let b = cci_dsl::build("generated.cci", &text, &lib);
+        let b = cci_core::build("generated.cci", &text, &lib);
         let outputs = b.outputs.unwrap_or_else(|| {
             panic!(
                 "seed {seed} does not build:\n{text}\n{}",

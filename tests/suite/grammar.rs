@@ -5,13 +5,13 @@
 //! starting in column 0 inside an open block ends the block (E0103), and nesting deeper than
 //! `parse::MAX_DEPTH` is refused (E0106).
 
-use cci_dsl::codes::Code;
+use cci_core::codes::Code;
 use std::collections::BTreeMap;
 use std::process::Command;
 
 /// The parser's verdict: `None` when the text is syntactically fine, else its syntax codes.
 fn parser_verdict(text: &str) -> Option<Vec<Code>> {
-    let (_, diags) = cci_dsl::parse::parse_file(text, cci_dsl::span::FileId(0));
+    let (_, diags) = cci_core::parse::parse_file(text, cci_core::span::FileId(0));
     let codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
     (!codes.is_empty()).then_some(codes)
 }
@@ -21,7 +21,7 @@ fn the_lark_grammar_and_the_parser_accept_the_same_files() {
     let Some(env_sh) = crate::installed_tool("LARK_PYTHON", "Lark is") else {
         return;
     };
-    let stdlib = cci_dsl::stdlib::embedded().into_iter().map(|(_, t)| t);
+    let stdlib = cci_core::stdlib::embedded().into_iter().map(|(_, t)| t);
     let mut inputs: Vec<String> = crate::robustness::inputs()
         .into_iter()
         .flat_map(|(_, text)| {

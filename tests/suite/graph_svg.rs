@@ -323,20 +323,20 @@ fn graph_svg_network_dot_is_read_by_graphviz() {
 /// from the layout, as SVG a strict parser reads, with a box for every node.
 #[test]
 fn graph_svg_of_generated_sites() {
-    use cci_dsl::emit::graph_render::{render, Format, NetworkView, View};
-    let lib = cci_dsl::stdlib::embedded();
+    use cci_core::emit::graph_render::NetworkView;
+    let lib = cci_core::stdlib::embedded();
     for seed in 0..6 {
         let text = crate::site_gen::site(&mut crate::generated::Seeded(seed));
-        let b = cci_dsl::build("generated.cci", &text, &lib);
+        let b = cci_core::build("generated.cci", &text, &lib);
         let (Some(g), Some(net), Some(site)) = (&b.graph, &b.network, &b.compilation.site) else {
             panic!("seed {seed} does not build:\n{text}");
         };
-        let svg = render(View::Resources, Format::Svg, g, net, site);
+        let svg = cci_picture::resources(g, &site.name);
         let drawn = read_svg(&svg, &format!("seed {seed} (resources)"));
         assert_eq!(drawn.nodes.len(), g.order.len(), "seed {seed}");
-        let svg = render(View::Network, Format::Svg, g, net, site);
-        let drawn = read_svg(&svg, &format!("seed {seed} (network)"));
         let v = NetworkView::new(net, site);
+        let svg = cci_picture::network(&v, &site.name);
+        let drawn = read_svg(&svg, &format!("seed {seed} (network)"));
         assert_eq!(drawn.nodes.len(), v.endpoints.len(), "seed {seed}");
         assert_eq!(drawn.labels.len(), v.links.len(), "seed {seed}");
     }

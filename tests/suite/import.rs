@@ -230,7 +230,7 @@ fn snapshot(name: &str, value: String) {
 #[test]
 fn the_filled_in_site() {
     let tfvars = std::fs::read_to_string(fixture("filled-in.tfvars")).unwrap();
-    let i = cci_dsl::import::import(&tfvars, "filled-in.tfvars").unwrap();
+    let i = cci_import::import(&tfvars, "filled-in.tfvars").unwrap();
     snapshot("filled-in.cci", i.site_text);
 }
 

@@ -111,22 +111,22 @@ pub fn examples() -> Vec<PathBuf> {
 }
 
 /// Builds a site file with the embedded stdlib, as the CLI would.
-pub fn build_file(path: &Path) -> cci_dsl::Build {
+pub fn build_file(path: &Path) -> cci_core::Build {
     let text = std::fs::read_to_string(path).expect("readable site");
     let name = path
         .strip_prefix(root())
         .unwrap_or(path)
         .display()
         .to_string();
-    cci_dsl::build(&name, &text, &cci_dsl::stdlib::embedded())
+    cci_core::build(&name, &text, &cci_core::stdlib::embedded())
 }
 
 /// Renders diagnostics without colour, as snapshots and CI logs want them.
-pub fn rendered(b: &cci_dsl::Compilation) -> String {
-    cci_dsl::diagnostics::render(
+pub fn rendered(b: &cci_core::Compilation) -> String {
+    cci_core::diagnostics::render(
         &b.diagnostics,
         &b.sources,
-        cci_dsl::diagnostics::Style::Plain,
+        cci_core::diagnostics::Style::Plain,
     )
 }
 

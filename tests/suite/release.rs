@@ -14,7 +14,7 @@ fn with_own_images(site: &str) -> String {
 }
 
 fn build(site: &str, lib: &[(String, String)]) -> BTreeMap<String, String> {
-    let b = cci_dsl::build("site.cci", site, lib);
+    let b = cci_core::build("site.cci", site, lib);
     b.outputs
         .unwrap_or_else(|| panic!("{}", crate::rendered(&b.compilation)))
         .files
@@ -31,7 +31,7 @@ fn changed(a: &BTreeMap<String, String>, b: &BTreeMap<String, String>) -> BTreeS
 
 /// The stdlib with every `from` replaced by `to`; `count` is how often `from` must occur.
 fn edited(from: &str, to: &str, count: usize) -> Vec<(String, String)> {
-    let mut lib = cci_dsl::stdlib::embedded();
+    let mut lib = cci_core::stdlib::embedded();
     let found: usize = lib.iter().map(|(_, t)| t.matches(from).count()).sum();
     assert_eq!(found, count, "`{from}` occurs {found} times in the stdlib");
     for (_, text) in lib.iter_mut() {
@@ -42,7 +42,7 @@ fn edited(from: &str, to: &str, count: usize) -> Vec<(String, String)> {
 
 #[test]
 fn the_default_site_runs_what_circleci_server_2_16_ran() {
-    let out = build(&example("default.cci"), &cci_dsl::stdlib::embedded());
+    let out = build(&example("default.cci"), &cci_core::stdlib::embedded());
     let nomad = &out["cloud-init/nomad-client.yaml"];
     let services = &out["cloud-init/services.yaml"];
     // enterprise-setup 8e36728, the last commit before the guide (2019-02-07).
@@ -76,7 +76,7 @@ fn the_default_site_runs_what_circleci_server_2_16_ran() {
 
 #[test]
 fn clients_of_a_site_with_external_nomad_servers_join_those_servers() {
-    let out = build(&example("externalized.cci"), &cci_dsl::stdlib::embedded());
+    let out = build(&example("externalized.cci"), &cci_core::stdlib::embedded());
     let nomad = &out["cloud-init/nomad-client.yaml"];
     assert!(nomad
         .contains("servers    = [\"10.30.6.10:4647\", \"10.30.6.11:4647\", \"10.30.6.12:4647\"]"));
@@ -90,7 +90,7 @@ fn clients_of_a_site_with_external_nomad_servers_join_those_servers() {
 
 #[test]
 fn the_ami_lookup_exists_only_when_a_machine_uses_it() {
-    let lib = cci_dsl::stdlib::embedded();
+    let lib = cci_core::stdlib::embedded();
     let looked_up = build(&example("default.cci"), &lib);
     assert!(looked_up["terraform/services.tf"].contains("data \"aws_ami\" \"os\""));
     assert!(looked_up["terraform/services.tf"].contains("include_deprecated = true"));
@@ -165,7 +165,7 @@ fn every_release_fact_reaches_exactly_the_files_that_use_it() {
         ("services metadata hop limit", &default, "metadata_hop_limit = 2", "metadata_hop_limit = 3", 1, &["terraform/services.tf"]),
         ("clients' metadata hop limit", &default, "metadata_hop_limit = 1", "metadata_hop_limit = 2", 1, &["terraform/nomad.tf"]),
     ];
-    let embedded = cci_dsl::stdlib::embedded();
+    let embedded = cci_core::stdlib::embedded();
     for (what, site, from, to, count, files) in cases {
         let before = build(site, &embedded);
         let after = build(site, &edited(from, to, *count));
@@ -187,7 +187,7 @@ fn a_nomad_server_port_no_rule_opens_is_an_error() {
         "externalizable nomad_servers { description = \"Nomad servers\"       port = 4747 }",
         1,
     );
-    let b = cci_dsl::build("site.cci", &example("default.cci"), &lib);
+    let b = cci_core::build("site.cci", &example("default.cci"), &lib);
     assert!(b.outputs.is_none());
     let shown = crate::rendered(&b.compilation);
     assert!(
@@ -214,7 +214,7 @@ fn a_malformed_checksum_or_an_unknown_actor_in_the_stdlib_is_an_error() {
         } else {
             1
         };
-        let b = cci_dsl::build("site.cci", &site, &edited(from, to, count));
+        let b = cci_core::build("site.cci", &site, &edited(from, to, count));
         let shown = crate::rendered(&b.compilation);
         assert!(
             b.outputs.is_none() && shown.contains(code),
@@ -227,7 +227,7 @@ fn a_malformed_checksum_or_an_unknown_actor_in_the_stdlib_is_an_error() {
 #[test]
 fn an_output_nobody_may_reach_is_a_warning() {
     let lib = edited("  port        = 8800\n", "  port        = 8443\n", 1);
-    let b = cci_dsl::build("site.cci", &example("default.cci"), &lib);
+    let b = cci_core::build("site.cci", &example("default.cci"), &lib);
     let shown = crate::rendered(&b.compilation);
     assert!(
         shown.contains("W0419") && shown.contains("port 8443"),
@@ -239,10 +239,10 @@ fn an_output_nobody_may_reach_is_a_warning() {
 /// patterns, device names, datacenters, and the ports of the guide's tables.
 #[test]
 fn no_product_fact_of_the_stdlib_is_written_in_rust() {
-    let b = cci_dsl::compile(
+    let b = cci_core::compile(
         "site.cci",
         &example("default.cci"),
-        &cci_dsl::stdlib::embedded(),
+        &cci_core::stdlib::embedded(),
     );
     let lib = &b.stdlib;
     let mut facts: BTreeSet<String> = [
@@ -289,7 +289,11 @@ fn no_product_fact_of_the_stdlib_is_written_in_rust() {
     assert!(facts.len() > 20, "the stdlib's facts were read");
 
     let mut found = Vec::new();
-    for (p, text) in crate::files_under("src") {
+    for (p, text) in crate::files_under("src")
+        .into_iter()
+        .chain(crate::files_under("crates"))
+        .filter(|(p, _)| p.extension().is_some_and(|e| e == "rs"))
+    {
         for (n, line) in text.lines().enumerate() {
             if line.trim_start().starts_with("//") {
                 continue;

@@ -12,7 +12,7 @@ const OUTPUT_DIRS: &[&str] = &["terraform/", "iam/", "cloud-init/", "graph/"];
 const OUTPUT_FILES: &[&str] = &["ports.md", "security-groups.json"];
 
 /// Directories of the checkout whose paths the map names.
-const CHECKOUT_DIRS: &[&str] = &["stdlib/", "src/", "tests/", "examples/"];
+const CHECKOUT_DIRS: &[&str] = &["stdlib/", "src/", "crates/", "tests/", "examples/"];
 
 fn doc() -> String {
     std::fs::read_to_string(crate::root().join("docs/requirements.md"))
@@ -136,7 +136,7 @@ fn the_counts_at_the_top_are_the_counts_of_the_tables() {
 #[test]
 fn every_diagnostic_code_named_exists() {
     let doc = doc();
-    let known: Vec<&str> = cci_dsl::codes::Code::ALL
+    let known: Vec<&str> = cci_core::codes::Code::ALL
         .iter()
         .map(|c| c.as_str())
         .collect();

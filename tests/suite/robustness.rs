@@ -58,17 +58,17 @@ pub fn mutations(text: &str) -> Vec<String> {
 
 #[test]
 fn the_build_never_panics_on_bad_input() {
-    let lib = cci_dsl::stdlib::embedded();
+    let lib = cci_core::stdlib::embedded();
     let mut cases = 0;
     for (name, text) in inputs() {
         for input in std::iter::once(text.clone()).chain(mutations(&text)) {
             cases += 1;
             let r = catch_unwind(AssertUnwindSafe(|| {
-                let b = cci_dsl::build(&name, &input, &lib);
+                let b = cci_core::build(&name, &input, &lib);
                 let diags = &b.compilation.diagnostics;
                 // Rendering must not panic either, whatever the spans, and shows every code.
                 let human = crate::rendered(&b.compilation);
-                let json = cci_dsl::diagnostics::render_json(diags, &b.compilation.sources);
+                let json = cci_core::diagnostics::render_json(diags, &b.compilation.sources);
                 assert_eq!(
                     json.lines().count(),
                     diags.iter().count(),
@@ -96,7 +96,7 @@ fn the_build_never_panics_on_bad_input() {
 /// thread's small stack, in a debug build, with inputs a hundred thousand levels deep.
 #[test]
 fn deep_nesting_is_refused_without_a_crash() {
-    let lib = cci_dsl::stdlib::embedded();
+    let lib = cci_core::stdlib::embedded();
     let depth = 100_000;
     for (first, open, close) in [
         ("", "a b {\n ", "}"),
@@ -108,7 +108,7 @@ fn deep_nesting_is_refused_without_a_crash() {
             open.repeat(depth),
             close.repeat(depth)
         );
-        let b = cci_dsl::build("deep.cci", &text, &lib);
+        let b = cci_core::build("deep.cci", &text, &lib);
         let codes: Vec<&str> = b
             .compilation
             .diagnostics
@@ -122,7 +122,7 @@ fn deep_nesting_is_refused_without_a_crash() {
 /// Large inputs of every shape finish: thousands of rules, blocks, list items, lines of noise.
 #[test]
 fn large_inputs_build_or_fail_cleanly() {
-    let lib = cci_dsl::stdlib::embedded();
+    let lib = cci_core::stdlib::embedded();
     let site = std::fs::read_to_string(crate::root().join("examples/default.cci")).unwrap();
     let rules: String = (0..5000)
         .map(|i| {
@@ -142,7 +142,7 @@ fn large_inputs_build_or_fail_cleanly() {
         format!("{site}{noise}"),
         "fleet a { }\n".repeat(20000),
     ] {
-        let b = cci_dsl::build("large.cci", &text, &lib);
+        let b = cci_core::build("large.cci", &text, &lib);
         let _ = crate::rendered(&b.compilation);
         assert!(b.outputs.is_some() || b.compilation.has_errors());
     }
@@ -153,18 +153,18 @@ fn large_inputs_build_or_fail_cleanly() {
 /// once per mistake. A short block keeps its multi-line frame.
 #[test]
 fn a_long_block_is_framed_by_its_head() {
-    let lib = cci_dsl::stdlib::embedded();
+    let lib = cci_core::stdlib::embedded();
     let site = std::fs::read_to_string(crate::root().join("examples/default.cci")).unwrap();
     let filler: String = (0..2000).map(|i| format!("  # line {i}\n")).collect();
     let text = format!("{site}fleet z {{\n{filler}  disk = 100 GiB\n}}\n");
-    let b = cci_dsl::build("long.cci", &text, &lib);
+    let b = cci_core::build("long.cci", &text, &lib);
     let out = crate::rendered(&b.compilation);
     assert!(out.contains("fleet `z` has no `instance`"), "{out}");
     assert!(out.lines().count() < 80, "{} lines", out.lines().count());
     assert!(!out.contains("line 1999"), "{out}");
 
     let short = format!("{site}fleet z {{\n  disk = 100 GiB\n}}\n");
-    let b = cci_dsl::build("short.cci", &short, &lib);
+    let b = cci_core::build("short.cci", &short, &lib);
     let out = crate::rendered(&b.compilation);
     assert!(
         out.contains("disk = 100 GiB"),

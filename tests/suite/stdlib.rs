@@ -3,8 +3,8 @@
 //! groups with its purpose, the sizing tables have no gaps or overlaps, and the outputs
 //! follow the stdlib's data with no Rust change.
 
-use cci_dsl::model::{Condition, EndpointRef};
-use cci_dsl::network::Direction;
+use cci_core::model::{Condition, EndpointRef};
+use cci_core::network::Direction;
 
 /// The guide's port-table rows, transcribed independently of the stdlib:
 /// `table | protocol | ports | purpose` (chapter 1 tables and the appendix, Server Ports).
@@ -74,11 +74,11 @@ guide appendix, Nomad Servers|tcp|4647|Nomad Server connection
 guide appendix, Nomad Servers|tcp|4648|Nomad Servers internal communication
 ";
 
-fn stdlib() -> cci_dsl::model::Stdlib {
-    let c = cci_dsl::compile(
+fn stdlib() -> cci_core::model::Stdlib {
+    let c = cci_core::compile(
         "site.cci",
         &std::fs::read_to_string(crate::root().join("examples/default.cci")).unwrap(),
-        &cci_dsl::stdlib::embedded(),
+        &cci_core::stdlib::embedded(),
     );
     assert!(!c.has_errors(), "{}", crate::rendered(&c));
     c.stdlib
@@ -212,7 +212,7 @@ fn no_ingress_from_the_whole_internet_in_the_default_site() {
     let b = crate::build_file(&crate::root().join("examples/default.cci"));
     for p in &b.network.unwrap().rules {
         if p.direction == Direction::Ingress {
-            if let cci_dsl::network::Peer::Cidr(c) = p.peer {
+            if let cci_core::network::Peer::Cidr(c) = p.peer {
                 assert_ne!(c.prefix_len(), 0, "{} is open to the internet", p.tf_name());
             }
         }
@@ -238,20 +238,23 @@ fn the_sizing_tables_cover_every_user_count_exactly_once() {
     }
     // The guide's ambiguous bounds, as decided in stdlib/circleci-2.16/sizing.cci.
     assert_eq!(
-        cci_dsl::check::sizing_row(&lib, 250).unwrap().label,
+        cci_core::check::sizing_row(&lib, 250).unwrap().label,
         "50-250"
     );
     assert_eq!(
-        cci_dsl::check::sizing_row(&lib, 5000).unwrap().label,
+        cci_core::check::sizing_row(&lib, 5000).unwrap().label,
         "1001-5000"
     );
     assert_eq!(
-        cci_dsl::check::sizing_row(&lib, 5001).unwrap().label,
+        cci_core::check::sizing_row(&lib, 5001).unwrap().label,
         "5000+"
     );
-    assert_eq!(cci_dsl::check::count_row(&lib, 250).unwrap().clients_min, 5);
     assert_eq!(
-        cci_dsl::check::count_row(&lib, 3000).unwrap().clients_min,
+        cci_core::check::count_row(&lib, 250).unwrap().clients_min,
+        5
+    );
+    assert_eq!(
+        cci_core::check::count_row(&lib, 3000).unwrap().clients_min,
         15
     );
 }
@@ -278,7 +281,7 @@ fn the_instance_catalog_covers_the_required_families() {
 #[test]
 fn changing_a_port_in_the_stdlib_changes_the_outputs() {
     let site = std::fs::read_to_string(crate::root().join("examples/default.cci")).unwrap();
-    let mut lib = cci_dsl::stdlib::embedded();
+    let mut lib = cci_core::stdlib::embedded();
     let mut edits = 0;
     for (_, text) in lib.iter_mut() {
         let new = text.replace("allow tcp 8800 from admins", "allow tcp 8801 from admins");
@@ -286,7 +289,7 @@ fn changing_a_port_in_the_stdlib_changes_the_outputs() {
         *text = new;
     }
     assert!(edits >= 2, "both admin-console rows changed");
-    let b = cci_dsl::build("site.cci", &site, &lib);
+    let b = cci_core::build("site.cci", &site, &lib);
     let out = b.outputs.expect("builds");
     let sg = &out.files["terraform/security-groups.tf"];
     assert!(sg.contains("from_port         = 8801"));
@@ -307,7 +310,7 @@ fn the_iam_policies_fit_awss_size_limit_for_the_longest_names() {
             "region  = \"us-west-2\"",
             "region  = \"us-gov-west-1\"\n    account = \"123456789012\"",
         );
-    let b = cci_dsl::build("long.cci", &site, &cci_dsl::stdlib::embedded());
+    let b = cci_core::build("long.cci", &site, &cci_core::stdlib::embedded());
     let out = b
         .outputs
         .unwrap_or_else(|| panic!("{}", crate::rendered(&b.compilation)));
@@ -315,7 +318,7 @@ fn the_iam_policies_fit_awss_size_limit_for_the_longest_names() {
         let v: serde_json::Value = serde_json::from_str(text).unwrap();
         let size = serde_json::to_string(&v).unwrap().len();
         assert!(
-            size <= cci_dsl::emit::iam::POLICY_SIZE_LIMIT,
+            size <= cci_core::emit::iam::POLICY_SIZE_LIMIT,
             "{file}: {size} characters"
         );
         assert!(
@@ -334,7 +337,7 @@ fn groups_that_reference_each_other_make_no_cycle() {
     let refers = |from: &str, to: &str| {
         net.rules
             .iter()
-            .any(|r| r.group == from && r.peer == cci_dsl::network::Peer::Group(to.into()))
+            .any(|r| r.group == from && r.peer == cci_core::network::Peer::Group(to.into()))
     };
     assert!(refers("services", "nomad") && refers("nomad", "services"));
     let g = b.graph.as_ref().unwrap();
@@ -351,5 +354,5 @@ fn groups_that_reference_each_other_make_no_cycle() {
         .compilation
         .diagnostics
         .iter()
-        .all(|d| d.code != cci_dsl::codes::Code::E0501));
+        .all(|d| d.code != cci_core::codes::Code::E0501));
 }

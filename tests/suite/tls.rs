@@ -3,7 +3,7 @@
 //! committed). The key's bytes never reach a diagnostic or an output.
 
 use crate::tls_fixtures as fx;
-use cci_dsl::codes::Code;
+use cci_core::codes::Code;
 use std::collections::BTreeMap;
 
 /// The default example with a `tls` block (and the DNS name the certificate is for).
@@ -17,7 +17,7 @@ fn site(hostname: Option<&str>) -> String {
 }
 
 /// Builds the site with these files, at the fixtures' "now".
-fn build(text: &str, (cert, key): &(String, String)) -> cci_dsl::Build {
+fn build(text: &str, (cert, key): &(String, String)) -> cci_core::Build {
     let files: BTreeMap<&str, &[u8]> = [
         ("tls/ci.pem", cert.as_bytes()),
         ("tls/ci.key", key.as_bytes()),
@@ -29,14 +29,15 @@ fn build(text: &str, (cert, key): &(String, String)) -> cci_dsl::Build {
             .map(|b| b.to_vec())
             .ok_or_else(|| "no such file".to_string())
     };
-    let world = cci_dsl::World {
+    let world = cci_core::World {
         read_file: &read,
         now_unix: fx::NOW,
+        inspect_tls: &cci_tls::inspect,
     };
-    cci_dsl::build_in("site.cci", text, &cci_dsl::stdlib::embedded(), &world)
+    cci_core::build_in("site.cci", text, &cci_core::stdlib::embedded(), &world)
 }
 
-fn codes(b: &cci_dsl::Build) -> Vec<Code> {
+fn codes(b: &cci_core::Build) -> Vec<Code> {
     b.compilation.diagnostics.iter().map(|d| d.code).collect()
 }
 
@@ -97,11 +98,11 @@ fn a_good_chain_builds_and_no_output_or_diagnostic_holds_the_key() {
     let wrong = fx::wrong_key();
     let b = build(&site(Some(fx::HOSTNAME)), &wrong);
     let c = &b.compilation;
-    let shown = cci_dsl::diagnostics::render(
+    let shown = cci_core::diagnostics::render(
         &c.diagnostics,
         &c.sources,
-        cci_dsl::diagnostics::Style::Plain,
-    ) + &cci_dsl::diagnostics::render_json(&c.diagnostics, &c.sources);
+        cci_core::diagnostics::Style::Plain,
+    ) + &cci_core::diagnostics::render_json(&c.diagnostics, &c.sources);
     assert!(shown.contains("E0434"));
     for line in body_lines(&wrong.1) {
         assert!(!shown.contains(line), "a diagnostic shows the key");
@@ -131,7 +132,7 @@ fn the_dns_name_is_the_one_checked_when_tls_names_none() {
 
 #[test]
 fn a_missing_file_is_an_error_at_its_reference() {
-    let b = cci_dsl::build("site.cci", &site(None), &cci_dsl::stdlib::embedded());
+    let b = cci_core::build("site.cci", &site(None), &cci_core::stdlib::embedded());
     assert_eq!(codes(&b), vec![Code::E0431, Code::E0431]);
     assert!(b.outputs.is_none());
 }
@@ -173,10 +174,10 @@ fn a_leaf_alone_with_another_key_reads_well() {
     let (_, key) = fx::rsa_wrong_key();
     let b = build(&site(Some(fx::HOSTNAME)), &(cert, key.clone()));
     let c = &b.compilation;
-    let shown = cci_dsl::diagnostics::render(
+    let shown = cci_core::diagnostics::render(
         &c.diagnostics,
         &c.sources,
-        cci_dsl::diagnostics::Style::Plain,
+        cci_core::diagnostics::Style::Plain,
     );
     for line in body_lines(&key) {
         assert!(!shown.contains(line));

@@ -1,7 +1,7 @@
 //! What EC2 receives as user-data (issue 16, item 1): no comments, gzipped, and a coded
 //! diagnostic when its size, as Terraform sends it, is over EC2's limit or near it.
 
-use cci_dsl::emit::user_data::{self, UserDataSize};
+use cci_core::emit::user_data::{self, UserDataSize};
 use std::io::Read;
 use std::process::Command;
 
@@ -29,8 +29,8 @@ fn proxied_with_hosts(n: usize) -> String {
     )
 }
 
-fn sizes_of(site: &str) -> (Vec<UserDataSize>, cci_dsl::Build) {
-    let b = cci_dsl::build("site.cci", site, &cci_dsl::stdlib::embedded());
+fn sizes_of(site: &str) -> (Vec<UserDataSize>, cci_core::Build) {
+    let b = cci_core::build("site.cci", site, &cci_core::stdlib::embedded());
     let c = &b.compilation;
     let sizes = match (&c.site, &b.outputs) {
         (Some(s), Some(out)) => user_data::sizes(s, &c.stdlib, out),
@@ -62,7 +62,7 @@ fn user_data_ships_no_comments() {
 
 #[test]
 fn every_example_fits_ec2s_user_data_limit_with_room() {
-    let lib = cci_dsl::compile("x.cci", "", &cci_dsl::stdlib::embedded()).stdlib;
+    let lib = cci_core::compile("x.cci", "", &cci_core::stdlib::embedded()).stdlib;
     for path in crate::examples() {
         let text = std::fs::read_to_string(&path).unwrap();
         let (sizes, b) = sizes_of(&text);
@@ -90,7 +90,7 @@ fn every_example_fits_ec2s_user_data_limit_with_room() {
 /// W0603 warns and the outputs are written. `check` says the same as `build`.
 #[test]
 fn a_site_over_the_user_data_limit_is_an_error_and_one_near_it_a_warning() {
-    let lib = cci_dsl::compile("x.cci", "", &cci_dsl::stdlib::embedded()).stdlib;
+    let lib = cci_core::compile("x.cci", "", &cci_core::stdlib::embedded()).stdlib;
     let (limit, warn) = (
         lib.user_data.limit as usize,
         lib.user_data.warn_above as usize,
@@ -117,7 +117,7 @@ fn a_site_over_the_user_data_limit_is_an_error_and_one_near_it_a_warning() {
     assert!(warned_from < refused_from);
 
     let over = proxied_with_hosts(refused_from);
-    let b = cci_dsl::build("site.cci", &over, &cci_dsl::stdlib::embedded());
+    let b = cci_core::build("site.cci", &over, &cci_core::stdlib::embedded());
     let shown = crate::rendered(&b.compilation);
     assert!(b.outputs.is_none(), "no outputs over the limit");
     assert!(shown.contains("E0602"), "{shown}");
@@ -129,7 +129,7 @@ fn a_site_over_the_user_data_limit_is_an_error_and_one_near_it_a_warning() {
     );
 
     let near = proxied_with_hosts(warned_from);
-    let b = cci_dsl::build("site.cci", &near, &cci_dsl::stdlib::embedded());
+    let b = cci_core::build("site.cci", &near, &cci_core::stdlib::embedded());
     let shown = crate::rendered(&b.compilation);
     assert!(b.outputs.is_some(), "a warning still builds: {shown}");
     assert!(
@@ -176,7 +176,7 @@ fn the_size_checked_is_the_size_terraform_sends() {
         .collect();
     sites.push(("proxied with 1,200 hosts".into(), proxied_with_hosts(1200)));
     for (name, text) in sites {
-        let b = cci_dsl::build("site.cci", &text, &cci_dsl::stdlib::embedded());
+        let b = cci_core::build("site.cci", &text, &cci_core::stdlib::embedded());
         let c = &b.compilation;
         let out = b.outputs.as_ref().expect("builds");
         let site = c.site.as_ref().unwrap();

@@ -21,7 +21,7 @@ fn the_independent_validators_accept_every_examples_outputs() {
         let outputs = b.outputs.expect("example builds");
         let tmp = tempfile::tempdir().unwrap();
         let out = tmp.path().join("out");
-        cci_dsl::output::write_atomically(&out, &outputs).unwrap();
+        cci_core::output::write_atomically(&out, &outputs).unwrap();
         let o = Command::new("bash")
             .arg(&script)
             .arg(&out)

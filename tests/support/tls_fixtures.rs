@@ -1,4 +1,4 @@
-//! TLS fixtures for `cci_dsl::tls`, generated when the tests run, so no private key is ever
+//! TLS fixtures for `cci_tls`, generated when the tests run, so no private key is ever
 //! committed. Each scenario returns `(certificate chain PEM, key PEM)`.
 //!
 //! The hierarchy: "Example Root CA" issues "Example Intermediate CA", which issues the leaf

@@ -1,0 +1,482 @@
+//! The vendor guide's requirements, each a coded diagnostic: Nomad client minimums and
+//! maximums, the services machine's sizing by daily active users, the recommended number of
+//! Nomad clients, and exposure of administrative ports.
+
+mod aws;
+mod exposure;
+mod operations;
+mod tls;
+
+use crate::codes::Code;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::model::*;
+
+/// Checks the site against the stdlib's requirements and what AWS accepts; reports, never
+/// changes the site. Returns the site's network as `network` plans it, which the checks read
+/// (its flows, its rules per group) and the rest of the pipeline uses.
+pub fn check_site(
+    site: &Site,
+    lib: &Stdlib,
+    world: &crate::world::World,
+    diags: &mut Diagnostics,
+) -> crate::network::Network {
+    let row = sizing_row(lib, site.daily_active_users);
+    let net = crate::network::plan(site, lib);
+    let flows = &net.flows.applied;
+    check_nomad(site, lib, diags);
+    if let Some(row) = row {
+        check_services(site, row, diags);
+    }
+    check_fleet_counts(site, lib, diags);
+    exposure::check_exposure(site, lib, flows, diags);
+    aws::check_aws_limits(site, lib, &net, diags);
+    check_private_subnet(site, diags);
+    check_unused_actors(site, lib, flows, diags);
+    check_required_actors(site, lib, diags);
+    check_external_hosts(site, diags);
+    check_nomad_servers(site, diags);
+    check_nomad_join_port(site, lib, flows, diags);
+    check_outputs_reachable(lib, flows, diags);
+    operations::check_disposable(site, diags);
+    operations::check_public_address_is_fixed(site, lib, diags);
+    operations::check_state_bucket(site, diags);
+    operations::check_proxy_reachable(site, flows, diags);
+    operations::check_subnet_capacity(site, lib, diags);
+    tls::check_tls(site, world, diags);
+    net
+}
+
+/// Nomad clients join their servers on the servers' RPC port (the port of `nomad_servers`);
+/// some rule must open it from every fleet, or no client ever joins.
+fn check_nomad_join_port(site: &Site, lib: &Stdlib, flows: &[Rule], diags: &mut Diagnostics) {
+    let Some(def) = lib.externals.get("nomad_servers") else {
+        return;
+    };
+    let (to, port, span) = match site.externals.get("nomad_servers") {
+        Some(ext) => (EndpointRef::External(def.name.clone()), ext.port, ext.span),
+        None => (EndpointRef::Services, def.default_port, def.span),
+    };
+    for f in &site.fleets {
+        let opened = flows.iter().any(|r| {
+            r.to == to
+                && (r.from == EndpointRef::AllFleets
+                    || r.from == EndpointRef::Fleet(f.name.clone()))
+                && matches!(
+                    r.protocol,
+                    crate::ast::Protocol::Tcp | crate::ast::Protocol::All
+                )
+                && r.ports.is_none_or(|(a, b)| a <= port && port <= b)
+        });
+        if !opened {
+            diags.push(
+                Diagnostic::error(
+                    Code::E0420,
+                    span,
+                    format!(
+                        "Nomad clients of fleet `{}` join their servers on port {port}, which no rule opens",
+                        f.name
+                    ),
+                )
+                .label("the Nomad servers' RPC port")
+                .with(f.span, "this fleet's clients would never join")
+                .help(format!(
+                    "open it: `allow tcp {port} from nomad to {} \"Nomad RPC\"`",
+                    if site.is_external("nomad_servers") { "nomad_servers" } else { "services" }
+                )),
+            );
+        }
+    }
+}
+
+/// Actors the stdlib says the site must bind (users, admins; GitHub Enterprise's addresses).
+/// Without an `actors` block at all, E0208 has said so already.
+fn check_required_actors(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
+    let Some(span) = site.actors_span else {
+        return;
+    };
+    for def in lib.actors.values() {
+        let bound = site
+            .actors
+            .get(&def.name)
+            .is_some_and(|a| a.bound_at.is_some());
+        if bound || !site.holds(&def.required) {
+            continue;
+        }
+        let (code, message) = if def.required == Condition::GithubEnterprise {
+            (
+                Code::E0409,
+                "the GitHub Enterprise addresses are not bound".to_string(),
+            )
+        } else {
+            (Code::E0410, format!("actor `{}` is not bound", def.name))
+        };
+        diags.push(
+            Diagnostic::error(code, span, message)
+                .label(format!("no `{}` here", def.name))
+                .help(format!(
+                    "add `{} = [10.0.0.0/8]` with the addresses of: {}",
+                    def.name, def.description
+                )),
+        );
+    }
+}
+
+/// An externalized service needs the addresses of its servers.
+fn check_external_hosts(site: &Site, diags: &mut Diagnostics) {
+    for e in site.externals.values().filter(|e| e.hosts.is_empty()) {
+        diags.push(
+            Diagnostic::error(
+                Code::E0412,
+                e.span,
+                format!("external `{}` lists no hosts", e.name),
+            )
+            .label("`hosts` is empty")
+            .help("list the servers' addresses: `hosts = [10.0.5.10, 10.0.5.11]`"),
+        );
+    }
+}
+
+/// Nomad clients join each external Nomad server by its address; a range names no server.
+fn check_nomad_servers(site: &Site, diags: &mut Diagnostics) {
+    let Some(ext) = site.externals.get("nomad_servers") else {
+        return;
+    };
+    let ranges: Vec<String> = ext
+        .hosts
+        .iter()
+        .filter(|h| h.prefix_len() < 32)
+        .map(|h| format!("`{h}`"))
+        .collect();
+    if !ranges.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                Code::E0418,
+                ext.span,
+                format!(
+                    "Nomad clients cannot join a range of addresses: {}",
+                    ranges.join(", ")
+                ),
+            )
+            .label("the external Nomad servers")
+            .help(
+                "list each Nomad server's own address: `hosts = [10.0.6.10, 10.0.6.11, 10.0.6.12]`",
+            ),
+        );
+    }
+}
+
+/// Every address `terraform output` prints must be open to the actor it is printed for.
+fn check_outputs_reachable(lib: &Stdlib, flows: &[Rule], diags: &mut Diagnostics) {
+    for o in &lib.outputs {
+        let opened = flows.iter().any(|r| {
+            r.to == EndpointRef::Services
+                && r.from == EndpointRef::Actor(o.reached_by.clone())
+                && matches!(
+                    r.protocol,
+                    crate::ast::Protocol::Tcp | crate::ast::Protocol::All
+                )
+                && r.ports.is_none_or(|(a, b)| a <= o.port && o.port <= b)
+        });
+        if !opened {
+            diags.push(
+                Diagnostic::error(
+                    Code::W0419,
+                    o.span,
+                    format!(
+                        "output `{}` points at port {} of the services box, which no rule opens to `{}`",
+                        o.name, o.port, o.reached_by
+                    ),
+                )
+                .label("printed after apply, but unreachable for the people it is for")
+                .help(format!(
+                    "open it: `allow tcp {} from {} to services \"...\"`, or change the output",
+                    o.port, o.reached_by
+                )),
+            );
+        }
+    }
+}
+
+/// An actor the site binds that no rule mentions is likely a typo in a rule or a leftover.
+fn check_unused_actors(site: &Site, lib: &Stdlib, flows: &[Rule], diags: &mut Diagnostics) {
+    for (name, a) in &site.actors {
+        let Some(span) = a.bound_at else { continue };
+        let used = flows.iter().any(|r| {
+            [&r.from, &r.to]
+                .iter()
+                .any(|e| matches!(e, EndpointRef::Actor(n) if n == name))
+        });
+        if !used {
+            let hint = if lib.actors.contains_key(name) {
+                "the stdlib has no flow for it in this site; remove the binding".to_string()
+            } else {
+                format!(
+                    "use it in a rule: `allow tcp 9100 from {name} to nomad \"...\"`, or remove it"
+                )
+            };
+            diags.push(
+                Diagnostic::error(
+                    Code::W0421,
+                    span,
+                    format!("actor `{name}` is bound but no rule uses it"),
+                )
+                .label("unused")
+                .help(hint),
+            );
+        }
+    }
+}
+
+/// The guide's private-subnet requirements (ch. 2): outbound through NAT, the S3 endpoint,
+/// and a public path in for github.com's webhooks.
+fn check_private_subnet(site: &Site, diags: &mut Diagnostics) {
+    if site.public_ip {
+        return;
+    }
+    if site.nat.is_none() {
+        diags.push(
+            Diagnostic::error(Code::E0413, site.aws_span, "a private subnet needs a NAT gateway for outbound traffic")
+                .label("`public_ip = false` without `nat`")
+                .help("name the NAT gateway the subnet routes through: `nat = nat-0a1b2c3d4e5f67890` (Terraform checks it exists)"),
+        );
+    }
+    if site.s3_endpoint.is_none() {
+        diags.push(
+            Diagnostic::error(Code::W0414, site.aws_span, "a private subnet without the S3 VPC endpoint")
+                .label("no `s3_endpoint`")
+                .help("the guide recommends the S3 gateway endpoint: add `s3_endpoint = vpce-...` once it exists"),
+        );
+    }
+    if site.github == GitHub::Com {
+        diags.push(
+            Diagnostic::error(Code::W0415, site.github_span, "github.com cannot reach a services box in a private subnet")
+                .label("webhooks come from github.com")
+                .with(site.aws_span, "no public address")
+                .help("put a public load balancer in front of the services box for ports 80 and 443 (guide ch. 2), or use GitHub Enterprise inside the network"),
+        );
+    }
+}
+
+/// The services sizing row for a number of daily active users (rows are checked for gaps
+/// and overlaps by the stdlib tests).
+pub fn sizing_row(lib: &Stdlib, users: u64) -> Option<&SizingRow> {
+    lib.services_sizing
+        .iter()
+        .find(|r| users >= r.users_first && r.users_last.is_none_or(|l| users <= l))
+}
+
+pub fn count_row(lib: &Stdlib, users: u64) -> Option<&NomadCountRow> {
+    lib.nomad_counts
+        .iter()
+        .find(|r| users >= r.users_first && r.users_last.is_none_or(|l| users <= l))
+}
+
+fn check_nomad(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
+    let req = &lib.nomad_requirements;
+    for f in &site.fleets {
+        check_nomad_size(f, req, diags);
+        check_nomad_disk(f, req, diags);
+        check_nomad_network(f, req, diags);
+    }
+}
+
+/// vCPUs and memory within the guide's minimum and maximum for a Nomad client.
+fn check_nomad_size(f: &Fleet, req: &NomadRequirements, diags: &mut Diagnostics) {
+    let t = &f.instance;
+    if t.vcpu < req.min_vcpu {
+        diags.push(
+            Diagnostic::error(
+                Code::E0401,
+                f.instance_span,
+                format!(
+                    "`{}` has {} vCPUs; a Nomad client needs at least {}",
+                    t.name, t.vcpu, req.min_vcpu
+                ),
+            )
+            .label(format!("{} vCPUs", t.vcpu))
+            .with(req.span, "the guide's minimum")
+            .help(format!(
+                "pick a type with at least {} vCPUs, e.g. `m4.xlarge` or `m5.2xlarge`",
+                req.min_vcpu
+            )),
+        );
+    }
+    if t.memory_bytes < req.min_memory_bytes {
+        diags.push(
+            Diagnostic::error(
+                Code::E0402,
+                f.instance_span,
+                format!(
+                    "`{}` has {} of memory; a Nomad client needs at least {}",
+                    t.name,
+                    human_bytes(t.memory_bytes),
+                    human_bytes(req.min_memory_bytes)
+                ),
+            )
+            .label(format!("{} of memory", human_bytes(t.memory_bytes)))
+            .with(req.span, "the guide's minimum")
+            .help(format!(
+                "pick a type with at least {}, e.g. `m5.xlarge` or `r5.large`",
+                human_bytes(req.min_memory_bytes)
+            )),
+        );
+    }
+    if t.vcpu > req.max_vcpu || t.memory_bytes > req.max_memory_bytes {
+        diags.push(
+            Diagnostic::error(Code::E0404, f.instance_span, format!("`{}` ({} vCPUs, {}) is larger than the guide's largest Nomad client ({} vCPUs, {})", t.name, t.vcpu, human_bytes(t.memory_bytes), req.max_vcpu, human_bytes(req.max_memory_bytes)))
+                .label("too large for a Nomad client")
+                .with(req.span, "the guide's maximum")
+                .help("use more, smaller clients (raise the fleet's count), or get CircleCI's approval for larger machines"),
+        );
+    }
+}
+
+fn check_nomad_disk(f: &Fleet, req: &NomadRequirements, diags: &mut Diagnostics) {
+    let disk_bytes = f.disk_gib.saturating_mul(GIB);
+    if disk_bytes < req.min_disk_bytes {
+        diags.push(
+            Diagnostic::error(
+                Code::E0403,
+                f.disk_span,
+                format!(
+                    "fleet `{}` has a {} GiB disk; a Nomad client needs at least {}",
+                    f.name,
+                    f.disk_gib,
+                    human_bytes(req.min_disk_bytes)
+                ),
+            )
+            .label(format!("{} GiB", f.disk_gib))
+            .with(req.span, "the guide's minimum")
+            .help(format!(
+                "write `disk = {}` (EBS sizes are GiB; the guide's GB are read as GiB)",
+                human_bytes(req.min_disk_bytes)
+            )),
+        );
+    }
+}
+
+fn check_nomad_network(f: &Fleet, req: &NomadRequirements, diags: &mut Diagnostics) {
+    let t = &f.instance;
+    if t.network_mbps < req.nic_mbps {
+        diags.push(
+            Diagnostic::error(
+                Code::W0416,
+                f.instance_span,
+                format!(
+                    "`{}` sustains {} Mbps; the guide asks for {} Mbps per Nomad client",
+                    t.name, t.network_mbps, req.nic_mbps
+                ),
+            )
+            .label(format!("network: {}", t.network))
+            .with(req.span, "the guide's minimum")
+            .help("pick a type whose network is at least \"High\" or \"Up to 10 Gigabit\""),
+        );
+    }
+}
+
+fn check_services(site: &Site, row: &SizingRow, diags: &mut Diagnostics) {
+    let s = &site.services;
+    let t = &s.instance;
+    let users = site.daily_active_users;
+    let mut short = Vec::new();
+    if t.vcpu < row.cpu {
+        short.push(format!("{} vCPUs (needs {})", t.vcpu, row.cpu));
+    }
+    if t.memory_bytes < row.memory_bytes {
+        short.push(format!(
+            "{} of memory (needs {})",
+            human_bytes(t.memory_bytes),
+            human_bytes(row.memory_bytes)
+        ));
+    }
+    if !short.is_empty() {
+        diags.push(
+            Diagnostic::error(
+                Code::E0405,
+                s.instance_span,
+                format!(
+                    "`{}` is too small for {users} daily active users: {}",
+                    t.name,
+                    short.join(", ")
+                ),
+            )
+            .label(format!("sized below the guide's `{}` row", row.label))
+            .with(site.dau_span, "the site's daily active users")
+            .with(row.span, "the guide's sizing row")
+            .help(format!(
+                "pick a type with at least {} vCPUs and {} of memory (e.g. {})",
+                row.cpu,
+                human_bytes(row.memory_bytes),
+                suggest_type(row)
+            )),
+        );
+    }
+    if s.disk_gib.saturating_mul(GIB) < row.disk_bytes {
+        diags.push(
+            Diagnostic::error(
+                Code::E0417,
+                s.disk_span,
+                format!(
+                    "a {} GiB disk is too small for {users} daily active users",
+                    s.disk_gib
+                ),
+            )
+            .label(format!(
+                "the guide's `{}` row asks for {}",
+                row.label,
+                human_bytes(row.disk_bytes)
+            ))
+            .with(site.dau_span, "the site's daily active users")
+            .help(format!("write `disk = {}`", human_bytes(row.disk_bytes))),
+        );
+    }
+    if t.network_mbps < row.nic_mbps || (t.network_burst && t.network_mbps < row.nic_mbps.max(1)) {
+        diags.push(
+            Diagnostic::error(Code::W0406, s.instance_span, format!("`{}` sustains {} Mbps; the guide asks for {} Mbps at {users} daily active users", t.name, t.network_mbps, row.nic_mbps))
+                .label(format!("network: {}", t.network))
+                .help("pick a type with more network bandwidth, e.g. one with \"10 Gigabit\""),
+        );
+    }
+}
+
+/// The smallest catalog-independent hint for a sizing row.
+fn suggest_type(row: &SizingRow) -> &'static str {
+    match row.cpu {
+        0..=8 => "`m4.2xlarge`",
+        9..=16 => "`m5.4xlarge` or `r5.4xlarge`",
+        17..=32 => "`r5.8xlarge`",
+        _ => "`r5.16xlarge`",
+    }
+}
+
+fn check_fleet_counts(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
+    let Some(row) = count_row(lib, site.daily_active_users) else {
+        return;
+    };
+    let total_max = site
+        .fleets
+        .iter()
+        .fold(0u64, |sum, f| sum.saturating_add(f.max));
+    if total_max < row.clients_min {
+        if let Some(f) = site.fleets.first() {
+            diags.push(
+                Diagnostic::error(Code::W0407, f.count_span, format!("at most {total_max} Nomad clients for {} daily active users; the guide recommends at least {}", site.daily_active_users, row.clients_min))
+                    .label("the fleet's maximum")
+                    .with(site.dau_span, "the site's daily active users")
+                    .help(format!("raise the maximum: `count = {}..{}`", f.min.max(1), row.clients_max.unwrap_or(row.clients_min).max(row.clients_min))),
+            );
+        }
+    }
+    // Far beyond the table: ten times its largest recommendation is surely a slip of the keys.
+    let recommended = row.clients_max.unwrap_or(row.clients_min).max(1);
+    if total_max > recommended.saturating_mul(10) {
+        if let Some(f) = site.fleets.iter().max_by_key(|f| f.max) {
+            diags.push(
+                Diagnostic::error(Code::W0426, f.count_span, format!("up to {total_max} Nomad clients for {} daily active users; the guide's table recommends {}", site.daily_active_users, row.label))
+                    .label("the largest fleet's maximum")
+                    .with(site.dau_span, "the site's daily active users")
+                    .help(format!("check the count; the guide's row gives {}..{} clients", row.clients_min, recommended)),
+            );
+        }
+    }
+}

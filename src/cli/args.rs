@@ -1,0 +1,164 @@
+//! The command line's words: subcommands, their arguments and the global options, as clap
+//! reads them (and `completions` and `man` print them).
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "cci-dsl",
+    version,
+    about = "Compile a CircleCI Server 2.x site description into Terraform, IAM, security groups and cloud-init",
+    long_about = "Compile a CircleCI Server 2.x site description (site.cci) into everything needed to stand it up on AWS:\n\
+                  Terraform, IAM policy JSON, security groups, cloud-init user-data and a dependency graph.\n\n\
+                  Every problem in the site file is reported at once, each with a code, the place and a fix.\n\
+                  `cci-dsl explain CODE` prints the long form of a code.",
+    after_help = "Exit status: 0 success, 1 the site has errors, 2 usage or I/O error.\n\
+                  Start with: cci-dsl init site.cci && cci-dsl build site.cci -o out/"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// How to print diagnostics.
+    #[arg(long, global = true, value_enum, default_value_t = MessageFormat::Human)]
+    pub message_format: MessageFormat,
+    /// Colour and Unicode in diagnostics.
+    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
+    pub color: Color,
+    /// Read the stdlib from this directory instead of the embedded copy (its `*.cci` files).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub stdlib: Option<PathBuf>,
+    /// `--deny warnings`: a warning fails the command like an error (for CI); nothing is written.
+    #[arg(long, global = true, value_enum, value_name = "WHAT")]
+    pub deny: Vec<Deny>,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+pub enum Deny {
+    Warnings,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Check the site and write every output into a directory, atomically.
+    Build {
+        /// The site file (`-` reads standard input).
+        site: PathBuf,
+        /// Output directory (replaced as a whole; files cci-dsl did not write are kept).
+        #[arg(short, long, default_value = "out")]
+        out: PathBuf,
+        /// Write nothing; exit 1 naming each file of the output directory that is not what the
+        /// site compiles to (for CI: is the committed `out/` up to date?).
+        #[arg(long)]
+        check: bool,
+        /// With `--check`: print how each file differs (a unified diff).
+        #[arg(long, requires = "check")]
+        diff: bool,
+    },
+    /// Check the site and report every problem; write nothing.
+    Check {
+        /// The site file (`-` reads standard input).
+        site: PathBuf,
+    },
+    /// Print the site's resource dependency graph, or its network flows (`--view network`).
+    Graph {
+        /// The site file (`-` reads standard input).
+        site: PathBuf,
+        #[arg(long, value_enum, default_value_t = GraphFormat::Dot)]
+        format: GraphFormat,
+        /// `resources`: the Terraform resources and what depends on what; `network`: the port
+        /// matrix, one node per endpoint, one edge per (from, to) with its ports.
+        #[arg(long, value_enum, default_value_t = GraphView::Resources)]
+        view: GraphView,
+    },
+    /// What the site will hold: containers per Nomad client and fleet at each resource class,
+    /// the services box and client count against the guide's tables, monthly on-demand cost,
+    /// the port matrix.
+    Plan {
+        /// The site file (`-` reads standard input).
+        site: PathBuf,
+        #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+        format: PlanFormat,
+    },
+    /// Explain a diagnostic code, e.g. `cci-dsl explain E0405`.
+    Explain {
+        /// The code; omit to list them all.
+        code: Option<String>,
+    },
+    /// Format site files in the one canonical layout (comments kept where they are).
+    Fmt {
+        /// Files to format; none: every `*.cci` under the current directory.
+        files: Vec<PathBuf>,
+        /// Change nothing; exit 1 and print a diff when a file is not formatted (for CI).
+        #[arg(long)]
+        check: bool,
+    },
+    /// Run the language server on stdin/stdout (diagnostics as you type, hover, go to
+    /// definition, completion, formatting).
+    Lsp,
+    /// Print the language reference (Markdown; docs/language.md is this output).
+    Reference,
+    /// Print a shell completion script: `cci-dsl completions bash > /etc/bash_completion.d/cci-dsl`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `cci-dsl man > cci-dsl.1 && man ./cci-dsl.1`.
+    Man,
+    /// Convert the terraform.tfvars of CircleCI's enterprise-setup Terraform into a site file.
+    ///
+    /// Every variable is reported on stderr: carried, to do (a placeholder or a guess marked
+    /// `# TODO` in the site) or not carried, with why. The passphrase becomes `passphrase =
+    /// secret`; it and the AWS keys are never copied or printed. Exit status: 0 success, 1 the
+    /// tfvars are not HCL, 2 I/O (an existing output file without --force).
+    Import {
+        /// The tfvars file (`-` reads standard input).
+        tfvars: PathBuf,
+        /// Write the site here instead of standard output.
+        #[arg(short, long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Overwrite the output file if it exists.
+        #[arg(long, requires = "output")]
+        force: bool,
+    },
+    /// Write a commented site file for the guide's default AWS install.
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "site.cci")]
+        path: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum MessageFormat {
+    Human,
+    Json,
+}
+
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
+pub enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum PlanFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum GraphFormat {
+    Dot,
+    Mermaid,
+    Json,
+    /// Drawn and laid out by cci-dsl itself (no Graphviz needed).
+    Svg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum GraphView {
+    Resources,
+    Network,
+}

@@ -1,0 +1,25 @@
+//! `cci-dsl plan SITE [--format json]`: capacity, the guide's tables, monthly cost, the port
+//! matrix.
+
+use super::args::{Cli, PlanFormat};
+use super::{load_stdlib, read_site, report, world};
+use cci_core::output::fs::named_file_reader;
+use cci_core::plan::{json, plan, text};
+use std::path::Path;
+use std::process::ExitCode;
+
+pub fn run(cli: &Cli, site: &Path, format: PlanFormat) -> Result<ExitCode, String> {
+    let (name, text_of_site) = read_site(site)?;
+    let read = named_file_reader(site);
+    let c = cci_core::compile_in(&name, &text_of_site, &load_stdlib(cli)?, &world(&read));
+    let failed = report(cli, &c.diagnostics, &c.sources);
+    let (Some(s), Some(net), false) = (&c.site, &c.network, failed) else {
+        return Ok(ExitCode::from(1));
+    };
+    let plan = plan(s, &c.stdlib, net);
+    match format {
+        PlanFormat::Text => out!("{}", text(&plan)),
+        PlanFormat::Json => out!("{:#}", json(&plan)),
+    }
+    Ok(ExitCode::SUCCESS)
+}
