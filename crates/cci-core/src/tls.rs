@@ -173,6 +173,14 @@ impl TlsProblem {
                 "the private key does not match the certificate {subject}: the key is {key}, \
                  the certificate's is {certificate}"
             ),
+            other => other.chain_message(),
+        }
+    }
+
+    /// What is wrong with the chain: its order, its dates, the name it covers (the files'
+    /// own problems are worded by [`TlsProblem::message`]).
+    fn chain_message(&self) -> String {
+        match self {
             TlsProblem::NoChain { subject, issuer } => format!(
                 "the certificate has no chain: intermediates missing (the file holds only \
                  {subject}, issued by {issuer})"
@@ -214,6 +222,7 @@ impl TlsProblem {
                 "the certificate does not cover {hostname}: it covers {}",
                 names.join(", ")
             ),
+            _ => String::new(),
         }
     }
 
@@ -270,6 +279,13 @@ impl TlsProblem {
                  must print the same public key (the first certificate of the file is the \
                  server's own, your_domain_name.crt)"
                 .to_string(),
+            other => other.chain_help(),
+        }
+    }
+
+    /// What to do about a problem of the chain (the files' own: [`TlsProblem::help`]).
+    fn chain_help(&self) -> String {
+        match self {
             TlsProblem::NoChain { .. } => format!(
                 "append the intermediate certificates your CA sent, in order: {ORDER} \
                  (`cat your_domain_name.crt intermediate1.crt intermediate2.crt > chain.crt`); \
@@ -303,6 +319,7 @@ impl TlsProblem {
                  covers; a wildcard `*.example.com` covers exactly one label (`ci.example.com`, \
                  not `a.ci.example.com` nor `example.com`)"
             ),
+            _ => String::new(),
         }
     }
 
