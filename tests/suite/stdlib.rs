@@ -237,26 +237,11 @@ fn the_sizing_tables_cover_every_user_count_exactly_once() {
         assert_eq!(rows, 1, "{users} users fall in {rows} Nomad count rows");
     }
     // The guide's ambiguous bounds, as decided in stdlib/circleci-2.16/sizing.cci.
-    assert_eq!(
-        cci_core::check::sizing_row(&lib, 250).unwrap().label,
-        "50-250"
-    );
-    assert_eq!(
-        cci_core::check::sizing_row(&lib, 5000).unwrap().label,
-        "1001-5000"
-    );
-    assert_eq!(
-        cci_core::check::sizing_row(&lib, 5001).unwrap().label,
-        "5000+"
-    );
-    assert_eq!(
-        cci_core::check::count_row(&lib, 250).unwrap().clients_min,
-        5
-    );
-    assert_eq!(
-        cci_core::check::count_row(&lib, 3000).unwrap().clients_min,
-        15
-    );
+    assert_eq!(lib.sizing_row(250).unwrap().label, "50-250");
+    assert_eq!(lib.sizing_row(5000).unwrap().label, "1001-5000");
+    assert_eq!(lib.sizing_row(5001).unwrap().label, "5000+");
+    assert_eq!(lib.count_row(250).unwrap().clients_min, 5);
+    assert_eq!(lib.count_row(3000).unwrap().clients_min, 15);
 }
 
 #[test]

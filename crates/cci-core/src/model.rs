@@ -51,6 +51,23 @@ pub struct Stdlib {
     pub policies: Vec<PolicyDef>,
 }
 
+impl Stdlib {
+    /// The services sizing row for a number of daily active users (rows are checked for gaps
+    /// and overlaps by the stdlib tests).
+    pub fn sizing_row(&self, users: u64) -> Option<&SizingRow> {
+        self.services_sizing
+            .iter()
+            .find(|r| users >= r.users_first && r.users_last.is_none_or(|l| users <= l))
+    }
+
+    /// The guide's row of Nomad client counts for a number of daily active users.
+    pub fn count_row(&self, users: u64) -> Option<&NomadCountRow> {
+        self.nomad_counts
+            .iter()
+            .find(|r| users >= r.users_first && r.users_last.is_none_or(|l| users <= l))
+    }
+}
+
 /// What AWS accepts: name lengths, tag limits, default quotas (`aws_limits` in aws.cci).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AwsLimits {

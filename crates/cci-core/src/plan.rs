@@ -4,7 +4,6 @@
 //! against the guide's client count, the monthly on-demand cost where the price table knows the
 //! region, and the port matrix. Plain data; [`text`] and [`json`] render it.
 
-use crate::check::{count_row, sizing_row};
 use crate::emit::ports::endpoint_text;
 use crate::model::{ports_text, Fleet, InstanceType, Site, Stdlib};
 use crate::network::Network;
@@ -87,7 +86,8 @@ pub fn plan(site: &Site, lib: &Stdlib, net: &Network) -> Plan {
         reserved_vcpu: req.reserved_vcpu,
         reserved_memory_gib: req.reserved_memory_bytes / GIB,
         fleets,
-        recommended_clients: count_row(lib, site.daily_active_users)
+        recommended_clients: lib
+            .count_row(site.daily_active_users)
             .map(|r| (r.label.clone(), r.clients_min, r.clients_max)),
         clients,
         cost: cost(site, lib),
@@ -134,7 +134,7 @@ fn port_rows(site: &Site, net: &Network) -> Vec<PortRow> {
 
 fn services(site: &Site, lib: &Stdlib) -> ServicesPlan {
     let s = &site.services;
-    let row = sizing_row(lib, site.daily_active_users);
+    let row = lib.sizing_row(site.daily_active_users);
     let mut short_of = Vec::new();
     if let Some(r) = row {
         if s.instance.vcpu < r.cpu {

@@ -20,7 +20,7 @@ pub fn check_site(
     world: &crate::world::World,
     diags: &mut Diagnostics,
 ) -> crate::network::Network {
-    let row = sizing_row(lib, site.daily_active_users);
+    let row = lib.sizing_row(site.daily_active_users);
     let net = crate::network::plan(site, lib);
     let flows = &net.flows.applied;
     check_nomad(site, lib, diags);
@@ -257,20 +257,6 @@ fn check_private_subnet(site: &Site, diags: &mut Diagnostics) {
     }
 }
 
-/// The services sizing row for a number of daily active users (rows are checked for gaps
-/// and overlaps by the stdlib tests).
-pub fn sizing_row(lib: &Stdlib, users: u64) -> Option<&SizingRow> {
-    lib.services_sizing
-        .iter()
-        .find(|r| users >= r.users_first && r.users_last.is_none_or(|l| users <= l))
-}
-
-pub fn count_row(lib: &Stdlib, users: u64) -> Option<&NomadCountRow> {
-    lib.nomad_counts
-        .iter()
-        .find(|r| users >= r.users_first && r.users_last.is_none_or(|l| users <= l))
-}
-
 fn check_nomad(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
     let req = &lib.nomad_requirements;
     for f in &site.fleets {
@@ -450,7 +436,7 @@ fn suggest_type(row: &SizingRow) -> &'static str {
 }
 
 fn check_fleet_counts(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
-    let Some(row) = count_row(lib, site.daily_active_users) else {
+    let Some(row) = lib.count_row(site.daily_active_users) else {
         return;
     };
     let total_max = site

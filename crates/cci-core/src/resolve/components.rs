@@ -28,7 +28,7 @@ pub(super) fn disk_gib(bytes: u64, span: Span, diags: &mut Diagnostics) -> Optio
 /// smallest row's when the users are unknown).
 fn default_disk_gib(lib: &Stdlib, users: Option<u64>) -> u64 {
     let row = users
-        .and_then(|u| crate::check::sizing_row(lib, u))
+        .and_then(|u| lib.sizing_row(u))
         .or_else(|| lib.services_sizing.first());
     row.map_or(0, |r| r.disk_bytes.div_ceil(GIB))
 }
