@@ -526,8 +526,24 @@ const PEM_BODY: &[&str] = &[
     "NMoSfm76oqFvAp8Gy0iz5sxjZmSnXyCdPEovGhLa0VzMaQ8s+CLOyS56YyCFGeJZ",
 ];
 
+/// A site's text with a secret in some layout, and the markers that must never be printed.
+type SecretSite = (&'static str, String, Vec<String>);
+
+fn strs(v: &[&str]) -> Vec<String> {
+    v.iter().map(|s| s.to_string()).collect()
+}
+
 /// Secrets in every layout the issue names, each with a marker that must never be printed.
-fn secret_sites() -> Vec<(&'static str, String, Vec<String>)> {
+fn secret_sites() -> Vec<SecretSite> {
+    let mut sites = secrets_after_their_keys();
+    sites.extend(secrets_in_comments_urls_and_keys());
+    sites.extend(secrets_in_odd_shapes());
+    sites
+}
+
+/// Values after a secret-named key: a PEM block, the passphrase on the next line, after a
+/// colon, two on a line, `pwd` and `db_pw`.
+fn secrets_after_their_keys() -> Vec<SecretSite> {
     let site = default_site();
     let swap = |from: &str, to: &str| site.replacen(from, to, 1);
     let mut pem = String::from("  key = \"-----BEGIN PRIVATE KEY-----\n");
@@ -539,7 +555,6 @@ fn secret_sites() -> Vec<(&'static str, String, Vec<String>)> {
     let pem_site = with_in_site(&format!(
         "  tls {{\n    certificate = file(\"ci.pem\")\n{pem}  }}\n"
     ));
-    let strs = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     vec![
         ("pem-inline", pem_site, strs(PEM_BODY)),
         (
@@ -565,6 +580,14 @@ fn secret_sites() -> Vec<(&'static str, String, Vec<String>)> {
             ),
             strs(&["PwdValue4x", "DbPwValue5x", "Misspelt6x"]),
         ),
+    ]
+}
+
+/// Secrets next to an error in a comment, in URLs without a scheme, AWS keys.
+fn secrets_in_comments_urls_and_keys() -> Vec<SecretSite> {
+    let site = default_site();
+    let swap = |from: &str, to: &str| site.replacen(from, to, 1);
+    vec![
         (
             "comment-next-to-an-error",
             swap(
@@ -605,6 +628,15 @@ fn secret_sites() -> Vec<(&'static str, String, Vec<String>)> {
                 "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzzzzzzzKEY",
             ]),
         ),
+    ]
+}
+
+/// Typos of the separator, values of odd shapes, prose, odd characters in a URL, key bodies
+/// without their armour, a tag named as a secret.
+fn secrets_in_odd_shapes() -> Vec<SecretSite> {
+    let site = default_site();
+    let swap = |from: &str, to: &str| site.replacen(from, to, 1);
+    vec![
         (
             "typo-separators",
             swap(

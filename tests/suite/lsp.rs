@@ -90,6 +90,33 @@ fn pos(line: usize, character: usize) -> Value {
 #[test]
 fn a_client_gets_diagnostics_hover_definition_completion_and_formatting() {
     let good = std::fs::read_to_string(crate::root().join("examples/default.cci")).unwrap();
+    let uri = "file:///tmp/cci-lsp-test/site.cci";
+    let mut c = Client::start();
+    let init = c.request(
+        "initialize",
+        json!({ "processId": null, "rootUri": null, "capabilities": {} }),
+    );
+    assert_eq!(init["capabilities"]["hoverProvider"], true);
+    c.notify("initialized", json!({}));
+    diagnostics_and_hover(&mut c, uri, &good);
+    definition(&mut c, uri, &good);
+    completion(&mut c, uri, &good);
+    formatting(&mut c, uri, &good);
+    let _ = c.request("shutdown", Value::Null);
+    c.notify("exit", Value::Null);
+    assert!(c.child.wait().unwrap().success());
+}
+
+/// The line of the services box's instance type in the default site.
+fn services_line(good: &str) -> usize {
+    good.lines()
+        .position(|l| l.contains("instance = \"m4.2xlarge\""))
+        .unwrap()
+}
+
+/// A site with two mistakes opened: their diagnostics, no secret in them; hover on an instance
+/// type.
+fn diagnostics_and_hover(c: &mut Client, uri: &str, good: &str) {
     // Two mistakes: an unknown instance type in the fleet, and the passphrase written down.
     let bad = good
         .replace(
@@ -100,15 +127,6 @@ fn a_client_gets_diagnostics_hover_definition_completion_and_formatting() {
             "passphrase         = secret",
             "passphrase         = \"hunter2hunter2\"",
         );
-    let uri = "file:///tmp/cci-lsp-test/site.cci";
-    let mut c = Client::start();
-    let init = c.request(
-        "initialize",
-        json!({ "processId": null, "rootUri": null, "capabilities": {} }),
-    );
-    assert_eq!(init["capabilities"]["hoverProvider"], true);
-    c.notify("initialized", json!({}));
-
     c.notify(
         "textDocument/didOpen",
         json!({ "textDocument": { "uri": uri, "languageId": "cci", "version": 1, "text": bad } }),
@@ -132,11 +150,8 @@ fn a_client_gets_diagnostics_hover_definition_completion_and_formatting() {
         "{diags:?}"
     );
 
-    // Hover: an instance type, and a code written in a comment.
-    let services_line = good
-        .lines()
-        .position(|l| l.contains("instance = \"m4.2xlarge\""))
-        .unwrap();
+    // Hover: an instance type.
+    let services_line = services_line(good);
     let hover = c.request(
         "textDocument/hover",
         json!({ "textDocument": { "uri": uri }, "position": pos(services_line, 16) }),
@@ -148,8 +163,10 @@ fn a_client_gets_diagnostics_hover_definition_completion_and_formatting() {
             .contains("8 vCPU"),
         "{hover}"
     );
+}
 
-    // Go to definition: `nomad` in a rule goes to `fleet nomad`.
+/// `nomad` in a rule goes to `fleet nomad`; hover on a code written in the rule's purpose.
+fn definition(c: &mut Client, uri: &str, good: &str) {
     let with_rule =
         format!("{good}allow tcp 9100 from 10.20.0.0/16 to nomad \"E0405 node exporter\"\n");
     c.notify("textDocument/didChange", json!({ "textDocument": { "uri": uri, "version": 2 }, "contentChanges": [{ "text": with_rule }] }));
@@ -173,8 +190,11 @@ fn a_client_gets_diagnostics_hover_definition_completion_and_formatting() {
             .contains("E0405"),
         "{hover}"
     );
+}
 
-    // Completion: the catalog after `instance =`, a block's attributes inside it.
+/// The catalog after `instance =`, a block's attributes inside it.
+fn completion(c: &mut Client, uri: &str, good: &str) {
+    let services_line = services_line(good);
     let items = c.request(
         "textDocument/completion",
         json!({ "textDocument": { "uri": uri }, "position": pos(services_line, 13) }),
@@ -204,15 +224,13 @@ fn a_client_gets_diagnostics_hover_definition_completion_and_formatting() {
         labels.contains(&"ami") && labels.contains(&"backup"),
         "{labels:?}"
     );
+}
 
-    // Formatting: a mangled document comes back as `cci-dsl fmt` writes it.
+/// A mangled document comes back as `cci-dsl fmt` writes it.
+fn formatting(c: &mut Client, uri: &str, good: &str) {
     let messy = good.replace("  disk     = 100 GiB", "      disk=100 GiB");
     c.notify("textDocument/didChange", json!({ "textDocument": { "uri": uri, "version": 3 }, "contentChanges": [{ "text": messy }] }));
     let _ = c.diagnostics();
     let edits = c.request("textDocument/formatting", json!({ "textDocument": { "uri": uri }, "options": { "tabSize": 2, "insertSpaces": true } }));
     assert_eq!(edits[0]["newText"], good);
-
-    let _ = c.request("shutdown", Value::Null);
-    c.notify("exit", Value::Null);
-    assert!(c.child.wait().unwrap().success());
 }

@@ -33,8 +33,41 @@ pub(super) fn check_aws_limits(site: &Site, lib: &Stdlib, net: &Network, diags: 
 fn check_names(site: &Site, lib: &Stdlib, net: &Network, diags: &mut Diagnostics) {
     let limits = &lib.aws_limits;
     let names = Names::new(site);
-    // (name, what, AWS's limit, characters Terraform appends to a name_prefix)
-    let mut site_names: Vec<(String, &str, u64, u64)> = vec![
+    for (name, what, limit, appended) in site_names(site, limits, &names, net) {
+        if let Some(d) = too_long(&name, what, limit, appended, site.name_span) {
+            diags.push(
+                d.label("names start with the site's name")
+                    .help("shorten the site's name"),
+            );
+        }
+    }
+    for f in &site.fleets {
+        let prefix = names.fleet_prefix(&f.name);
+        for (what, limit) in [
+            ("launch template", limits.launch_template_name_length),
+            ("Auto Scaling group", limits.autoscaling_group_name_length),
+        ] {
+            if let Some(d) = too_long(&prefix, what, limit, PREFIX_SUFFIX, f.name_span) {
+                diags.push(
+                    d.label("the fleet's AWS names are the site's name and this one")
+                        .help("shorten the fleet's name (or the site's)"),
+                );
+                break;
+            }
+        }
+    }
+    check_key_name(site, limits, diags);
+}
+
+/// The names that start with the site's: (name, what, AWS's limit, characters Terraform
+/// appends to a name_prefix).
+fn site_names<'a>(
+    site: &Site,
+    limits: &AwsLimits,
+    names: &Names,
+    net: &Network,
+) -> Vec<(String, &'a str, u64, u64)> {
+    let mut site_names = vec![
         (
             names.services_role(),
             "IAM role",
@@ -81,29 +114,11 @@ fn check_names(site: &Site, lib: &Stdlib, net: &Network, diags: &mut Diagnostics
             PREFIX_SUFFIX,
         ));
     }
-    for (name, what, limit, appended) in site_names {
-        if let Some(d) = too_long(&name, what, limit, appended, site.name_span) {
-            diags.push(
-                d.label("names start with the site's name")
-                    .help("shorten the site's name"),
-            );
-        }
-    }
-    for f in &site.fleets {
-        let prefix = names.fleet_prefix(&f.name);
-        for (what, limit) in [
-            ("launch template", limits.launch_template_name_length),
-            ("Auto Scaling group", limits.autoscaling_group_name_length),
-        ] {
-            if let Some(d) = too_long(&prefix, what, limit, PREFIX_SUFFIX, f.name_span) {
-                diags.push(
-                    d.label("the fleet's AWS names are the site's name and this one")
-                        .help("shorten the fleet's name (or the site's)"),
-                );
-                break;
-            }
-        }
-    }
+    site_names
+}
+
+/// The EC2 key pair the site names.
+fn check_key_name(site: &Site, limits: &AwsLimits, diags: &mut Diagnostics) {
     let key = &site.ssh_key;
     if !key.is_ascii() || key.len() as u64 > limits.key_name_length || key.is_empty() {
         diags.push(
