@@ -1,9 +1,12 @@
 //! `cci-dsl explain [CODE]`: the long form of a diagnostic code, or the list of them.
 
+use super::args::Cli;
+use super::load_stdlib;
 use cci_core::codes::Code;
+use cci_core::explain::explanation;
 use std::process::ExitCode;
 
-pub fn run(code: Option<&str>) -> Result<ExitCode, String> {
+pub fn run(cli: &Cli, code: Option<&str>) -> Result<ExitCode, String> {
     let Some(s) = code else {
         for c in Code::ALL {
             outln!("{}  {}", c.as_str(), c.title());
@@ -12,11 +15,13 @@ pub fn run(code: Option<&str>) -> Result<ExitCode, String> {
     };
     let c = Code::parse(s)
         .ok_or_else(|| format!("unknown code `{s}`; `cci-dsl explain` lists them"))?;
+    // The figures an explanation names are the stdlib's (`--stdlib` included).
+    let lib = cci_core::stdlib_only(&load_stdlib(cli)?);
     outln!(
         "{}: {}\n\n{}\n\nThe language: docs/language.md, or `cci-dsl reference`.",
         c.as_str(),
         c.title(),
-        c.explanation()
+        explanation(c, &lib)
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -49,9 +49,43 @@ fn every_code_is_unique_and_explained() {
     let mut seen = std::collections::BTreeSet::new();
     for c in Code::ALL {
         assert!(seen.insert(c.as_str()), "{} twice", c.as_str());
-        assert!(!c.title().is_empty() && !c.explanation().is_empty());
+        assert!(!c.title().is_empty() && !c.explanation_template().is_empty());
         assert_eq!(Code::parse(c.as_str()), Some(*c));
     }
+}
+
+/// An explanation names the stdlib's figures by placeholder; filled in from the embedded
+/// stdlib, none is left, and one from an edited stdlib says the edited figure.
+#[test]
+fn every_explanation_takes_its_figures_from_the_stdlib() {
+    let lib = cci_core::stdlib_only(&cci_core::stdlib::embedded());
+    for c in Code::ALL {
+        let text = cci_core::explain::explanation(*c, &lib);
+        let left = text.match_indices('{').find(|(i, _)| {
+            let rest = &text[i + 1..];
+            let name: String = rest
+                .chars()
+                .take_while(|ch| ch.is_ascii_lowercase() || *ch == '_')
+                .collect();
+            !name.is_empty() && rest[name.len()..].starts_with('}')
+        });
+        assert!(
+            left.is_none(),
+            "{}: a placeholder is left in {text}",
+            c.as_str()
+        );
+    }
+    let edited: Vec<(String, String)> = cci_core::stdlib::embedded()
+        .into_iter()
+        .map(|(n, t)| {
+            (
+                n,
+                t.replace("  min_vcpu        = 4\n", "  min_vcpu        = 6\n"),
+            )
+        })
+        .collect();
+    let lib = cci_core::stdlib_only(&edited);
+    assert!(cci_core::explain::explanation(Code::E0401, &lib).contains("at least 6 cores"));
 }
 
 /// Each code is raised by the stage its number names (E01xx parse, E02xx/E03xx resolve, E04xx

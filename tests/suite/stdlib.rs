@@ -244,6 +244,35 @@ fn the_sizing_tables_cover_every_user_count_exactly_once() {
     assert_eq!(lib.count_row(3000).unwrap().clients_min, 15);
 }
 
+/// The instance types the stdlib names outside its catalog (the machines' recommended type,
+/// enterprise-setup's defaults, the types helps suggest) are in the catalog: they are read as
+/// strings, before the catalog is.
+#[test]
+fn every_instance_type_the_stdlib_names_is_in_its_catalog() {
+    let lib = stdlib();
+    let named = [
+        &lib.services_machine.instance,
+        &lib.nomad_machine.instance,
+        &lib.enterprise_setup.services_instance,
+        &lib.enterprise_setup.nomad_instance,
+    ]
+    .into_iter()
+    .chain(&lib.nomad_requirements.suggest_vcpu)
+    .chain(&lib.nomad_requirements.suggest_memory)
+    .chain(lib.services_sizing.iter().flat_map(|r| &r.suggest));
+    let mut checked = 0;
+    for t in named {
+        assert!(
+            lib.instance_types.contains_key(t),
+            "`{t}` is not in the catalog"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} types named");
+    assert!(lib.nomad_servers().is_some(), "nomad_client's servers");
+    assert!(lib.administrators().is_some(), "an administrative actor");
+}
+
 #[test]
 fn the_instance_catalog_covers_the_required_families() {
     let lib = stdlib();

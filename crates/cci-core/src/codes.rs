@@ -40,8 +40,9 @@ macro_rules! codes {
                 match self { $(Code::$name => $title),* }
             }
 
-            /// The long form for `cci-dsl explain`.
-            pub fn explanation(self) -> &'static str {
+            /// The long form for `cci-dsl explain`, with `{figure}` where the stdlib's figure
+            /// stands (filled in by `explain::explanation`).
+            pub fn explanation_template(self) -> &'static str {
                 match self { $(Code::$name => $explain),* }
             }
         }
@@ -60,7 +61,7 @@ codes! {
     E0105, "unknown protocol",
         "A rule's protocol is one of `tcp`, `udp`, `icmp` or `all` (every protocol, no ports).";
     E0106, "nesting too deep",
-        "Blocks, lists and calls may sit inside each other at most 32 levels deep. The language needs three\n(a policy's statement's condition); deeper input is refused before it can exhaust the stack.";
+        "Blocks, lists and calls may sit inside each other at most {max_depth} levels deep. The language needs three\n(a policy's statement's condition); deeper input is refused before it can exhaust the stack.";
     E0107, "control character in a string",
         "A string holds a control character (a tab, an escape sequence, `\\n`), a bidirectional override\nor an invisible character (a zero-width space). Strings end up in outputs people and machines read —\nsecurity-group descriptions, ports.md, tags, user-data — where such a character would be replayed\nor hide what the text says, so a string is one line of printable text. Only `\\\"` and `\\\\` are escapes.";
     E0201, "unknown block",
@@ -74,13 +75,13 @@ codes! {
     E0205, "missing attribute",
         "A required attribute is not set. The help shows a line to add.";
     E0206, "unknown endpoint",
-        "The `from`/`to` of an `allow` rule names neither an actor (`users`, `admins`, `github`, ...),\na component (`services`, `nomad`, a fleet's name, an externalized service) nor a CIDR.";
+        "The `from`/`to` of an `allow` rule names neither an actor ({actors}, ...),\na component (`services`, `nomad`, a fleet's name, an externalized service) nor a CIDR.";
     E0207, "unknown instance type",
-        "The instance type is not in the stdlib's catalog (stdlib/circleci-2.16/instance-types.cci). Add it there with its\nvCPU, memory and network figures, or pick one that is.";
+        "The instance type is not in the stdlib's catalog ({stdlib}/instance-types.cci). Add it there with its\nvCPU, memory and network figures, or pick one that is.";
     E0208, "missing block",
         "A site needs `site`, `actors`, `services` and at least one `fleet` block.";
     E0209, "unknown library",
-        "`use` names the standard library and CircleCI Server version the site targets, e.g. `use circleci/2.16`.";
+        "`use` names the standard library and CircleCI Server version the site targets, e.g. `use circleci/{release}`.";
     E0210, "unknown external service",
         "Only the services the guide allows to run outside the services box can be externalized:\npostgres, mongodb, vault, rabbitmq, redis, nomad_servers (the guide's list), and mail_relay (notification email).";
     E0211, "unknown function",
@@ -90,11 +91,11 @@ codes! {
     E0213, "block name missing or extra",
         "Some blocks take one name (`fleet nomad { ... }`, `external postgres { ... }`, `actor users { ... }`), others\nnone (`services { ... }`, `actors { ... }`). The help shows the block's form.";
     E0214, "unknown actor",
-        "An attribute of the stdlib names an actor (`reached_by = admins`, `advertised_to = users`) that no\n`actor` block declares.";
+        "An attribute of the stdlib names an actor (`reached_by = {reached_by}`, `advertised_to = {advertised_to}`) that no\n`actor` block declares.";
     E0215, "`vms` without vm-service",
         "A rule names `vms`, the VMs vm-service starts for machine executor and remote Docker jobs, in a site\nthat does not run vm-service. Set `vm_service = true` in the `site` block, or drop the rule.";
     E0216, "service not externalized",
-        "A rule names an externalizable service (`postgres`, `nomad_servers`, ...) that this site runs on the\nservices box: it has no hosts to open. Declare it with `external NAME { hosts = [...] }`, or drop the rule.";
+        "A rule names an externalizable service ({externalizable}, ...) that this site runs on the\nservices box: it has no hosts to open. Declare it with `external NAME { hosts = [...] }`, or drop the rule.";
     E0217, "unknown machine role",
         "`machine` blocks describe the roles the compiler provisions: `machine services` and `machine nomad`.";
     E0218, "rule inside a block",
@@ -102,7 +103,7 @@ codes! {
     E0219, "unknown GitHub kind",
         "`github` is `github_com` or `enterprise(\"https://ghe.example.com\")`.";
     W0220, "no `use` line",
-        "A site names the standard library and CircleCI Server release it was written for (`use circleci/2.16`),\nso that a compiler carrying several releases compiles it against the right one.";
+        "A site names the standard library and CircleCI Server release it was written for (`use circleci/{release}`),\nso that a compiler carrying several releases compiles it against the right one.";
     E0301, "wrong type",
         "The value has the wrong type for this attribute, e.g. a string where a size (`100 GiB`) is expected.";
     E0302, "port out of range",
@@ -112,7 +113,7 @@ codes! {
     E0304, "malformed AWS id",
         "AWS ids have a known prefix and hexadecimal suffix: `vpc-0a1b2c3d`, `subnet-0a1b2c3d`, `ami-0123abcd`.";
     E0305, "unknown AWS region",
-        "The region is not an AWS region known to the stdlib (stdlib/circleci-2.16/aws.cci).";
+        "The region is not an AWS region known to the stdlib ({stdlib}/aws.cci).";
     E0306, "malformed URL",
         "A URL must be absolute, with an `http://` or `https://` scheme and a host.";
     E0307, "secret written into the site file",
@@ -120,9 +121,9 @@ codes! {
     E0308, "CIDR has host bits set",
         "In `10.0.0.1/8` the address has bits set beyond the prefix; AWS rejects it. Write the network address.";
     E0309, "value out of range",
-        "A number is outside what the attribute accepts (disk sizes 8 GiB..16 TiB, daily active users >= 1, ...).";
+        "A number is outside what the attribute accepts (disk sizes {volume_min}..{volume_max}, daily active users >= 1, ...).";
     E0310, "invalid name",
-        "Names become parts of AWS resource names: lower-case letters, digits and `-`, starting with a letter, at most 32 characters.";
+        "Names become parts of AWS resource names: lower-case letters, digits and `-`, starting with a letter, at most {max_name} characters.";
     E0311, "protocol and ports do not fit",
         "`tcp` and `udp` rules need ports; `all` and `icmp` rules take none.";
     E0312, "invalid S3 bucket name",
@@ -154,23 +155,23 @@ codes! {
     E0316, "passphrase is empty or not alphanumeric",
         "The guide: the passphrase is alpha numeric characters and cannot be empty.";
     E0401, "Nomad client has too few vCPUs",
-        "The guide (Appendix, System Requirements, Nomad Clients) asks for at least 4 cores per client; two are\nreserved for coordinating builds.";
+        "The guide (Appendix, System Requirements, Nomad Clients) asks for at least {nomad_min_vcpu} cores per client; two are\nreserved for coordinating builds.";
     E0402, "Nomad client has too little memory",
-        "The guide asks for at least 16GB of RAM per Nomad client; 4GB are reserved for coordinating builds.";
+        "The guide asks for at least {nomad_min_memory} of RAM per Nomad client; {nomad_reserved_memory} are reserved for coordinating builds.";
     E0403, "Nomad client disk too small",
-        "The guide asks for at least 100GB of disk per Nomad client. EBS sizes are GiB; the stdlib reads the guide's\nGB as GiB (see stdlib/circleci-2.16/sizing.cci).";
+        "The guide asks for at least {nomad_min_disk} of disk per Nomad client. EBS sizes are GiB; the stdlib reads the guide's\nGB as GiB (see {stdlib}/sizing.cci).";
     E0404, "Nomad client larger than supported",
-        "The guide's maximum Nomad client is 64 CPUs / 128GB RAM; larger machines need CircleCI's approval.";
+        "The guide's maximum Nomad client is {nomad_max_vcpu} CPUs / {nomad_max_memory} RAM; larger machines need CircleCI's approval.";
     E0405, "services machine too small for the daily active users",
         "The guide's services sizing table (Appendix, System Requirements, Services Machine) gives CPU, RAM and\ndisk by daily active users. The instance or disk is below that row.";
     W0406, "services machine network below the sizing table",
-        "The sizing table asks for 10Gbps from 251 daily active users. The instance's network performance is lower\nor only bursts to that figure.";
+        "The sizing table asks for {fast_nic} from {fast_nic_users} daily active users. The instance's network performance is lower\nor only bursts to that figure.";
     W0407, "Nomad fleet smaller than the guide recommends",
         "The guide's table of Nomad client counts by daily active users recommends more clients than the\nfleet's maximum. Builds will queue at peak.";
     E0409, "GitHub Enterprise address not bound",
         "With GitHub Enterprise the security groups need its addresses: bind them in `actors { github = [...] }`.";
     E0410, "actor not bound",
-        "The guide's tables name end users and administrators; the site must say which addresses they are\n(`actors { users = [...] admins = [...] }`).";
+        "The guide's tables name end users and administrators; the site must say which addresses they are\n(`actors { {required_actors} }`).";
     W0411, "administrative port open to the internet",
         "An actor bound to 0.0.0.0/0, or a rule written with it, opens a port the stdlib opens to administrators\n(SSH, the admin console, the Nomad clients' admin API) to every address.";
     E0412, "externalized service without hosts",
@@ -182,23 +183,23 @@ codes! {
     W0415, "github.com webhooks cannot reach a private services box",
         "github.com sends webhooks over the internet on ports 80 and 443. In a private subnet, put a public load\nbalancer in front of the services box (guide ch. 2), or use GitHub Enterprise inside the network.";
     W0416, "Nomad client network below the guide's minimum",
-        "The guide asks for a 1Gbps NIC per Nomad client. Types with \"Moderate\" or \"Low\" networking fall short.";
+        "The guide asks for a {nomad_nic} NIC per Nomad client. Types with \"Moderate\" or \"Low\" networking fall short.";
     E0417, "services disk too small for the daily active users",
-        "The guide's services sizing table gives the disk by daily active users (100GB below 50 users up to\n2TB above 5000, read as GiB). The services box holds the site's data: size it for the row.";
+        "The guide's services sizing table gives the disk by daily active users ({smallest_disk} below {smallest_users} users up to\n{largest_disk} above {largest_users}, read as GiB). The services box holds the site's data: size it for the row.";
     E0418, "Nomad server address is a range",
-        "Nomad clients join each external Nomad server by its address (`servers = [\"10.0.6.10:<port>\", ...]` in\ntheir configuration), so `external nomad_servers` lists single addresses, not ranges.";
+        "Nomad clients join each external Nomad server by its address (`servers = [\"10.0.6.10:<port>\", ...]` in\ntheir configuration), so `external {servers}` lists single addresses, not ranges.";
     W0419, "output points at a port nobody may reach",
         "An address `terraform output` prints (stdlib `output` blocks: the install URL, the admin console, ssh)\npoints at a port of the services box that no rule opens to the actor it is printed for. Whoever\nopens it would time out. Open the port to that actor or change the output.";
     E0420, "Nomad clients cannot reach their servers' port",
-        "Nomad clients join their servers (the services box, or `external nomad_servers`) on the servers' RPC\nport, the `port` of `nomad_servers`. No rule opens that port from the fleet to the servers, so no\nclient would ever join and no build would run. Open it, or correct the port.";
+        "Nomad clients join their servers (the services box, or `external {servers}`) on the servers' RPC\nport, the `port` of `{servers}`. No rule opens that port from the fleet to the servers, so no\nclient would ever join and no build would run. Open it, or correct the port.";
     E0422, "name AWS refuses",
-        "A name this site gives an AWS resource is longer than AWS accepts (IAM roles 64 characters, instance\nprofiles 128, S3 buckets 63, security groups 255, EC2 key pairs 255 ASCII characters). Names start with the\nsite's name: shorten it. The limits are the stdlib's `aws_limits` (aws.cci).";
+        "A name this site gives an AWS resource is longer than AWS accepts (IAM roles {role_name_length} characters, instance\nprofiles {instance_profile_name_length}, S3 buckets {bucket_name_length}, security groups {security_group_name_length}, EC2 key pairs {key_name_length} ASCII characters). Names start with the\nsite's name: shorten it. The limits are the stdlib's `aws_limits` (aws.cci).";
     E0423, "tags AWS refuses",
-        "AWS accepts at most 50 user tags per resource (the site's plus the three cci-dsl adds), keys of 1 to 128\ncharacters not starting with `aws:`, and values of at most 256.";
+        "AWS accepts at most {tags_per_resource} user tags per resource (the site's plus the three cci-dsl adds), keys of 1 to {tag_key_length}\ncharacters not starting with `aws:`, and values of at most {tag_value_length}.";
     W0424, "more security-group rules than AWS's default quota",
-        "Each permission (ports.md) is one security-group rule, and AWS allows 60 inbound and 60 outbound rules\nper group by default. Apply fails past it unless the quota \"Inbound or outbound rules per security group\"\nis raised in Service Quotas (Amazon VPC); or write the site's rules as port ranges.";
+        "Each permission (ports.md) is one security-group rule, and AWS allows {rules_per_security_group} inbound and {rules_per_security_group} outbound rules\nper group by default. Apply fails past it unless the quota \"Inbound or outbound rules per security group\"\nis raised in Service Quotas (Amazon VPC); or write the site's rules as port ranges.";
     W0425, "more fleets than AWS's default quota of Auto Scaling groups",
-        "Each fleet is one Auto Scaling group; AWS allows 500 per region by default (Service Quotas, Amazon EC2\nAuto Scaling).";
+        "Each fleet is one Auto Scaling group; AWS allows {autoscaling_groups} per region by default (Service Quotas, Amazon EC2\nAuto Scaling).";
     W0426, "fleets far beyond the guide's tables",
         "The site's fleets may grow far beyond the number of Nomad clients the guide's table gives for its daily\nactive users. Probably a typo in a count; if not, nothing to do.";
     W0427, "port open to the internet",
@@ -238,9 +239,9 @@ codes! {
     E0601, "output could not be produced",
         "A template failed to render. This is a bug in cci-dsl or in an edited stdlib template.";
     E0602, "user-data over EC2's limit",
-        "EC2 takes at most 16 KB of user-data, counted before base64 (`user_data` in aws.cci). cci-dsl sends the\ncloud-init files gzipped (Terraform's base64gzip) and counts the gzipped bytes, with every value Terraform\nfills in at apply at its longest. Over the limit, launches fail. The help names the largest parts; what a site\nadds is mostly its `proxy`'s `no_proxy` list: a domain (`.example.com`) covers all its hosts.";
+        "EC2 takes at most {user_data_kb} KB of user-data, counted before base64 (`user_data` in aws.cci). cci-dsl sends the\ncloud-init files gzipped (Terraform's base64gzip) and counts the gzipped bytes, with every value Terraform\nfills in at apply at its longest. Over the limit, launches fail. The help names the largest parts; what a site\nadds is mostly its `proxy`'s `no_proxy` list: a domain (`.example.com`) covers all its hosts.";
     W0603, "user-data near EC2's limit",
-        "The gzipped user-data is above the warning line (`warn_above` in aws.cci) but within EC2's 16 KB. cci-dsl's\ngzip and Terraform's differ by a few bytes, so a site this close may still be refused; shorten what it adds.";
+        "The gzipped user-data is above the warning line (`warn_above` in aws.cci) but within EC2's {user_data_kb} KB. cci-dsl's\ngzip and Terraform's differ by a few bytes, so a site this close may still be refused; shorten what it adds.";
 }
 
 impl Code {

@@ -18,6 +18,7 @@ pub mod codes;
 pub mod diagnostics;
 pub mod display;
 pub mod emit;
+pub mod explain;
 pub mod format;
 pub mod graph;
 pub mod model;

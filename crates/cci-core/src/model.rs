@@ -35,6 +35,8 @@ pub struct Stdlib {
     pub aws_limits: AwsLimits,
     /// EC2's user-data limit, for the size of what the machines receive.
     pub user_data: UserDataLimits,
+    /// What CircleCI's enterprise-setup Terraform gave a site its tfvars leave unsaid (import).
+    pub enterprise_setup: EnterpriseSetup,
     pub instance_types: BTreeMap<String, InstanceType>,
     pub services_sizing: Vec<SizingRow>,
     pub nomad_requirements: NomadRequirements,
@@ -66,6 +68,45 @@ impl Stdlib {
             .iter()
             .find(|r| users >= r.users_first && r.users_last.is_none_or(|l| users <= l))
     }
+
+    /// The actors, in the order the stdlib declares them.
+    pub fn actors_in_order(&self) -> Vec<&ActorDef> {
+        let mut v: Vec<&ActorDef> = self.actors.values().collect();
+        v.sort_by_key(|a| (a.span.file, a.span.start));
+        v
+    }
+
+    /// The externalizable services, in the order the stdlib declares them.
+    pub fn externals_in_order(&self) -> Vec<&ExternalDef> {
+        let mut v: Vec<&ExternalDef> = self.externals.values().collect();
+        v.sort_by_key(|e| (e.span.file, e.span.start));
+        v
+    }
+
+    /// The actor whose ports are administrative (the guide's administrators).
+    pub fn administrators(&self) -> Option<&ActorDef> {
+        self.actors_in_order()
+            .into_iter()
+            .find(|a| a.administrative)
+    }
+
+    /// The externalizable service the Nomad clients join when a site runs it outside the
+    /// services box (`nomad_client { servers = ... }`).
+    pub fn nomad_servers(&self) -> Option<&ExternalDef> {
+        self.externals.get(&self.nomad.servers)
+    }
+}
+
+/// What CircleCI's enterprise-setup Terraform at the guide's date gave a site whose
+/// terraform.tfvars leaves a variable out (`enterprise_setup` in release.cci).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct EnterpriseSetup {
+    /// The `prefix` of every name, which becomes the site's name.
+    pub prefix: String,
+    pub services_instance: String,
+    pub nomad_instance: String,
+    pub services_disk_gib: u64,
+    pub nomad_disk_gib: u64,
 }
 
 /// What AWS accepts: name lengths, tag limits, default quotas (`aws_limits` in aws.cci).
@@ -87,6 +128,9 @@ pub struct AwsLimits {
     pub lifecycle_hook_name_length: u64,
     /// Addresses AWS keeps in every subnet (the first four and the last).
     pub reserved_addresses_per_subnet: u64,
+    /// The sizes a machine's root volume may have (EBS, and the image's own root).
+    pub volume_min_bytes: u64,
+    pub volume_max_bytes: u64,
 }
 
 /// The operating system of every provisioned machine, and how its image is found.
@@ -121,6 +165,8 @@ pub struct NomadClient {
     pub http_port: u16,
     /// The actor that connects to the address written to /etc/circleci/public-ipv4.
     pub advertised_to: String,
+    /// The externalizable service that stands for the Nomad servers the clients join.
+    pub servers: String,
     pub drain_timeout_seconds: u64,
 }
 
@@ -143,6 +189,8 @@ pub struct ProxyExceptions {
 /// Settings of one machine role (`services`, `nomad`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Machine {
+    /// The instance type the guide recommends for this role.
+    pub instance: String,
     /// The docker-ce package version installed on this role.
     pub docker: String,
     pub metadata_tokens: String,
@@ -167,7 +215,7 @@ pub struct OutputDef {
     pub span: Span,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct InstanceType {
     pub name: String,
     pub vcpu: u64,
@@ -191,6 +239,8 @@ pub struct SizingRow {
     pub memory_bytes: u64,
     pub disk_bytes: u64,
     pub nic_mbps: u64,
+    /// Instance types a help names for a services box below this row.
+    pub suggest: Vec<String>,
     pub span: Span,
 }
 
@@ -205,6 +255,9 @@ pub struct NomadRequirements {
     pub reserved_memory_bytes: u64,
     /// NIC speed per client, in Mbps.
     pub nic_mbps: u64,
+    /// Instance types a help names for a client with too few vCPUs, or too little memory.
+    pub suggest_vcpu: Vec<String>,
+    pub suggest_memory: Vec<String>,
     pub span: Span,
 }
 
@@ -230,6 +283,8 @@ pub struct ActorDef {
     pub destinations: Vec<IpNet>,
     /// When the site must bind the actor itself.
     pub required: Condition,
+    /// The ports the stdlib opens to this actor are administrative (W0411 when open to all).
+    pub administrative: bool,
     pub span: Span,
 }
 
@@ -402,7 +457,7 @@ pub struct BoundActor {
     pub bound_at: Option<Span>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Services {
     pub instance: InstanceType,
     pub instance_span: Span,
@@ -474,6 +529,11 @@ impl Site {
 
     pub fn is_external(&self, name: &str) -> bool {
         self.externals.contains_key(name)
+    }
+
+    /// The Nomad servers the clients join, when the site runs them outside the services box.
+    pub fn external_nomad_servers(&self, lib: &Stdlib) -> Option<&External> {
+        self.externals.get(&lib.nomad.servers)
     }
 
     /// Whether a stdlib condition holds for this site.

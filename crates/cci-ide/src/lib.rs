@@ -101,7 +101,7 @@ pub fn hover(word: &str, lib: &Stdlib) -> Option<String> {
             "**{}**: {}\n\n{}",
             code.as_str(),
             code.title(),
-            code.explanation()
+            cci_core::explain::explanation(code, lib)
         ));
     }
     if let Some(t) = lib.instance_types.get(word) {

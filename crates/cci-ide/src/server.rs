@@ -99,7 +99,7 @@ pub fn run(stdlib: Vec<(String, String)>, inspect_tls: &Inspector) -> Result<(),
     if !handshake(&connection) {
         return Ok(());
     }
-    let lib = cci_core::compile("<stdlib>", "use circleci/2.16\n", &stdlib).stdlib;
+    let lib = cci_core::stdlib_only(&stdlib);
     let mut docs: HashMap<String, String> = HashMap::new();
     for msg in &connection.receiver {
         match msg {

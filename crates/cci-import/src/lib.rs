@@ -27,14 +27,6 @@ use policies::{
 use read::{read_tfvars, Importer};
 use write::{render, shown, Site};
 
-/// enterprise-setup's defaults at the guide's release (`8e36728`, variables.tf), used where the
-/// tfvars leave a variable out: the install it describes ran with them.
-pub(crate) const ES_PREFIX: &str = "circleci";
-pub(crate) const ES_SERVICES_TYPE: &str = "m4.2xlarge";
-pub(crate) const ES_NOMAD_TYPE: &str = "m4.xlarge";
-/// Root volumes enterprise-setup gives the machines (circleci.tf, modules/nomad/main.tf).
-pub(crate) const ES_SERVICES_DISK_GIB: u64 = 150;
-pub(crate) const ES_NOMAD_DISK_GIB: u64 = 200;
 /// The guide's example; the tfvars have no such figure.
 pub(crate) const DEFAULT_DAILY_ACTIVE_USERS: u64 = 40;
 
@@ -129,7 +121,7 @@ pub fn import(tfvars_text: &str, source_name: &str) -> Result<Imported, ImportEr
     site_notes(&mut im, &site);
 
     // In the layout `cci-dsl fmt` gives, so the file is committed as it is written.
-    let site_text = cci_core::format::format(&render(&site, source_name));
+    let site_text = cci_core::format::format(&render(&site, source_name, &lib));
     // What `check` would still refuse (an instance type the catalog lacks, a services box too
     // small for the users) is said now, not discovered later.
     let c = cci_core::compile("site.cci", &site_text, &cci_core::stdlib::embedded());

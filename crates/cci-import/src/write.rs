@@ -1,7 +1,8 @@
 //! Writing the site: what it will say (each value with the comment beside it), laid out as
 //! `cci-dsl fmt` would, values quoted as the language reads them and tfvars text masked.
 
-use crate::{DEFAULT_DAILY_ACTIVE_USERS, ES_NOMAD_DISK_GIB, ES_SERVICES_DISK_GIB};
+use crate::DEFAULT_DAILY_ACTIVE_USERS;
+use cci_core::model::{Condition, Stdlib};
 use std::collections::BTreeSet;
 
 /// A value as a site string literal; `None` when the language's strings cannot hold it
@@ -127,7 +128,8 @@ pub(crate) fn render_block(head: &str, items: &[Item], indent: usize, out: &mut 
     out.push_str(&format!("{pad}}}\n"));
 }
 
-pub(crate) fn render(site: &Site, source_name: &str) -> String {
+/// The site file, before `cci-dsl fmt` lays it out.
+pub(crate) fn render(site: &Site, source_name: &str, lib: &Stdlib) -> String {
     let mut out = String::new();
     out.push_str(&format!(
         "# Imported by `cci-dsl import` from {} (CircleCI's enterprise-setup Terraform).\n",
@@ -135,11 +137,24 @@ pub(crate) fn render(site: &Site, source_name: &str) -> String {
     ));
     out.push_str(
         "# Every TODO below needs a decision; the import printed what it did not carry over, and why.\n\
-         # Nothing secret was copied. Then: cci-dsl check <this file>\n\
-         use circleci/2.16\n\n",
+         # Nothing secret was copied. Then: cci-dsl check <this file>\n",
     );
+    out.push_str(&format!("use circleci/{}\n\n", lib.release));
+    let head = match &site.name.comment {
+        Some(c) => format!("# {}\nsite \"{}\"", shown(c), site.name.value),
+        None => format!("site \"{}\"", site.name.value),
+    };
+    render_block(&head, &site_block(site), 0, &mut out);
+    proxy_rules(site, &mut out);
+    actors(lib, &mut out);
+    machines(site, lib, &mut out);
+    out
+}
 
-    let mut site_items = vec![
+/// The `site` block's items: `aws`, the settings enterprise-setup did not have, `dns` (to
+/// complete) and `proxy`.
+fn site_block(site: &Site) -> Vec<Item> {
+    let mut items = vec![
         Item::Block(
             "aws".into(),
             vec![
@@ -175,93 +190,110 @@ pub(crate) fn render(site: &Site, source_name: &str) -> String {
         ),
     ];
     if let Some(d) = &site.disposable {
-        site_items.push(attr("disposable", d));
+        items.push(attr("disposable", d));
     }
     if !site.dns.is_empty() {
-        site_items.push(Item::Blank);
-        site_items.extend(site.dns.iter().map(|l| Item::Comment(l.clone())));
+        items.push(Item::Blank);
+        items.extend(site.dns.iter().map(|l| Item::Comment(l.clone())));
     }
-    if site.proxy_http.is_some() || site.proxy_https.is_some() {
-        let mut p = Vec::new();
-        if let Some(u) = &site.proxy_http {
-            p.push(Item::Attr(
-                "http".into(),
-                quoted(u).unwrap_or_default(),
-                None,
-            ));
-        }
-        if let Some(u) = &site.proxy_https {
-            p.push(Item::Attr(
-                "https".into(),
-                quoted(u).unwrap_or_default(),
-                None,
-            ));
-        }
-        if !site.no_proxy.is_empty() {
-            let list: Vec<String> = site
-                .no_proxy
-                .iter()
-                .map(|e| quoted(e).unwrap_or_default())
-                .collect();
-            p.push(Item::Attr(
-                "no_proxy".into(),
-                format!("[{}]", list.join(", ")),
-                None,
-            ));
-        }
-        site_items.push(Item::Blank);
-        site_items.push(Item::Block("proxy".into(), p));
+    if let Some(proxy) = proxy_block(site) {
+        items.push(Item::Blank);
+        items.push(proxy);
     }
-    let head = match &site.name.comment {
-        Some(c) => format!("# {}\nsite \"{}\"", shown(c), site.name.value),
-        None => format!("site \"{}\"", site.name.value),
+    items
+}
+
+/// `proxy { http https no_proxy }`, when the tfvars gave a proxy.
+fn proxy_block(site: &Site) -> Option<Item> {
+    if site.proxy_http.is_none() && site.proxy_https.is_none() {
+        return None;
+    }
+    let url = |key: &str, u: &Option<String>| {
+        u.as_ref()
+            .map(|u| Item::Attr(key.into(), quoted(u).unwrap_or_default(), None))
     };
-    render_block(&head, &site_items, 0, &mut out);
+    let mut p: Vec<Item> = [
+        url("http", &site.proxy_http),
+        url("https", &site.proxy_https),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if !site.no_proxy.is_empty() {
+        let list: Vec<String> = site
+            .no_proxy
+            .iter()
+            .map(|e| quoted(e).unwrap_or_default())
+            .collect();
+        p.push(Item::Attr(
+            "no_proxy".into(),
+            format!("[{}]", list.join(", ")),
+            None,
+        ));
+    }
+    Some(Item::Block("proxy".into(), p))
+}
 
-    if !site.proxy_rules.is_empty() {
-        out.push_str("\n# The services box reaches the internet on 80 and 443 only (the guide's rules); the proxy\n# listens elsewhere.\n");
-        let ports: BTreeSet<u16> = site.proxy_rules.iter().map(|r| r.port).collect();
-        for port in ports {
-            for r in site.proxy_rules.iter().filter(|r| r.port == port) {
-                if r.todo {
-                    out.push_str("# TODO: any address, as enterprise-setup allowed; narrow it to the proxy's address.\n");
-                }
-                out.push_str(&format!(
-                    "allow tcp {} from services to {} \"The HTTP proxy (enterprise-setup's http_proxy/https_proxy)\"\n",
-                    r.port, r.to
-                ));
+/// The rules that let the services box reach a proxy on a port other than 80 and 443.
+fn proxy_rules(site: &Site, out: &mut String) {
+    if site.proxy_rules.is_empty() {
+        return;
+    }
+    out.push_str("\n# The services box reaches the internet on 80 and 443 only (the guide's rules); the proxy\n# listens elsewhere.\n");
+    let ports: BTreeSet<u16> = site.proxy_rules.iter().map(|r| r.port).collect();
+    for port in ports {
+        for r in site.proxy_rules.iter().filter(|r| r.port == port) {
+            if r.todo {
+                out.push_str("# TODO: any address, as enterprise-setup allowed; narrow it to the proxy's address.\n");
             }
+            out.push_str(&format!(
+                "allow tcp {} from services to {} \"The HTTP proxy (enterprise-setup's http_proxy/https_proxy)\"\n",
+                r.port, r.to
+            ));
         }
     }
+}
 
+/// The actors every site binds (the guide's end users and administrators), in the stdlib's
+/// order: enterprise-setup opened their ports to every address.
+pub(crate) fn bound_to_every_address(lib: &Stdlib) -> Vec<&str> {
+    lib.actors_in_order()
+        .into_iter()
+        .filter(|a| a.required == Condition::Always)
+        .map(|a| a.name.as_str())
+        .collect()
+}
+
+fn actors(lib: &Stdlib, out: &mut String) {
     out.push_str(
         "\n# TODO: enterprise-setup opened SSH, the web app, the admin console and SSH into builds to\n\
          # every address; these bindings keep that. Narrow them to the\n\
          # ranges that need them (offices, VPN, the VPC); until then `cci-dsl check` warns (W0411, W0427).\n",
     );
-    render_block(
-        "actors",
-        &[
-            Item::Attr("users".into(), "[0.0.0.0/0]".into(), None),
-            Item::Attr("admins".into(), "[0.0.0.0/0]".into(), None),
-        ],
-        0,
-        &mut out,
-    );
+    let every_address: Vec<Item> = bound_to_every_address(lib)
+        .into_iter()
+        .map(|a| Item::Attr(a.into(), "[0.0.0.0/0]".into(), None))
+        .collect();
+    render_block("actors", &every_address, 0, out);
+}
 
+/// `services` and `fleet nomad`, with enterprise-setup's root volumes.
+fn machines(site: &Site, lib: &Stdlib, out: &mut String) {
+    let es = &lib.enterprise_setup;
+    let disk = |gib: u64| {
+        Item::Attr(
+            "disk".into(),
+            format!("{gib} GiB"),
+            Some("enterprise-setup's root volume".into()),
+        )
+    };
     out.push('\n');
     let mut services = vec![
         attr("instance", &site.services_instance),
-        Item::Attr(
-            "disk".into(),
-            format!("{ES_SERVICES_DISK_GIB} GiB"),
-            Some("enterprise-setup's root volume".into()),
-        ),
+        disk(es.services_disk_gib),
     ];
-    if let Some(a) = &site.ami {
-        services.push(attr("ami", a));
-    }
-    render_block("services", &services, 0, &mut out);
+    services.extend(site.ami.as_ref().map(|a| attr("ami", a)));
+    render_block("services", &services, 0, out);
 
     out.push('\n');
     let (min, max) = site.count;
@@ -271,15 +303,8 @@ pub(crate) fn render(site: &Site, source_name: &str) -> String {
             "TODO: the guide's table for {DEFAULT_DAILY_ACTIVE_USERS} daily active users (enterprise-setup ran 0 to 2, 1 wanted)."
         )),
         Item::Attr("count".into(), format!("{min}..{max}"), None),
-        Item::Attr(
-            "disk".into(),
-            format!("{ES_NOMAD_DISK_GIB} GiB"),
-            Some("enterprise-setup's root volume".into()),
-        ),
+        disk(es.nomad_disk_gib),
     ];
-    if let Some(a) = &site.ami {
-        fleet.push(attr("ami", a));
-    }
-    render_block("fleet nomad", &fleet, 0, &mut out);
-    out
+    fleet.extend(site.ami.as_ref().map(|a| attr("ami", a)));
+    render_block("fleet nomad", &fleet, 0, out);
 }

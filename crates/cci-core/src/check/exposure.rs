@@ -1,6 +1,7 @@
 //! Exposure is always said: every flow that opens one of the site's machines to any address
 //! (an actor bound to 0.0.0.0/0 or ::/0, or a rule written with it) is a warning naming what it opens;
-//! administrative ports (the ones the stdlib opens to `admins`) get the stronger W0411. GitHub
+//! administrative ports (the ones the stdlib opens to its administrative actor, the guide's
+//! administrators) get the stronger W0411. GitHub
 //! Enterprise over plain http is a warning too.
 
 use super::*;
@@ -11,13 +12,14 @@ use std::collections::BTreeMap;
 type Opened = Vec<(String, String, bool)>;
 
 pub(super) fn check_exposure(site: &Site, lib: &Stdlib, flows: &[Rule], diags: &mut Diagnostics) {
+    let admins = lib.administrators();
     let mut by_source: BTreeMap<(u32, u32, String), (Span, String, Opened)> = BTreeMap::new();
     for r in flows.iter().filter(|r| is_machine(&r.to)) {
         let Some((span, source, net)) = open_source(site, r) else {
             continue;
         };
         let ports = ports_text(r.protocol, r.ports);
-        let admin = is_admin_port(lib, r);
+        let admin = admins.is_some_and(|a| is_admin_port(lib, &a.name, r));
         let entry = by_source
             .entry((span.file.0, span.start, source))
             .or_insert_with(|| (span, net, Vec::new()));
@@ -38,7 +40,10 @@ pub(super) fn check_exposure(site: &Site, lib: &Stdlib, flows: &[Rule], diags: &
             diags.push(
                 Diagnostic::error(Code::W0411, span, format!("{source} opens administrative ports to the internet: {}", admin.join(", ")))
                     .label(format!("{net}: every address"))
-                    .help("administrators connect from known ranges: bind `admins` to your office or VPN ranges"),
+                    .help(format!(
+                        "administrators connect from known ranges: bind `{}` to your office or VPN ranges",
+                        admins.map_or("", |a| a.name.as_str())
+                    )),
             );
         }
         if !other.is_empty() {
@@ -85,10 +90,10 @@ fn open_source(site: &Site, r: &Rule) -> Option<(Span, String, String)> {
     }
 }
 
-/// A port the stdlib opens to `admins` on the same machine.
-fn is_admin_port(lib: &Stdlib, r: &Rule) -> bool {
+/// A port the stdlib opens to its administrative actor (`admins`) on the same machine.
+fn is_admin_port(lib: &Stdlib, admins: &str, r: &Rule) -> bool {
     lib.rules.iter().any(|a| {
-        a.from == EndpointRef::Actor("admins".into())
+        matches!(&a.from, EndpointRef::Actor(n) if n == admins)
             && a.to == r.to
             && match (a.ports, r.ports) {
                 (Some((x, y)), Some((p, q))) => x <= q && p <= y,

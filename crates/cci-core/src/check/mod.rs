@@ -34,7 +34,7 @@ pub fn check_site(
     check_unused_actors(site, lib, flows, diags);
     check_required_actors(site, lib, diags);
     check_external_hosts(site, diags);
-    check_nomad_servers(site, diags);
+    check_nomad_servers(site, lib, diags);
     check_nomad_join_port(site, lib, flows, diags);
     check_outputs_reachable(lib, flows, diags);
     operations::check_disposable(site, diags);
@@ -49,10 +49,10 @@ pub fn check_site(
 /// Nomad clients join their servers on the servers' RPC port (the port of `nomad_servers`);
 /// some rule must open it from every fleet, or no client ever joins.
 fn check_nomad_join_port(site: &Site, lib: &Stdlib, flows: &[Rule], diags: &mut Diagnostics) {
-    let Some(def) = lib.externals.get("nomad_servers") else {
+    let Some(def) = lib.nomad_servers() else {
         return;
     };
-    let (to, port, span) = match site.externals.get("nomad_servers") {
+    let (to, port, span) = match site.external_nomad_servers(lib) {
         Some(ext) => (EndpointRef::External(def.name.clone()), ext.port, ext.span),
         None => (EndpointRef::Services, def.default_port, def.span),
     };
@@ -81,7 +81,7 @@ fn check_nomad_join_port(site: &Site, lib: &Stdlib, flows: &[Rule], diags: &mut 
                 .with(f.span, "this fleet's clients would never join")
                 .help(format!(
                     "open it: `allow tcp {port} from nomad to {} \"Nomad RPC\"`",
-                    if site.is_external("nomad_servers") { "nomad_servers" } else { "services" }
+                    if site.is_external(&def.name) { def.name.as_str() } else { "services" }
                 )),
             );
         }
@@ -137,8 +137,8 @@ fn check_external_hosts(site: &Site, diags: &mut Diagnostics) {
 }
 
 /// Nomad clients join each external Nomad server by its address; a range names no server.
-fn check_nomad_servers(site: &Site, diags: &mut Diagnostics) {
-    let Some(ext) = site.externals.get("nomad_servers") else {
+fn check_nomad_servers(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
+    let Some(ext) = site.external_nomad_servers(lib) else {
         return;
     };
     let ranges: Vec<String> = ext
@@ -282,8 +282,9 @@ fn check_nomad_size(f: &Fleet, req: &NomadRequirements, diags: &mut Diagnostics)
             .label(format!("{} vCPUs", t.vcpu))
             .with(req.span, "the guide's minimum")
             .help(format!(
-                "pick a type with at least {} vCPUs, e.g. `m4.xlarge` or `m5.2xlarge`",
-                req.min_vcpu
+                "pick a type with at least {} vCPUs{}",
+                req.min_vcpu,
+                for_example(", e.g. ", &req.suggest_vcpu, "")
             )),
         );
     }
@@ -302,8 +303,9 @@ fn check_nomad_size(f: &Fleet, req: &NomadRequirements, diags: &mut Diagnostics)
             .label(format!("{} of memory", human_bytes(t.memory_bytes)))
             .with(req.span, "the guide's minimum")
             .help(format!(
-                "pick a type with at least {}, e.g. `m5.xlarge` or `r5.large`",
-                human_bytes(req.min_memory_bytes)
+                "pick a type with at least {}{}",
+                human_bytes(req.min_memory_bytes),
+                for_example(", e.g. ", &req.suggest_memory, "")
             )),
         );
     }
@@ -390,10 +392,10 @@ fn check_services(site: &Site, row: &SizingRow, diags: &mut Diagnostics) {
             .with(site.dau_span, "the site's daily active users")
             .with(row.span, "the guide's sizing row")
             .help(format!(
-                "pick a type with at least {} vCPUs and {} of memory (e.g. {})",
+                "pick a type with at least {} vCPUs and {} of memory{}",
                 row.cpu,
                 human_bytes(row.memory_bytes),
-                suggest_type(row)
+                for_example(" (e.g. ", &row.suggest, ")")
             )),
         );
     }
@@ -425,14 +427,14 @@ fn check_services(site: &Site, row: &SizingRow, diags: &mut Diagnostics) {
     }
 }
 
-/// The smallest catalog-independent hint for a sizing row.
-fn suggest_type(row: &SizingRow) -> &'static str {
-    match row.cpu {
-        0..=8 => "`m4.2xlarge`",
-        9..=16 => "`m5.4xlarge` or `r5.4xlarge`",
-        17..=32 => "`r5.8xlarge`",
-        _ => "`r5.16xlarge`",
+/// The instance types the stdlib suggests, as a help names them: `` (e.g. `a` or `b`) ``;
+/// nothing when it suggests none.
+fn for_example(before: &str, types: &[String], after: &str) -> String {
+    if types.is_empty() {
+        return String::new();
     }
+    let named: Vec<String> = types.iter().map(|t| format!("`{t}`")).collect();
+    format!("{before}{}{after}", named.join(" or "))
 }
 
 fn check_fleet_counts(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {

@@ -97,6 +97,8 @@ fn nomad_client(
     let (site, lib) = (input.site, input.lib);
     let nomad = &lib.nomad;
     let advertised_public = site.reaches_public_address(&nomad.advertised_to);
+    // The clients join the Nomad server on the services box unless the site runs it outside.
+    let join_services = site.external_nomad_servers(lib).is_none();
     let mut env = vec![literal("AWS_REGION", &site.region)];
     env.extend(docker_env(lib, &lib.nomad_machine.docker));
     env.extend([
@@ -132,9 +134,9 @@ fn nomad_client(
         "ci/nomad",
         json!({
             "source": input.source_name, "site": site.name, "release": lib.release,
-            "join_services": !site.is_external("nomad_servers"),
+            "join_services": join_services,
             "nomad_env": env.join("\n"),
-            "proxy_env": proxy_env(site, lib, !site.is_external("nomad_servers")),
+            "proxy_env": proxy_env(site, lib, join_services),
             "nomad_config": config,
             "boot_lib": boot_lib,
             "nomad_unit": render(t, "ci/nomad_unit", json!({ "release": lib.release, "proxy": site.proxy.is_some() }))?,
@@ -150,11 +152,8 @@ fn nomad_client(
 /// The Nomad servers the clients join, as quoted `address:port` strings: the services box
 /// (its private address, filled in by Terraform), or the site's external Nomad servers.
 fn nomad_servers(site: &Site, lib: &Stdlib) -> Vec<String> {
-    let default_port = lib
-        .externals
-        .get("nomad_servers")
-        .map_or(0, |d| d.default_port);
-    match site.externals.get("nomad_servers") {
+    let default_port = lib.nomad_servers().map_or(0, |d| d.default_port);
+    match site.external_nomad_servers(lib) {
         None => vec![format!("\"${{{NOMAD_PLACEHOLDER}}}:{default_port}\"")],
         Some(ext) => ext
             .hosts
@@ -169,7 +168,7 @@ fn nomad_servers(site: &Site, lib: &Stdlib) -> Vec<String> {
 /// blocked ranges, the resolver and Docker's chains.
 fn isolation_env(site: &Site, lib: &Stdlib) -> Vec<String> {
     let iso = &lib.build_isolation;
-    let servers = match site.externals.get("nomad_servers") {
+    let servers = match site.external_nomad_servers(lib) {
         None => placeholder("ISOLATION_SERVERS", NOMAD_PLACEHOLDER),
         Some(ext) => {
             let hosts: Vec<String> = ext.hosts.iter().map(|h| h.addr().to_string()).collect();

@@ -429,7 +429,7 @@ fn launch_template(
             .iter()
             .map(|g| format!("aws_security_group.{g}.id"))
             .collect::<Vec<_>>(),
-        "join_services": !site.is_external("nomad_servers"),
+        "join_services": site.external_nomad_servers(lib).is_none(),
         "disk_gib": f.disk_gib,
         "volume_type": m.volume_type,
         "metadata_reason": m.metadata_reason,

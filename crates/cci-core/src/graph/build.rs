@@ -21,7 +21,7 @@ pub(super) fn graph(site: &Site, lib: &Stdlib, net: &Network) -> DiGraph<Node, (
     storage(&mut b, &names);
     roles(&mut b, site, lib, &names);
     services_box(&mut b, site);
-    fleets(&mut b, site, net);
+    fleets(&mut b, site, lib, net);
     outputs(&mut b, site);
     b.graph
 }
@@ -274,7 +274,7 @@ fn services_box(b: &mut Builder, site: &Site) {
     }
 }
 
-fn fleets(b: &mut Builder, site: &Site, net: &Network) {
+fn fleets(b: &mut Builder, site: &Site, lib: &Stdlib, net: &Network) {
     for f in &site.fleets {
         let id = names::fleet_id(&f.name);
         let groups = net.fleet_groups(&f.name);
@@ -312,7 +312,7 @@ fn fleets(b: &mut Builder, site: &Site, net: &Network) {
         b.edge("aws_iam_instance_profile.nomad", &lt);
         // Clients join the Nomad server on the services box's private address (unless the
         // site's Nomad servers run outside it).
-        if !site.is_external("nomad_servers") {
+        if site.external_nomad_servers(lib).is_none() {
             b.edge("aws_instance.services", &lt);
         }
         b.edge(&lt, &asg);

@@ -171,7 +171,7 @@ impl<'s> Parser<'s> {
                     c.is_ascii_alphanumeric() || matches!(c, '/' | '.' | '_' | '-')
                 });
                 if path.is_empty() {
-                    return Err(self.expected(r, "a library path like `circleci/2.16`"));
+                    return Err(self.expected(r, "a library path like `circleci/<release>`"));
                 }
                 let path = Spanned::new(path.to_string(), self.span(r, r2));
                 Ok((

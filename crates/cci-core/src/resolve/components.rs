@@ -3,10 +3,19 @@
 
 use super::*;
 
-/// Disk sizes become whole GiB (EBS's unit), rounded up.
-pub(super) fn disk_gib(bytes: u64, span: Span, diags: &mut Diagnostics) -> Option<u64> {
+/// Disk sizes become whole GiB (EBS's unit), rounded up, within the root volume's bounds
+/// (`aws_limits`).
+pub(super) fn disk_gib(
+    bytes: u64,
+    span: Span,
+    lib: &Stdlib,
+    diags: &mut Diagnostics,
+) -> Option<u64> {
     let gib = bytes.div_ceil(GIB);
-    if !(8..=16384).contains(&gib) {
+    let limits = &lib.aws_limits;
+    let (min, max) = (limits.volume_min_bytes, limits.volume_max_bytes);
+    if !(min.div_ceil(GIB)..=max / GIB).contains(&gib) {
+        let (min, max) = (human_bytes(min), human_bytes(max));
         diags.push(
             Diagnostic::error(
                 Code::E0309,
@@ -16,8 +25,8 @@ pub(super) fn disk_gib(bytes: u64, span: Span, diags: &mut Diagnostics) -> Optio
                     human_bytes(bytes)
                 ),
             )
-            .label("root volumes are 8 GiB to 16 TiB")
-            .help("pick a size between `8 GiB` and `16 TiB`"),
+            .label(format!("root volumes are {min} to {max}"))
+            .help(format!("pick a size between `{min}` and `{max}`")),
         );
         return None;
     }
@@ -34,7 +43,7 @@ fn default_disk_gib(lib: &Stdlib, users: Option<u64>) -> u64 {
 }
 
 pub(super) const SERVICES_SCHEMA: &[AttrSpec] = &[
-    req("instance", Ty::Instance, "\"m4.2xlarge\""),
+    req("instance", Ty::Instance, SERVICES_INSTANCE),
     opt("disk", Ty::Size, "200 GiB"),
     opt("ami", Ty::AwsId("ami"), "ami-0a1b2c3d"),
     opt("elastic_ip", Ty::Bool, "true"),
@@ -53,7 +62,7 @@ pub(super) fn read_services(
         None => None,
     };
     let (disk_gib, disk_span) = match (v.bytes("disk"), v.span("disk")) {
-        (Some(bytes), Some(span)) => (disk_gib(bytes, span, diags)?, span),
+        (Some(bytes), Some(span)) => (disk_gib(bytes, span, lib, diags)?, span),
         // Unset: the guide's sizing table gives the disk for the site's daily active users.
         _ => (default_disk_gib(lib, users), b.span),
     };
@@ -71,7 +80,7 @@ pub(super) fn read_services(
 }
 
 pub(super) const FLEET_SCHEMA: &[AttrSpec] = &[
-    req("instance", Ty::Instance, "\"m4.2xlarge\""),
+    req("instance", Ty::Instance, NOMAD_INSTANCE),
     req("count", Ty::Any, "1..5"),
     opt("disk", Ty::Size, "100 GiB"),
     opt("ami", Ty::AwsId("ami"), "ami-0a1b2c3d"),
@@ -98,7 +107,7 @@ pub(super) fn read_fleets(blocks: &[&Block], lib: &Stdlib, diags: &mut Diagnosti
         );
         let count = v.raw("count").and_then(|c| fleet_count(c, diags));
         let disk = match (v.bytes("disk"), v.span("disk")) {
-            (Some(bytes), Some(span)) => disk_gib(bytes, span, diags).map(|g| (g, span)),
+            (Some(bytes), Some(span)) => disk_gib(bytes, span, lib, diags).map(|g| (g, span)),
             // Unset: the guide's minimum for a Nomad client.
             _ => Some((
                 lib.nomad_requirements.min_disk_bytes.div_ceil(GIB).max(8),
@@ -181,7 +190,11 @@ pub(super) fn read_externals(
     let mut out = BTreeMap::new();
     let mut seen = Seen::default();
     for b in blocks {
-        let Some(name) = label(b, diags, "postgres") else {
+        let example = lib
+            .externals_in_order()
+            .first()
+            .map_or("<service>", |e| e.name.as_str());
+        let Some(name) = label(b, diags, example) else {
             continue;
         };
         let Some(def) = lib.externals.get(&name.node) else {
@@ -245,9 +258,10 @@ pub(super) fn read_actors(
                     format!("`{k}` is a component, not an actor"),
                 )
                 .label("components are not bound to addresses")
-                .help(
-                    "actors are who connects: `users`, `admins`, `github`, or a name of your own",
-                ),
+                .help(format!(
+                    "actors are who connects: {}, or a name of your own",
+                    bindable_actors(lib)
+                )),
             );
             continue;
         }
@@ -274,4 +288,16 @@ pub(super) fn read_actors(
         );
     }
     out
+}
+
+/// The actors a site may have to bind (those the stdlib does not leave to `never`), as a help
+/// names them: `` `users`, `admins`, `github` ``.
+fn bindable_actors(lib: &Stdlib) -> String {
+    let names: Vec<String> = lib
+        .actors_in_order()
+        .into_iter()
+        .filter(|a| a.required != Condition::Never)
+        .map(|a| format!("`{}`", a.name))
+        .collect();
+    names.join(", ")
 }

@@ -326,7 +326,7 @@ pub(super) fn read_condition(
                 match &a.node {
                     Value::Ident(s) if lib.externals.contains_key(s) => names.push(s.clone()),
                     Value::Ident(s) => diags.push(not_externalizable(s, a.span, lib)),
-                    other => type_error(a.span, "a service name", other, "postgres", diags),
+                    other => type_error(a.span, "a service name", other, "<service>", diags),
                 }
             }
             Some(if name.node == "external" {

@@ -109,6 +109,7 @@ pub(super) fn read_library_block(
         "not_externalizable" => read_not_externalizable(lib, seen, b, diags),
         "resource_class" => super::plan_data::read_resource_class(lib, seen, b, diags),
         "prices" => super::plan_data::read_prices(lib, seen, b, diags),
+        "enterprise_setup" => read_enterprise_setup(lib, seen, b, diags),
         _ => unreachable!("only library kinds reach here"),
     }
 }
@@ -131,6 +132,7 @@ fn read_aws_limits(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Dia
         "lifecycle_hook_name_length",
         "reserved_addresses_per_subnet",
     ];
+    const VOLUME: [&str; 2] = ["volume_min", "volume_max"];
     const SCHEMA: &[AttrSpec] = &[
         req(NAMES[0], Ty::Int, "60"),
         req(NAMES[1], Ty::Int, "500"),
@@ -147,6 +149,8 @@ fn read_aws_limits(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Dia
         req(NAMES[12], Ty::Int, "255"),
         req(NAMES[13], Ty::Int, "255"),
         req(NAMES[14], Ty::Int, "5"),
+        req(VOLUME[0], Ty::Size, "8 GiB"),
+        req(VOLUME[1], Ty::Size, "16 TiB"),
     ];
     no_labels(b, diags);
     if !seen.first("aws_limits", "", b.span, diags) {
@@ -173,6 +177,8 @@ fn read_aws_limits(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Dia
         lifecycle_hook_name_length: hook,
         // Unread, it reserves nothing: the capacity check then errs on the generous side.
         reserved_addresses_per_subnet: if reserved == u64::MAX { 0 } else { reserved },
+        volume_min_bytes: v.bytes(VOLUME[0]).unwrap_or(0),
+        volume_max_bytes: v.bytes(VOLUME[1]).unwrap_or(u64::MAX),
     };
 }
 
@@ -182,8 +188,9 @@ fn read_actor(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnost
         opt("sources", Ty::Cidrs, "[10.0.0.0/8]"),
         opt("destinations", Ty::Cidrs, "[10.0.0.0/8]"),
         opt("required", Ty::Condition, "always"),
+        opt("administrative", Ty::Bool, "true"),
     ];
-    let Some(name) = label(b, diags, "users") else {
+    let Some(name) = label(b, diags, "<name>") else {
         return;
     };
     if !seen.first("actor", &name.node, name.span, diags) {
@@ -197,6 +204,7 @@ fn read_actor(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnost
         destinations: v.cidrs("destinations").unwrap_or_else(|| sources.clone()),
         sources,
         required: v.condition("required"),
+        administrative: v.bool("administrative").unwrap_or(false),
         span: b.span,
     };
     lib.actors.insert(name.node, def);
@@ -207,7 +215,7 @@ fn read_externalizable(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut
         req("description", Ty::Str, "\"PostgreSQL servers\""),
         req("port", Ty::Port, "<port>"),
     ];
-    let Some(name) = label(b, diags, "postgres") else {
+    let Some(name) = label(b, diags, "<service>") else {
         return;
     };
     if !seen.first("externalizable", &name.node, name.span, diags) {
@@ -227,7 +235,7 @@ fn read_externalizable(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut
 /// A service the guide lists as externalizable that this stdlib does not, with why.
 fn read_not_externalizable(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnostics) {
     const SCHEMA: &[AttrSpec] = &[req("reason", Ty::Str, "\"...\"")];
-    let Some(name) = label(b, diags, "slinger") else {
+    let Some(name) = label(b, diags, "<service>") else {
         return;
     };
     if !seen.first("not_externalizable", &name.node, name.span, diags) {
@@ -266,7 +274,7 @@ fn read_instance_type(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut 
         opt("baseline", Ty::Bandwidth, "750 Mbps"),
         opt("burst", Ty::Bool, "true"),
     ];
-    let Some(name) = label(b, diags, "\"m4.2xlarge\"") else {
+    let Some(name) = label(b, diags, "\"<type>\"") else {
         return;
     };
     if !seen.first("instance_type", &name.node, name.span, diags) {
@@ -306,6 +314,7 @@ fn read_services_sizing(lib: &mut Stdlib, b: &Block, diags: &mut Diagnostics) {
         req("memory", Ty::Size, "32 GiB"),
         req("disk", Ty::Size, "100 GiB"),
         req("nic", Ty::Bandwidth, "1 Gbps"),
+        opt("suggest", Ty::Strings, "\"<instance type>\""),
     ];
     let Some(name) = label(b, diags, "\"<50\"") else {
         return;
@@ -327,6 +336,7 @@ fn read_services_sizing(lib: &mut Stdlib, b: &Block, diags: &mut Diagnostics) {
             memory_bytes,
             disk_bytes,
             nic_mbps,
+            suggest: v.strings("suggest").unwrap_or_default(),
             span: b.span,
         });
     }
@@ -342,6 +352,8 @@ fn read_nomad_requirements(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: 
         req("max_memory", Ty::Size, "128 GiB"),
         req("reserved_vcpu", Ty::Int, "2"),
         req("reserved_memory", Ty::Size, "4 GiB"),
+        opt("suggest_vcpu", Ty::Strings, "\"<instance type>\""),
+        opt("suggest_memory", Ty::Strings, "\"<instance type>\""),
     ];
     no_labels(b, diags);
     if !seen.first("nomad_requirements", "", b.span, diags) {
@@ -357,6 +369,8 @@ fn read_nomad_requirements(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: 
         reserved_vcpu: v.int("reserved_vcpu").unwrap_or(0),
         reserved_memory_bytes: v.bytes("reserved_memory").unwrap_or(0),
         nic_mbps: v.mbps("nic").unwrap_or(0),
+        suggest_vcpu: v.strings("suggest_vcpu").unwrap_or_default(),
+        suggest_memory: v.strings("suggest_memory").unwrap_or_default(),
         span: b.span,
     };
 }

@@ -33,6 +33,7 @@ use schema::*;
 use site::*;
 
 pub use site::passphrase_problem;
+pub(crate) use site::MAX_NAME;
 
 /// Block kinds that describe the product (normally in the stdlib; a site may add its own,
 /// e.g. an instance type the catalog lacks).
@@ -59,6 +60,7 @@ const LIBRARY_KINDS: &[&str] = &[
     "not_externalizable",
     "resource_class",
     "prices",
+    "enterprise_setup",
 ];
 
 /// Library kinds other blocks refer to by name: read before the rest.
@@ -122,20 +124,23 @@ pub fn resolve_site(
     let blocks = &items.blocks;
     let kind = |k: &str| blocks.get(k).map(Vec::as_slice).unwrap_or(&[]);
     let broken = |k: &str| file.broken.iter().any(|b| b == k);
-    let site_block = single(blocks, "site", whole, broken("site"), diags);
-    let actors_block = single(blocks, "actors", whole, broken("actors"), diags);
-    let services_block = single(blocks, "services", whole, broken("services"), diags);
+    let site_block = single(blocks, "site", whole, broken("site"), lib, diags);
+    let actors_block = single(blocks, "actors", whole, broken("actors"), lib, diags);
+    let services_block = single(blocks, "services", whole, broken("services"), lib, diags);
     if kind("fleet").is_empty() && !broken("fleet") {
         diags.push(
             Diagnostic::error(Code::E0208, whole, "the site has no Nomad client fleet")
                 .label("no `fleet` block in this file")
-                .help("add one: `fleet nomad { instance = \"m4.2xlarge\"  count = 1..5  disk = 100 GiB }`"),
+                .help(format!(
+                    "add one: `fleet nomad {{ instance = {}  count = 1..5  disk = 100 GiB }}`",
+                    quoted(&lib.nomad_machine.instance)
+                )),
         );
     }
 
-    let core = site_block.and_then(|b| read_site_block(b, lib, diags));
+    let site = site_block.and_then(|b| read_site_block(b, lib, diags));
     let externals = read_externals(kind("external"), lib, diags);
-    let users = core.as_ref().map(|c| c.dau);
+    let users = site.as_ref().map(|s| s.daily_active_users);
     let services = services_block.and_then(|b| read_services(b, lib, users, diags));
     let fleets = read_fleets(kind("fleet"), lib, diags);
     let actors = read_actors(actors_block, lib, diags);
@@ -145,7 +150,7 @@ pub fn resolve_site(
         fleets: fleets.iter().map(|f| f.name.clone()).collect(),
         externals: externals.keys().cloned().collect(),
         actors: actors.keys().cloned().collect(),
-        vm_service: core.as_ref().is_some_and(|c| c.vm_service),
+        vm_service: site.as_ref().is_some_and(|s| s.vm_service),
         file_name: site_file_name.to_string(),
         sources,
     };
@@ -154,41 +159,14 @@ pub fn resolve_site(
         .iter()
         .flat_map(|r| read_rule(r, lib, &scope, diags))
         .collect();
-    let core = core?;
-    Some(Site {
-        name: core.name,
-        name_span: core.name_span,
-        region: core.region,
-        partition: core.partition,
-        account: core.account,
-        vpc: core.vpc,
-        subnet: core.subnets.first().cloned().unwrap_or_default(),
-        subnets: core.subnets,
-        subnet_ranges: core.subnet_ranges,
-        ssh_key: core.ssh_key,
-        public_ip: core.public_ip,
-        nat: core.nat,
-        s3_endpoint: core.s3_endpoint,
-        aws_span: core.aws_span,
-        daily_active_users: core.dau,
-        dau_span: core.dau_span,
-        github: core.github,
-        github_span: core.github_span,
-        vm_service: core.vm_service,
-        disposable: core.disposable,
-        dns: core.dns,
-        proxy: core.proxy,
-        tls: core.tls,
-        state: core.state,
-        bucket: core.bucket,
-        tags: core.tags,
-        actors,
-        actors_span: actors_block.map(|b| b.span),
-        services: services?,
-        fleets,
-        externals,
-        own_rules,
-    })
+    let mut site = site?;
+    site.services = services?;
+    site.actors = actors;
+    site.actors_span = actors_block.map(|b| b.span);
+    site.fleets = fleets;
+    site.externals = externals;
+    site.own_rules = own_rules;
+    Some(site)
 }
 
 /// A site file's items by what they are: its blocks by kind, its rules.
@@ -284,15 +262,19 @@ fn single<'a>(
     kind: &str,
     whole: Span,
     broken: bool,
+    lib: &Stdlib,
     diags: &mut Diagnostics,
 ) -> Option<&'a Block> {
     match blocks.get(kind).map(Vec::as_slice).unwrap_or(&[]) {
         [] if broken => None,
         [] => {
             let example = match kind {
-                "site" => "site \"acme\" { aws { ... } daily_active_users = 40  github = github_com  passphrase = secret }",
-                "actors" => "actors { users = [10.0.0.0/8]  admins = [10.1.0.0/24] }",
-                _ => "services { instance = \"m4.2xlarge\"  disk = 100 GiB }",
+                "site" => "site \"acme\" { aws { ... } daily_active_users = 40  github = github_com  passphrase = secret }".to_string(),
+                "actors" => "actors { users = [10.0.0.0/8]  admins = [10.1.0.0/24] }".to_string(),
+                _ => format!(
+                    "services {{ instance = {}  disk = 100 GiB }}",
+                    quoted(&lib.services_machine.instance)
+                ),
             };
             diags.push(
                 Diagnostic::error(

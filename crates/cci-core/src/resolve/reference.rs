@@ -68,6 +68,7 @@ fn ty_text(t: Ty) -> String {
         Ty::Strings => "list of strings".into(),
         Ty::Condition => "condition".into(),
         Ty::Actor => "actor".into(),
+        Ty::External => "external service".into(),
         Ty::AwsId(p) => format!("AWS id `{p}-…`"),
         Ty::AwsIds(p) => format!("AWS id `{p}-…`, or a list"),
         Ty::Instance => "instance type (catalog)".into(),
@@ -91,16 +92,17 @@ pub fn block_attributes() -> Vec<(&'static str, Vec<&'static str>)> {
 
 /// The reference, as Markdown.
 pub fn language_reference(lib: &Stdlib) -> String {
-    let mut out = String::from(
+    let mut out = format!(
         "# The cci-dsl language\n\n\
          Generated from the schemas the compiler reads and the stdlib it embeds (`cci-dsl reference`\n\
          prints it; a test checks this file against it). `cci-dsl explain CODE` explains a\n\
          diagnostic; the grammar is [`grammar/cci.lark`](../grammar/cci.lark).\n\n\
-         A site file starts with `use circleci/2.16`, then holds blocks (`kind [name] { key = value ... }`)\n\
+         A site file starts with `use circleci/{}`, then holds blocks (`kind [name] {{ key = value ... }}`)\n\
          and rules (`allow ...`), in any order. `#` starts a comment.\n\n\
          Values: strings `\"...\"`, numbers, sizes `100 GiB` (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB),\n\
          bandwidths `10 Gbps`, ranges `1..5`, CIDRs `10.0.0.0/8`, `2001:db8::/32` and addresses (IPv4 or IPv6), AWS ids `vpc-0a1b2c3d`,\n\
          `true`/`false`, lists `[a, b]`, `secret`, calls `enterprise(\"...\")`, `file(\"...\")`.\n",
+        lib.release
     );
     for (syntax, what, schema) in BLOCKS {
         let k = kind(syntax);
@@ -118,7 +120,7 @@ pub fn language_reference(lib: &Stdlib) -> String {
                 a.name,
                 ty_text(a.ty),
                 if a.required { "yes" } else { "no" },
-                a.example,
+                a.example(lib),
                 note
             );
         }

@@ -17,6 +17,7 @@ const REQUIRED: &[(&str, &str, &str)] = &[
     ("aws_limits", "", "aws_limits { ... }"),
     ("build_isolation", "", "build_isolation { ... }"),
     ("user_data", "", "user_data { ... }"),
+    ("enterprise_setup", "", "enterprise_setup { ... }"),
 ];
 
 /// Reports each required release block the library lacks, at the start of its first file.
@@ -35,7 +36,7 @@ pub(super) fn require_release_blocks(seen: &Seen, at: Span, diags: &mut Diagnost
                 Diagnostic::error(Code::E0208, at, format!("the stdlib has no {what} block"))
                     .label("in the stdlib this site is compiled against")
                     .help(format!(
-                        "add `{example}` (see stdlib/circleci-2.16/release.cci)"
+                        "add `{example}` (see the embedded stdlib's release.cci)"
                     )),
             );
         }
@@ -46,9 +47,9 @@ pub(super) fn read_release(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: 
     const SCHEMA: &[AttrSpec] = &[req(
         "guide",
         Ty::Str,
-        "\"CircleCI Server v2.16 Installation Guide\"",
+        "\"<the installation guide's title and date>\"",
     )];
-    let Some(name) = label(b, diags, "\"2.16\"") else {
+    let Some(name) = label(b, diags, "\"<release>\"") else {
         return;
     };
     if seen.first("release", "", b.span, diags) {
@@ -120,7 +121,8 @@ pub(super) fn read_nomad(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &m
         req("datacenter", Ty::Str, "\"...\""),
         req("node_class", Ty::Str, "\"...\""),
         req("http_port", Ty::Port, "<port>"),
-        req("advertised_to", Ty::Actor, "users"),
+        req("advertised_to", Ty::Actor, "<actor>"),
+        req("servers", Ty::External, "<service>"),
         req("drain_timeout_seconds", Ty::Int, "<seconds>"),
     ];
     no_labels(b, diags);
@@ -143,6 +145,7 @@ pub(super) fn read_nomad(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &m
         node_class: s("node_class"),
         http_port: v.port("http_port").unwrap_or(0),
         advertised_to: v.actor("advertised_to").unwrap_or_default(),
+        servers: v.external("servers").unwrap_or_default(),
         drain_timeout_seconds: drain_timeout(&v, diags),
     };
 }
@@ -305,13 +308,16 @@ pub(super) fn read_proxy_exceptions(
 
 pub(super) fn read_machine(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnostics) {
     const SCHEMA: &[AttrSpec] = &[
+        // Not `Ty::Instance`: the machines are read before the instance catalog (a stdlib test
+        // checks the type is in it).
+        req("instance", Ty::Str, "\"<instance type>\""),
         req("docker", Ty::Str, "\"...\""),
         req("metadata_tokens", Ty::Str, "\"required\""),
         req("metadata_hop_limit", Ty::Int, "1"),
         req("metadata_reason", Ty::Str, "\"...\""),
         req("volume_type", Ty::Str, "\"gp3\""),
         req("termination_protection", Ty::Bool, "true"),
-        opt("named_for", Ty::Actor, "users"),
+        opt("named_for", Ty::Actor, "<actor>"),
     ];
     let Some(name) = label(b, diags, "services") else {
         return;
@@ -348,6 +354,7 @@ pub(super) fn read_machine(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: 
     );
     let s = |k: &str| v.str(k).unwrap_or_default();
     let machine = Machine {
+        instance: s("instance"),
         docker: s("docker"),
         metadata_tokens: s("metadata_tokens"),
         metadata_hop_limit: v.int("metadata_hop_limit").unwrap_or(1),
@@ -368,7 +375,7 @@ pub(super) fn read_output(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &
         req("description", Ty::Str, "\"...\""),
         req("value", Ty::Str, "\"https://{address}/\""),
         req("port", Ty::Port, "<port>"),
-        req("reached_by", Ty::Actor, "admins"),
+        req("reached_by", Ty::Actor, "<actor>"),
     ];
     let Some(name) = label(b, diags, "install_url") else {
         return;
@@ -392,6 +399,37 @@ pub(super) fn read_output(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &
         reached_by: v.actor("reached_by").unwrap_or_default(),
         span: b.span,
     });
+}
+
+/// What enterprise-setup gave a site its tfvars leave unsaid, for `cci-dsl import`.
+pub(super) fn read_enterprise_setup(
+    lib: &mut Stdlib,
+    seen: &mut Seen,
+    b: &Block,
+    diags: &mut Diagnostics,
+) {
+    const SCHEMA: &[AttrSpec] = &[
+        req("prefix", Ty::Str, "\"<prefix>\""),
+        // Strings, not `Ty::Instance`: read before the instance catalog (a stdlib test checks).
+        req("services_instance", Ty::Str, "\"<instance type>\""),
+        req("nomad_instance", Ty::Str, "\"<instance type>\""),
+        req("services_disk", Ty::Size, "150 GiB"),
+        req("nomad_disk", Ty::Size, "200 GiB"),
+    ];
+    no_labels(b, diags);
+    if !seen.first("enterprise_setup", "", b.span, diags) {
+        return;
+    }
+    let (v, _) = read("`enterprise_setup`", b, SCHEMA, &[], lib, diags);
+    let s = |k: &str| v.str(k).unwrap_or_default();
+    let gib = |k: &str| v.bytes(k).unwrap_or(0) / GIB;
+    lib.enterprise_setup = EnterpriseSetup {
+        prefix: s("prefix"),
+        services_instance: s("services_instance"),
+        nomad_instance: s("nomad_instance"),
+        services_disk_gib: gib("services_disk"),
+        nomad_disk_gib: gib("nomad_disk"),
+    };
 }
 
 /// A string of `digits` hexadecimal digits (a key fingerprint, a checksum).

@@ -27,6 +27,8 @@ pub(super) enum Ty {
     Condition,
     /// An actor the library declares.
     Actor,
+    /// An externalizable service the library declares.
+    External,
     /// An AWS id with this prefix: `vpc-0a1b2c3d`.
     AwsId(&'static str),
     /// One AWS id with this prefix, or a non-empty list of them.
@@ -43,8 +45,30 @@ pub(super) struct AttrSpec {
     pub(super) name: &'static str,
     pub(super) ty: Ty,
     pub(super) required: bool,
-    /// What to write, for the help of a missing or mistyped value.
-    pub(super) example: &'static str,
+    /// What to write, for the help of a missing or mistyped value ([`SERVICES_INSTANCE`],
+    /// [`NOMAD_INSTANCE`]: the instance type the stdlib recommends for the role).
+    example: &'static str,
+}
+
+/// The examples of the services box's and a fleet's instance type: the stdlib's recommended
+/// type for the role (`machine services`, `machine nomad`), filled in by [`AttrSpec::example`].
+pub(super) const SERVICES_INSTANCE: &str = "<the services machine's instance>";
+pub(super) const NOMAD_INSTANCE: &str = "<the nomad machine's instance>";
+
+impl AttrSpec {
+    /// What to write, for the help of a missing or mistyped value, and the reference.
+    pub(super) fn example(&self, lib: &Stdlib) -> String {
+        match self.example {
+            SERVICES_INSTANCE => quoted(&lib.services_machine.instance),
+            NOMAD_INSTANCE => quoted(&lib.nomad_machine.instance),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// `"text"`, as the language writes a string.
+pub(super) fn quoted(text: &str) -> String {
+    format!("\"{text}\"")
 }
 
 pub(super) const fn req(name: &'static str, ty: Ty, example: &'static str) -> AttrSpec {
@@ -79,6 +103,7 @@ pub(super) enum Typed {
     Strings(Vec<String>),
     Condition(Condition),
     Actor(String),
+    External(String),
     Instance(InstanceType),
     Raw(Spanned<Value>),
 }
@@ -194,6 +219,13 @@ impl Values {
             _ => None,
         }
     }
+
+    pub(super) fn external(&self, name: &str) -> Option<String> {
+        match self.map.get(name) {
+            Some((Typed::External(e), _)) => Some(e.clone()),
+            _ => None,
+        }
+    }
 }
 
 /// Checks a block's attributes against its schema and types them. Nested blocks of the kinds
@@ -225,7 +257,7 @@ pub(super) fn read_entries<'a>(
     for attr in schema {
         match f.get(attr.name) {
             None if attr.required && !f.broken.contains(attr.name) => {
-                f.missing(attr.name, attr.example, diags)
+                f.missing(attr.name, &attr.example(lib), diags)
             }
             None => {}
             Some(v) => {
@@ -248,7 +280,7 @@ fn typed(
     lib: &Stdlib,
     diags: &mut Diagnostics,
 ) -> Option<Typed> {
-    let ex = attr.example;
+    let ex = &attr.example(lib);
     Some(match attr.ty {
         Ty::Str => Typed::Str(as_string(v, ex, diags)?.node),
         Ty::Int => Typed::Int(as_int(v, ex, diags)?.0),
@@ -288,6 +320,7 @@ fn typed(
         },
         Ty::Condition => Typed::Condition(read_condition(v, lib, diags)?),
         Ty::Actor => Typed::Actor(actor_name(v, lib, diags)?),
+        Ty::External => Typed::External(external_name(v, lib, diags)?),
         Ty::AwsId(prefix) => Typed::Str(aws_id(v, prefix, diags)?),
         Ty::AwsIds(prefix) => match &v.node {
             Value::List(items) if !items.is_empty() => {
@@ -337,7 +370,7 @@ fn instance_type(
     lib: &Stdlib,
     diags: &mut Diagnostics,
 ) -> Option<InstanceType> {
-    let s = as_string(v, "\"m4.2xlarge\"", diags)?;
+    let s = as_string(v, &quoted(&lib.services_machine.instance), diags)?;
     if let Some(t) = lib.instance_types.get(&s.node) {
         return Some(t.clone());
     }
@@ -378,7 +411,34 @@ fn actor_name(v: &Spanned<Value>, lib: &Stdlib, diags: &mut Diagnostics) -> Opti
             None
         }
         other => {
-            type_error(v.span, "an actor's name", other, "users", diags);
+            type_error(v.span, "an actor's name", other, "<actor>", diags);
+            None
+        }
+    }
+}
+
+/// An attribute naming an externalizable service the library declares.
+fn external_name(v: &Spanned<Value>, lib: &Stdlib, diags: &mut Diagnostics) -> Option<String> {
+    match &v.node {
+        Value::Ident(n) if lib.externals.contains_key(n) => Some(n.clone()),
+        Value::Ident(n) => {
+            diags.push(
+                Diagnostic::error(
+                    Code::E0210,
+                    v.span,
+                    format!("unknown external service `{n}`"),
+                )
+                .label("no externalizable service of this name")
+                .help(
+                    did_you_mean(n, lib.externals.keys().map(String::as_str)).unwrap_or_else(
+                        || "name an externalizable service the stdlib declares".into(),
+                    ),
+                ),
+            );
+            None
+        }
+        other => {
+            type_error(v.span, "a service's name", other, "<service>", diags);
             None
         }
     }

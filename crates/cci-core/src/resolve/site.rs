@@ -3,37 +3,9 @@
 use super::operations::*;
 use super::*;
 
-pub(super) struct SiteCore {
-    pub(super) name: String,
-    pub(super) name_span: Span,
-    pub(super) region: String,
-    pub(super) partition: String,
-    pub(super) account: Option<String>,
-    pub(super) vpc: String,
-    pub(super) subnets: Vec<String>,
-    pub(super) subnet_ranges: Option<Spanned<Vec<Ipv4Net>>>,
-    pub(super) ssh_key: String,
-    pub(super) public_ip: bool,
-    pub(super) nat: Option<String>,
-    pub(super) s3_endpoint: Option<String>,
-    pub(super) aws_span: Span,
-    pub(super) dau: u64,
-    pub(super) dau_span: Span,
-    pub(super) github: GitHub,
-    pub(super) github_span: Span,
-    pub(super) vm_service: bool,
-    pub(super) disposable: Option<Span>,
-    pub(super) dns: Option<Dns>,
-    pub(super) state: Option<StateBackend>,
-    pub(super) proxy: Option<Proxy>,
-    pub(super) tls: Option<Tls>,
-    pub(super) bucket: Option<String>,
-    pub(super) tags: BTreeMap<String, String>,
-}
-
 /// Names become parts of AWS names; 32 characters leave room in the shortest of them (IAM
 /// roles, 64) for what `names.rs` adds.
-const MAX_NAME: usize = 32;
+pub(crate) const MAX_NAME: usize = 32;
 
 pub(super) fn valid_name(name: &str) -> bool {
     let mut chars = name.chars();
@@ -97,11 +69,9 @@ pub(super) const SITE_SCHEMA: &[AttrSpec] = &[
     opt("disposable", Ty::Bool, "true"),
 ];
 
-pub(super) fn read_site_block(
-    b: &Block,
-    lib: &Stdlib,
-    diags: &mut Diagnostics,
-) -> Option<SiteCore> {
+/// The `site` block, read into the model's [`Site`]; its other parts (actors, services, fleets,
+/// externals, rules) are empty until [`resolve_site`](super::resolve_site) reads their blocks.
+pub(super) fn read_site_block(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<Site> {
     let name = label(b, diags, "\"acme\"");
     let name_ok = name.as_ref().is_some_and(|n| check_name(n, "site", diags));
     let (v, blocks) = read(
@@ -123,12 +93,7 @@ pub(super) fn read_site_block(
         check_passphrase(p, diags);
     }
     let tags = read_tags(&blocks, diags);
-    // A broken optional block stops the build (its error is said) rather than building a
-    // site without it.
-    let dns = at_most_one(&blocks, "dns", "site", diags).map(|d| read_dns(d, lib, diags));
-    let proxy = at_most_one(&blocks, "proxy", "site", diags).map(|p| read_proxy(p, lib, diags));
-    let tls = at_most_one(&blocks, "tls", "site", diags).map(|t| read_tls(t, lib, diags));
-    let state = at_most_one(&blocks, "state", "site", diags).map(|s| read_state(s, lib, diags));
+    let operations = read_operations(&blocks, lib, diags);
     let bucket_ok = v
         .str("bucket")
         .is_none_or(|bucket| valid_bucket(&bucket, v.span("bucket").unwrap_or(b.span), diags));
@@ -136,23 +101,13 @@ pub(super) fn read_site_block(
     let name = name.filter(|_| name_ok)?;
     let aws = aws?;
     let (github, github_span) = github?;
-    let (dau, dau_span) = dau?;
+    let (daily_active_users, dau_span) = dau?;
     if !bucket_ok {
         return None;
     }
-    let (dns, proxy, tls) = (
-        dns.map(|d| d.ok_or(())),
-        proxy.map(|p| p.ok_or(())),
-        tls.map(|t| t.ok_or(())),
-    );
-    let (dns, proxy, tls) = (
-        dns.transpose().ok()?,
-        proxy.transpose().ok()?,
-        tls.transpose().ok()?,
-    );
-    let state = state.map(|s| s.ok_or(())).transpose().ok()?;
+    let (dns, proxy, tls, state) = operations?;
     let state = state.map(|s| state_defaults(s, &name.node, &aws.region));
-    Some(SiteCore {
+    Some(Site {
         name: name.node,
         name_span: name.span,
         partition: lib
@@ -163,6 +118,7 @@ pub(super) fn read_site_block(
         region: aws.region,
         account: aws.account,
         vpc: aws.vpc,
+        subnet: aws.subnets.first().cloned().unwrap_or_default(),
         subnets: aws.subnets,
         subnet_ranges: aws.subnet_ranges,
         ssh_key: aws.ssh_key,
@@ -170,7 +126,7 @@ pub(super) fn read_site_block(
         nat: aws.nat,
         s3_endpoint: aws.s3_endpoint,
         aws_span: aws.span,
-        dau,
+        daily_active_users,
         dau_span,
         github,
         github_span,
@@ -187,7 +143,40 @@ pub(super) fn read_site_block(
         // (which makes it unique across accounts: S3 names are global).
         bucket: v.str("bucket"),
         tags,
+        actors: BTreeMap::new(),
+        actors_span: None,
+        services: Services::default(),
+        fleets: Vec::new(),
+        externals: BTreeMap::new(),
+        own_rules: Vec::new(),
     })
+}
+
+/// The site's optional blocks (`dns`, `proxy`, `tls`, `state`), each read once. `None` when
+/// one is broken: its error is said, and the build stops rather than build a site without it.
+type Operations = (
+    Option<Dns>,
+    Option<Proxy>,
+    Option<Tls>,
+    Option<StateBackend>,
+);
+
+fn read_operations(blocks: &[&Block], lib: &Stdlib, diags: &mut Diagnostics) -> Option<Operations> {
+    let dns = at_most_one(blocks, "dns", "site", diags).map(|d| read_dns(d, lib, diags));
+    let proxy = at_most_one(blocks, "proxy", "site", diags).map(|p| read_proxy(p, lib, diags));
+    let tls = at_most_one(blocks, "tls", "site", diags).map(|t| read_tls(t, lib, diags));
+    let state = at_most_one(blocks, "state", "site", diags).map(|s| read_state(s, lib, diags));
+    Some((
+        read_ok(dns)?,
+        read_ok(proxy)?,
+        read_ok(tls)?,
+        read_ok(state)?,
+    ))
+}
+
+/// An optional block as read: `None` when it is there and broken (`Some(None)`).
+fn read_ok<T>(block: Option<Option<T>>) -> Option<Option<T>> {
+    block.map(|b| b.ok_or(())).transpose().ok()
 }
 
 /// The `aws` block: exactly one.

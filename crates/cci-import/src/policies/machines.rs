@@ -1,11 +1,11 @@
 //! The machines: instance types (enterprise-setup's defaults where the tfvars say none), the
 //! image, the switches enterprise-setup had, and CircleCI 1.0's builders, which 2.x has not.
 
-use super::NO_LEGACY;
+use super::no_legacy;
 use crate::read::{is_placeholder, scalar, Importer};
 use crate::write::{quoted, shown, Field, Site};
 use crate::NoteKind;
-use crate::{DEFAULT_DAILY_ACTIVE_USERS, ES_NOMAD_TYPE, ES_SERVICES_TYPE};
+use crate::DEFAULT_DAILY_ACTIVE_USERS;
 use cci_core::shapes::valid_aws_id;
 use hcl::Value;
 
@@ -57,13 +57,10 @@ pub(crate) fn instance(im: &mut Importer, key: &str, default: &str, target: &str
 }
 
 pub(crate) fn machines(im: &mut Importer, site: &mut Site) {
-    site.services_instance = instance(im, "services_instance_type", ES_SERVICES_TYPE, "services");
-    site.nomad_instance = instance(
-        im,
-        "nomad_client_instance_type",
-        ES_NOMAD_TYPE,
-        "fleet nomad",
-    );
+    let es = &im.lib.enterprise_setup;
+    let (services, nomad) = (es.services_instance.clone(), es.nomad_instance.clone());
+    site.services_instance = instance(im, "services_instance_type", &services, "services");
+    site.nomad_instance = instance(im, "nomad_client_instance_type", &nomad, "fleet nomad");
     image(im, site);
     switches(im);
     if im.set("max_clients_count") {
@@ -176,7 +173,7 @@ pub(crate) fn legacy(im: &mut Importer) {
     ] {
         if im.set(key) {
             im.get(key);
-            im.note(NoteKind::NotCarried, key, NO_LEGACY);
+            im.note(NoteKind::NotCarried, key, no_legacy(&im.lib.release));
         }
     }
     if im.set("desired_builders_count") {
@@ -185,9 +182,9 @@ pub(crate) fn legacy(im: &mut Importer) {
             .and_then(|t| t.trim().parse::<u64>().ok())
             .unwrap_or(0);
         let message = if running > 0 {
-            format!("{NO_LEGACY}; this install runs {running} 1.0 builder(s): move their projects to 2.0 configuration (.circleci/config.yml) before the switch")
+            format!("{}; this install runs {running} 1.0 builder(s): move their projects to 2.0 configuration (.circleci/config.yml) before the switch", no_legacy(&im.lib.release))
         } else {
-            NO_LEGACY.to_string()
+            no_legacy(&im.lib.release)
         };
         im.note(NoteKind::NotCarried, "desired_builders_count", message);
     }
@@ -196,7 +193,7 @@ pub(crate) fn legacy(im: &mut Importer) {
         im.note(
             NoteKind::NotCarried,
             "base_services_image",
-            "CircleCI's own services images before 2.0 (2016-2017); 2.16 runs on Ubuntu 16.04 (write services { ami } to bring your own)",
+            format!("CircleCI's own services images before 2.0 (2016-2017); {} runs on Ubuntu 16.04 (write services {{ ami }} to bring your own)", im.lib.release),
         );
     }
     for key in ["enable_ansible_provisioning", "ansible_extra_vars"] {

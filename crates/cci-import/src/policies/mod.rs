@@ -8,9 +8,10 @@ mod machines;
 mod operations;
 
 use crate::read::{is_placeholder, scalar, Importer};
+use crate::write::bound_to_every_address;
 use crate::write::{shown, Field, Site};
 use crate::NoteKind;
-use crate::{DEFAULT_DAILY_ACTIVE_USERS, ES_NOMAD_DISK_GIB, ES_PREFIX, ES_SERVICES_DISK_GIB};
+use crate::DEFAULT_DAILY_ACTIVE_USERS;
 
 pub(crate) use aws::aws;
 pub(crate) use machines::{legacy, machines};
@@ -58,7 +59,10 @@ pub(crate) const KNOWN: &[&str] = &[
 ];
 
 pub(crate) const NO_CREDENTIALS: &str = "never copied or shown: use an instance profile or your AWS profile instead (the generated Terraform's provider takes the default credential chain: AWS_PROFILE, environment, instance profile)";
-pub(crate) const NO_LEGACY: &str = "CircleCI 1.0 builders are not part of Server 2.16's model (2.0 builds run on the Nomad clients); nothing of them is carried";
+/// What becomes of CircleCI 1.0's builders in a site of `release`.
+pub(crate) fn no_legacy(release: &str) -> String {
+    format!("CircleCI 1.0 builders are not part of Server {release}'s model (2.0 builds run on the Nomad clients); nothing of them is carried")
+}
 
 pub(crate) fn credentials(im: &mut Importer) {
     for key in ["aws_access_key", "aws_secret_key"] {
@@ -96,17 +100,16 @@ pub(crate) fn passphrase(im: &mut Importer) {
 
 pub(crate) fn name(im: &mut Importer, site: &mut Site) {
     const KEY: &str = "prefix";
+    let default = im.lib.enterprise_setup.prefix.clone();
     let Some(prefix) = im.text(KEY) else {
         if !im.set(KEY) {
             im.note(
                 NoteKind::Carried,
                 KEY,
-                format!(
-                    "not in the tfvars; enterprise-setup's default `{ES_PREFIX}` names the site"
-                ),
+                format!("not in the tfvars; enterprise-setup's default `{default}` names the site"),
             );
         }
-        site.name = Field::new(ES_PREFIX, "");
+        site.name = Field::new(default, "");
         return;
     };
     match site_name(&prefix) {
@@ -129,9 +132,9 @@ pub(crate) fn name(im: &mut Importer, site: &mut Site) {
             im.note(
                 NoteKind::Todo,
                 KEY,
-                format!("`{}` leaves no valid site name (lower-case letters, digits and `-`, starting with a letter): `{ES_PREFIX}` used, enterprise-setup's default; rename it if you like", shown(&prefix)),
+                format!("`{}` leaves no valid site name (lower-case letters, digits and `-`, starting with a letter): `{default}` used, enterprise-setup's default; rename it if you like", shown(&prefix)),
             );
-            site.name = Field::new(ES_PREFIX, "");
+            site.name = Field::new(default, "");
         }
     }
 }
@@ -203,9 +206,13 @@ pub(crate) fn site_notes(im: &mut Importer, site: &Site) {
         NoteKind::Todo,
         format!("fleet nomad {{ count = {min}..{max} }}: the guide's table for {dau} daily active users (enterprise-setup's group ran 0 to 2 clients, 1 wanted); set it for your number"),
     );
+    let actors: Vec<String> = bound_to_every_address(im.lib)
+        .iter()
+        .map(|a| format!("`{a}`"))
+        .collect();
     im.site_note(
         NoteKind::Todo,
-        "actors: enterprise-setup opened SSH, the web app, the admin console and SSH into builds to every address; `users` and `admins` are bound to 0.0.0.0/0 to keep that, and `check` warns (W0411, W0427) until you narrow them to your ranges",
+        format!("actors: enterprise-setup opened SSH, the web app, the admin console and SSH into builds to every address; {} are bound to 0.0.0.0/0 to keep that, and `check` warns (W0411, W0427) until you narrow them to your ranges", actors.join(" and ")),
     );
     im.site_note(
         NoteKind::Todo,
@@ -217,7 +224,10 @@ pub(crate) fn site_notes(im: &mut Importer, site: &Site) {
     );
     im.site_note(
         NoteKind::Carried,
-        format!("disks: services {ES_SERVICES_DISK_GIB} GiB and Nomad clients {ES_NOMAD_DISK_GIB} GiB, enterprise-setup's root volumes"),
+        format!(
+            "disks: services {} GiB and Nomad clients {} GiB, enterprise-setup's root volumes",
+            im.lib.enterprise_setup.services_disk_gib, im.lib.enterprise_setup.nomad_disk_gib
+        ),
     );
     im.site_note(
         NoteKind::Todo,
