@@ -22,6 +22,7 @@ mod requirements;
 mod robustness;
 #[path = "../support/site_gen.rs"]
 mod site_gen;
+mod sizes;
 mod stdlib;
 mod tls;
 #[path = "../support/tls_fixtures.rs"]
