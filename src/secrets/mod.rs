@@ -229,9 +229,9 @@ fn values_of_secret_keys(text: &str, toks: &[Token], pairs: &[Option<usize>], ou
         while sig.tok(v).is_some_and(|(t, w)| is_separator(t, w)) {
             v += 1;
         }
-        let Some((value, _)) = sig.tok(v) else {
+        if sig.tok(v).is_none() {
             continue;
-        };
+        }
         // Without a separator the value must follow a bare key on its line (`password "x"`).
         let separated = colon || v > n + 1;
         let bare_key = key_tok.kind == Kind::Word;
@@ -239,8 +239,9 @@ fn values_of_secret_keys(text: &str, toks: &[Token], pairs: &[Option<usize>], ou
         if !(separated || on_its_line) {
             continue;
         }
-        let inline_key = name == "key" && matches!(value.kind, Kind::Str { .. });
-        if is_secret_key(name) || inline_key {
+        // (`key = "..."` is a path or an object key as often as key material; pasted key
+        // material is found by its shape: PEM armour, a long run of base64.)
+        if is_secret_key(name) {
             value_mask(&sig, pairs, v, out);
         }
     }
