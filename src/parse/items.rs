@@ -2,7 +2,7 @@
 //! values. Each function builds its node and says whether it parsed; a broken entry or item
 //! is wrapped in a `BROKEN` node with what recovery skipped after it, and parsing goes on.
 
-use super::literals::{self, is_label, is_name, is_path, may_be_unit};
+use super::literals::{self, is_label, is_name, is_path, is_unit};
 use super::syntax::SyntaxKind::{self, *};
 use super::tree::{clip, Parser, MAX_DEPTH};
 use crate::codes::Code;
@@ -32,7 +32,10 @@ impl<'s> Parser<'s> {
             Some((WORD, "allow")) => self.rule(),
             Some((WORD, w)) if is_name(w) => self.block(),
             Some((R_BRACE, _)) => {
-                self.expected("a block, a rule or `use`", "this `}` closes no block: remove it");
+                self.expected(
+                    "a block, a rule or `use`",
+                    "this `}` closes no block: remove it",
+                );
                 false
             }
             _ => {
@@ -136,7 +139,14 @@ impl<'s> Parser<'s> {
         if let Some((STRING, text)) = self.peek() {
             if let Err(e) = literals::string_value(text) {
                 let (start, _) = self.next_range();
-                self.error_at(start + e.at, start + e.at + e.len, e.code, e.message, e.label, e.help);
+                self.error_at(
+                    start + e.at,
+                    start + e.at + e.len,
+                    e.code,
+                    e.message,
+                    e.label,
+                    e.help,
+                );
                 self.bump();
                 return false;
             }
@@ -194,7 +204,11 @@ impl<'s> Parser<'s> {
     /// E0103 for the `{` at `open`, closed where the next top-level item starts or at the end.
     fn unclosed(&mut self, open: (usize, usize)) {
         // A string left open swallows the `}` after it on its line: that is the error to fix.
-        if self.errors.iter().any(|e| e.code == Code::E0102 && e.start > open.0) {
+        if self
+            .errors
+            .iter()
+            .any(|e| e.code == Code::E0102 && e.start > open.0)
+        {
             return;
         }
         let at_end = self.at_end();
@@ -204,7 +218,14 @@ impl<'s> Parser<'s> {
         } else {
             "a new top-level item starts here"
         };
-        self.error_at(start, end, Code::E0103, "unclosed block", label, "add `}` to close the block");
+        self.error_at(
+            start,
+            end,
+            Code::E0103,
+            "unclosed block",
+            label,
+            "add `}` to close the block",
+        );
         if let Some(e) = self.errors.last_mut() {
             e.also = Some((open.0, 1, "this `{` is never closed".into()));
         }
@@ -223,7 +244,10 @@ impl<'s> Parser<'s> {
                 Some((WORD, l)) if !attrs_only && is_label(l) => self.block(),
                 _ if attrs_only => {
                     self.bump();
-                    self.expected(&format!("`=` after `{w}`"), "a rule's body holds attributes only");
+                    self.expected(
+                        &format!("`=` after `{w}`"),
+                        "a rule's body holds attributes only",
+                    );
                     false
                 }
                 next => {
@@ -275,7 +299,10 @@ impl<'s> Parser<'s> {
             let _ = start;
         } else if w.contains('-') && is_label(w) {
             let what = "an attribute (`name = value`), a block or `}`";
-            self.expected(what, &format!("quote a key that contains `-`: `\"{w}\" = ...`"));
+            self.expected(
+                what,
+                &format!("quote a key that contains `-`: `\"{w}\" = ...`"),
+            );
         } else if !name.is_empty() && w[name.len()..].starts_with(|c: char| !c.is_ascii()) {
             self.expected(
                 "an attribute (`name = value`), a block or `}`",
@@ -349,7 +376,7 @@ impl<'s> Parser<'s> {
         }
     }
 
-    /// `443`, `80, 443`, `64535-65535`: none when the next word is `from`.
+    /// `443`, `80, 443`, `1000-2000`: none when the next word is `from`.
     fn ports(&mut self) -> bool {
         self.start(PORTS);
         let mut ok = true;
@@ -378,7 +405,14 @@ impl<'s> Parser<'s> {
         match result {
             Ok(()) => true,
             Err(e) => {
-                self.error_at(start + e.at, start + e.at + e.len, e.code, e.message, e.label, e.help);
+                self.error_at(
+                    start + e.at,
+                    start + e.at + e.len,
+                    e.code,
+                    e.message,
+                    e.label,
+                    e.help,
+                );
                 false
             }
         }
@@ -456,19 +490,26 @@ impl<'s> Parser<'s> {
         }
     }
 
-    /// The unit word after the number `w`, on its line, unless it starts the next entry (a
-    /// word followed by `=` or `{`) or is a rule's keyword.
+    /// The unit word after the number `w`, on its line. A unit the language knows is one unless
+    /// `=` or `{` follows it (then it is the next entry's name, as `grammar/cci.lark` reads
+    /// it); another word is taken as a misspelt unit only where it could not start the next
+    /// entry (`100 GiBs }`), so it is reported as one.
     fn unit_after(&self, w: &str) -> Option<&'s str> {
         if !w.chars().all(|c| c.is_ascii_digit()) || !self.next_two_on_one_line() {
             return None;
         }
-        match (self.peek_nth(1), self.peek_nth(2)) {
-            (Some((WORD, u)), next) if may_be_unit(u) => {
-                let starts_entry = matches!(next, Some((EQ | L_BRACE, _)));
-                (!starts_entry).then_some(u)
-            }
-            _ => None,
+        let Some((WORD, u)) = self.peek_nth(1) else {
+            return None;
+        };
+        let after = self.peek_nth(2);
+        let starts_entry = u == "allow"
+            || matches!(after, Some((EQ | L_BRACE | STRING, _)))
+            || matches!(after, Some((WORD, l)) if is_label(l));
+        if is_unit(u) {
+            return (!matches!(after, Some((EQ | L_BRACE, _)))).then_some(u);
         }
+        let letters = u.chars().all(|c| c.is_ascii_alphabetic());
+        (letters && !starts_entry && u != "from" && u != "to").then_some(u)
     }
 
     /// `[value, ...]`, a trailing `,` allowed.
@@ -487,7 +528,14 @@ impl<'s> Parser<'s> {
                 }
                 None => {
                     let (start, end) = self.next_range();
-                    self.error_at(start, end, Code::E0101, "unclosed list", "", "add `]` to close the list");
+                    self.error_at(
+                        start,
+                        end,
+                        Code::E0101,
+                        "unclosed list",
+                        "",
+                        "add `]` to close the list",
+                    );
                     if let Some(e) = self.errors.last_mut() {
                         e.also = Some((open.0, 1, "this `[` is never closed".into()));
                     }

@@ -49,7 +49,8 @@ pub fn is_name(w: &str) -> bool {
 /// A block label written bare: a name that may also hold `-` (`aws-us-gov`).
 pub(super) fn is_label(w: &str) -> bool {
     w.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-        && w.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && w.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// `use`'s library path: letters, digits, `_`, `.`, `/`, `-`.
@@ -85,7 +86,11 @@ pub(super) fn string_value(token: &str) -> Result<String, LitError> {
                 }
             },
             c if c.is_control() || crate::display::is_unsafe(c) => {
-                return Err(unprintable(1 + i, c.len_utf8(), &format!("U+{:04X}", c as u32)))
+                return Err(unprintable(
+                    1 + i,
+                    c.len_utf8(),
+                    &format!("U+{:04X}", c as u32),
+                ))
             }
             c => out.push(c),
         }
@@ -222,7 +227,8 @@ fn number_like(w: &str, unit: Option<&str>) -> Result<Value, LitError> {
     };
     if !tail.is_empty() {
         // `100GiB`: a unit written against its number.
-        if text.chars().all(|c| c.is_ascii_digit()) && tail.chars().all(|c| c.is_ascii_alphabetic()) {
+        if text.chars().all(|c| c.is_ascii_digit()) && tail.chars().all(|c| c.is_ascii_alphabetic())
+        {
             let n = integer(text, w)?;
             return with_unit(n, tail, text.len());
         }
@@ -280,7 +286,10 @@ fn integer(digits: &str, w: &str) -> Result<u64, LitError> {
 /// A size or a bandwidth: `n` and its unit (`at` is where the unit starts in the text).
 fn with_unit(n: u64, unit: &str, at: usize) -> Result<Value, LitError> {
     if let Some((_, u)) = SizeUnit::ALL.iter().find(|(name, _)| *name == unit) {
-        return Ok(Value::Size { amount: n, unit: *u });
+        return Ok(Value::Size {
+            amount: n,
+            unit: *u,
+        });
     }
     match unit {
         "Gbps" => Ok(Value::Bandwidth {
@@ -306,13 +315,12 @@ fn with_unit(n: u64, unit: &str, at: usize) -> Result<Value, LitError> {
     }
 }
 
-/// Whether a word can be the unit of the number before it (a size or bandwidth unit, or a
-/// word that would be reported as an unknown one): letters only, not a rule keyword.
-pub(super) fn may_be_unit(w: &str) -> bool {
-    !w.is_empty() && w.chars().all(|c| c.is_ascii_alphabetic()) && w != "from" && w != "to"
+/// Whether a word is a unit the language knows (`GiB`, `Gbps`, ...).
+pub(super) fn is_unit(w: &str) -> bool {
+    SizeUnit::ALL.iter().any(|(u, _)| *u == w) || w == "Mbps" || w == "Gbps"
 }
 
-/// `443`, `64535-65535` or `2..10` in a rule's port list.
+/// `443`, `1000-2000` or `2..10` in a rule's port list.
 pub(super) fn port_spec(w: &str) -> Result<PortSpec, LitError> {
     let (a, b) = w
         .split_once("..")
@@ -325,8 +333,8 @@ pub(super) fn port_spec(w: &str) -> Result<PortSpec, LitError> {
             w.len(),
             Code::E0101,
             format!("expected a port or a port range, found `{w}`"),
-            "expected a port (`443`) or a range (`64535-65535`)",
-            "ports are numbers: `443`, `80, 443`, `64535-65535`",
+            "expected a port (`443`) or a range (`1000-2000`)",
+            "ports are numbers: `443`, `80, 443`, `1000-2000`",
         ));
     }
     Ok(PortSpec {

@@ -24,7 +24,10 @@ impl Lower {
     }
 
     pub(super) fn file(&self, root: &SyntaxNode) -> File {
-        let mut file = File::default();
+        let mut file = File {
+            items: Vec::new(),
+            broken: Vec::new(),
+        };
         for node in root.children() {
             match node.kind() {
                 USE => file.items.extend(self.use_decl(&node).map(Item::Use)),
@@ -84,7 +87,10 @@ impl Lower {
                             .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
                             .collect();
                         let start: usize = t.text_range().start().into();
-                        Spanned::new(name.clone(), Span::new(self.file, start, start + name.len()))
+                        Spanned::new(
+                            name.clone(),
+                            Span::new(self.file, start, start + name.len()),
+                        )
                     }
                     _ => Spanned::new(String::new(), Span::new(self.file, 0, 0)),
                 };

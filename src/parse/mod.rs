@@ -18,8 +18,8 @@ use crate::ast::File;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::span::{FileId, Span};
 
-pub mod lexer;
 mod items;
+pub mod lexer;
 mod literals;
 mod lower;
 pub mod syntax;

@@ -285,7 +285,8 @@ impl<'s> Parser<'s> {
         while let Some((kind, text)) = self.peek() {
             let line_start = self.at_line_start();
             let starts_entry = kind == STRING
-                || (kind == WORD && text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'));
+                || (kind == WORD
+                    && text.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_'));
             let stop = depth == 0
                 && (kind == R_BRACE || (line_start && starts_entry))
                 && !(first && at_least_one);
