@@ -135,3 +135,13 @@ pub fn trimmed_range(node: &SyntaxNode) -> rowan::TextRange {
     let last = tokens.last().unwrap_or_else(|| first.clone());
     rowan::TextRange::new(first.text_range().start(), last.text_range().end())
 }
+
+/// What a label's, key's or value's token says: a string's value (escapes read), a word's
+/// text; `None` for punctuation and for a string that did not parse.
+pub fn token_value(t: &SyntaxToken) -> Option<String> {
+    match t.kind() {
+        STRING => super::literals::string_value(t.text()).ok(),
+        WORD => Some(t.text().to_string()),
+        _ => None,
+    }
+}
