@@ -489,10 +489,7 @@ mod tests {
     fn lists_break_when_long_or_commented() {
         let text = "a {\n  l = [\n    1, # one\n    2,\n  ]\n  s = [1, 2]\n}\n";
         assert_eq!(format(text), text);
-        let long = format!(
-            "a {{\n  l = [{}]\n}}\n",
-            ["\"xxxxxxxxxx\""; 9].join(", ")
-        );
+        let long = format!("a {{\n  l = [{}]\n}}\n", ["\"xxxxxxxxxx\""; 9].join(", "));
         assert!(
             format(&long).contains("  l = [\n    \"xxxxxxxxxx\",\n"),
             "{}",
