@@ -317,7 +317,7 @@ fn each_closed_guide_row_shows_the_line_that_opens_it() {
         });
         assert!(opened, "{line}: no all-traffic rule from {from} on {to}");
         assert!(
-            files["ports.md"].contains(&format!("| all | {purpose} | site.cci:")),
+            files["ports.md"].contains(&format!("| all | {purpose} | site.cci |")),
             "{line}"
         );
     }

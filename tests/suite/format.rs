@@ -228,3 +228,26 @@ fn check_prints_a_diff_and_fmt_rewrites() {
         "site \"a\" {\n  aws {\n"
     );
 }
+
+/// Issue 17: `fmt` prints the one layout from the tree, so any layout the parser accepts of an
+/// example (unindented, collapsed, spaced) formats to the example itself; a file put on one
+/// line (comments dropped) formats to what the example without its comments formats to.
+#[test]
+fn fmt_of_any_layout_of_an_example_is_the_example() {
+    for site in crate::examples() {
+        let text = std::fs::read_to_string(&site).unwrap();
+        assert_eq!(format(&text), text, "{} is not formatted", site.display());
+        for way in ["unindented", "collapsed", "spaced"] {
+            let mangled = crate::mangle::mangle(&text, way);
+            assert_eq!(format(&mangled), text, "{} laid out {way}", site.display());
+        }
+        let uncommented = crate::mangle::mangle(&text, "uncommented");
+        let one_line = crate::mangle::mangle(&text, "one-line");
+        assert_eq!(
+            format(&one_line),
+            format(&uncommented),
+            "{} on one line",
+            site.display()
+        );
+    }
+}

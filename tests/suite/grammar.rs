@@ -1,9 +1,10 @@
 //! The grammar in `grammar/cci.lark` and the parser agree, checked with Lark (a real parser
 //! generator): every example, stdlib file and fixture parses or fails in both, and so does
-//! every mutation the robustness test makes of them. The two rules a context-free grammar does
-//! not state are the only disagreements allowed, and each is checked to be one of them: a line
-//! starting in column 0 inside an open block ends the block (E0103), and nesting deeper than
-//! `parse::MAX_DEPTH` is refused (E0106).
+//! every mutation the robustness test makes of them and every layout `mangle` makes of them
+//! (unindented, collapsed, spaced, on one line). The one rule a context-free grammar does not
+//! state is the only disagreement allowed, and each is checked to be it: nesting deeper than
+//! `parse::MAX_DEPTH` is refused (E0106). Layout never decides: a mangled valid file compiles
+//! to the very bytes the file does.
 
 use cci_core::codes::Code;
 use std::collections::BTreeMap;
@@ -26,6 +27,11 @@ fn the_lark_grammar_and_the_parser_accept_the_same_files() {
         .into_iter()
         .flat_map(|(_, text)| {
             let mut v = crate::robustness::mutations(&text);
+            v.extend(
+                crate::mangle::WAYS
+                    .iter()
+                    .map(|w| crate::mangle::mangle(&text, w)),
+            );
             v.push(text);
             v
         })
@@ -67,15 +73,13 @@ fn the_lark_grammar_and_the_parser_accept_the_same_files() {
         let verdict = parser_verdict(text);
         match (lark_ok, &verdict) {
             (true, None) | (false, Some(_)) => agreed += 1,
-            // The documented exceptions: only the column-0 rule or the depth bound stops the parser.
-            (true, Some(codes)) if codes.iter().all(|c| matches!(c, Code::E0103 | Code::E0106)) => {
-                column0 += 1
-            }
+            // The documented exception: only the depth bound stops the parser.
+            (true, Some(codes)) if codes.iter().all(|c| *c == Code::E0106) => column0 += 1,
             _ => disagreements.push(format!("Lark {lark_ok}, parser {verdict:?}:\n{text}")),
         }
     }
     eprintln!(
-        "grammar: {agreed} inputs agree, {column0} differ only by the column-0 rule or the depth bound, of {}",
+        "grammar: {agreed} inputs agree, {column0} differ only by the depth bound, of {}",
         files.len()
     );
     assert_eq!(
@@ -90,6 +94,48 @@ fn the_lark_grammar_and_the_parser_accept_the_same_files() {
         disagreements.len(),
         disagreements[0]
     );
+}
+
+/// Every example and stdlib file, laid out each way `mangle` makes (comments dropped for the
+/// one-line way), builds to the very same bytes: no output depends on the layout.
+#[test]
+fn every_layout_of_a_file_compiles_to_the_same_bytes() {
+    let stdlib = cci_core::stdlib::embedded();
+    for site in crate::examples() {
+        let text = std::fs::read_to_string(&site).unwrap();
+        let want = cci_core::build("site.cci", &text, &stdlib)
+            .outputs
+            .expect("builds");
+        for way in crate::mangle::WAYS {
+            let mangled = crate::mangle::mangle(&text, way);
+            let got = cci_core::build("site.cci", &mangled, &stdlib);
+            let got = got.outputs.unwrap_or_else(|| {
+                panic!(
+                    "{} laid out {way} does not build:\n{mangled}",
+                    site.display()
+                )
+            });
+            assert_eq!(got.files, want.files, "{} laid out {way}", site.display());
+        }
+    }
+    // The stdlib too: each of its files mangled, the others as they are.
+    let site = std::fs::read_to_string(crate::root().join("examples/externalized.cci")).unwrap();
+    let want = cci_core::build("site.cci", &site, &stdlib)
+        .outputs
+        .expect("builds");
+    for i in 0..stdlib.len() {
+        for way in crate::mangle::WAYS {
+            let mut lib = stdlib.clone();
+            lib[i].1 = crate::mangle::mangle(&lib[i].1, way);
+            let got = cci_core::build("site.cci", &site, &lib).outputs;
+            assert_eq!(
+                got.map(|o| o.files),
+                Some(want.files.clone()),
+                "{} laid out {way}",
+                lib[i].0
+            );
+        }
+    }
 }
 
 /// The syntax-error fixtures fail in both; the other fixtures, the examples and the stdlib

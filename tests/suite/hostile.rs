@@ -814,7 +814,7 @@ impl Lsp {
     }
 
     /// The next message that `pick` accepts, within the deadline.
-    fn wait_for(
+    pub fn wait_for(
         &mut self,
         what: &str,
         pick: impl Fn(&serde_json::Value) -> bool,

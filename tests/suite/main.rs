@@ -15,6 +15,8 @@ mod hostile;
 mod import;
 mod isolation;
 mod lsp;
+#[path = "../support/mangle.rs"]
+mod mangle;
 mod output;
 mod plan;
 mod release;

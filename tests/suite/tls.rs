@@ -10,8 +10,12 @@ use std::collections::BTreeMap;
 fn site(hostname: Option<&str>) -> String {
     let text = std::fs::read_to_string(crate::root().join("examples/default.cci")).unwrap();
     let host = hostname.map_or(String::new(), |h| format!("    hostname    = \"{h}\"\n"));
+    let line = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("passphrase"))
+        .expect("the example has a passphrase");
     text.replace(
-        "  passphrase         = secret    # given at apply time: TF_VAR_circle_secret_passphrase\n",
+        &format!("{line}\n"),
         &format!("  passphrase         = secret\n\n  tls {{\n    certificate = file(\"tls/ci.pem\")\n    key         = file(\"tls/ci.key\")\n{host}  }}\n"),
     )
 }

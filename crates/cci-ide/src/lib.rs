@@ -1,285 +1,231 @@
-//! What an editor asks of a site file, answered from the compiler alone (the language server,
-//! [`server`], speaks the protocol): diagnostics with LSP positions, hover texts, where a name
-//! is defined, completions. Positions are LSP's: zero-based lines and UTF-16 columns.
+//! What an editor asks of a site file, answered from its lossless syntax tree and its
+//! compilation (the language server in `cci-dsl lsp` speaks the protocol and does the I/O).
 //!
-//! Issue 17 replaces these answers and the server's request handling (a lossless syntax tree
-//! shared with the parser and the formatter); until then they are kept as they were.
+//! An [`Analysis`] is one document: its text, its tree (`parse::parse_tree`), the stdlib as the
+//! site extends it (its own instance types) and the site's model when it compiles, and its
+//! diagnostics. A request reads the token at the cursor and its place in the tree
+//! (`target`): a rule's endpoint, a block's label, an attribute's key or value, a block's
+//! kind; `tree` finds what the site declares and where names are used. Hover texts come
+//! from the model, the stdlib, the codes and the language reference (`docs`), never from
+//! facts written here. Positions are LSP's: zero-based lines and UTF-16 columns (`lines`).
 
+mod complete;
+pub mod docs;
+mod hover;
+pub mod lines;
 pub mod lsp_frame;
 pub mod server;
+mod target;
+mod tree;
 
-use cci_core::codes::Code;
-use cci_core::model::Stdlib;
-use serde_json::{json, Value};
+pub use docs::Docs;
+pub use lines::{apply_changes, LineIndex};
 
-/// LSP's position of a byte offset in `text`.
-pub fn position(text: &str, offset: usize) -> Value {
-    let offset = offset.min(text.len());
-    let before = &text[..floor_char_boundary(text, offset)];
-    let line = before.matches('\n').count();
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let character: usize = before[line_start..].chars().map(char::len_utf16).sum();
-    json!({ "line": line, "character": character })
+use cci_core::model::{Site, Stdlib};
+use cci_core::parse::SyntaxNode;
+use lsp_types::{
+    CompletionItem, CompletionTextEdit, Diagnostic, DiagnosticSeverity, Hover, HoverContents,
+    MarkupContent, MarkupKind, NumberOrString, Position, Range, TextEdit,
+};
+use rowan::TextRange;
+use serde_json::Value;
+use target::{Name, Target};
+use tree::Declaration;
+
+/// What a request reads: the document's tree and facts, and the reference.
+struct Context<'a> {
+    text: &'a str,
+    root: &'a SyntaxNode,
+    lib: &'a Stdlib,
+    site: Option<&'a Site>,
+    docs: &'a Docs,
+    decls: &'a [Declaration],
 }
 
-/// The byte offset of an LSP position (clamped to the text).
-pub fn offset(text: &str, line: usize, character: usize) -> usize {
-    let mut start = 0;
-    for _ in 0..line {
-        match text[start..].find('\n') {
-            Some(i) => start += i + 1,
-            None => return text.len(),
+/// One document, analysed.
+pub struct Analysis {
+    text: String,
+    lines: LineIndex,
+    green: rowan::GreenNode,
+    lib: Stdlib,
+    site: Option<Site>,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl Analysis {
+    /// The analysis of `text`, given its compilation under the name `site_name`
+    /// (`cci_core::compile_in(site_name, &text, ...)`).
+    pub fn new(site_name: &str, text: String, c: cci_core::Compilation) -> Analysis {
+        let lines = LineIndex::new(&text);
+        let json = cci_core::diagnostics::render_json(&c.diagnostics, &c.sources);
+        let diagnostics = diagnostics(&json, site_name, &text, &lines);
+        let green = cci_core::parse::parse_tree(&text).green;
+        Analysis {
+            text,
+            lines,
+            green,
+            lib: c.stdlib,
+            site: c.site,
+            diagnostics,
         }
     }
-    let mut units = 0;
-    for (i, c) in text[start..].char_indices() {
-        if units >= character || c == '\n' {
-            return start + i;
+
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    pub fn lines(&self) -> &LineIndex {
+        &self.lines
+    }
+
+    /// The site file's diagnostics.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    fn range(&self, r: TextRange) -> Range {
+        self.lines
+            .range(&self.text, r.start().into(), r.end().into())
+    }
+
+    fn with<T>(&self, docs: &Docs, f: impl FnOnce(&Context) -> T) -> T {
+        let root = SyntaxNode::new_root(self.green.clone());
+        let decls = tree::declarations(&root);
+        f(&Context {
+            text: &self.text,
+            root: &root,
+            lib: &self.lib,
+            site: self.site.as_ref(),
+            docs,
+            decls: &decls,
+        })
+    }
+
+    /// What the cursor is on, and the token's range.
+    fn target(&self, cx: &Context, p: Position) -> Option<(Target, TextRange)> {
+        let offset = self.lines.offset(&self.text, p);
+        let token = tree::token_at(cx.root, offset)?;
+        let t = target::classify(&token, offset, cx.decls, cx.lib)?;
+        Some((t, token.text_range()))
+    }
+
+    /// The name at the cursor (the `services` block's kind names the services box).
+    fn name(&self, cx: &Context, p: Position) -> Option<Name> {
+        match self.target(cx, p)?.0 {
+            Target::Name(n) => Some(n),
+            Target::BlockKind(path) if path == ["services"] => Some(Name::Services),
+            _ => None,
         }
-        units += c.len_utf16();
     }
-    text.len()
+
+    pub fn hover(&self, docs: &Docs, p: Position) -> Option<Hover> {
+        self.with(docs, |cx| {
+            let (t, range) = self.target(cx, p)?;
+            let value = hover::hover(&t, cx)?;
+            Some(Hover {
+                contents: HoverContents::Markup(MarkupContent {
+                    kind: MarkupKind::Markdown,
+                    value,
+                }),
+                range: Some(self.range(range)),
+            })
+        })
+    }
+
+    /// Where the name at the cursor is declared in the file (`nomad`: every fleet).
+    pub fn definition(&self, docs: &Docs, p: Position) -> Vec<Range> {
+        self.with(docs, |cx| match self.name(cx, p) {
+            Some(n) => target::definitions(&n, cx.decls)
+                .into_iter()
+                .map(|r| self.range(r))
+                .collect(),
+            None => Vec::new(),
+        })
+    }
+
+    /// Where the name at the cursor is used, and declared when `declaration` is set.
+    pub fn references(&self, docs: &Docs, p: Position, declaration: bool) -> Vec<Range> {
+        self.with(docs, |cx| match self.name(cx, p) {
+            Some(n) => target::references(&n, cx.root, cx.decls, declaration)
+                .into_iter()
+                .map(|r| self.range(r))
+                .collect(),
+            None => Vec::new(),
+        })
+    }
+
+    pub fn completions(&self, docs: &Docs, p: Position) -> Vec<CompletionItem> {
+        let offset = self.lines.offset(&self.text, p);
+        let (items, typed) = self.with(docs, |cx| complete::completions(cx, offset));
+        // A proposal replaces the word or string being typed up to its end.
+        let replace = typed.map(|r| self.range(r));
+        items
+            .into_iter()
+            .map(|i| CompletionItem {
+                text_edit: replace
+                    .map(|range| CompletionTextEdit::Edit(TextEdit::new(range, i.label.clone()))),
+                label: i.label,
+                kind: Some(i.kind),
+                detail: Some(i.detail).filter(|d| !d.is_empty()),
+                sort_text: Some(i.sort),
+                ..CompletionItem::default()
+            })
+            .collect()
+    }
+
+    /// The edits that give the document the one layout (`cci-dsl fmt`), line by line; none
+    /// when it is formatted or has syntax errors.
+    pub fn formatting(&self) -> Vec<TextEdit> {
+        let formatted = cci_core::format::format(&self.text);
+        let new_lines = LineIndex::new(&formatted);
+        let diff = similar::TextDiff::from_lines(self.text.as_str(), formatted.as_str());
+        diff.ops()
+            .iter()
+            .filter(|op| op.tag() != similar::DiffTag::Equal)
+            .map(|op| {
+                let (old, new) = (op.old_range(), op.new_range());
+                let old_at = |l| self.lines.line_start(l).unwrap_or(self.text.len());
+                let new_at = |l| new_lines.line_start(l).unwrap_or(formatted.len());
+                TextEdit::new(
+                    self.lines
+                        .range(&self.text, old_at(old.start), old_at(old.end)),
+                    formatted[new_at(new.start)..new_at(new.end)].to_string(),
+                )
+            })
+            .collect()
+    }
 }
 
-fn floor_char_boundary(text: &str, mut i: usize) -> usize {
-    while i > 0 && !text.is_char_boundary(i) {
-        i -= 1;
-    }
-    i
-}
-
-/// The site file's diagnostics as LSP `Diagnostic`s, from the same JSON the CLI prints (so the
-/// same masking of secret-looking values), with `explain`'s title as the code's description.
-pub fn diagnostics(json_lines: &str, site_name: &str, text: &str) -> Vec<Value> {
+/// The site file's diagnostics as LSP's, from the JSON the CLI prints (so the same masking of
+/// secret-looking values), the help after the message.
+fn diagnostics(
+    json_lines: &str,
+    site_name: &str,
+    text: &str,
+    lines: &LineIndex,
+) -> Vec<Diagnostic> {
     json_lines
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter(|d| d["file"] == site_name)
         .map(|d| {
-            let (start, end) = (
-                d["start"].as_u64().unwrap_or(0) as usize,
-                d["end"].as_u64().unwrap_or(0) as usize,
-            );
+            let at = |k: &str| usize::try_from(d[k].as_u64().unwrap_or(0)).unwrap_or(usize::MAX);
             let mut message = d["message"].as_str().unwrap_or_default().to_string();
             if let Some(help) = d["help"].as_str() {
                 message += &format!("\nhelp: {help}");
             }
-            json!({
-                "range": { "start": position(text, start), "end": position(text, end.max(start)) },
-                "severity": if d["severity"] == "error" { 1 } else { 2 },
-                "code": d["code"],
-                "source": "cci-dsl",
-                "message": message,
-            })
+            let severity = match d["severity"].as_str() {
+                Some("error") => DiagnosticSeverity::ERROR,
+                _ => DiagnosticSeverity::WARNING,
+            };
+            Diagnostic {
+                range: lines.range(text, at("start"), at("end")),
+                severity: Some(severity),
+                code: d["code"].as_str().map(|c| NumberOrString::String(c.into())),
+                source: Some("cci-dsl".into()),
+                message,
+                ..Diagnostic::default()
+            }
         })
         .collect()
-}
-
-/// The word under a byte offset: letters, digits, `_`, `-`, `.`, `+` (instance types, codes,
-/// names).
-pub fn word_at(text: &str, at: usize) -> &str {
-    let is_word = |c: char| c.is_ascii_alphanumeric() || "_-.+".contains(c);
-    let at = floor_char_boundary(text, at.min(text.len()));
-    let start = text[..at]
-        .char_indices()
-        .rev()
-        .take_while(|(_, c)| is_word(*c))
-        .last()
-        .map_or(at, |(i, _)| i);
-    let end = text[at..]
-        .char_indices()
-        .find(|(_, c)| !is_word(*c))
-        .map_or(text.len(), |(i, _)| at + i);
-    &text[start..end]
-}
-
-/// What hovering a word shows: a diagnostic code's explanation, an instance type's size, a
-/// stdlib actor's or external service's description.
-pub fn hover(word: &str, lib: &Stdlib) -> Option<String> {
-    if let Some(code) = Code::parse(word) {
-        return Some(format!(
-            "**{}**: {}\n\n{}",
-            code.as_str(),
-            code.title(),
-            cci_core::explain::explanation(code, lib)
-        ));
-    }
-    if let Some(t) = lib.instance_types.get(word) {
-        return Some(format!(
-            "**{}**: {} vCPU, {} GiB, network {}",
-            t.name,
-            t.vcpu,
-            t.memory_bytes >> 30,
-            t.network
-        ));
-    }
-    if let Some(a) = lib.actors.get(word) {
-        return Some(format!("**actor {}**: {}", a.name, a.description));
-    }
-    lib.externals.get(word).map(|x| {
-        format!(
-            "**{}**: {} (port {}), externalizable (guide ch. 2)",
-            x.name, x.description, x.default_port
-        )
-    })
-}
-
-/// Where a name is defined in the site file: `fleet NAME`, `external NAME`, or its binding in
-/// `actors`. A byte range.
-pub fn definition(text: &str, word: &str) -> Option<(usize, usize)> {
-    if word.is_empty() {
-        return None;
-    }
-    for kind in ["fleet", "external"] {
-        for (i, _) in text.match_indices(kind) {
-            let rest = &text[i + kind.len()..];
-            let trimmed = rest.trim_start();
-            let at = i + kind.len() + (rest.len() - trimmed.len());
-            let line_start = text[..i].rfind('\n').map_or(0, |n| n + 1);
-            if text[line_start..i].trim().is_empty()
-                && trimmed.starts_with(word)
-                && trimmed[word.len()..].starts_with([' ', '{'])
-            {
-                return Some((at, at + word.len()));
-            }
-        }
-    }
-    // An actor bound in `actors { NAME = [...] }`.
-    let block = text.find("actors")?;
-    let body = &text[block..];
-    let end = body.find('}').unwrap_or(body.len());
-    body[..end]
-        .lines()
-        .scan(block, |pos, line| {
-            let here = *pos;
-            *pos += line.len() + 1;
-            Some((here, line))
-        })
-        .find_map(|(at, line)| {
-            let t = line.trim_start();
-            let indent = line.len() - t.len();
-            (t.starts_with(word) && t[word.len()..].trim_start().starts_with('='))
-                .then_some((at + indent, at + indent + word.len()))
-        })
-}
-
-/// The block kind whose body holds a byte offset (`site`, `aws`, `fleet`, ...), or `None` at
-/// the top level.
-pub fn enclosing_block(text: &str, at: usize) -> Option<&str> {
-    let mut stack: Vec<&str> = Vec::new();
-    let mut in_string = false;
-    let mut line_start = 0;
-    for (i, c) in text[..floor_char_boundary(text, at.min(text.len()))].char_indices() {
-        match c {
-            '"' => in_string = !in_string,
-            '\n' => {
-                line_start = i + 1;
-                in_string = false;
-            }
-            '{' if !in_string => {
-                let head = text[line_start..i].trim();
-                let kind = head.split_whitespace().next().unwrap_or("");
-                stack.push(kind);
-            }
-            '}' if !in_string => {
-                stack.pop();
-            }
-            _ => {}
-        }
-    }
-    stack.last().copied()
-}
-
-/// Completions at a byte offset: after `instance =`, the catalog's types; inside a block, its
-/// attributes and nested blocks; at the top level, the block kinds and `allow`.
-pub fn completions(text: &str, at: usize, lib: &Stdlib) -> Vec<Value> {
-    let at = floor_char_boundary(text, at.min(text.len()));
-    let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
-    let line = &text[line_start..at];
-    let item = |label: &str, kind: u8, detail: String| json!({ "label": label, "kind": kind, "detail": detail });
-    if line.trim_start().starts_with("instance") && line.contains('=') {
-        return lib
-            .instance_types
-            .values()
-            .map(|t| {
-                item(
-                    &format!("\"{}\"", t.name),
-                    12,
-                    format!("{} vCPU, {} GiB", t.vcpu, t.memory_bytes >> 30),
-                )
-            })
-            .collect();
-    }
-    let attributes = cci_core::resolve::block_attributes();
-    match enclosing_block(text, at) {
-        None => [
-            "site", "actors", "services", "fleet", "external", "allow", "use",
-        ]
-        .iter()
-        .map(|k| item(k, 14, "block kind".into()))
-        .collect(),
-        Some(kind) => {
-            let mut items: Vec<Value> = attributes
-                .iter()
-                .filter(|(k, _)| *k == kind)
-                .flat_map(|(_, names)| {
-                    names
-                        .iter()
-                        .map(|n| item(n, 10, format!("attribute of `{kind}`")))
-                })
-                .collect();
-            let nested: &[&str] = match kind {
-                "site" => &["aws", "tags", "dns", "proxy", "tls"],
-                "services" => &["backup"],
-                _ => &[],
-            };
-            items.extend(
-                nested
-                    .iter()
-                    .map(|n| item(n, 14, format!("block in `{kind}`"))),
-            );
-            if kind == "actors" {
-                items.extend(
-                    lib.actors
-                        .values()
-                        .map(|a| item(&a.name, 6, a.description.clone())),
-                );
-            }
-            items
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn positions_count_utf16_and_round_trip() {
-        let text = "a = \"é😀\"\nb = 1\n";
-        assert_eq!(position(text, 0), json!({"line": 0, "character": 0}));
-        let b = text.find('b').unwrap();
-        assert_eq!(position(text, b), json!({"line": 1, "character": 0}));
-        let after = text.find('😀').unwrap() + '😀'.len_utf8();
-        assert_eq!(position(text, after), json!({"line": 0, "character": 8}));
-        assert_eq!(offset(text, 0, 8), after);
-        assert_eq!(offset(text, 1, 0), b);
-        assert_eq!(offset(text, 9, 9), text.len());
-    }
-
-    #[test]
-    fn words_blocks_and_definitions() {
-        let text = "fleet nomad {\n  instance = \"m4.2xlarge\"\n}\nactors {\n  users = [10.0.0.0/8]\n}\nallow tcp 9 from users to nomad \"x\"\n";
-        let at = text.find("2xlarge").unwrap();
-        assert_eq!(word_at(text, at), "m4.2xlarge");
-        assert_eq!(enclosing_block(text, at), Some("fleet"));
-        assert_eq!(enclosing_block(text, text.len()), None);
-        let (a, b) = definition(text, "nomad").unwrap();
-        assert_eq!(&text[a..b], "nomad");
-        assert_eq!(a, 6);
-        let (a, b) = definition(text, "users").unwrap();
-        assert_eq!(&text[a..b], "users");
-        assert!(a > text.find("actors").unwrap());
-        assert_eq!(definition(text, "nobody"), None);
-    }
 }

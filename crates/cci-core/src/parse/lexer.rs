@@ -15,7 +15,7 @@ pub enum Kind {
     Str {
         terminated: bool,
     },
-    /// One of `{ } [ ] ( ) , =`.
+    /// One of `{ } [ ] ( ) , ; =`.
     Punct(char),
     /// A run of anything else: names, numbers, sizes, CIDRs, ids, `key:`.
     Word,
@@ -40,7 +40,7 @@ impl Token {
     }
 }
 
-const PUNCT: &[char] = &['{', '}', '[', ']', '(', ')', ',', '='];
+const PUNCT: &[char] = &['{', '}', '[', ']', '(', ')', ',', ';', '='];
 
 /// The tokens of `text`, in order, covering it exactly.
 pub fn tokens(text: &str) -> Vec<Token> {

@@ -152,7 +152,6 @@ pub fn resolve_site(
         actors: actors.keys().cloned().collect(),
         vm_service: site.as_ref().is_some_and(|s| s.vm_service),
         file_name: site_file_name.to_string(),
-        sources,
     };
     let own_rules = items
         .rules

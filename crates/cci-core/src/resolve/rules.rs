@@ -2,7 +2,7 @@
 
 use super::*;
 
-pub(super) enum RuleScope<'a> {
+pub(super) enum RuleScope {
     Library,
     Site {
         fleets: BTreeSet<String>,
@@ -10,7 +10,6 @@ pub(super) enum RuleScope<'a> {
         actors: BTreeSet<String>,
         vm_service: bool,
         file_name: String,
-        sources: &'a crate::span::Sources,
     },
 }
 
@@ -136,11 +135,12 @@ fn rule_attrs(
             let origin = v.str("origin").unwrap_or_default();
             (origin, v.str("decision"), v.condition("when"))
         }
-        RuleScope::Site {
-            file_name, sources, ..
-        } => {
+        RuleScope::Site { file_name, .. } => {
             let (v, _) = read_entries("a rule", r.span, &entries, SITE, &[], lib, diags);
-            let origin = format!("{file_name}:{}", sources.line_of(r.span));
+            // The site file, not the rule's line: outputs never depend on the layout (a comment
+            // added above a rule would otherwise change every description after it, and
+            // Terraform would update each rule). The rule is known by its purpose.
+            let origin = file_name.to_string();
             (origin, v.str("decision"), Condition::Always)
         }
     }
