@@ -55,6 +55,7 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
         Command::Check { site } => cli::check::run(cli, site),
         Command::Graph { site, format, view } => cli::graph::run(cli, site, *format, *view),
         Command::Plan { site, format } => cli::plan::run(cli, site, *format),
+        Command::Diff { old, new, format } => cli::diff::run(cli, old, new, *format),
         Command::Explain { code } => cli::explain::run(cli, code.as_deref()),
         Command::Fmt { files, check } => cli::fmt::run(cli, files, *check),
         Command::Lsp => cli::lsp::run(cli),

@@ -80,6 +80,21 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
         format: PlanFormat,
     },
+    /// What a change to the site does: flows opened and closed (who, ports, exposure), actors'
+    /// ranges, machines resized, fleets and their capacity, monthly cost, pins, and what
+    /// Terraform will create, update, replace or destroy. Writes Markdown for a pull request.
+    ///
+    /// OLD and NEW are site files, or `REV:PATH` for a site file at a git revision
+    /// (`main:site.cci` from the repository's root, `main:./site.cci` from here). Exit status:
+    /// 0 the diff was printed (changed or not), 1 a site has errors, 2 usage or I/O error.
+    Diff {
+        /// The site before the change (a file, `REV:PATH`, or `-` for standard input).
+        old: String,
+        /// The site after the change.
+        new: String,
+        #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
+        format: PlanFormat,
+    },
     /// Explain a diagnostic code, e.g. `cci-dsl explain E0405`.
     Explain {
         /// The code; omit to list them all.

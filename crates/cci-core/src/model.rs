@@ -17,4 +17,5 @@ pub use stdlib::{
     ActorDef, AwsLimits, ConditionDef, DockerRepository, EnterpriseSetup, ExternalDef,
     InstanceType, Machine, NomadClient, NomadCountRow, NomadRequirements, Os, OutputDef, PolicyDef,
     Prices, ProxyExceptions, Replicated, ResourceClass, SizingRow, StatementDef, Stdlib,
+    TerraformResource,
 };

@@ -4,8 +4,8 @@
 //! against the guide's client count, the monthly on-demand cost where the price table knows the
 //! region, and the port matrix. Plain data; [`text`] and [`json`] render it.
 
-use crate::emit::ports::endpoint_text;
-use crate::model::{ports_text, Fleet, InstanceType, Site, Stdlib};
+use crate::matrix::Matrix;
+use crate::model::{Fleet, InstanceType, Site, Stdlib};
 use crate::network::Network;
 use serde_json::{json, Value};
 
@@ -95,41 +95,18 @@ pub fn plan(site: &Site, lib: &Stdlib, net: &Network) -> Plan {
     }
 }
 
-/// The applied flows, one row per (from, to, ports): the guide's tables repeat a flow in
-/// chapter 1 and the appendix under different words, which are joined.
+/// The port matrix's rows (computed once, by [`Matrix`]), as the table prints them.
 fn port_rows(site: &Site, net: &Network) -> Vec<PortRow> {
-    let mut rows: Vec<PortRow> = Vec::new();
-    let mut at: std::collections::HashMap<(String, String, String), usize> = Default::default();
-    for r in &net.flows.applied {
-        let key = (
-            endpoint_text(&r.from, site),
-            endpoint_text(&r.to, site),
-            ports_text(r.protocol, r.ports),
-        );
-        match at.get(&key) {
-            Some(&i) => {
-                let row = &mut rows[i];
-                if !row
-                    .purpose
-                    .split("; ")
-                    .any(|p| p.eq_ignore_ascii_case(&r.purpose))
-                {
-                    row.purpose = format!("{}; {}", row.purpose, r.purpose);
-                }
-            }
-            None => {
-                at.insert(key.clone(), rows.len());
-                let (from, to, ports) = key;
-                rows.push(PortRow {
-                    from,
-                    to,
-                    ports,
-                    purpose: r.purpose.clone(),
-                });
-            }
-        }
-    }
-    rows
+    let m = Matrix::new(net, site);
+    m.rows
+        .iter()
+        .map(|r| PortRow {
+            from: m.from(r).name.clone(),
+            to: m.to(r).name.clone(),
+            ports: r.ports_text(),
+            purpose: r.purposes.join("; "),
+        })
+        .collect()
 }
 
 fn services(site: &Site, lib: &Stdlib) -> ServicesPlan {
@@ -256,7 +233,7 @@ fn cost(site: &Site, lib: &Stdlib) -> Cost {
 }
 
 /// Dollars, rounded to the cent: `1,234.56`.
-fn dollars(micros: u64) -> String {
+pub fn dollars(micros: u64) -> String {
     let cents = micros.saturating_add(5_000) / 10_000;
     let whole = (cents / 100).to_string();
     let mut grouped = String::new();

@@ -3,9 +3,9 @@
 //! the port matrix as a graph of endpoints and the ports between them.
 
 use crate::ast::Protocol;
-use crate::emit::ports::endpoint_text;
 use crate::graph::{Node, Resource, ResourceGraph};
-use crate::model::{ports_text, EndpointRef, Site};
+use crate::matrix::{EndpointKind, Matrix};
+use crate::model::{ports_text, Site};
 use crate::network::{GroupRole, Network, Peer};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -320,41 +320,44 @@ pub struct NetworkView {
 
 impl NetworkView {
     pub fn new(net: &Network, site: &Site) -> Self {
-        let mut v = NetworkView::default();
-        let mut index: BTreeMap<String, usize> = BTreeMap::new();
+        Self::of(&Matrix::new(net, site))
+    }
+
+    /// The matrix's rows grouped by (from, to), each link's ports sorted by port, then
+    /// protocol (`all` and `icmp` first).
+    pub fn of(m: &Matrix) -> Self {
+        let endpoints = m
+            .endpoints
+            .iter()
+            .map(|e| Endpoint {
+                name: e.name.clone(),
+                group: match e.kind {
+                    EndpointKind::Services => Group::Services,
+                    EndpointKind::Fleets => Group::Fleets,
+                    EndpointKind::Datastores => Group::Datastores,
+                    EndpointKind::Actors => Group::Actors,
+                },
+            })
+            .collect();
+        let mut v = NetworkView {
+            endpoints,
+            links: Vec::new(),
+        };
         let mut pairs: BTreeMap<(usize, usize), usize> = BTreeMap::new();
         // Each link's ports, sorted by port, then protocol: `None` (`all`, `icmp`) first.
         type Ports = Vec<(Option<(u16, u16)>, Protocol)>;
         let mut ports: Vec<Ports> = Vec::new();
-        for rule in &net.flows.applied {
-            let mut endpoint = |e: &EndpointRef| {
-                let name = endpoint_text(e, site);
-                if let Some(&i) = index.get(&name) {
-                    return i;
-                }
-                let group = match e {
-                    EndpointRef::Services => Group::Services,
-                    EndpointRef::AllFleets | EndpointRef::Fleet(_) | EndpointRef::Vms => {
-                        Group::Fleets
-                    }
-                    EndpointRef::External(_) => Group::Datastores,
-                    EndpointRef::Actor(_) | EndpointRef::Cidr(_) => Group::Actors,
-                };
-                index.insert(name.clone(), v.endpoints.len());
-                v.endpoints.push(Endpoint { name, group });
-                v.endpoints.len() - 1
-            };
-            let (from, to) = (endpoint(&rule.from), endpoint(&rule.to));
-            let link = *pairs.entry((from, to)).or_insert_with(|| {
+        for r in &m.rows {
+            let link = *pairs.entry((r.from, r.to)).or_insert_with(|| {
                 v.links.push(Link {
-                    from,
-                    to,
+                    from: r.from,
+                    to: r.to,
                     ports: Vec::new(),
                 });
                 ports.push(Vec::new());
                 v.links.len() - 1
             });
-            ports[link].push((rule.ports, rule.protocol));
+            ports[link].push((r.ports, r.protocol));
         }
         for (link, mut p) in v.links.iter_mut().zip(ports) {
             p.sort_unstable();

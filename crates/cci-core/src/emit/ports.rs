@@ -3,6 +3,7 @@
 
 use super::{render, EmitError, Input, Outputs};
 use crate::ast::Protocol;
+use crate::matrix::endpoint_text;
 use crate::model::ports_text;
 use crate::model::{EndpointRef, Rule};
 use crate::network::{Direction, Peer, SgRule};
@@ -150,31 +151,6 @@ fn restore_line(r: &Rule) -> String {
         side(&r.to),
         r.purpose.replace('\\', "\\\\").replace('"', "\\\"")
     )
-}
-
-/// How the port matrix (and `cci-dsl plan`) names one side of a flow.
-pub fn endpoint_text(e: &EndpointRef, site: &crate::model::Site) -> String {
-    match e {
-        EndpointRef::Services => "services".into(),
-        EndpointRef::AllFleets => "nomad (all fleets)".into(),
-        EndpointRef::Fleet(f) => format!("fleet {f}"),
-        EndpointRef::External(x) => {
-            let hosts = site.externals.get(x).map(|e| {
-                e.hosts
-                    .iter()
-                    .map(|h| h.to_string())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            });
-            match hosts {
-                Some(h) => format!("{x} ({h})"),
-                None => x.clone(),
-            }
-        }
-        EndpointRef::Vms => "vms (vm-service)".into(),
-        EndpointRef::Actor(a) => a.clone(),
-        EndpointRef::Cidr(c) => c.to_string(),
-    }
 }
 
 fn peer_text(p: &Peer, input: &Input) -> String {

@@ -47,6 +47,8 @@ pub struct Stdlib {
     pub prices: Option<Prices>,
     pub rules: Vec<Rule>,
     pub policies: Vec<PolicyDef>,
+    /// What Terraform does when a generated resource's attribute changes, by resource type.
+    pub terraform_resources: BTreeMap<String, TerraformResource>,
 }
 
 impl Stdlib {
@@ -343,4 +345,12 @@ pub struct Prices {
     pub gp3_per_gib_month_micros: u64,
     /// Instance family (`m5`) to its rate per vCPU-hour.
     pub per_vcpu_hour_micros: BTreeMap<String, u64>,
+}
+
+/// Which attributes of a generated resource type make Terraform replace it (ForceNew in the
+/// provider's schema) or stop the instance to update it (`terraform_resource` in aws.cci).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TerraformResource {
+    pub replaced_when: Vec<String>,
+    pub stops: Vec<String>,
 }

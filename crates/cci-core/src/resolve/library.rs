@@ -109,6 +109,7 @@ pub(super) fn read_library_block(
         "not_externalizable" => read_not_externalizable(lib, seen, b, diags),
         "resource_class" => super::plan_data::read_resource_class(lib, seen, b, diags),
         "prices" => super::plan_data::read_prices(lib, seen, b, diags),
+        "terraform_resource" => super::plan_data::read_terraform_resource(lib, seen, b, diags),
         "enterprise_setup" => read_enterprise_setup(lib, seen, b, diags),
         _ => unreachable!("only library kinds reach here"),
     }

@@ -61,6 +61,7 @@ const LIBRARY_KINDS: &[&str] = &[
     "resource_class",
     "prices",
     "enterprise_setup",
+    "terraform_resource",
 ];
 
 /// Library kinds other blocks refer to by name: read before the rest.

@@ -1,5 +1,6 @@
-//! The stdlib's data for `cci-dsl plan`: the docker executor's resource classes and the
-//! on-demand price table.
+//! The stdlib's data for `cci-dsl plan` and `cci-dsl diff`: the docker executor's resource
+//! classes, the on-demand price table, and what Terraform does when a generated resource's
+//! attribute changes (`terraform_resource`).
 
 use super::*;
 
@@ -110,4 +111,39 @@ fn usd_micros(text: &str, span: Span, diags: &mut Diagnostics) -> Option<u64> {
         );
     }
     parsed
+}
+
+/// `terraform_resource TYPE { replaced_when = [...]  stops = [...] }`: which attributes of a
+/// generated resource make Terraform replace it, or stop the instance to update it.
+pub(super) fn read_terraform_resource(
+    lib: &mut Stdlib,
+    seen: &mut Seen,
+    b: &Block,
+    diags: &mut Diagnostics,
+) {
+    const SCHEMA: &[AttrSpec] = &[
+        req("replaced_when", Ty::Strings, "\"name\""),
+        opt("stops", Ty::Strings, "\"instance_type\""),
+    ];
+    let Some(name) = label(b, diags, "aws_instance") else {
+        return;
+    };
+    if !seen.first("terraform_resource", &name.node, name.span, diags) {
+        return;
+    }
+    let (v, _) = read(
+        format!("terraform_resource `{}`", name.node),
+        b,
+        SCHEMA,
+        &[],
+        lib,
+        diags,
+    );
+    lib.terraform_resources.insert(
+        name.node,
+        TerraformResource {
+            replaced_when: v.strings("replaced_when").unwrap_or_default(),
+            stops: v.strings("stops").unwrap_or_default(),
+        },
+    );
 }
