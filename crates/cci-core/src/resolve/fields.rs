@@ -340,7 +340,9 @@ pub(super) fn read_condition(
             None
         }
         other => {
-            type_error(v.span, "a condition", other, "external(postgres)", diags);
+            let first = lib.externals_in_order().first().map(|e| e.name.clone());
+            let example = format!("external({})", first.unwrap_or_default());
+            type_error(v.span, "a condition", other, &example, diags);
             None
         }
     }

@@ -149,8 +149,8 @@ fn read_aws_limits(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Dia
         req(NAMES[12], Ty::Int, "255"),
         req(NAMES[13], Ty::Int, "255"),
         req(NAMES[14], Ty::Int, "5"),
-        req(VOLUME[0], Ty::Size, "8 GiB"),
-        req(VOLUME[1], Ty::Size, "16 TiB"),
+        req(VOLUME[0], Ty::Size, "<size>"),
+        req(VOLUME[1], Ty::Size, "<size>"),
     ];
     no_labels(b, diags);
     if !seen.first("aws_limits", "", b.span, diags) {
@@ -184,7 +184,7 @@ fn read_aws_limits(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Dia
 
 fn read_actor(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnostics) {
     const SCHEMA: &[AttrSpec] = &[
-        req("description", Ty::Str, "\"End users\""),
+        req("description", Ty::Str, "\"...\""),
         opt("sources", Ty::Cidrs, "[10.0.0.0/8]"),
         opt("destinations", Ty::Cidrs, "[10.0.0.0/8]"),
         opt("required", Ty::Condition, "always"),
@@ -212,7 +212,7 @@ fn read_actor(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnost
 
 fn read_externalizable(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnostics) {
     const SCHEMA: &[AttrSpec] = &[
-        req("description", Ty::Str, "\"PostgreSQL servers\""),
+        req("description", Ty::Str, "\"...\""),
         req("port", Ty::Port, "<port>"),
     ];
     let Some(name) = label(b, diags, "<service>") else {

@@ -255,6 +255,21 @@ fn check_use(u: &ast::UseDecl, lib: &Stdlib, diags: &mut Diagnostics) {
     }
 }
 
+/// An `actors` block binding the actors the stdlib requires, for E0208's help.
+fn actors_example(lib: &Stdlib) -> String {
+    let bound: Vec<String> = lib
+        .actors_in_order()
+        .iter()
+        .filter(|a| a.required == crate::model::Condition::Always)
+        .enumerate()
+        .map(|(i, a)| match i {
+            0 => format!("{} = [10.0.0.0/8]", a.name),
+            _ => format!("{} = [10.{i}.0.0/24]", a.name),
+        })
+        .collect();
+    format!("actors {{ {} }}", bound.join("  "))
+}
+
 /// The one block of a kind; a missing one is reported unless it failed to parse.
 fn single<'a>(
     blocks: &BTreeMap<&str, Vec<&'a Block>>,
@@ -269,7 +284,7 @@ fn single<'a>(
         [] => {
             let example = match kind {
                 "site" => "site \"acme\" { aws { ... } daily_active_users = 40  github = github_com  passphrase = secret }".to_string(),
-                "actors" => "actors { users = [10.0.0.0/8]  admins = [10.1.0.0/24] }".to_string(),
+                "actors" => actors_example(lib),
                 _ => format!(
                     "services {{ instance = {}  disk = 100 GiB }}",
                     quoted(&lib.services_machine.instance)

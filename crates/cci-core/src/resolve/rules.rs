@@ -125,7 +125,7 @@ fn rule_attrs(
     const LIBRARY: &[AttrSpec] = &[
         req("origin", Ty::Str, "\"guide appendix, Services Machine\""),
         opt("decision", Ty::Str, "\"...\""),
-        opt("when", Ty::Condition, "external(postgres)"),
+        opt("when", Ty::Condition, "external(<service>)"),
     ];
     const SITE: &[AttrSpec] = &[opt("decision", Ty::Str, "\"...\"")];
     let entries = as_entries(&r.attrs);
