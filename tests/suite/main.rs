@@ -14,6 +14,7 @@ mod graph_svg;
 mod hostile;
 mod import;
 mod isolation;
+mod layers;
 mod lsp;
 #[path = "../support/mangle.rs"]
 mod mangle;

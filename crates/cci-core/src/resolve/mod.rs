@@ -2,14 +2,20 @@
 //! [`model`](crate::model) types. Unknown names get a "did you mean", wrong types and
 //! malformed values an error at their span; every problem is reported, none stops the stage.
 
-use crate::ast::{self, Attr, Block, Endpoint, Entry, Item, Value};
+use crate::ast::{self, Block, Item};
 use crate::codes::Code;
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::model::*;
-use crate::span::{Span, Spanned};
+use crate::model::{Site, Stdlib};
+use crate::span::Span;
 use crate::suggest::did_you_mean;
-use ipnet::{IpNet, Ipv4Net};
-use std::collections::{BTreeMap, BTreeSet};
+use components::{read_actors, read_externals, read_fleets, read_services};
+use fields::list_code;
+use library::{read_library_block, Seen};
+use release::require_release_blocks;
+use rules::{read_rule, RuleScope};
+use schema::quoted;
+use site::read_site_block;
+use std::collections::BTreeMap;
 
 mod components;
 mod credentials;
@@ -17,20 +23,13 @@ mod fields;
 mod library;
 mod operations;
 mod plan_data;
+mod policy;
 mod reference;
 pub use reference::{block_attributes, language_reference};
 mod release;
 mod rules;
 mod schema;
 mod site;
-
-use components::*;
-use fields::*;
-use library::*;
-use release::*;
-use rules::*;
-use schema::*;
-use site::*;
 
 pub use site::passphrase_problem;
 pub(crate) use site::MAX_NAME;

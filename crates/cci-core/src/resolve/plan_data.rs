@@ -1,7 +1,14 @@
 //! The stdlib's data for `cci-dsl plan`: the docker executor's resource classes and the
 //! on-demand price table.
 
-use super::*;
+use super::library::{label, Seen};
+use super::schema::{opt, read, req, AttrSpec, Ty};
+use crate::ast::Block;
+use crate::codes::Code;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::model::{Prices, ResourceClass, Stdlib};
+use crate::span::Span;
+use std::collections::BTreeMap;
 
 pub(super) fn read_resource_class(
     lib: &mut Stdlib,
@@ -14,20 +21,10 @@ pub(super) fn read_resource_class(
         req("memory", Ty::Size, "4 GiB"),
         opt("default", Ty::Bool, "true"),
     ];
-    let Some(name) = label(b, diags, "medium") else {
+    let Some((name, v, _)) = seen.named("resource_class", "medium", b, SCHEMA, &[], lib, diags)
+    else {
         return;
     };
-    if !seen.first("resource_class", &name.node, name.span, diags) {
-        return;
-    }
-    let (v, _) = read(
-        format!("resource_class `{}`", name.node),
-        b,
-        SCHEMA,
-        &[],
-        lib,
-        diags,
-    );
     let (Some(vcpu), Some(memory_bytes)) = (v.int("vcpu"), v.bytes("memory")) else {
         return;
     };
@@ -46,11 +43,9 @@ pub(super) fn read_prices(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &
         req("gp3_per_gib_month", Ty::Str, "\"0.08\""),
     ];
     const FAMILY: &[AttrSpec] = &[req("per_vcpu_hour", Ty::Str, "\"0.048\"")];
-    no_labels(b, diags);
-    if !seen.first("prices", "", b.span, diags) {
+    let Some((v, families)) = seen.single("prices", b, SCHEMA, &["family"], lib, diags) else {
         return;
-    }
-    let (v, families) = read("`prices`", b, SCHEMA, &["family"], lib, diags);
+    };
     let mut per_vcpu_hour_micros = BTreeMap::new();
     for f in families {
         let Some(name) = label(f, diags, "m5") else {
