@@ -356,12 +356,7 @@ fn string_literals(line: &str) -> Vec<String> {
 
 /// Whether `name` stands in a string as a word of its own (`_` is part of a word).
 fn has_name(literal: &str, name: &str) -> bool {
-    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_');
-    literal.match_indices(name).any(|(i, _)| {
-        let before = literal[..i].chars().next_back();
-        let after = literal[i + name.len()..].chars().next();
-        !word(before) && !word(after)
-    })
+    stands_alone(literal, name, '_')
 }
 
 /// The stdlib's facts a line of Rust must not hold as a word.
@@ -452,10 +447,15 @@ fn production_rust() -> Vec<(std::path::PathBuf, String)> {
 
 /// Whether `fact` stands in `line` as a word of its own (not inside a longer name or number).
 fn has_word(line: &str, fact: &str) -> bool {
-    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '.');
-    line.match_indices(fact).any(|(i, _)| {
-        let before = line[..i].chars().next_back();
-        let after = line[i + fact.len()..].chars().next();
-        !word(before) && !word(after)
+    stands_alone(line, fact, '.')
+}
+
+/// Whether `word` stands in `text` with no letter, digit or `joiner` on either side.
+fn stands_alone(text: &str, word: &str, joiner: char) -> bool {
+    let part = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == joiner);
+    text.match_indices(word).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + word.len()..].chars().next();
+        !part(before) && !part(after)
     })
 }
