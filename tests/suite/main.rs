@@ -15,6 +15,7 @@ mod graph_svg;
 mod hostile;
 mod import;
 mod isolation;
+mod layers;
 mod lsp;
 #[path = "../support/mangle.rs"]
 mod mangle;

@@ -236,10 +236,10 @@ fn an_output_nobody_may_reach_is_a_warning() {
 }
 
 /// No product fact of the stdlib is written in the Rust code of any crate: versions,
-/// checksums, image patterns, device names, datacenters, the ports of the guide's tables,
-/// instance types and the release id (anywhere outside comments and tests), and the names of
-/// actors and externalizable services where code would single one out (a string `"admins"`, a
-/// help's `` `nomad_servers` ``).
+/// checksums, image patterns, device names, datacenters, the ports of the guide's tables, EBS's
+/// volume bounds, instance types and the release id (anywhere outside comments and tests), and
+/// the names of actors and components (externalizable services and the ones that are not) as a
+/// word of a string (`"admins"`, a help's `` `nomad_servers` ``, `"external(postgres)"`).
 #[test]
 fn no_product_fact_of_the_stdlib_is_written_in_rust() {
     let b = cci_core::compile(
@@ -255,29 +255,108 @@ fn no_product_fact_of_the_stdlib_is_written_in_rust() {
     let mut found = Vec::new();
     for (p, text) in production_rust() {
         let shown = p.strip_prefix(crate::root()).unwrap().display().to_string();
+        let mut facts = facts.clone();
         // The embedded stdlib is found by its directory, which names the release.
-        let embeds_stdlib = shown == "crates/cci-core/src/stdlib.rs";
-        for (n, line) in text.lines().enumerate() {
-            if line.trim_start().starts_with("//") {
-                continue;
-            }
-            for fact in &facts {
-                if !(embeds_stdlib && *fact == lib.release) && has_word(line, fact) {
-                    found.push(format!("{shown}:{}: {fact}", n + 1));
-                }
-            }
-            for name in &names {
-                if line.contains(&format!("\"{name}\"")) || line.contains(&format!("`{name}`")) {
-                    found.push(format!("{shown}:{}: {name}", n + 1));
-                }
-            }
+        if shown == "crates/cci-core/src/stdlib.rs" {
+            facts.remove(&lib.release);
         }
+        found.extend(facts_in_rust(&shown, &text, &facts, &names));
     }
     assert!(
         found.is_empty(),
         "product facts in Rust:\n{}",
         found.join("\n")
     );
+}
+
+/// Where `text` (a file's production Rust) holds one of `facts` as a word, or one of `names`
+/// as a word of a string literal; comments are skipped.
+fn facts_in_rust(
+    shown: &str,
+    text: &str,
+    facts: &BTreeSet<String>,
+    names: &BTreeSet<String>,
+) -> Vec<String> {
+    let mut found = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim_start().starts_with("//") {
+            continue;
+        }
+        let literals = string_literals(line);
+        for fact in facts.iter().filter(|f| has_word(line, f)) {
+            found.push(format!("{shown}:{}: {fact}", n + 1));
+        }
+        for name in names {
+            if literals.iter().any(|l| has_name(l, name)) {
+                found.push(format!("{shown}:{}: {name}", n + 1));
+            }
+        }
+    }
+    found
+}
+
+/// The scan finds each kind of fact planted in Rust, and not in a comment or as part of a
+/// longer word.
+#[test]
+fn the_fact_scan_finds_each_kind_of_fact_planted_in_rust() {
+    let facts: BTreeSet<String> = ["m5.4xlarge", "2.16", "16 TiB", "4647"]
+        .map(String::from)
+        .into();
+    let names: BTreeSet<String> = ["admins", "postgres", "nomad_servers"]
+        .map(String::from)
+        .into();
+    let scan = |line: &str| facts_in_rust("x.rs", line, &facts, &names);
+    let planted = [
+        ("let t = \"m5.4xlarge\";", "m5.4xlarge"),
+        ("help(format!(\"pick m5.4xlarge or larger\"))", "m5.4xlarge"),
+        ("const RELEASE: &str = \"2.16\";", "2.16"),
+        ("req(\"volume_max\", Ty::Size, \"16 TiB\"),", "16 TiB"),
+        ("if port == 4647 {", "4647"),
+        ("if a.name == \"admins\" {", "admins"),
+        ("\"help: add `nomad_servers`\"", "nomad_servers"),
+        ("example = \"external(postgres)\";", "postgres"),
+        ("\"two `external postgres { ... }` blocks\"", "postgres"),
+    ];
+    for (line, fact) in planted {
+        assert_eq!(scan(line), [format!("x.rs:1: {fact}")], "{line}");
+    }
+    let innocent = [
+        "// the guide's m5.4xlarge, release 2.16",
+        "let v = \"m5.4xlarge2\"; let w = 12.16; let p = 46470;",
+        "let admins = lib.administrators();",
+        "fn nomad_servers(site: &Site) {}",
+        "\"postgresql_admins\"",
+    ];
+    for line in innocent {
+        assert!(scan(line).is_empty(), "{line}: {:?}", scan(line));
+    }
+}
+
+/// The string literals of one line of Rust (what stands between unescaped quotes).
+fn string_literals(line: &str) -> Vec<String> {
+    let mut literals = Vec::new();
+    let (mut inside, mut escaped, mut current) = (false, false, String::new());
+    for c in line.chars() {
+        match (inside, escaped, c) {
+            (true, false, '\\') => escaped = true,
+            (true, false, '"') => {
+                literals.push(std::mem::take(&mut current));
+                inside = false;
+            }
+            (true, ..) => {
+                current.push(c);
+                escaped = false;
+            }
+            (false, _, '"') => inside = true,
+            _ => {}
+        }
+    }
+    literals
+}
+
+/// Whether `name` stands in a string as a word of its own (`_` is part of a word).
+fn has_name(literal: &str, name: &str) -> bool {
+    stands_alone(literal, name, '_')
 }
 
 /// The stdlib's facts a line of Rust must not hold as a word.
@@ -311,6 +390,11 @@ fn stdlib_facts(lib: &cci_core::model::Stdlib) -> BTreeSet<String> {
     facts.extend(lib.build_isolation.blocked.iter().map(|n| n.to_string()));
     facts.extend(lib.build_isolation.resolver.map(|a| a.to_string()));
     facts.insert(lib.nomad.http_port.to_string());
+    // EBS's volume bounds, as sizes read (`8 GiB`).
+    let limits = &lib.aws_limits;
+    facts.extend(
+        [limits.volume_min_bytes, limits.volume_max_bytes].map(cci_core::values::human_bytes),
+    );
     // Ports of the guide's tables and the outputs; below 1024 they are too common a number
     // (22, 80, 443) to tell apart from other uses, and 65535 is every port range's end.
     let ports = lib
@@ -328,11 +412,13 @@ fn stdlib_facts(lib: &cci_core::model::Stdlib) -> BTreeSet<String> {
     facts
 }
 
-/// The names of the stdlib's actors and externalizable services, but those that are words of
-/// the language too, which code spells for that: `users` (the sizing tables' attribute, and
-/// `plan`'s JSON key), `github` (the site's attribute) and `dns` (the site's block).
+/// The names of the stdlib's actors and components (the services it lets run outside the
+/// services box, and the ones it does not), but those that are words of the language or of
+/// English too, which code spells for that: `users` (the sizing tables' attribute, and `plan`'s
+/// JSON key), `github` (the site's attribute), `dns` (the site's block) and `internet` ("open to
+/// the internet").
 fn stdlib_names(lib: &cci_core::model::Stdlib) -> BTreeSet<String> {
-    const LANGUAGE: &[&str] = &["users", "github", "dns"];
+    const LANGUAGE: &[&str] = &["users", "github", "dns", "internet"];
     lib.actors
         .keys()
         .chain(lib.externals.keys())
@@ -361,10 +447,15 @@ fn production_rust() -> Vec<(std::path::PathBuf, String)> {
 
 /// Whether `fact` stands in `line` as a word of its own (not inside a longer name or number).
 fn has_word(line: &str, fact: &str) -> bool {
-    let word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == '.');
-    line.match_indices(fact).any(|(i, _)| {
-        let before = line[..i].chars().next_back();
-        let after = line[i + fact.len()..].chars().next();
-        !word(before) && !word(after)
+    stands_alone(line, fact, '.')
+}
+
+/// Whether `word` stands in `text` with no letter, digit or `joiner` on either side.
+fn stands_alone(text: &str, word: &str, joiner: char) -> bool {
+    let part = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric() || c == joiner);
+    text.match_indices(word).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + word.len()..].chars().next();
+        !part(before) && !part(after)
     })
 }

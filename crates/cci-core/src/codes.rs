@@ -71,7 +71,7 @@ codes! {
     E0203, "duplicate attribute",
         "An attribute is set twice in one block; the second would silently win, so it is an error.";
     E0204, "duplicate block",
-        "A block that may appear once appears twice (`site`, `actors`, `services`), or two blocks share a name\n(two `fleet nomad`, two `external postgres`).";
+        "A block that may appear once appears twice (`site`, `actors`, `services`), or two blocks share a name\n(two `fleet nomad`, two `external {external}`).";
     E0205, "missing attribute",
         "A required attribute is not set. The help shows a line to add.";
     E0206, "unknown endpoint",
@@ -83,13 +83,13 @@ codes! {
     E0209, "unknown library",
         "`use` names the standard library and CircleCI Server version the site targets, e.g. `use circleci/{release}`.";
     E0210, "unknown external service",
-        "Only the services the guide allows to run outside the services box can be externalized:\npostgres, mongodb, vault, rabbitmq, redis, nomad_servers (the guide's list), and mail_relay (notification email).";
+        "Only the services the guide allows to run outside the services box can be externalized (the stdlib's\n`externalizable` blocks, {stdlib}/release.cci): {externalizable_all}.";
     E0211, "unknown function",
         "Values like `github = enterprise(\"https://ghe.example.com\")` call a known constructor; this one is not known.";
     E0212, "unknown condition",
         "`when` takes `always`, `never`, `github_com`, `github_enterprise`, `external(name, ...)` or `embedded(name, ...)`.";
     E0213, "block name missing or extra",
-        "Some blocks take one name (`fleet nomad { ... }`, `external postgres { ... }`, `actor users { ... }`), others\nnone (`services { ... }`, `actors { ... }`). The help shows the block's form.";
+        "Some blocks take one name (`fleet nomad { ... }`, `external {external} { ... }`, `actor users { ... }`), others\nnone (`services { ... }`, `actors { ... }`). The help shows the block's form.";
     E0214, "unknown actor",
         "An attribute of the stdlib names an actor (`reached_by = {reached_by}`, `advertised_to = {advertised_to}`) that no\n`actor` block declares.";
     E0215, "`vms` without vm-service",
@@ -129,7 +129,7 @@ codes! {
     E0312, "invalid S3 bucket name",
         "A bucket name has 3 to 63 lower-case letters, digits, `-` and `.`, starts and ends with a letter or digit.";
     E0313, "component bound as an actor",
-        "`actors { ... }` binds who connects (users, admins, GitHub, names of the site's own) to address ranges.\n`services`, `nomad` and externalized services are components: their addresses are AWS's or the `hosts` of\ntheir `external` block.";
+        "`actors { ... }` binds who connects ({actors}, names of the site's own) to address ranges.\n`services`, `nomad` and externalized services are components: their addresses are AWS's or the `hosts` of\ntheir `external` block.";
     E0314, "wrong arguments",
         "A constructor got the wrong arguments: `enterprise` takes one URL string, `enterprise(\"https://ghe.example.com\")`.";
     E0315, "malformed checksum or fingerprint",

@@ -50,6 +50,11 @@ fn names(lib: &Stdlib) -> Vec<(&'static str, String)> {
         .map(|a| format!("{} = [...]", a.name))
         .collect();
     let first_external = lib.externals_in_order().first().map(|e| e.name.as_str());
+    let all_externals = lib
+        .externals_in_order()
+        .iter()
+        .map(|e| e.name.as_str())
+        .collect();
     let externalizable = first_external
         .into_iter()
         .chain(Some(lib.nomad.servers.as_str()))
@@ -65,6 +70,8 @@ fn names(lib: &Stdlib) -> Vec<(&'static str, String)> {
         ),
         ("advertised_to", lib.nomad.advertised_to.clone()),
         ("externalizable", ticked(externalizable).join(", ")),
+        ("externalizable_all", ticked(all_externals).join(", ")),
+        ("external", first_external.unwrap_or_default().to_string()),
         ("servers", lib.nomad.servers.clone()),
     ]
 }

@@ -114,21 +114,10 @@ impl Names {
     }
 
     /// The bucket name when the site does not give one: the site and its account, unique
-    /// across accounts as S3 needs. `account` is the site's `account`, if any.
-    fn derived_bucket(&self, account: &str) -> String {
+    /// across accounts as S3 needs. `account` is the site's `account`, if any (emit's
+    /// `bucket_hcl` passes Terraform's caller identity when the site gives none).
+    pub fn derived_bucket(&self, account: &str) -> String {
         format!("circleci-{}-{account}", self.site)
-    }
-
-    /// The bucket's name as a Terraform string expression.
-    pub fn bucket_hcl(&self, site: &Site) -> String {
-        match (&site.bucket, &site.account) {
-            (Some(b), _) => crate::emit::hcl::string(b),
-            (None, Some(account)) => crate::emit::hcl::string(&self.derived_bucket(account)),
-            (None, None) => format!(
-                "\"{}\"",
-                self.derived_bucket(&format!("${{{CALLER_ACCOUNT_ID}}}"))
-            ),
-        }
     }
 
     /// The bucket's name in IAM documents: an account id not given is matched by twelve `?`

@@ -4,7 +4,7 @@
 //! carrying every purpose.
 
 use crate::ast::Protocol;
-use crate::model::*;
+use crate::model::{Condition, EndpointRef, Rule, Site, Stdlib};
 use crate::names::{
     external_group, fleet_id as fleet_group, Names, NOMAD_GROUP, SERVICES_GROUP, VMS_GROUP,
 };

@@ -1,7 +1,9 @@
 //! What AWS would refuse, said before apply (`aws_limits` in the stdlib's aws.cci): name
 //! lengths, tags, and the default quotas of security-group rules and Auto Scaling groups.
 
-use super::*;
+use crate::codes::Code;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::model::{AwsLimits, Site, Stdlib};
 use crate::names::Names;
 use crate::network::{Direction, Network};
 use crate::span::Span;

@@ -4,8 +4,11 @@
 //! administrators) get the stronger W0411. GitHub
 //! Enterprise over plain http is a warning too.
 
-use super::*;
+use crate::codes::Code;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::model::{EndpointRef, GitHub, Rule, Site, Stdlib};
 use crate::span::Span;
+use crate::values::ports_text;
 use std::collections::BTreeMap;
 
 /// What one source opens to the internet: (ports text, purpose, administrative).

@@ -9,7 +9,10 @@ mod tls;
 
 use crate::codes::Code;
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::model::*;
+use crate::model::{
+    Condition, EndpointRef, Fleet, GitHub, NomadRequirements, Rule, Site, SizingRow, Stdlib,
+};
+use crate::values::{human_bytes, GIB};
 
 /// Checks the site against the stdlib's requirements and what AWS accepts; reports, never
 /// changes the site. Returns the site's network as `network` plans it, which the checks read

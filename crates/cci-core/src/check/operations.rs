@@ -1,7 +1,9 @@
 //! How the site is run and torn down, beyond its first apply: a disposable site (guide ch. 3,
 //! "Why doesn't terraform destroy every resource?"), DNS, backups, proxies, subnets.
 
-use super::*;
+use crate::codes::Code;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::model::{EndpointRef, Rule, Site, Stdlib};
 
 /// `disposable = true` gives up what keeps the site's data through `terraform destroy`; a
 /// reviewer should see that every time.

@@ -5,7 +5,9 @@
 //! their bytes never reach a diagnostic or an output: only the [`crate::tls`] findings, which
 //! hold names and dates.
 
-use super::*;
+use crate::codes::Code;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::model::{FileRef, Site};
 use crate::tls::{TlsInput, TlsProblem};
 use crate::world::World;
 

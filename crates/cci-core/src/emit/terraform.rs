@@ -352,7 +352,7 @@ fn bucket(part: BucketPart, site: &Site, names: &Names) -> (&'static str, Value)
     match part {
         BucketPart::Bucket => (
             "tf/bucket",
-            json!({ "bucket": names.bucket_hcl(site), "force_destroy": site.disposable.is_some() }),
+            json!({ "bucket": bucket_hcl(names, site), "force_destroy": site.disposable.is_some() }),
         ),
         BucketPart::Encryption => ("tf/bucket_encryption", json!({})),
         BucketPart::PublicAccessBlock => ("tf/bucket_public_access_block", json!({})),
@@ -360,6 +360,19 @@ fn bucket(part: BucketPart, site: &Site, names: &Names) -> (&'static str, Value)
         BucketPart::Ownership => ("tf/bucket_ownership", json!({})),
         BucketPart::Lifecycle => ("tf/bucket_lifecycle", json!({})),
         BucketPart::Cors => ("tf/bucket_cors", json!({})),
+    }
+}
+
+/// The bucket's name as a Terraform string expression: the site's, or derived from its
+/// account (the caller's account at apply time when the site gives none).
+fn bucket_hcl(names: &Names, site: &Site) -> String {
+    match (&site.bucket, &site.account) {
+        (Some(b), _) => hcl::string(b),
+        (None, Some(account)) => hcl::string(&names.derived_bucket(account)),
+        (None, None) => format!(
+            "\"{}\"",
+            names.derived_bucket(&format!("${{{}}}", names::CALLER_ACCOUNT_ID))
+        ),
     }
 }
 

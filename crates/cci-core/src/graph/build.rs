@@ -147,7 +147,7 @@ fn storage(b: &mut Builder, names: &Names) {
         TfFile::Storage,
         Resource::Bucket(BucketPart::Bucket),
     );
-    // The bucket is named after the account (names::Names::bucket_hcl).
+    // The bucket is named after the account (emit::terraform::bucket_hcl).
     b.optional_edge("data.aws_caller_identity.current", "aws_s3_bucket.circleci");
     for (address, part) in [
         (

@@ -137,14 +137,7 @@ impl<'s> Parser<'s> {
         if let Some((STRING, text)) = self.peek() {
             if let Err(e) = literals::string_value(text) {
                 let (start, _) = self.next_range();
-                self.error_at(
-                    start + e.at,
-                    start + e.at + e.len,
-                    e.code,
-                    e.message,
-                    e.label,
-                    e.help,
-                );
+                self.literal_error(start, e);
                 self.bump();
                 return false;
             }

@@ -27,6 +27,19 @@ pub(super) struct LitError {
 }
 
 impl LitError {
+    /// `w` is not a valid `what` (E0104).
+    fn malformed(w: &str, what: &str, help: &str) -> Self {
+        let label = format!("not a valid {what}");
+        LitError::new(
+            0,
+            w.len(),
+            Code::E0104,
+            format!("malformed {what} `{w}`"),
+            &label,
+            help,
+        )
+    }
+
     fn new(at: usize, len: usize, code: Code, message: String, label: &str, help: &str) -> Self {
         LitError {
             at,
@@ -180,16 +193,7 @@ pub(super) fn ipv6_len(w: &str) -> Option<usize> {
 fn ipv6(w: &str) -> Result<Value, LitError> {
     let len = ipv6_len(w).unwrap_or_default();
     let (addr, rest) = w.split_at(len);
-    let bad = |what: &str, help: &str| {
-        LitError::new(
-            0,
-            w.len(),
-            Code::E0104,
-            format!("malformed {what} `{w}`"),
-            &format!("not a valid {what}"),
-            help,
-        )
-    };
+    let bad = |what: &str, help: &str| LitError::malformed(w, what, help);
     let ip: Ipv6Addr = addr
         .parse()
         .map_err(|_| bad("IPv6 address", "write it as `2001:db8::10`"))?;
@@ -215,16 +219,7 @@ fn number_like(w: &str, unit: Option<&str>) -> Result<Value, LitError> {
         .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '/'))
         .unwrap_or(w.len());
     let (text, tail) = w.split_at(end);
-    let malformed = |what: &str, help: &str| {
-        LitError::new(
-            0,
-            w.len(),
-            Code::E0104,
-            format!("malformed {what} `{w}`"),
-            &format!("not a valid {what}"),
-            help,
-        )
-    };
+    let malformed = |what: &str, help: &str| LitError::malformed(w, what, help);
     if !tail.is_empty() {
         // `100GiB`: a unit written against its number.
         if text.chars().all(|c| c.is_ascii_digit()) && tail.chars().all(|c| c.is_ascii_alphabetic())

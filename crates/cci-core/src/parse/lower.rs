@@ -5,7 +5,7 @@
 
 use super::literals;
 use super::syntax::{trimmed_range, SyntaxKind::*, SyntaxNode, SyntaxToken};
-use crate::ast::*;
+use crate::ast::{AllowRule, Attr, Block, Entry, File, Item, Protocol, UseDecl, Value};
 use crate::span::{FileId, Span, Spanned};
 
 pub(super) struct Lower {

@@ -83,14 +83,7 @@ impl<'s> Parser<'s> {
         match result {
             Ok(()) => true,
             Err(e) => {
-                self.error_at(
-                    start + e.at,
-                    start + e.at + e.len,
-                    e.code,
-                    e.message,
-                    e.label,
-                    e.help,
-                );
+                self.literal_error(start, e);
                 false
             }
         }

@@ -251,6 +251,12 @@ impl<'s> Parser<'s> {
         });
     }
 
+    /// A literal's error (`e`'s offsets are within the literal that starts at `start`).
+    pub(super) fn literal_error(&mut self, start: usize, e: super::literals::LitError) {
+        let (at, end) = (start + e.at, start + e.at + e.len);
+        self.error_at(at, end, e.code, e.message, e.label, e.help);
+    }
+
     /// "expected X, found Y" at the next token.
     pub(super) fn expected(&mut self, what: &str, help: &str) {
         let (start, end) = self.next_range();

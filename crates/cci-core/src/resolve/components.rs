@@ -1,7 +1,17 @@
 //! The site's components: the services box, the Nomad client fleets, the externalized
 //! services, and the actors bound to address ranges.
 
-use super::*;
+use super::fields::{as_cidrs, fields, not_externalizable, type_error};
+use super::library::{label, no_labels, Seen};
+use super::schema::{opt, read, req, AttrSpec, Ty, NOMAD_INSTANCE, SERVICES_INSTANCE};
+use super::site::check_name;
+use crate::ast::{Block, Value};
+use crate::codes::Code;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::model::{BoundActor, Condition, External, Fleet, Services, Stdlib};
+use crate::span::{Span, Spanned};
+use crate::values::{human_bytes, GIB};
+use std::collections::BTreeMap;
 
 /// Disk sizes become whole GiB (EBS's unit), rounded up, within the root volume's bounds
 /// (`aws_limits`).

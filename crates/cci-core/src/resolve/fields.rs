@@ -1,7 +1,14 @@
 //! Reading a block's attributes against the keys it takes, and typing values: the
 //! machinery every block kind shares (unknown and duplicate keys, wrong types, conditions).
 
-use super::*;
+use crate::ast::{Attr, Block, Entry, Value};
+use crate::codes::Code;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::model::{Condition, Stdlib};
+use crate::span::{Span, Spanned};
+use crate::suggest::did_you_mean;
+use ipnet::IpNet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A block's attributes, checked against the keys the block takes.
 pub(super) struct Fields<'a> {
@@ -340,7 +347,9 @@ pub(super) fn read_condition(
             None
         }
         other => {
-            type_error(v.span, "a condition", other, "external(postgres)", diags);
+            let first = lib.externals_in_order().first().map(|e| e.name.clone());
+            let example = format!("external({})", first.unwrap_or_default());
+            type_error(v.span, "a condition", other, &example, diags);
             None
         }
     }

@@ -1,7 +1,17 @@
 //! The library's block kinds (normally in `stdlib/`): releases, actors, externalizable
 //! services, regions, instance types, sizing tables, machine settings, IAM policies.
 
-use super::*;
+use super::schema::{opt, read, req, AttrSpec, Ty, Values};
+use super::{plan_data, policy, release};
+use crate::ast::Block;
+use crate::codes::Code;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::model::{
+    ActorDef, AwsLimits, ExternalDef, InstanceType, NomadCountRow, NomadRequirements, SizingRow,
+    Stdlib,
+};
+use crate::span::{Span, Spanned};
+use std::collections::BTreeMap;
 
 #[derive(Default)]
 pub(super) struct Seen {
@@ -9,6 +19,47 @@ pub(super) struct Seen {
 }
 
 impl Seen {
+    /// A block of `kind` that takes no name and appears once: its values read against
+    /// `schema` (and its `nested` blocks), or `None` when it was seen before.
+    pub(super) fn single<'a>(
+        &mut self,
+        kind: &str,
+        b: &'a Block,
+        schema: &[AttrSpec],
+        nested: &[&str],
+        lib: &Stdlib,
+        diags: &mut Diagnostics,
+    ) -> Option<(Values, Vec<&'a Block>)> {
+        no_labels(b, diags);
+        if !self.first(kind, "", b.span, diags) {
+            return None;
+        }
+        Some(read(format!("`{kind}`"), b, schema, nested, lib, diags))
+    }
+
+    /// A block of `kind` that takes one name (`example` when it has none): its name and its
+    /// values, or `None` when it has no name or one seen before. ([`Seen::single`]'s inputs and
+    /// the name's example: one more than clippy's default, on purpose.)
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn named<'a>(
+        &mut self,
+        kind: &str,
+        example: &str,
+        b: &'a Block,
+        schema: &[AttrSpec],
+        nested: &[&str],
+        lib: &Stdlib,
+        diags: &mut Diagnostics,
+    ) -> Option<(Spanned<String>, Values, Vec<&'a Block>)> {
+        let name = label(b, diags, example)?;
+        if !self.first(kind, &name.node, name.span, diags) {
+            return None;
+        }
+        let what = format!("{kind} `{}`", name.node);
+        let (v, blocks) = read(what, b, schema, nested, lib, diags);
+        Some((name, v, blocks))
+    }
+
     /// Records `kind name`; reports a duplicate.
     pub(super) fn first(
         &mut self,
@@ -87,13 +138,13 @@ pub(super) fn read_library_block(
     diags: &mut Diagnostics,
 ) {
     match b.kind.node.as_str() {
-        "release" => read_release(lib, seen, b, diags),
-        "os" => read_os(lib, seen, b, diags),
-        "docker_repository" => read_docker(lib, seen, b, diags),
-        "nomad_client" => read_nomad(lib, seen, b, diags),
-        "replicated" => read_replicated(lib, seen, b, diags),
-        "machine" => read_machine(lib, seen, b, diags),
-        "output" => read_output(lib, seen, b, diags),
+        "release" => release::read_release(lib, seen, b, diags),
+        "os" => release::read_os(lib, seen, b, diags),
+        "docker_repository" => release::read_docker(lib, seen, b, diags),
+        "nomad_client" => release::read_nomad(lib, seen, b, diags),
+        "replicated" => release::read_replicated(lib, seen, b, diags),
+        "machine" => release::read_machine(lib, seen, b, diags),
+        "output" => release::read_output(lib, seen, b, diags),
         "actor" => read_actor(lib, seen, b, diags),
         "externalizable" => read_externalizable(lib, seen, b, diags),
         "regions" => read_regions(lib, b, diags),
@@ -101,16 +152,16 @@ pub(super) fn read_library_block(
         "services_sizing" => read_services_sizing(lib, b, diags),
         "nomad_requirements" => read_nomad_requirements(lib, seen, b, diags),
         "nomad_count" => read_nomad_count(lib, b, diags),
-        "policy" => read_policy(lib, seen, b, diags),
+        "policy" => policy::read_policy(lib, seen, b, diags),
         "aws_limits" => read_aws_limits(lib, seen, b, diags),
-        "build_isolation" => read_build_isolation(lib, seen, b, diags),
-        "user_data" => read_user_data(lib, seen, b, diags),
-        "proxy_exceptions" => read_proxy_exceptions(lib, seen, b, diags),
+        "build_isolation" => release::read_build_isolation(lib, seen, b, diags),
+        "user_data" => release::read_user_data(lib, seen, b, diags),
+        "proxy_exceptions" => release::read_proxy_exceptions(lib, seen, b, diags),
         "not_externalizable" => read_not_externalizable(lib, seen, b, diags),
-        "resource_class" => super::plan_data::read_resource_class(lib, seen, b, diags),
-        "prices" => super::plan_data::read_prices(lib, seen, b, diags),
-        "terraform_resource" => super::plan_data::read_terraform_resource(lib, seen, b, diags),
-        "enterprise_setup" => read_enterprise_setup(lib, seen, b, diags),
+        "resource_class" => plan_data::read_resource_class(lib, seen, b, diags),
+        "prices" => plan_data::read_prices(lib, seen, b, diags),
+        "terraform_resource" => plan_data::read_terraform_resource(lib, seen, b, diags),
+        "enterprise_setup" => release::read_enterprise_setup(lib, seen, b, diags),
         _ => unreachable!("only library kinds reach here"),
     }
 }
@@ -150,14 +201,12 @@ fn read_aws_limits(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Dia
         req(NAMES[12], Ty::Int, "255"),
         req(NAMES[13], Ty::Int, "255"),
         req(NAMES[14], Ty::Int, "5"),
-        req(VOLUME[0], Ty::Size, "8 GiB"),
-        req(VOLUME[1], Ty::Size, "16 TiB"),
+        req(VOLUME[0], Ty::Size, "<size>"),
+        req(VOLUME[1], Ty::Size, "<size>"),
     ];
-    no_labels(b, diags);
-    if !seen.first("aws_limits", "", b.span, diags) {
+    let Some((v, _)) = seen.single("aws_limits", b, SCHEMA, &[], lib, diags) else {
         return;
-    }
-    let (v, _) = read("`aws_limits`", b, SCHEMA, &[], lib, diags);
+    };
     // A limit that failed to read checks nothing rather than everything.
     let [rules, groups, key, role, profile, sg, tags, tag_key, tag_value, bucket, queue, template, asg, hook, reserved] =
         NAMES.map(|n| v.int(n).unwrap_or(u64::MAX));
@@ -185,19 +234,15 @@ fn read_aws_limits(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Dia
 
 fn read_actor(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnostics) {
     const SCHEMA: &[AttrSpec] = &[
-        req("description", Ty::Str, "\"End users\""),
+        req("description", Ty::Str, "\"...\""),
         opt("sources", Ty::Cidrs, "[10.0.0.0/8]"),
         opt("destinations", Ty::Cidrs, "[10.0.0.0/8]"),
         opt("required", Ty::Condition, "always"),
         opt("administrative", Ty::Bool, "true"),
     ];
-    let Some(name) = label(b, diags, "<name>") else {
+    let Some((name, v, _)) = seen.named("actor", "<name>", b, SCHEMA, &[], lib, diags) else {
         return;
     };
-    if !seen.first("actor", &name.node, name.span, diags) {
-        return;
-    }
-    let (v, _) = read(format!("actor `{}`", name.node), b, SCHEMA, &[], lib, diags);
     let sources = v.cidrs("sources").unwrap_or_default();
     let def = ActorDef {
         name: name.node.clone(),
@@ -213,17 +258,13 @@ fn read_actor(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnost
 
 fn read_externalizable(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnostics) {
     const SCHEMA: &[AttrSpec] = &[
-        req("description", Ty::Str, "\"PostgreSQL servers\""),
+        req("description", Ty::Str, "\"...\""),
         req("port", Ty::Port, "<port>"),
     ];
-    let Some(name) = label(b, diags, "<service>") else {
+    let Some((name, v, _)) = seen.named("externalizable", "<service>", b, SCHEMA, &[], lib, diags)
+    else {
         return;
     };
-    if !seen.first("externalizable", &name.node, name.span, diags) {
-        return;
-    }
-    let what = format!("externalizable `{}`", name.node);
-    let (v, _) = read(what, b, SCHEMA, &[], lib, diags);
     let def = ExternalDef {
         name: name.node.clone(),
         description: v.str("description").unwrap_or_default(),
@@ -236,20 +277,17 @@ fn read_externalizable(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut
 /// A service the guide lists as externalizable that this stdlib does not, with why.
 fn read_not_externalizable(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnostics) {
     const SCHEMA: &[AttrSpec] = &[req("reason", Ty::Str, "\"...\"")];
-    let Some(name) = label(b, diags, "<service>") else {
-        return;
-    };
-    if !seen.first("not_externalizable", &name.node, name.span, diags) {
-        return;
-    }
-    let (v, _) = read(
-        format!("not_externalizable `{}`", name.node),
+    let Some((name, v, _)) = seen.named(
+        "not_externalizable",
+        "<service>",
         b,
         SCHEMA,
         &[],
         lib,
         diags,
-    );
+    ) else {
+        return;
+    };
     lib.not_externalizable
         .insert(name.node, v.str("reason").unwrap_or_default());
 }
@@ -356,11 +394,9 @@ fn read_nomad_requirements(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: 
         opt("suggest_vcpu", Ty::Strings, "\"<instance type>\""),
         opt("suggest_memory", Ty::Strings, "\"<instance type>\""),
     ];
-    no_labels(b, diags);
-    if !seen.first("nomad_requirements", "", b.span, diags) {
+    let Some((v, _)) = seen.single("nomad_requirements", b, SCHEMA, &[], lib, diags) else {
         return;
-    }
-    let (v, _) = read("`nomad_requirements`", b, SCHEMA, &[], lib, diags);
+    };
     lib.nomad_requirements = NomadRequirements {
         min_vcpu: v.int("min_vcpu").unwrap_or(0),
         min_memory_bytes: v.bytes("min_memory").unwrap_or(0),
@@ -396,86 +432,6 @@ fn read_nomad_count(lib: &mut Stdlib, b: &Block, diags: &mut Diagnostics) {
             span: b.span,
         });
     }
-}
-
-fn read_policy(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &mut Diagnostics) {
-    const SCHEMA: &[AttrSpec] = &[
-        req("file", Ty::Str, "\"installer-policy.json\""),
-        req("description", Ty::Str, "\"...\""),
-        opt("when", Ty::Condition, "backup"),
-    ];
-    let Some(name) = label(b, diags, "installer") else {
-        return;
-    };
-    if !seen.first("policy", &name.node, name.span, diags) {
-        return;
-    }
-    let what = format!("policy `{}`", name.node);
-    let (v, blocks) = read(what, b, SCHEMA, &["statement"], lib, diags);
-    let statements = blocks
-        .iter()
-        .filter_map(|s| read_statement(lib, s, diags))
-        .collect();
-    lib.policies.push(PolicyDef {
-        name: name.node,
-        file: v.str("file").unwrap_or_default(),
-        description: v.str("description").unwrap_or_default(),
-        when: v.condition("when"),
-        statements,
-    });
-}
-
-fn read_statement(lib: &Stdlib, s: &Block, diags: &mut Diagnostics) -> Option<StatementDef> {
-    const SCHEMA: &[AttrSpec] = &[
-        opt("effect", Ty::Str, "\"Allow\""),
-        req("actions", Ty::Strings, "\"s3:GetObject\""),
-        opt("resources", Ty::Strings, "\"*\""),
-        opt("principal_service", Ty::Str, "\"ec2.amazonaws.com\""),
-        opt(
-            "principal_aws",
-            Ty::Str,
-            "\"arn:{partition}:iam::{caller_account}:root\"",
-        ),
-        opt("when", Ty::Condition, "vm_service"),
-    ];
-    const CONDITION: &[AttrSpec] = &[
-        req("test", Ty::Str, "\"StringEquals\""),
-        req("variable", Ty::Str, "\"aws:ResourceTag/ManagedBy\""),
-        req("values", Ty::Strings, "\"circleci\""),
-    ];
-    let sid = label(s, diags, "Bucket")?;
-    let (v, blocks) = read(
-        format!("statement `{}`", sid.node),
-        s,
-        SCHEMA,
-        &["condition"],
-        lib,
-        diags,
-    );
-    let mut conditions = Vec::new();
-    for c in blocks {
-        no_labels(c, diags);
-        let (cv, _) = read("`condition`", c, CONDITION, &[], lib, diags);
-        if let (Some(test), Some(variable), Some(values)) =
-            (cv.str("test"), cv.str("variable"), cv.strings("values"))
-        {
-            conditions.push(ConditionDef {
-                test,
-                variable,
-                values,
-            });
-        }
-    }
-    Some(StatementDef {
-        sid: sid.node,
-        effect: v.str("effect").unwrap_or_else(|| "Allow".into()),
-        actions: v.strings("actions").unwrap_or_default(),
-        resources: v.strings("resources").unwrap_or_default(),
-        principal_service: v.str("principal_service"),
-        principal_aws: v.str("principal_aws"),
-        conditions,
-        when: v.condition("when"),
-    })
 }
 
 pub(super) fn port_u16(p: u64, span: Span, diags: &mut Diagnostics) -> u16 {

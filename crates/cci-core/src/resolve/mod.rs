@@ -2,14 +2,20 @@
 //! [`model`](crate::model) types. Unknown names get a "did you mean", wrong types and
 //! malformed values an error at their span; every problem is reported, none stops the stage.
 
-use crate::ast::{self, Attr, Block, Endpoint, Entry, Item, Value};
+use crate::ast::{self, Block, Item};
 use crate::codes::Code;
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::model::*;
-use crate::span::{Span, Spanned};
+use crate::model::{Site, Stdlib};
+use crate::span::Span;
 use crate::suggest::did_you_mean;
-use ipnet::{IpNet, Ipv4Net};
-use std::collections::{BTreeMap, BTreeSet};
+use components::{read_actors, read_externals, read_fleets, read_services};
+use fields::list_code;
+use library::{read_library_block, Seen};
+use release::require_release_blocks;
+use rules::{read_rule, RuleScope};
+use schema::quoted;
+use site::read_site_block;
+use std::collections::BTreeMap;
 
 mod components;
 mod credentials;
@@ -17,20 +23,13 @@ mod fields;
 mod library;
 mod operations;
 mod plan_data;
+mod policy;
 mod reference;
 pub use reference::{block_attributes, language_reference};
 mod release;
 mod rules;
 mod schema;
 mod site;
-
-use components::*;
-use fields::*;
-use library::*;
-use release::*;
-use rules::*;
-use schema::*;
-use site::*;
 
 pub use site::passphrase_problem;
 pub(crate) use site::MAX_NAME;
@@ -256,6 +255,21 @@ fn check_use(u: &ast::UseDecl, lib: &Stdlib, diags: &mut Diagnostics) {
     }
 }
 
+/// An `actors` block binding the actors the stdlib requires, for E0208's help.
+fn actors_example(lib: &Stdlib) -> String {
+    let bound: Vec<String> = lib
+        .actors_in_order()
+        .iter()
+        .filter(|a| a.required == crate::model::Condition::Always)
+        .enumerate()
+        .map(|(i, a)| match i {
+            0 => format!("{} = [10.0.0.0/8]", a.name),
+            _ => format!("{} = [10.{i}.0.0/24]", a.name),
+        })
+        .collect();
+    format!("actors {{ {} }}", bound.join("  "))
+}
+
 /// The one block of a kind; a missing one is reported unless it failed to parse.
 fn single<'a>(
     blocks: &BTreeMap<&str, Vec<&'a Block>>,
@@ -270,7 +284,7 @@ fn single<'a>(
         [] => {
             let example = match kind {
                 "site" => "site \"acme\" { aws { ... } daily_active_users = 40  github = github_com  passphrase = secret }".to_string(),
-                "actors" => "actors { users = [10.0.0.0/8]  admins = [10.1.0.0/24] }".to_string(),
+                "actors" => actors_example(lib),
                 _ => format!(
                     "services {{ instance = {}  disk = 100 GiB }}",
                     quoted(&lib.services_machine.instance)

@@ -1,8 +1,15 @@
 //! The site's settings for running it beyond the port tables: `dns`, `proxy` and `tls`, each a
 //! block inside `site`, and `backup` inside `services`; each at most once.
 
-use super::*;
+use super::library::no_labels;
+use super::schema::{opt, read, req, AttrSpec, Ty};
+use crate::ast::{Block, Value};
+use crate::codes::Code;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::model::{Backup, Dns, FileRef, Proxy, StateBackend, Stdlib, Tls};
 use crate::shapes::{no_proxy_entry, proxy_url_problem, valid_dns_name, ProxyUrlProblem};
+use crate::span::{Span, Spanned};
+use ipnet::{IpNet, Ipv4Net};
 
 /// The nested block of this kind in the block `within`, if any; a second one is reported.
 pub(super) fn at_most_one<'a>(

@@ -2,7 +2,14 @@
 //! classes, the on-demand price table, and what Terraform does when a generated resource's
 //! attribute changes (`terraform_resource`).
 
-use super::*;
+use super::library::{label, Seen};
+use super::schema::{opt, read, req, AttrSpec, Ty};
+use crate::ast::Block;
+use crate::codes::Code;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::model::{Prices, ResourceClass, Stdlib, TerraformResource};
+use crate::span::Span;
+use std::collections::BTreeMap;
 
 pub(super) fn read_resource_class(
     lib: &mut Stdlib,
@@ -15,20 +22,10 @@ pub(super) fn read_resource_class(
         req("memory", Ty::Size, "4 GiB"),
         opt("default", Ty::Bool, "true"),
     ];
-    let Some(name) = label(b, diags, "medium") else {
+    let Some((name, v, _)) = seen.named("resource_class", "medium", b, SCHEMA, &[], lib, diags)
+    else {
         return;
     };
-    if !seen.first("resource_class", &name.node, name.span, diags) {
-        return;
-    }
-    let (v, _) = read(
-        format!("resource_class `{}`", name.node),
-        b,
-        SCHEMA,
-        &[],
-        lib,
-        diags,
-    );
     let (Some(vcpu), Some(memory_bytes)) = (v.int("vcpu"), v.bytes("memory")) else {
         return;
     };
@@ -47,11 +44,9 @@ pub(super) fn read_prices(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &
         req("gp3_per_gib_month", Ty::Str, "\"0.08\""),
     ];
     const FAMILY: &[AttrSpec] = &[req("per_vcpu_hour", Ty::Str, "\"0.048\"")];
-    no_labels(b, diags);
-    if !seen.first("prices", "", b.span, diags) {
+    let Some((v, families)) = seen.single("prices", b, SCHEMA, &["family"], lib, diags) else {
         return;
-    }
-    let (v, families) = read("`prices`", b, SCHEMA, &["family"], lib, diags);
+    };
     let mut per_vcpu_hour_micros = BTreeMap::new();
     for f in families {
         let Some(name) = label(f, diags, "m5") else {
@@ -125,20 +120,17 @@ pub(super) fn read_terraform_resource(
         req("replaced_when", Ty::Strings, "\"name\""),
         opt("stops", Ty::Strings, "\"instance_type\""),
     ];
-    let Some(name) = label(b, diags, "aws_instance") else {
-        return;
-    };
-    if !seen.first("terraform_resource", &name.node, name.span, diags) {
-        return;
-    }
-    let (v, _) = read(
-        format!("terraform_resource `{}`", name.node),
+    let Some((name, v, _)) = seen.named(
+        "terraform_resource",
+        "aws_instance",
         b,
         SCHEMA,
         &[],
         lib,
         diags,
-    );
+    ) else {
+        return;
+    };
     lib.terraform_resources.insert(
         name.node,
         TerraformResource {

@@ -3,7 +3,18 @@
 //! Each block kind has one reader over its attributes; every attribute is required, so an
 //! edited stdlib that drops one is told so instead of emitting an empty value.
 
-use super::*;
+use super::library::{label, Seen};
+use super::schema::{opt, read, req, AttrSpec, Ty, Values};
+use crate::ast::Block;
+use crate::codes::Code;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::model::{
+    BuildIsolation, DockerRepository, EnterpriseSetup, Machine, NomadClient, Os, OutputDef,
+    ProxyExceptions, Replicated, Stdlib, UserDataLimits,
+};
+use crate::span::Span;
+use crate::suggest::did_you_mean;
+use crate::values::GIB;
 
 /// The release blocks a stdlib must hold exactly once, with an example for the help.
 const REQUIRED: &[(&str, &str, &str)] = &[
@@ -89,11 +100,9 @@ pub(super) fn read_docker(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &
         req("key_url", Ty::Str, "\"<signing key URL>\""),
         req("key_fingerprint", Ty::Str, "\"<40 hexadecimal digits>\""),
     ];
-    no_labels(b, diags);
-    if !seen.first("docker_repository", "", b.span, diags) {
+    let Some((v, _)) = seen.single("docker_repository", b, SCHEMA, &[], lib, diags) else {
         return;
-    }
-    let (v, _) = read("`docker_repository`", b, SCHEMA, &[], lib, diags);
+    };
     let s = |k: &str| v.str(k).unwrap_or_default();
     lib.docker = DockerRepository {
         repository: s("repository"),
@@ -125,11 +134,9 @@ pub(super) fn read_nomad(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &m
         req("servers", Ty::External, "<service>"),
         req("drain_timeout_seconds", Ty::Int, "<seconds>"),
     ];
-    no_labels(b, diags);
-    if !seen.first("nomad_client", "", b.span, diags) {
+    let Some((v, _)) = seen.single("nomad_client", b, SCHEMA, &[], lib, diags) else {
         return;
-    }
-    let (v, _) = read("`nomad_client`", b, SCHEMA, &[], lib, diags);
+    };
     let s = |k: &str| v.str(k).unwrap_or_default();
     lib.nomad = NomadClient {
         version: s("version"),
@@ -182,11 +189,9 @@ pub(super) fn read_build_isolation(
         req("resolver", Ty::Cidrs, "<address>"),
         req("docker_chains", Ty::Strings, "[\"<chain>\"]"),
     ];
-    no_labels(b, diags);
-    if !seen.first("build_isolation", "", b.span, diags) {
+    let Some((v, _)) = seen.single("build_isolation", b, SCHEMA, &[], lib, diags) else {
         return;
-    }
-    let (v, _) = read("`build_isolation`", b, SCHEMA, &[], lib, diags);
+    };
     let first = v.port("nomad_first_port").unwrap_or(0);
     let last = v.port("nomad_last_port").unwrap_or(0);
     if let (true, Some(span)) = (first > last, v.span("nomad_last_port")) {
@@ -243,11 +248,9 @@ pub(super) fn read_user_data(
             "\"https://sqs.{region}.../{account}/{queue}\"",
         ),
     ];
-    no_labels(b, diags);
-    if !seen.first("user_data", "", b.span, diags) {
+    let Some((v, _)) = seen.single("user_data", b, SCHEMA, &[], lib, diags) else {
         return;
-    }
-    let (v, _) = read("`user_data`", b, SCHEMA, &[], lib, diags);
+    };
     let s = |k: &str| v.str(k).unwrap_or_default();
     lib.user_data = UserDataLimits {
         // A limit that failed to read checks nothing rather than everything.
@@ -270,11 +273,9 @@ pub(super) fn read_replicated(
         req("version", Ty::Str, "\"...\""),
         req("installer", Ty::Str, "\"<install script URL>\""),
     ];
-    no_labels(b, diags);
-    if !seen.first("replicated", "", b.span, diags) {
+    let Some((v, _)) = seen.single("replicated", b, SCHEMA, &[], lib, diags) else {
         return;
-    }
-    let (v, _) = read("`replicated`", b, SCHEMA, &[], lib, diags);
+    };
     lib.replicated = Replicated {
         version: v.str("version").unwrap_or_default(),
         installer: v.str("installer").unwrap_or_default(),
@@ -295,11 +296,9 @@ pub(super) fn read_proxy_exceptions(
             "[\"s3.{region}.amazonaws.com\"]",
         ),
     ];
-    no_labels(b, diags);
-    if !seen.first("proxy_exceptions", "", b.span, diags) {
+    let Some((v, _)) = seen.single("proxy_exceptions", b, SCHEMA, &[], lib, diags) else {
         return;
-    }
-    let (v, _) = read("`proxy_exceptions`", b, SCHEMA, &[], lib, diags);
+    };
     lib.proxy_exceptions = ProxyExceptions {
         always: v.strings("always").unwrap_or_default(),
         with_s3_endpoint: v.strings("with_s3_endpoint").unwrap_or_default(),
@@ -377,20 +376,9 @@ pub(super) fn read_output(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: &
         req("port", Ty::Port, "<port>"),
         req("reached_by", Ty::Actor, "<actor>"),
     ];
-    let Some(name) = label(b, diags, "install_url") else {
+    let Some((name, v, _)) = seen.named("output", "install_url", b, SCHEMA, &[], lib, diags) else {
         return;
     };
-    if !seen.first("output", &name.node, name.span, diags) {
-        return;
-    }
-    let (v, _) = read(
-        format!("output `{}`", name.node),
-        b,
-        SCHEMA,
-        &[],
-        lib,
-        diags,
-    );
     lib.outputs.push(OutputDef {
         name: name.node,
         description: v.str("description").unwrap_or_default(),
@@ -416,11 +404,9 @@ pub(super) fn read_enterprise_setup(
         req("services_disk", Ty::Size, "150 GiB"),
         req("nomad_disk", Ty::Size, "200 GiB"),
     ];
-    no_labels(b, diags);
-    if !seen.first("enterprise_setup", "", b.span, diags) {
+    let Some((v, _)) = seen.single("enterprise_setup", b, SCHEMA, &[], lib, diags) else {
         return;
-    }
-    let (v, _) = read("`enterprise_setup`", b, SCHEMA, &[], lib, diags);
+    };
     let s = |k: &str| v.str(k).unwrap_or_default();
     let gib = |k: &str| v.bytes(k).unwrap_or(0) / GIB;
     lib.enterprise_setup = EnterpriseSetup {

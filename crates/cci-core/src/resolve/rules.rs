@@ -1,6 +1,15 @@
 //! `allow` rules: protocols and ports checked, endpoints bound to actors, components or CIDRs.
 
-use super::*;
+use super::fields::list_code;
+use super::schema::{opt, read_entries, req, AttrSpec, Ty};
+use crate::ast;
+use crate::ast::{Attr, Endpoint, Entry};
+use crate::codes::Code;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::model::{Condition, EndpointRef, Rule, Stdlib};
+use crate::span::{Span, Spanned};
+use crate::suggest::did_you_mean;
+use std::collections::BTreeSet;
 
 pub(super) enum RuleScope {
     Library,
@@ -125,7 +134,7 @@ fn rule_attrs(
     const LIBRARY: &[AttrSpec] = &[
         req("origin", Ty::Str, "\"guide appendix, Services Machine\""),
         opt("decision", Ty::Str, "\"...\""),
-        opt("when", Ty::Condition, "external(postgres)"),
+        opt("when", Ty::Condition, "external(<service>)"),
     ];
     const SITE: &[AttrSpec] = &[opt("decision", Ty::Str, "\"...\"")];
     let entries = as_entries(&r.attrs);

@@ -3,7 +3,16 @@
 //! repeated attributes, missing required ones, wrong types. What comes out is typed; the
 //! readers of each kind only build their model values from it.
 
-use super::*;
+use super::fields::{as_cidrs, as_int, as_size, as_string, fields, read_condition, type_error};
+use crate::ast::{Block, Entry, Value};
+use crate::codes::Code;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::model::{Condition, InstanceType, Stdlib};
+use crate::resolve::library::port_u16;
+use crate::span::{Span, Spanned};
+use crate::suggest::did_you_mean;
+use ipnet::IpNet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The type of an attribute's value.
 #[derive(Clone, Copy, Debug)]

@@ -1,7 +1,18 @@
 //! The `site` block (with `aws` and `tags`): where the site runs, who it serves, its secret.
 
-use super::operations::*;
-use super::*;
+use super::fields::{as_string, fields, type_error};
+use super::library::{label, no_labels};
+use super::operations::{at_most_one, read_dns, read_proxy, read_state, read_tls, state_defaults};
+use super::schema::{opt, read, req, AttrSpec, Ty, Values};
+use crate::ast::{Block, Value};
+use crate::codes::Code;
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::model::{Dns, GitHub, Proxy, Services, Site, StateBackend, Stdlib, Tls};
+use crate::resolve::operations::ipv4_ranges;
+use crate::span::{Span, Spanned};
+use crate::suggest::did_you_mean;
+use ipnet::Ipv4Net;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Names become parts of AWS names; 32 characters leave room in the shortest of them (IAM
 /// roles, 64) for what `names.rs` adds.
