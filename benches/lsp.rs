@@ -1,11 +1,14 @@
 //! `cargo bench --bench lsp`: what an editor waits for on a 5,000-line site. Prints numbers;
-//! asserts nothing but that the server answers (every wait bounded).
+//! asserts nothing but that the server answers (every wait bounded). BENCHMARKS.md records
+//! them.
 //!
-//! - the syntax tree's parse of the stdlib (every file) and of the site, and the site's whole
-//!   `compile` (parse, resolve, check), in this process;
+//! - in this process: the parse of the stdlib (every file) and of the site, as a syntax tree
+//!   and with its AST (`parse_file`); the site's `compile` (parse, resolve, check) and what the
+//!   server adds to it for a change (the masked diagnostics, the analysis); medians;
 //! - the language server (`cci-dsl lsp`, the binary cargo built, or `CCI_DSL=path` for another
-//!   build): the time from writing a `didChange` (the whole text, as the server asks) to reading
-//!   the `publishDiagnostics` for that version, over 30 edits; and a hover's round trip.
+//!   build, which may be one that does not say the version it publishes for): the time from
+//!   writing a `didChange` (the whole text, as the server asks) to reading the
+//!   `publishDiagnostics` for it, over 30 edits (median and p95); and a hover's round trip.
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
