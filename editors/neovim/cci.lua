@@ -49,6 +49,10 @@ vim.api.nvim_create_autocmd("FileType", {
   pattern = "cci",
   callback = function(args)
     vim.bo[args.buf].commentstring = "# %s"
+    -- The tree-sitter grammar (editors/tree-sitter-cci) where its parser is installed (0.9+).
+    if vim.fn.has("nvim-0.9") == 1 and pcall(vim.treesitter.start, args.buf, "cci") then
+      return
+    end
     -- After the `Syntax` event that follows, which clears the buffer's syntax.
     vim.schedule(function()
       if vim.api.nvim_buf_is_valid(args.buf) and vim.b[args.buf].current_syntax == nil then
