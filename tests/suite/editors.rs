@@ -126,9 +126,15 @@ fn bounded(mut cmd: Command, what: &str, limit: Duration) -> String {
     out
 }
 
-/// Neovim with no configuration of the user's: only `init` (and the files it sources).
+/// Neovim with no configuration of the user's: `init`, and editors/neovim/cci.lua installed
+/// as the README says (`~/.config/nvim/plugin/cci.lua`, here under a scratch
+/// XDG_CONFIG_HOME), which Neovim loads itself at startup.
 fn neovim(nvim: &Path, dir: &Path, init: &str, file: &str) -> serde_json::Value {
     let home = dir.join("home");
+    let plugins = home.join("nvim/plugin");
+    std::fs::create_dir_all(&plugins).unwrap();
+    let plugin = crate::root().join("editors/neovim/cci.lua");
+    std::fs::copy(plugin, plugins.join("cci.lua")).unwrap();
     std::fs::write(dir.join("init.lua"), init).unwrap();
     let at = find(SITE, "to builders", 0, 3);
     let position = format!(
@@ -163,8 +169,8 @@ fn neovim(nvim: &Path, dir: &Path, init: &str, file: &str) -> serde_json::Value 
     serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
 }
 
-/// The README's way: editors/neovim/cci.lua sourced as a plugin, the server's command set
-/// by `vim.g.cci_dsl_cmd`. The `.cci` file gets the filetype, the server starts, and its
+/// The README's way: editors/neovim/cci.lua installed as a plugin, the server's command set
+/// by `vim.g.cci_dsl_cmd` in init.lua. The `.cci` file gets the filetype, the server starts, and its
 /// diagnostic (code and help), hover and definition reach the editor, and the file's syntax
 /// highlighting names what it shows.
 #[test]
@@ -174,11 +180,9 @@ fn neovim_runs_the_server_from_the_readmes_file() {
     };
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("site.cci"), SITE).unwrap();
-    let plugin = crate::root().join("editors/neovim/cci.lua");
     let init = format!(
-        "vim.g.cci_dsl_cmd = {{ {:?}, \"lsp\" }}\ndofile({:?})\n",
-        env!("CARGO_BIN_EXE_cci-dsl"),
-        plugin.display().to_string()
+        "vim.g.cci_dsl_cmd = {{ {:?}, \"lsp\" }}\n",
+        env!("CARGO_BIN_EXE_cci-dsl")
     );
     let out = neovim(&nvim, dir.path(), &init, "site.cci");
     assert!(out.get("error").is_none(), "{out}");
