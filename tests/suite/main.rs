@@ -6,6 +6,7 @@ mod apply;
 mod boot;
 mod cli;
 mod diagnostics;
+mod editors;
 mod examples;
 mod format;
 mod generated;
