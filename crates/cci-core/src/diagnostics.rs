@@ -5,7 +5,7 @@
 use crate::codes::Code;
 pub use crate::codes::Severity;
 use crate::display::{escaped, shown_text};
-use crate::secrets::{secret_ranges, secret_values, shaped_ranges};
+use crate::secrets::{secret_ranges_and_values, shaped_ranges};
 use crate::span::SourceFile;
 use crate::span::{Sources, Span};
 use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteSpanContents, SourceCode};
@@ -211,8 +211,7 @@ struct Shown<'s> {
 
 impl<'s> Shown<'s> {
     fn new(file: &'s SourceFile) -> Self {
-        let masked = secret_ranges(&file.text);
-        let secrets = secret_values(&file.text);
+        let (masked, secrets) = secret_ranges_and_values(&file.text);
         Shown {
             file,
             name: escaped(&file.name),

@@ -54,6 +54,8 @@ pub struct Compilation {
     pub site: Option<model::Site>,
     /// The site's flows and security groups, as `check` read them; `None` without a site.
     pub network: Option<network::Network>,
+    /// The site file's lossless syntax tree (the editor's answers read it).
+    pub site_tree: rowan::GreenNode,
 }
 
 impl Compilation {
@@ -90,7 +92,8 @@ pub fn compile_in(
         lib_asts.push(ast);
     }
     let site_id = sources.add(site_name, site_text);
-    let (site_ast, d) = parse::parse_file(site_text, site_id);
+    let site_tree = parse::parse_tree(site_text);
+    let (site_ast, d) = parse::lower_parsed(&site_tree, site_id);
     diagnostics.extend(d);
 
     // The site may add library kinds of its own (an instance type the catalog lacks).
@@ -114,6 +117,7 @@ pub fn compile_in(
         stdlib,
         site,
         network,
+        site_tree: site_tree.green,
     }
 }
 

@@ -59,11 +59,10 @@ impl Analysis {
         let lines = LineIndex::new(&text);
         let json = cci_core::diagnostics::render_json(&c.diagnostics, &c.sources);
         let diagnostics = diagnostics(&json, site_name, &text, &lines);
-        let green = cci_core::parse::parse_tree(&text).green;
         Analysis {
             text,
             lines,
-            green,
+            green: c.site_tree,
             lib: c.stdlib,
             site: c.site,
             diagnostics,

@@ -54,7 +54,11 @@ pub fn parse_tree(text: &str) -> Parsed {
 
 /// Parses one file. Returns what could be parsed and every syntax error found.
 pub fn parse_file(text: &str, file: FileId) -> (File, Diagnostics) {
-    let parsed = parse_tree(text);
+    lower_parsed(&parse_tree(text), file)
+}
+
+/// The AST of a parsed file, and its syntax errors as diagnostics.
+pub fn lower_parsed(parsed: &Parsed, file: FileId) -> (File, Diagnostics) {
     let ast = lower::Lower { file }.file(&parsed.root());
     let mut diags = Diagnostics::default();
     for e in &parsed.errors {

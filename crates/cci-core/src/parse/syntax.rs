@@ -125,15 +125,25 @@ pub fn token_kind(k: super::lexer::Kind) -> SyntaxKind {
 /// The significant text range of a node: from its first to its last token that is not
 /// trivia (a node's own leading or trailing spaces and comments are not part of it).
 pub fn trimmed_range(node: &SyntaxNode) -> rowan::TextRange {
-    let mut tokens = node
-        .descendants_with_tokens()
-        .filter_map(|e| e.into_token())
-        .filter(|t| !t.kind().is_trivia());
-    let Some(first) = tokens.next() else {
-        return rowan::TextRange::empty(node.text_range().start());
+    // From both ends inward, past the trivia only: a block's span costs its edges, not its
+    // whole subtree (the lowering asks it of every node).
+    let range = node.text_range();
+    let significant = |t: &SyntaxToken| !t.kind().is_trivia();
+    let inside = |t: &SyntaxToken| range.contains_range(t.text_range());
+    // (`first_token`/`last_token` stop at an empty node: the tokens at the edges' offsets.)
+    let mut first = node.token_at_offset(range.start()).right_biased();
+    while let Some(t) = first.clone().filter(|t| !significant(t)) {
+        first = t.next_token().filter(inside);
+    }
+    let Some(first) = first.filter(inside) else {
+        return rowan::TextRange::empty(range.start());
     };
-    let last = tokens.last().unwrap_or_else(|| first.clone());
-    rowan::TextRange::new(first.text_range().start(), last.text_range().end())
+    let mut last = node.token_at_offset(range.end()).left_biased();
+    while let Some(t) = last.clone().filter(|t| !significant(t)) {
+        last = t.prev_token().filter(inside);
+    }
+    let end = last.map_or(first.text_range().end(), |t| t.text_range().end());
+    rowan::TextRange::new(first.text_range().start(), end)
 }
 
 /// What a label's, key's or value's token says: a string's value (escapes read), a word's
@@ -143,5 +153,58 @@ pub fn token_value(t: &SyntaxToken) -> Option<String> {
         STRING => super::literals::string_value(t.text()).ok(),
         WORD => Some(t.text().to_string()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The range by its definition: every token of the node read in order.
+    fn by_definition(node: &SyntaxNode) -> rowan::TextRange {
+        let mut tokens = node
+            .descendants_with_tokens()
+            .filter_map(|e| e.into_token())
+            .filter(|t| !t.kind().is_trivia());
+        let Some(first) = tokens.next() else {
+            return rowan::TextRange::empty(node.text_range().start());
+        };
+        let last = tokens.last().unwrap_or_else(|| first.clone());
+        rowan::TextRange::new(first.text_range().start(), last.text_range().end())
+    }
+
+    /// Every node of the stdlib and of broken texts (comments and blank lines at the edges,
+    /// empty blocks, a broken entry, an unclosed block, nothing at all).
+    #[test]
+    fn trimmed_range_is_the_first_to_the_last_significant_token() {
+        let mut texts: Vec<String> = crate::stdlib::embedded()
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect();
+        texts.extend(
+            [
+                "",
+                "  # only a comment\n\n",
+                "site \"a\" {  # c\n\n  # c\n}\n",
+                "fleet f {\n  count = = 1\n  # c\n  disk = 1 GiB  # c\n}\n",
+                "fleet f { }\nfleet g {\n",
+                "actors { a = [ # c\n 10.0.0.0/8, # d\n ] }\n",
+                "allow tcp 1 from a to b \"x\" { # c\n }\n",
+            ]
+            .map(String::from),
+        );
+        let mut nodes = 0;
+        for text in &texts {
+            let root = crate::parse::parse_tree(text).root();
+            for node in root.descendants() {
+                assert_eq!(
+                    trimmed_range(&node),
+                    by_definition(&node),
+                    "{node:?} in {text:?}"
+                );
+                nodes += 1;
+            }
+        }
+        assert!(nodes > 1000, "{nodes}");
     }
 }

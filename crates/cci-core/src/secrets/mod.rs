@@ -13,7 +13,7 @@
 mod shapes;
 
 use crate::parse::lexer::{tokens, Kind, Token};
-use crate::suggest::similarity;
+use crate::suggest::similar_at_least;
 
 /// A range of the text to hide, and whether it lies in a comment (a comment's words are never
 /// quoted in a message, so they are not scrubbed from messages).
@@ -27,6 +27,14 @@ struct Mask {
 /// Byte ranges of `text` to hide: sorted, disjoint.
 pub fn secret_ranges(text: &str) -> Vec<(usize, usize)> {
     merged(masks(text).iter().map(|m| (m.start, m.end)).collect())
+}
+
+/// [`secret_ranges`] and [`secret_values`] of one text, found in one pass (a diagnostic
+/// needs both; the language server asks for them on every change).
+pub fn secret_ranges_and_values(text: &str) -> (Vec<(usize, usize)>, Vec<String>) {
+    let masks = masks(text);
+    let ranges = merged(masks.iter().map(|m| (m.start, m.end)).collect());
+    (ranges, values(text, &masks))
 }
 
 /// Sorted, overlapping and touching ranges joined.
@@ -45,7 +53,11 @@ fn merged(mut ranges: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
 /// The hidden values themselves, in pieces a message could quote (at least 3 characters; not
 /// those of comments), for scrubbing from messages, labels and help.
 pub fn secret_values(text: &str) -> Vec<String> {
-    let values = masks(text)
+    values(text, &masks(text))
+}
+
+fn values(text: &str, masks: &[Mask]) -> Vec<String> {
+    let values = masks
         .iter()
         .filter(|m| !m.comment)
         .map(|m| (m.start, m.end))
@@ -145,8 +157,8 @@ pub fn is_secret_key(key: &str) -> bool {
     let parts: Vec<&str> = k.split(|c: char| !c.is_ascii_alphanumeric()).collect();
     parts.iter().any(|p| is_secret_word(p))
         || parts.windows(2).any(|w| is_secret_pair(w[0], w[1]))
-        || similarity(&k, "passphrase") >= 0.85
-        || similarity(&k, "password") >= 0.85
+        || similar_at_least(&k, "passphrase", 0.85)
+        || similar_at_least(&k, "password", 0.85)
 }
 
 /// For each bracket token, the index of its match (or `None`), computed in one pass.
