@@ -8,7 +8,7 @@ emulator_apply.py prepares it) is applied to a local AWS API emulator (moto). Th
 list of one-line changes a reviewer meets is built into a copy of the applied directory and
 planned; for every resource the plan creates, updates, replaces or destroys, the action must
 be the one `cci-dsl diff --format json` predicts, and `diff` must predict nothing the plan does
-not do. What the emulator itself makes Terraform change on an unchanged site (its drift) is
+not do; a change `diff` says the resource's lifecycle ignores must not be planned. What the emulator itself makes Terraform change on an unchanged site (its drift) is
 planned first and left out. Prints one line per change and exits 1 on any disagreement.
 Needs TERRAFORM and TF_PROVIDER_MIRROR (the validators' env.sh).
 """
@@ -74,7 +74,8 @@ def predicted(cci, work, old, new):
                        capture_output=True, text=True)
     if p.returncode != 0:
         ea.die("cci-dsl diff", p.stdout + p.stderr)
-    return {r["address"]: r["action"] for r in json.loads(p.stdout)["resources"]}
+    d = json.loads(p.stdout)
+    return {r["address"]: r["action"] for r in d["resources"]}, [r["address"] for r in d["ignored"]]
 
 
 def one_change(cci, work, applied, name, text, drift, env, terraform):
@@ -87,7 +88,7 @@ def one_change(cci, work, applied, name, text, drift, env, terraform):
     if build.returncode != 0:
         return name, [f"build: {build.stdout}{build.stderr}"]
     plan = planned_actions(tf_dir / "terraform", env, terraform, work / f"plan-{slug}.log")
-    want = predicted(cci, work, work / "site.cci", site)
+    want, ignored = predicted(cci, work, work / "site.cci", site)
     problems = []
     for address in sorted(set(plan) | set(want)):
         if address in drift and plan.get(address) == drift[address] and address not in want:
@@ -95,8 +96,11 @@ def one_change(cci, work, applied, name, text, drift, env, terraform):
         if plan.get(address) != want.get(address):
             problems.append(f"{address}: terraform plan {plan.get(address, 'no change')}, "
                             f"cci-dsl diff {want.get(address, 'no change')}")
-    if not want:
-        problems.append("cci-dsl diff predicts no resource change")
+    if not want and not ignored:
+        problems.append("cci-dsl diff predicts no resource change and no ignored one")
+    for address in ignored:
+        if address in plan and plan[address] != drift.get(address):
+            problems.append(f"{address}: cci-dsl diff says Terraform ignores the change, terraform plan {plan[address]}")
     return name, problems
 
 

@@ -198,3 +198,36 @@ fn a_side_with_errors_is_reported_and_nothing_compared() {
         "{err}"
     );
 }
+
+/// What `diff` says Terraform will do is what `terraform plan` does: the default site applied
+/// to the AWS API emulator, then eight one-line changes planned against it
+/// (tests/apply/replace_proof.py: resized, re-imaged, disk grown, a port opened, an actor
+/// moved, a fleet rescaled and resized, a tag added).
+#[test]
+fn diff_predicts_what_terraform_plan_does() {
+    let Some(env_sh) = crate::installed_tool("MOTO_PYTHON", "the AWS API emulator is") else {
+        return;
+    };
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(r#". "$1" && exec "$MOTO_PYTHON" "$2" "$3" "$4""#)
+        .arg("proof")
+        .arg(&env_sh)
+        .arg(crate::root().join("tests/apply/replace_proof.py"))
+        .arg(env!("CARGO_BIN_EXE_cci-dsl"))
+        .arg(crate::root().join("examples/default.cci"))
+        .output()
+        .unwrap();
+    let report = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    eprintln!("{report}");
+    assert!(o.status.success(), "{report}");
+    assert_eq!(
+        report.matches("\nok    ").count() + usize::from(report.starts_with("ok    ")),
+        8,
+        "{report}"
+    );
+}

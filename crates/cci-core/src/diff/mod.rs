@@ -106,6 +106,8 @@ pub struct SiteDiff {
     pub cost: Option<CostChange>,
     pub pins: Vec<PinChange>,
     pub resources: Vec<ResourceChange>,
+    /// Resources whose changed attributes Terraform ignores (their `lifecycle`), with them.
+    pub ignored: Vec<(String, Vec<String>)>,
 }
 
 impl SiteDiff {
@@ -118,6 +120,7 @@ impl SiteDiff {
             && self.cost.is_none()
             && self.pins.is_empty()
             && self.resources.is_empty()
+            && self.ignored.is_empty()
     }
 }
 
@@ -127,6 +130,7 @@ pub fn diff(old: &Side, new: &Side) -> SiteDiff {
         Matrix::new(old.net, old.site),
         Matrix::new(new.net, new.site),
     );
+    let terraform = resources::changes(old.outputs, new.outputs, new.lib);
     let (po, pn) = (
         plan(old.site, old.lib, old.net),
         plan(new.site, new.lib, new.net),
@@ -140,7 +144,8 @@ pub fn diff(old: &Side, new: &Side) -> SiteDiff {
         fleets: fleets(&po, &pn),
         cost: cost(&po, &pn),
         pins: pins(old, new),
-        resources: resources::changes(old.outputs, new.outputs, new.lib),
+        resources: terraform.resources,
+        ignored: terraform.ignored,
     }
 }
 

@@ -40,6 +40,13 @@ pub fn text(d: &SiteDiff) -> String {
         out.push('\n');
     }
     terraform(&mut out, &d.resources);
+    for (address, attrs) in &d.ignored {
+        let _ = writeln!(
+            out,
+            "- `{address}`: {} changes, but Terraform ignores it (`lifecycle {{ ignore_changes }}`): the running machine keeps what it has until it is replaced (`terraform apply -replace={address}`)",
+            attrs.join(", ")
+        );
+    }
     out
 }
 
@@ -210,5 +217,6 @@ pub fn json(d: &SiteDiff) -> Value {
         "cost": d.cost.as_ref().map(|c| json!({ "old": money(c.old), "new": money(c.new) })),
         "pins": d.pins.iter().map(|p| json!({ "pin": p.pin, "old": p.old, "new": p.new })).collect::<Vec<_>>(),
         "resources": resources,
+        "ignored": d.ignored.iter().map(|(a, attrs)| json!({ "address": a, "changed": attrs })).collect::<Vec<_>>(),
     })
 }

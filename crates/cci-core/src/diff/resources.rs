@@ -37,7 +37,8 @@ pub struct ResourceChange {
 /// A resource's attributes: key (`block.attribute` in nested blocks) → its text.
 type Attributes = BTreeMap<String, String>;
 
-/// Every `resource` block of the Terraform files, by address.
+/// Every `resource` block of the Terraform files, by address; the `provider` block is kept
+/// under `provider.NAME` (its `default_tags` reach every tagged resource).
 fn resources(outputs: &Outputs) -> BTreeMap<String, Attributes> {
     let mut all = BTreeMap::new();
     for (path, text) in &outputs.files {
@@ -53,7 +54,7 @@ fn resources(outputs: &Outputs) -> BTreeMap<String, Attributes> {
                 } else {
                     body.push(line);
                 }
-            } else if let Some(address) = resource_header(line) {
+            } else if let Some(address) = resource_header(line).or_else(|| provider_header(line)) {
                 current = Some((address, Vec::new()));
             }
         }
@@ -66,6 +67,32 @@ fn resource_header(line: &str) -> Option<String> {
     let rest = line.strip_prefix("resource \"")?.strip_suffix(" {")?;
     let (kind, name) = rest.split_once("\" \"")?;
     Some(format!("{kind}.{}", name.strip_suffix('"')?))
+}
+
+/// `provider "aws" {` → `provider.aws`.
+fn provider_header(line: &str) -> Option<String> {
+    let name = line.strip_prefix("provider \"")?.strip_suffix("\" {")?;
+    Some(format!("provider.{name}"))
+}
+
+/// The attributes a resource's `lifecycle { ignore_changes = [...] }` names.
+fn ignored(attrs: &Attributes) -> Vec<String> {
+    let Some(text) = attrs.get("lifecycle.ignore_changes") else {
+        return Vec::new();
+    };
+    let list = text.split_once('[').map_or("", |(_, l)| l);
+    list.split([',', ']', '\n'])
+        .map(str::trim)
+        .filter(|w| !w.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// Whether a change to `key` is one Terraform acts on: not a meta-argument (`lifecycle`,
+/// `depends_on`) and not an attribute the resource ignores changes of.
+fn acted_on(key: &str, ignore: &[String]) -> bool {
+    let top = key.split('.').next().unwrap_or_default();
+    top != "lifecycle" && top != "depends_on" && !ignore.iter().any(|i| i == top || i == key)
 }
 
 /// The entries of a resource's body: each line two spaces in starts one (its continuation
@@ -110,37 +137,90 @@ fn attributes(body: &[&str]) -> Attributes {
     out
 }
 
+/// What Terraform will do, going from the old outputs to the new: the resources it changes,
+/// and those whose changed attributes it ignores (`lifecycle { ignore_changes }`), with them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct TerraformChanges {
+    pub resources: Vec<ResourceChange>,
+    pub ignored: Vec<(String, Vec<String>)>,
+}
+
 /// What Terraform will do to each resource, going from the old outputs to the new.
-pub fn changes(old: &Outputs, new: &Outputs, lib: &Stdlib) -> Vec<ResourceChange> {
+pub fn changes(old: &Outputs, new: &Outputs, lib: &Stdlib) -> TerraformChanges {
     let (old, new) = (resources(old), resources(new));
-    let mut out = Vec::new();
-    for (address, attrs) in &new {
+    let mut out = TerraformChanges::default();
+    for (address, attrs) in new.iter().filter(|(a, _)| !a.starts_with("provider.")) {
         let Some(before) = old.get(address) else {
-            out.push(created(address));
+            out.resources.push(created(address));
             continue;
         };
-        let changed: Vec<String> = before
+        let differ: BTreeSet<&String> = before
             .keys()
             .chain(attrs.keys())
             .filter(|k| before.get(*k) != attrs.get(*k))
-            .cloned()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
             .collect();
+        let ignore = ignored(attrs);
+        let (changed, skipped): (Vec<String>, Vec<String>) = differ
+            .into_iter()
+            .cloned()
+            .partition(|k| acted_on(k, &ignore));
+        // What changed but is ignored by the resource's own lifecycle (not a meta-argument).
+        let ignored: Vec<String> = skipped.into_iter().filter(|k| acted_on(k, &[])).collect();
         if !changed.is_empty() {
-            out.push(classify(address, changed, lib));
+            out.resources.push(classify(address, changed, lib));
+        } else if !ignored.is_empty() {
+            out.ignored.push((address.clone(), ignored));
         }
     }
-    for address in old.keys().filter(|a| !new.contains_key(*a)) {
-        out.push(ResourceChange {
+    for address in old
+        .keys()
+        .filter(|a| !new.contains_key(*a) && !a.starts_with("provider."))
+    {
+        out.resources.push(ResourceChange {
             address: address.clone(),
             action: Action::Destroy,
             changed: Vec::new(),
         });
     }
-    cascade(&mut out, &new, lib);
-    out.sort();
+    default_tags(&mut out.resources, &old, &new, lib);
+    cascade(&mut out.resources, &new, lib);
+    out.resources.sort();
     out
+}
+
+/// A change to the provider's `default_tags` updates every tagged resource in place (its
+/// `tags_all`), besides what else changes.
+fn default_tags(
+    out: &mut Vec<ResourceChange>,
+    old: &BTreeMap<String, Attributes>,
+    new: &BTreeMap<String, Attributes>,
+    lib: &Stdlib,
+) {
+    let tags = |side: &BTreeMap<String, Attributes>| -> Vec<String> {
+        side.iter()
+            .filter(|(a, _)| a.starts_with("provider."))
+            .flat_map(|(_, attrs)| attrs.iter())
+            .filter(|(k, _)| k.starts_with("default_tags"))
+            .map(|(k, v)| format!("{k}{v}"))
+            .collect()
+    };
+    if tags(old) == tags(new) {
+        return;
+    }
+    for address in new.keys().filter(|a| old.contains_key(*a)) {
+        let kind = address.split('.').next().unwrap_or_default();
+        if !lib.terraform_resources.get(kind).is_some_and(|t| t.tagged) {
+            continue;
+        }
+        match out.iter_mut().find(|c| &c.address == address) {
+            Some(c) => c.changed.push("tags_all".into()),
+            None => out.push(ResourceChange {
+                address: address.clone(),
+                action: Action::Update { stops: false },
+                changed: vec!["tags_all".into()],
+            }),
+        }
+    }
 }
 
 fn created(address: &str) -> ResourceChange {
@@ -258,6 +338,7 @@ mod tests {
             crate::model::TerraformResource {
                 replaced_when: vec!["description".into()],
                 stops: vec![],
+                tagged: true,
             },
         );
         lib.terraform_resources.insert(
@@ -265,6 +346,7 @@ mod tests {
             crate::model::TerraformResource {
                 replaced_when: vec!["security_group_id".into()],
                 stops: vec![],
+                tagged: true,
             },
         );
         lib
@@ -275,13 +357,13 @@ mod tests {
     #[test]
     fn a_changed_tag_is_an_update_and_a_new_description_replaces_and_cascades() {
         let tagged = OLD.replace("Name = \"a\"", "Name = \"b\"");
-        let c = changes(&outputs(OLD), &outputs(&tagged), &lib());
+        let c = changes(&outputs(OLD), &outputs(&tagged), &lib()).resources;
         assert_eq!(c.len(), 1, "{c:?}");
         assert_eq!(c[0].action, Action::Update { stops: false });
         assert_eq!(c[0].changed, ["tags.Name"]);
 
         let described = OLD.replace("description = \"x\"", "description = \"y\"");
-        let c = changes(&outputs(OLD), &outputs(&described), &lib());
+        let c = changes(&outputs(OLD), &outputs(&described), &lib()).resources;
         let addresses: Vec<_> = c.iter().map(|c| c.address.as_str()).collect();
         assert_eq!(
             addresses,
@@ -299,16 +381,62 @@ mod tests {
             &outputs(OLD),
             &outputs(&OLD.replace("= 80", "= 81")),
             &lib(),
-        );
+        )
+        .resources;
         assert_eq!(c[0].action, Action::Update { stops: false });
         let renamed = OLD.replace("\"r\"", "\"s\"");
-        let c = changes(&outputs(OLD), &outputs(&renamed), &lib());
+        let c = changes(&outputs(OLD), &outputs(&renamed), &lib()).resources;
         let got: Vec<_> = c.iter().map(|c| (c.address.as_str(), &c.action)).collect();
         assert_eq!(
             got,
             [
                 ("aws_vpc_security_group_ingress_rule.r", &Action::Destroy),
                 ("aws_vpc_security_group_ingress_rule.s", &Action::Create)
+            ]
+        );
+    }
+
+    #[test]
+    fn what_a_lifecycle_ignores_is_said_apart_and_default_tags_update_every_tagged_resource() {
+        let ignoring = OLD.replace(
+            "  description = \"x\"\n",
+            "  description = \"x\"\n  ami = \"img1\"\n  lifecycle {\n    ignore_changes = [ami]\n  }\n",
+        );
+        let t = changes(
+            &outputs(&ignoring),
+            &outputs(&ignoring.replace("img1", "img2")),
+            &lib(),
+        );
+        assert!(t.resources.is_empty(), "{t:?}");
+        assert_eq!(
+            t.ignored,
+            [("aws_security_group.a".to_string(), vec!["ami".to_string()])]
+        );
+        // Only depends_on changed: nothing at all.
+        let t = changes(
+            &outputs(OLD),
+            &outputs(&OLD.replace("  from_port", "  depends_on = [x]\n  from_port")),
+            &lib(),
+        );
+        assert_eq!(t, TerraformChanges::default());
+
+        let provider = |team: &str| {
+            format!("provider \"aws\" {{\n  default_tags {{\n    tags = {{\n      team = \"{team}\"\n    }}\n  }}\n}}\n\n{OLD}")
+        };
+        let t = changes(&outputs(&provider("a")), &outputs(&provider("b")), &lib());
+        let got: Vec<_> = t
+            .resources
+            .iter()
+            .map(|c| (c.address.as_str(), c.changed.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("aws_security_group.a", vec!["tags_all".to_string()]),
+                (
+                    "aws_vpc_security_group_ingress_rule.r",
+                    vec!["tags_all".to_string()]
+                )
             ]
         );
     }

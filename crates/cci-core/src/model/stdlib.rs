@@ -353,4 +353,6 @@ pub struct Prices {
 pub struct TerraformResource {
     pub replaced_when: Vec<String>,
     pub stops: Vec<String>,
+    /// The provider's `default_tags` reach it (`tags_all`).
+    pub tagged: bool,
 }

@@ -119,6 +119,7 @@ pub(super) fn read_terraform_resource(
     const SCHEMA: &[AttrSpec] = &[
         req("replaced_when", Ty::Strings, "\"name\""),
         opt("stops", Ty::Strings, "\"instance_type\""),
+        opt("tagged", Ty::Bool, "true"),
     ];
     let Some((name, v, _)) = seen.named(
         "terraform_resource",
@@ -136,6 +137,7 @@ pub(super) fn read_terraform_resource(
         TerraformResource {
             replaced_when: v.strings("replaced_when").unwrap_or_default(),
             stops: v.strings("stops").unwrap_or_default(),
+            tagged: v.bool("tagged").unwrap_or(false),
         },
     );
 }
