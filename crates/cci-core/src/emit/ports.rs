@@ -3,7 +3,7 @@
 
 use super::{render, EmitError, Input, Outputs};
 use crate::ast::Protocol;
-use crate::matrix::endpoint_text;
+use crate::matrix::{endpoint_text, Matrix};
 use crate::model::ports_text;
 use crate::model::{EndpointRef, Rule};
 use crate::network::{Direction, Peer, SgRule};
@@ -31,6 +31,23 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
     text.push('\n');
     out.files.insert("security-groups.json".into(), text);
 
+    let m = Matrix::new(net, input.site);
+    let matrix: Vec<Value> = m
+        .rows
+        .iter()
+        .map(|r| {
+            let from = m.from(r);
+            let ranges: Vec<String> = from.ranges.iter().map(|n| n.to_string()).collect();
+            object([
+                ("from", json!(from.name)),
+                ("to", json!(m.to(r).name)),
+                ("ports", json!(r.ports_text())),
+                ("exposure", json!(from.exposure.as_str())),
+                ("ranges", json!(ranges.join(", "))),
+                ("purpose", json!(r.purposes.join("; "))),
+            ])
+        })
+        .collect();
     let flows: Vec<Value> = net
         .flows
         .applied
@@ -68,6 +85,8 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
             ("source", json!(input.source_name)),
             ("site", json!(input.site.name)),
             ("release", json!(input.lib.release)),
+            ("matrix_count", json!(matrix.len())),
+            ("matrix", Value::Array(matrix)),
             ("flows", Value::Array(flows)),
             ("skipped", Value::Array(skipped)),
             ("permissions", Value::Array(perms)),
