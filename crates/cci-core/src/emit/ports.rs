@@ -31,23 +31,7 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
     text.push('\n');
     out.files.insert("security-groups.json".into(), text);
 
-    let m = Matrix::new(net, input.site);
-    let matrix: Vec<Value> = m
-        .rows
-        .iter()
-        .map(|r| {
-            let from = m.from(r);
-            let ranges: Vec<String> = from.ranges.iter().map(|n| n.to_string()).collect();
-            object([
-                ("from", json!(from.name)),
-                ("to", json!(m.to(r).name)),
-                ("ports", json!(r.ports_text())),
-                ("exposure", json!(from.exposure.as_str())),
-                ("ranges", json!(ranges.join(", "))),
-                ("purpose", json!(r.purposes.join("; "))),
-            ])
-        })
-        .collect();
+    let matrix = matrix_rows(input);
     let flows: Vec<Value> = net
         .flows
         .applied
@@ -177,6 +161,26 @@ fn peer_text(p: &Peer, input: &Input) -> String {
         Peer::Group(g) => input.net.group_name(g).to_string(),
         Peer::Cidr(c) => c.to_string(),
     }
+}
+
+/// The port matrix's rows (`matrix.rs`), as ports.md's first table shows them.
+fn matrix_rows(input: &Input) -> Vec<Value> {
+    let m = Matrix::new(input.net, input.site);
+    m.rows
+        .iter()
+        .map(|r| {
+            let from = m.from(r);
+            let ranges: Vec<String> = from.ranges.iter().map(|n| n.to_string()).collect();
+            object([
+                ("from", json!(from.name)),
+                ("to", json!(m.to(r).name)),
+                ("ports", json!(r.ports_text())),
+                ("exposure", json!(from.exposure.as_str())),
+                ("ranges", json!(ranges.join(", "))),
+                ("purpose", json!(r.purposes.join("; "))),
+            ])
+        })
+        .collect()
 }
 
 fn flow_row(r: &Rule, input: &Input) -> Value {
