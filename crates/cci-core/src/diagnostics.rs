@@ -30,10 +30,42 @@ pub struct Diagnostic {
     /// Further labels; those in another file than the primary label become notes.
     pub secondary: Vec<Label>,
     pub help: Option<String>,
+    /// Edits that fix the problem, as rustc's JSON carries them.
+    pub suggestions: Vec<Suggestion>,
+}
+
+/// How sure a suggestion is: `check --fix` and the language server's quick fixes apply only
+/// the machine-applicable ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applicability {
+    /// Certainly what was meant, and the result compiles past this diagnostic.
+    MachineApplicable,
+    /// A plausible fix a person should choose (an instance type, for instance).
+    MaybeIncorrect,
+}
+
+impl Applicability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::MachineApplicable => "MachineApplicable",
+            Applicability::MaybeIncorrect => "MaybeIncorrect",
+        }
+    }
+}
+
+/// One edit: replace the text under `span` with `replacement`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Suggestion {
+    pub span: Span,
+    pub replacement: String,
+    pub applicability: Applicability,
+    /// What the edit does, lower-case ("write the unit").
+    pub message: String,
 }
 
 impl Diagnostic {
-    pub fn error(code: Code, span: Span, message: impl Into<String>) -> Self {
+    /// The one constructor: the severity is the code's (W-codes warn, E-codes stop the build).
+    pub fn new(code: Code, span: Span, message: impl Into<String>) -> Self {
         Diagnostic {
             code,
             severity: code.severity(),
@@ -44,7 +76,30 @@ impl Diagnostic {
             },
             secondary: Vec::new(),
             help: None,
+            suggestions: Vec::new(),
         }
+    }
+
+    /// A certain fix: replace `span`'s text with `replacement`.
+    pub fn fix(mut self, span: Span, replacement: impl Into<String>, message: impl Into<String>) -> Self {
+        self.suggestions.push(Suggestion {
+            span,
+            replacement: replacement.into(),
+            applicability: Applicability::MachineApplicable,
+            message: message.into(),
+        });
+        self
+    }
+
+    /// A plausible fix a person should confirm.
+    pub fn maybe_fix(mut self, span: Span, replacement: impl Into<String>, message: impl Into<String>) -> Self {
+        self.suggestions.push(Suggestion {
+            span,
+            replacement: replacement.into(),
+            applicability: Applicability::MaybeIncorrect,
+            message: message.into(),
+        });
+        self
     }
 
     /// The text under the primary span.
@@ -169,11 +224,33 @@ pub fn render_json(diags: &Diagnostics, sources: &Sources) -> String {
             "end": d.primary.span.end,
             "label": file.clean(&d.primary.text),
             "help": d.help.as_deref().map(|h| file.clean(h)),
+            "suggestions": d.suggestions.iter().map(|s| suggestion_json(s, sources, &shown)).collect::<Vec<_>>(),
         });
         out.push_str(&v.to_string());
         out.push('\n');
     }
     out
+}
+
+/// One suggestion as JSON: where (byte offsets, 1-based line and column in characters), the
+/// replacement and how sure it is.
+fn suggestion_json(s: &Suggestion, sources: &Sources, shown: &ShownSources) -> serde_json::Value {
+    let file = shown.get(s.span.file);
+    let text = &file.file.text;
+    let start = (s.span.start as usize).min(text.len());
+    let line = sources.line_of(s.span);
+    let line_start = file.file.line_starts()[line - 1];
+    let column = text.get(line_start..start).map_or(1, |t| t.chars().count() + 1);
+    serde_json::json!({
+        "file": file.name,
+        "start": s.span.start,
+        "end": s.span.end,
+        "line": line,
+        "column": column,
+        "replacement": file.clean(&s.replacement),
+        "applicability": s.applicability.as_str(),
+        "message": file.clean(&s.message),
+    })
 }
 
 /// The sources as diagnostics show them, made once for each file a diagnostic points into.
@@ -185,10 +262,14 @@ impl<'s> ShownSources<'s> {
     fn new(sources: &'s Sources, diags: &Diagnostics) -> Self {
         let mut files = BTreeMap::new();
         for d in diags.iter() {
-            for l in std::iter::once(&d.primary).chain(&d.secondary) {
+            let spans = std::iter::once(&d.primary)
+                .chain(&d.secondary)
+                .map(|l| l.span)
+                .chain(d.suggestions.iter().map(|s| s.span));
+            for span in spans {
                 files
-                    .entry(l.span.file)
-                    .or_insert_with(|| Shown::new(sources.get(l.span.file)));
+                    .entry(span.file)
+                    .or_insert_with(|| Shown::new(sources.get(span.file)));
             }
         }
         ShownSources { files }
@@ -293,7 +374,14 @@ impl<'a> Rendered<'a> {
         if src.masks_lines(lines.0.saturating_sub(1), lines.1 + 1) {
             notes.push("values that look like secrets are shown as `****`".into());
         }
-        let help = diag.help.as_deref().map(|h| src.clean(h));
+        let mut help = diag.help.as_deref().map(|h| src.clean(h));
+        for s in &diag.suggestions {
+            let line = suggestion_line(s, shown.get(s.span.file));
+            help = Some(match help {
+                Some(h) => format!("{h}\n{line}"),
+                None => line,
+            });
+        }
         let help = match (help, notes.is_empty()) {
             (h, true) => h,
             (Some(h), false) => Some(format!("{h}\nnote: {}", notes.join("\nnote: "))),
@@ -349,6 +437,28 @@ impl SourceCode for Excerpt<'_> {
             c.line_count() + first,
         )))
     }
+}
+
+/// A suggestion as the human report shows it, under the help: `fix: replace `a` with `b``
+/// (`check --fix` applies these) or `possible fix: ...` (a person chooses).
+fn suggestion_line(s: &Suggestion, file: &Shown) -> String {
+    let start = (s.span.start as usize).min(file.text.len());
+    let end = (s.span.end as usize).min(file.text.len()).max(start);
+    let old = file.text.get(start..end).unwrap_or_default();
+    let (old, new) = (
+        crate::display::cut(&file.clean(old)),
+        crate::display::cut(&file.clean(&s.replacement)),
+    );
+    let what = match (old.is_empty(), new.is_empty()) {
+        (true, _) => format!("insert `{new}`"),
+        (false, true) => format!("remove `{old}`"),
+        (false, false) => format!("replace `{old}` with `{new}`"),
+    };
+    let kind = match s.applicability {
+        Applicability::MachineApplicable => "fix",
+        Applicability::MaybeIncorrect => "possible fix",
+    };
+    format!("{kind}: {what} ({})", file.clean(&s.message))
 }
 
 fn non_empty(s: &str) -> Option<String> {

@@ -48,6 +48,20 @@ pub fn escaped(s: &str) -> String {
         .collect()
 }
 
+/// The longest a value quoted in a message is shown, in characters.
+pub const QUOTED_MAX: usize = 60;
+
+/// A value as a message quotes it: whole when short, else its first `QUOTED_MAX` characters
+/// and its total size (`abc... (1000000 characters)`), so a long value never floods a log.
+pub fn cut(s: &str) -> String {
+    let n = s.chars().count();
+    if n <= QUOTED_MAX {
+        return s.to_string();
+    }
+    let head: String = s.chars().take(QUOTED_MAX).collect();
+    format!("{head}... ({n} characters)")
+}
+
 /// Characters a terminal would interpret rather than show, and characters that change how
 /// text reads without being seen: controls, bidirectional marks and overrides, line and
 /// paragraph separators, and Unicode's default-ignorable code points (zero-width spaces and
@@ -80,6 +94,16 @@ pub fn is_unsafe(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_value_is_cut_with_its_size_said() {
+        assert_eq!(cut("short"), "short");
+        let long = "x".repeat(1000);
+        let shown = cut(&long);
+        assert!(shown.starts_with(&"x".repeat(QUOTED_MAX)));
+        assert!(shown.ends_with("... (1000 characters)"), "{shown}");
+        assert!(shown.len() < 100);
+    }
 
     #[test]
     fn control_characters_are_never_replayed() {

@@ -13,7 +13,7 @@ pub(super) fn check_aws_limits(site: &Site, lib: &Stdlib, net: &Network, diags: 
     check_rule_quota(site, limits, net, diags);
     if site.fleets.len() as u64 > limits.autoscaling_groups {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::W0425,
                 site.name_span,
                 format!(
@@ -122,7 +122,7 @@ fn check_key_name(site: &Site, limits: &AwsLimits, diags: &mut Diagnostics) {
     let key = &site.ssh_key;
     if !key.is_ascii() || key.len() as u64 > limits.key_name_length || key.is_empty() {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0422,
                 site.aws_span,
                 format!(
@@ -146,7 +146,7 @@ fn check_tags(site: &Site, limits: &AwsLimits, diags: &mut Diagnostics) {
     let count = site.tags.len() as u64 + GENERATED;
     if count > limits.tags_per_resource {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0423,
                 site.name_span,
                 format!(
@@ -179,7 +179,7 @@ fn check_tags(site: &Site, limits: &AwsLimits, diags: &mut Diagnostics) {
         };
         if let Some(problem) = problem {
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Code::E0423,
                     site.name_span,
                     format!("AWS refuses the tag `{}`", crate::display::escaped(k)),
@@ -205,7 +205,7 @@ fn too_long(name: &str, what: &str, limit: u64, appended: u64, span: Span) -> Op
     } else {
         format!("the {what} name prefix `{name}` and the {appended} characters Terraform appends make {length}; AWS accepts {limit}")
     };
-    Some(Diagnostic::error(Code::E0422, span, message))
+    Some(Diagnostic::new(Code::E0422, span, message))
 }
 
 /// Each permission is one security-group rule; AWS's default quota is per group and direction.
@@ -225,7 +225,7 @@ fn check_rule_quota(site: &Site, limits: &AwsLimits, net: &Network, diags: &mut 
                 .unwrap_or(0);
             if n > limits.rules_per_security_group {
                 diags.push(
-                    Diagnostic::error(Code::W0424, site.name_span, format!("security group `{}` has {n} {word} rules; AWS allows {} by default", g.name, limits.rules_per_security_group))
+                    Diagnostic::new(Code::W0424, site.name_span, format!("security group `{}` has {n} {word} rules; AWS allows {} by default", g.name, limits.rules_per_security_group))
                         .label("each permission of ports.md is one rule")
                         .help(format!("raise \"Inbound or outbound rules per security group\" in Service Quotas (Amazon VPC) to at least {n} before applying, or merge the site's rules into port ranges")),
                 );

@@ -69,7 +69,7 @@ fn check_nomad_join_port(site: &Site, lib: &Stdlib, flows: &[Rule], diags: &mut 
         });
         if !opened {
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Code::E0420,
                     span,
                     format!(
@@ -111,7 +111,7 @@ fn check_required_actors(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
             (Code::E0410, format!("actor `{}` is not bound", def.name))
         };
         diags.push(
-            Diagnostic::error(code, span, message)
+            Diagnostic::new(code, span, message)
                 .label(format!("no `{}` here", def.name))
                 .help(format!(
                     "add `{} = [10.0.0.0/8]` with the addresses of: {}",
@@ -125,7 +125,7 @@ fn check_required_actors(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
 fn check_external_hosts(site: &Site, diags: &mut Diagnostics) {
     for e in site.externals.values().filter(|e| e.hosts.is_empty()) {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0412,
                 e.span,
                 format!("external `{}` lists no hosts", e.name),
@@ -149,7 +149,7 @@ fn check_nomad_servers(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
         .collect();
     if !ranges.is_empty() {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0418,
                 ext.span,
                 format!(
@@ -179,7 +179,7 @@ fn check_outputs_reachable(lib: &Stdlib, flows: &[Rule], diags: &mut Diagnostics
         });
         if !opened {
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Code::W0419,
                     o.span,
                     format!(
@@ -215,7 +215,7 @@ fn check_unused_actors(site: &Site, lib: &Stdlib, flows: &[Rule], diags: &mut Di
                 )
             };
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Code::W0421,
                     span,
                     format!("actor `{name}` is bound but no rule uses it"),
@@ -235,21 +235,21 @@ fn check_private_subnet(site: &Site, diags: &mut Diagnostics) {
     }
     if site.nat.is_none() {
         diags.push(
-            Diagnostic::error(Code::E0413, site.aws_span, "a private subnet needs a NAT gateway for outbound traffic")
+            Diagnostic::new(Code::E0413, site.aws_span, "a private subnet needs a NAT gateway for outbound traffic")
                 .label("`public_ip = false` without `nat`")
                 .help("name the NAT gateway the subnet routes through: `nat = nat-0a1b2c3d4e5f67890` (Terraform checks it exists)"),
         );
     }
     if site.s3_endpoint.is_none() {
         diags.push(
-            Diagnostic::error(Code::W0414, site.aws_span, "a private subnet without the S3 VPC endpoint")
+            Diagnostic::new(Code::W0414, site.aws_span, "a private subnet without the S3 VPC endpoint")
                 .label("no `s3_endpoint`")
                 .help("the guide recommends the S3 gateway endpoint: add `s3_endpoint = vpce-...` once it exists"),
         );
     }
     if site.github == GitHub::Com {
         diags.push(
-            Diagnostic::error(Code::W0415, site.github_span, "github.com cannot reach a services box in a private subnet")
+            Diagnostic::new(Code::W0415, site.github_span, "github.com cannot reach a services box in a private subnet")
                 .label("webhooks come from github.com")
                 .with(site.aws_span, "no public address")
                 .help("put a public load balancer in front of the services box for ports 80 and 443 (guide ch. 2), or use GitHub Enterprise inside the network"),
@@ -271,7 +271,7 @@ fn check_nomad_size(f: &Fleet, req: &NomadRequirements, diags: &mut Diagnostics)
     let t = &f.instance;
     if t.vcpu < req.min_vcpu {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0401,
                 f.instance_span,
                 format!(
@@ -290,7 +290,7 @@ fn check_nomad_size(f: &Fleet, req: &NomadRequirements, diags: &mut Diagnostics)
     }
     if t.memory_bytes < req.min_memory_bytes {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0402,
                 f.instance_span,
                 format!(
@@ -311,7 +311,7 @@ fn check_nomad_size(f: &Fleet, req: &NomadRequirements, diags: &mut Diagnostics)
     }
     if t.vcpu > req.max_vcpu || t.memory_bytes > req.max_memory_bytes {
         diags.push(
-            Diagnostic::error(Code::E0404, f.instance_span, format!("`{}` ({} vCPUs, {}) is larger than the guide's largest Nomad client ({} vCPUs, {})", t.name, t.vcpu, human_bytes(t.memory_bytes), req.max_vcpu, human_bytes(req.max_memory_bytes)))
+            Diagnostic::new(Code::E0404, f.instance_span, format!("`{}` ({} vCPUs, {}) is larger than the guide's largest Nomad client ({} vCPUs, {})", t.name, t.vcpu, human_bytes(t.memory_bytes), req.max_vcpu, human_bytes(req.max_memory_bytes)))
                 .label("too large for a Nomad client")
                 .with(req.span, "the guide's maximum")
                 .help("use more, smaller clients (raise the fleet's count), or get CircleCI's approval for larger machines"),
@@ -323,7 +323,7 @@ fn check_nomad_disk(f: &Fleet, req: &NomadRequirements, diags: &mut Diagnostics)
     let disk_bytes = f.disk_gib.saturating_mul(GIB);
     if disk_bytes < req.min_disk_bytes {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0403,
                 f.disk_span,
                 format!(
@@ -347,7 +347,7 @@ fn check_nomad_network(f: &Fleet, req: &NomadRequirements, diags: &mut Diagnosti
     let t = &f.instance;
     if t.network_mbps < req.nic_mbps {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::W0416,
                 f.instance_span,
                 format!(
@@ -379,7 +379,7 @@ fn check_services(site: &Site, row: &SizingRow, diags: &mut Diagnostics) {
     }
     if !short.is_empty() {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0405,
                 s.instance_span,
                 format!(
@@ -401,7 +401,7 @@ fn check_services(site: &Site, row: &SizingRow, diags: &mut Diagnostics) {
     }
     if s.disk_gib.saturating_mul(GIB) < row.disk_bytes {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0417,
                 s.disk_span,
                 format!(
@@ -420,7 +420,7 @@ fn check_services(site: &Site, row: &SizingRow, diags: &mut Diagnostics) {
     }
     if t.network_mbps < row.nic_mbps || (t.network_burst && t.network_mbps < row.nic_mbps.max(1)) {
         diags.push(
-            Diagnostic::error(Code::W0406, s.instance_span, format!("`{}` sustains {} Mbps; the guide asks for {} Mbps at {users} daily active users", t.name, t.network_mbps, row.nic_mbps))
+            Diagnostic::new(Code::W0406, s.instance_span, format!("`{}` sustains {} Mbps; the guide asks for {} Mbps at {users} daily active users", t.name, t.network_mbps, row.nic_mbps))
                 .label(format!("network: {}", t.network))
                 .help("pick a type with more network bandwidth, e.g. one with \"10 Gigabit\""),
         );
@@ -448,7 +448,7 @@ fn check_fleet_counts(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
     if total_max < row.clients_min {
         if let Some(f) = site.fleets.first() {
             diags.push(
-                Diagnostic::error(Code::W0407, f.count_span, format!("at most {total_max} Nomad clients for {} daily active users; the guide recommends at least {}", site.daily_active_users, row.clients_min))
+                Diagnostic::new(Code::W0407, f.count_span, format!("at most {total_max} Nomad clients for {} daily active users; the guide recommends at least {}", site.daily_active_users, row.clients_min))
                     .label("the fleet's maximum")
                     .with(site.dau_span, "the site's daily active users")
                     .help(format!("raise the maximum: `count = {}..{}`", f.min.max(1), row.clients_max.unwrap_or(row.clients_min).max(row.clients_min))),
@@ -460,7 +460,7 @@ fn check_fleet_counts(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
     if total_max > recommended.saturating_mul(10) {
         if let Some(f) = site.fleets.iter().max_by_key(|f| f.max) {
             diags.push(
-                Diagnostic::error(Code::W0426, f.count_span, format!("up to {total_max} Nomad clients for {} daily active users; the guide's table recommends {}", site.daily_active_users, row.label))
+                Diagnostic::new(Code::W0426, f.count_span, format!("up to {total_max} Nomad clients for {} daily active users; the guide's table recommends {}", site.daily_active_users, row.label))
                     .label("the largest fleet's maximum")
                     .with(site.dau_span, "the site's daily active users")
                     .help(format!("check the count; the guide's row gives {}..{} clients", row.clients_min, recommended)),

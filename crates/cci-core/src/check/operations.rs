@@ -10,7 +10,7 @@ pub(super) fn check_disposable(site: &Site, diags: &mut Diagnostics) {
         return;
     };
     diags.push(
-        Diagnostic::error(Code::W0429, span, "this site is disposable: `terraform destroy` deletes its data")
+        Diagnostic::new(Code::W0429, span, "this site is disposable: `terraform destroy` deletes its data")
             .label("no termination protection; the services volume and the bucket go with the site")
             .help("right for a trial or test site; for a site people use, remove `disposable = true` (the `teardown` output says what destroy then leaves)"),
     );
@@ -40,7 +40,7 @@ pub(super) fn check_public_address_is_fixed(
         "the printed URLs"
     };
     diags.push(
-        Diagnostic::error(Code::W0440, site.services.span, "the services box's public address changes when it is stopped and started")
+        Diagnostic::new(Code::W0440, site.services.span, "the services box's public address changes when it is stopped and started")
             .label(format!("{what} hold its public address, for {}", who.join(" and ")))
             .help("add `elastic_ip = true` to `services`: a fixed address that the URLs and the record keep"),
     );
@@ -63,7 +63,7 @@ pub(super) fn check_state_bucket(site: &Site, diags: &mut Diagnostics) {
     };
     if same {
         diags.push(
-            Diagnostic::error(Code::E0441, state.bucket_span, "the state would be kept in the site's own CircleCI bucket")
+            Diagnostic::new(Code::E0441, state.bucket_span, "the state would be kept in the site's own CircleCI bucket")
                 .label("the bucket this site creates for artifacts")
                 .help("keep the state in a bucket of its own, made once per account, e.g. `acme-terraform-state`"),
         );
@@ -108,7 +108,7 @@ pub(super) fn check_proxy_reachable(site: &Site, flows: &[Rule], diags: &mut Dia
             continue;
         }
         diags.push(
-            Diagnostic::error(Code::E0430, proxy.span, format!("{} cannot reach the proxy's port {port}", blocked.join(" and ")))
+            Diagnostic::new(Code::E0430, proxy.span, format!("{} cannot reach the proxy's port {port}", blocked.join(" and ")))
                 .label("every download of the boot goes through this proxy")
                 .help(format!("open it to the proxy's address: `allow tcp {port} from services to 10.0.0.10 \"HTTP proxy\"` (and `from nomad` if a fleet is named above)")),
         );
@@ -138,7 +138,7 @@ pub(super) fn check_subnet_capacity(site: &Site, lib: &Stdlib, diags: &mut Diagn
         return;
     }
     diags.push(
-        Diagnostic::error(Code::E0439, ranges.span, format!("the subnets hold {usable} instances; the site may run {needed} (the services box and {clients} Nomad clients)"))
+        Diagnostic::new(Code::E0439, ranges.span, format!("the subnets hold {usable} instances; the site may run {needed} (the services box and {clients} Nomad clients)"))
             .label(format!("{reserved} addresses of each subnet are AWS's"))
             .help("the guide: the subnet should be large enough to never exhaust the addresses; add a subnet, use larger ones, or lower the fleets' maximum `count`"),
     );

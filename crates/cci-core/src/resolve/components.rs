@@ -17,7 +17,7 @@ pub(super) fn disk_gib(
     if !(min.div_ceil(GIB)..=max / GIB).contains(&gib) {
         let (min, max) = (human_bytes(min), human_bytes(max));
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0309,
                 span,
                 format!(
@@ -146,7 +146,7 @@ fn fleet_count(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<(u64, u64,
     match &v.node {
         Value::Int(n) | Value::Range { last: n, .. } if *n > API_MAX => {
             diags.push(
-                Diagnostic::error(Code::E0303, v.span, "invalid count")
+                Diagnostic::new(Code::E0303, v.span, "invalid count")
                     .label(format!("more than Auto Scaling's {API_MAX}"))
                     .help("a fleet's count is a number of machines: `count = 1..5`"),
             );
@@ -164,7 +164,7 @@ fn fleet_count(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<(u64, u64,
                 _ => "a fleet needs room for at least one client, e.g. `count = 1..5`".to_string(),
             };
             diags.push(
-                Diagnostic::error(Code::E0303, v.span, "invalid count")
+                Diagnostic::new(Code::E0303, v.span, "invalid count")
                     .label("expected `min..max` with min <= max and max >= 1")
                     .help(help),
             );
@@ -252,7 +252,7 @@ pub(super) fn read_actors(
     for (k, a) in &f.attrs {
         if ["services", "nomad"].contains(k) || lib.externals.contains_key(*k) {
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Code::E0313,
                     a.key.span,
                     format!("`{k}` is a component, not an actor"),

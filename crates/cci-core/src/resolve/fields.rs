@@ -32,7 +32,7 @@ pub(super) fn fields<'a>(
                 let k = a.key.node.as_str();
                 if !open && !keys.contains(&k) {
                     diags.push(
-                        Diagnostic::error(Code::E0202, a.key.span, format!("unknown attribute `{k}` in {what}"))
+                        Diagnostic::new(Code::E0202, a.key.span, format!("unknown attribute `{k}` in {what}"))
                             .label("not an attribute of this block")
                             .help(did_you_mean(k, keys.iter().copied()).unwrap_or_else(|| {
                                 format!("{what} takes {}", list_code(keys.iter().copied()))
@@ -42,7 +42,7 @@ pub(super) fn fields<'a>(
                 }
                 if let Some(prev) = attrs.get(k) {
                     diags.push(
-                        Diagnostic::error(Code::E0203, a.key.span, format!("`{k}` is set twice in {what}"))
+                        Diagnostic::new(Code::E0203, a.key.span, format!("`{k}` is set twice in {what}"))
                             .label("set again here")
                             .with(prev.key.span, "first set here")
                             .help("keep one of the two"),
@@ -56,7 +56,7 @@ pub(super) fn fields<'a>(
                     blocks.push(b);
                 } else {
                     diags.push(
-                        Diagnostic::error(Code::E0201, b.kind.span, format!("unknown block `{}` in {what}", b.kind.node))
+                        Diagnostic::new(Code::E0201, b.kind.span, format!("unknown block `{}` in {what}", b.kind.node))
                             .label("not allowed here")
                             .help(did_you_mean(&b.kind.node, block_kinds.iter().copied()).unwrap_or_else(|| {
                                 if block_kinds.is_empty() {
@@ -73,7 +73,7 @@ pub(super) fn fields<'a>(
                 broken.insert(key.node.as_str());
             }
             Entry::Allow(r) => diags.push(
-                Diagnostic::error(Code::E0218, r.span, format!("`allow` rules are not allowed in {what}"))
+                Diagnostic::new(Code::E0218, r.span, format!("`allow` rules are not allowed in {what}"))
                     .label("move this rule to the top level of the file")
                     .help("rules stand on their own: `allow tcp 9100 from 10.20.0.0/16 to nomad \"node exporter\"`"),
             ),
@@ -95,7 +95,7 @@ impl<'a> Fields<'a> {
 
     pub(super) fn missing(&self, key: &str, example: &str, diags: &mut Diagnostics) {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0205,
                 self.span,
                 format!("{} has no `{key}`", self.what),
@@ -135,7 +135,7 @@ pub(super) fn type_error(
     example: &str,
     diags: &mut Diagnostics,
 ) {
-    let mut d = Diagnostic::error(
+    let mut d = Diagnostic::new(
         Code::E0301,
         span,
         format!("expected {expected}, found {}", found.kind_name()),
@@ -162,7 +162,7 @@ pub(super) fn as_string(
         Value::Str(s) => Some(Spanned::new(s.clone(), v.span)),
         Value::Ident(s) => {
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Code::E0301,
                     v.span,
                     format!("expected a string, found the name `{s}`"),
@@ -203,7 +203,7 @@ pub(super) fn as_size(
             Some(b) => Some((b, v.span)),
             None => {
                 diags.push(
-                    Diagnostic::error(Code::E0309, v.span, "size is too large")
+                    Diagnostic::new(Code::E0309, v.span, "size is too large")
                         .label("does not fit in 64 bits of bytes")
                         .help(format!("for example `{example}`")),
                 );
@@ -223,7 +223,7 @@ pub(super) fn as_cidrs(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<Ve
             Value::Cidr(c) => {
                 if c.trunc() != *c {
                     diags.push(
-                        Diagnostic::error(
+                        Diagnostic::new(
                             Code::E0308,
                             item.span,
                             format!("`{c}` has host bits set"),
@@ -243,7 +243,7 @@ pub(super) fn as_cidrs(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<Ve
                     "write an address or network, e.g. `10.0.0.0/8` or `10.0.5.10`".into()
                 };
                 diags.push(
-                    Diagnostic::error(
+                    Diagnostic::new(
                         Code::E0301,
                         item.span,
                         "expected a CIDR or IP address, found a string",
@@ -293,7 +293,7 @@ pub(super) fn read_condition(
     ];
     let unknown = |name: &str, span: Span, diags: &mut Diagnostics| {
         diags.push(
-            Diagnostic::error(Code::E0212, span, format!("unknown condition `{name}`"))
+            Diagnostic::new(Code::E0212, span, format!("unknown condition `{name}`"))
                 .label("not a condition")
                 .help(
                     did_you_mean(name, NAMES.iter().copied()).unwrap_or_else(|| {
@@ -349,7 +349,7 @@ pub(super) fn read_condition(
 /// E0210: a name that is not one of the services the guide lets run outside the services box.
 pub(super) fn not_externalizable(name: &str, span: Span, lib: &Stdlib) -> Diagnostic {
     let known: Vec<&str> = lib.externals.keys().map(String::as_str).collect();
-    Diagnostic::error(
+    Diagnostic::new(
         Code::E0210,
         span,
         format!("`{name}` cannot be externalized"),

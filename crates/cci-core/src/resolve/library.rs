@@ -20,7 +20,7 @@ impl Seen {
         let key = (kind.to_string(), name.to_string());
         if let Some(prev) = self.names.get(&key) {
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Code::E0204,
                     span,
                     format!("`{kind} {name}` is declared twice"),
@@ -41,7 +41,7 @@ pub(super) fn label(b: &Block, diags: &mut Diagnostics, example: &str) -> Option
         [one] => Some(one.clone()),
         [] => {
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Code::E0213,
                     b.kind.span,
                     format!("`{}` needs a name", b.kind.node),
@@ -53,7 +53,7 @@ pub(super) fn label(b: &Block, diags: &mut Diagnostics, example: &str) -> Option
         }
         [_, extra, ..] => {
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Code::E0213,
                     extra.span,
                     format!("`{}` takes one name", b.kind.node),
@@ -69,7 +69,7 @@ pub(super) fn label(b: &Block, diags: &mut Diagnostics, example: &str) -> Option
 pub(super) fn no_labels(b: &Block, diags: &mut Diagnostics) {
     if let Some(l) = b.labels.first() {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0213,
                 l.span,
                 format!("`{}` takes no name", b.kind.node),
@@ -482,7 +482,7 @@ pub(super) fn port_u16(p: u64, span: Span, diags: &mut Diagnostics) -> u16 {
         Ok(p) => p,
         Err(_) => {
             diags.push(
-                Diagnostic::error(Code::E0302, span, format!("port {p} is out of range"))
+                Diagnostic::new(Code::E0302, span, format!("port {p} is out of range"))
                     .label("ports are 0..65535")
                     .help("use a port between 0 and 65535"),
             );

@@ -350,7 +350,7 @@ fn aws_id(v: &Spanned<Value>, prefix: &str, diags: &mut Diagnostics) -> Option<S
         return Some(raw);
     }
     diags.push(
-        Diagnostic::error(
+        Diagnostic::new(
             Code::E0304,
             v.span,
             format!("`{raw}` is not a valid {prefix} id"),
@@ -375,7 +375,7 @@ fn instance_type(
         return Some(t.clone());
     }
     diags.push(
-        Diagnostic::error(Code::E0207, s.span, format!("unknown instance type `{}`", s.node))
+        Diagnostic::new(Code::E0207, s.span, format!("unknown instance type `{}`", s.node))
             .label("not in the instance-type catalog")
             .help(did_you_mean(&s.node, lib.instance_types.keys().map(String::as_str)).unwrap_or_else(|| {
                 "add it to the site: `instance_type \"x\" { vcpu = 8  memory = 32 GiB  network = \"High\"  bandwidth = 1000 Mbps }`".into()
@@ -401,7 +401,7 @@ fn actor_name(v: &Spanned<Value>, lib: &Stdlib, diags: &mut Diagnostics) -> Opti
         Value::Ident(n) if lib.actors.contains_key(n) => Some(n.clone()),
         Value::Ident(n) => {
             diags.push(
-                Diagnostic::error(Code::E0214, v.span, format!("unknown actor `{n}`"))
+                Diagnostic::new(Code::E0214, v.span, format!("unknown actor `{n}`"))
                     .label("no actor of this name")
                     .help(
                         did_you_mean(n, lib.actors.keys().map(String::as_str))
@@ -423,7 +423,7 @@ fn external_name(v: &Spanned<Value>, lib: &Stdlib, diags: &mut Diagnostics) -> O
         Value::Ident(n) if lib.externals.contains_key(n) => Some(n.clone()),
         Value::Ident(n) => {
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Code::E0210,
                     v.span,
                     format!("unknown external service `{n}`"),
