@@ -7,6 +7,7 @@ mod boot;
 mod cli;
 mod diagnostics;
 mod examples;
+mod fixes;
 mod format;
 mod generated;
 mod grammar;

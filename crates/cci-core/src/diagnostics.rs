@@ -81,7 +81,12 @@ impl Diagnostic {
     }
 
     /// A certain fix: replace `span`'s text with `replacement`.
-    pub fn fix(mut self, span: Span, replacement: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn fix(
+        mut self,
+        span: Span,
+        replacement: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         self.suggestions.push(Suggestion {
             span,
             replacement: replacement.into(),
@@ -92,7 +97,12 @@ impl Diagnostic {
     }
 
     /// A plausible fix a person should confirm.
-    pub fn maybe_fix(mut self, span: Span, replacement: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn maybe_fix(
+        mut self,
+        span: Span,
+        replacement: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         self.suggestions.push(Suggestion {
             span,
             replacement: replacement.into(),
@@ -240,7 +250,9 @@ fn suggestion_json(s: &Suggestion, sources: &Sources, shown: &ShownSources) -> s
     let start = (s.span.start as usize).min(text.len());
     let line = sources.line_of(s.span);
     let line_start = file.file.line_starts()[line - 1];
-    let column = text.get(line_start..start).map_or(1, |t| t.chars().count() + 1);
+    let column = text
+        .get(line_start..start)
+        .map_or(1, |t| t.chars().count() + 1);
     serde_json::json!({
         "file": file.name,
         "start": s.span.start,

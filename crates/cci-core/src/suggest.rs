@@ -27,6 +27,26 @@ pub fn did_you_mean<'a>(
     closest(name, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
+impl crate::diagnostics::Diagnostic {
+    /// The help for an unknown `name` written at `span`: "did you mean `x`?" with the edit that
+    /// writes `x` there when a close candidate exists, else `otherwise()`.
+    pub fn help_name<'a>(
+        self,
+        name: &str,
+        span: crate::span::Span,
+        candidates: impl IntoIterator<Item = &'a str>,
+        otherwise: impl FnOnce() -> String,
+    ) -> Self {
+        match closest(name, candidates) {
+            Some(c) => {
+                self.help(format!("did you mean `{c}`?"))
+                    .fix(span, c, format!("write `{c}`"))
+            }
+            None => self.help(otherwise()),
+        }
+    }
+}
+
 /// How alike two names are, 0 to 1 (Jaro-Winkler).
 pub fn similarity(a: &str, b: &str) -> f64 {
     strsim::jaro_winkler(a, b)

@@ -24,9 +24,9 @@ pub use lines::{apply_changes, LineIndex};
 use cci_core::model::{Site, Stdlib};
 use cci_core::parse::SyntaxNode;
 use lsp_types::{
-    CodeAction, CodeActionKind, CodeActionOrCommand, WorkspaceEdit,
-    CompletionItem, CompletionTextEdit, Diagnostic, DiagnosticSeverity, Hover, HoverContents,
-    MarkupContent, MarkupKind, NumberOrString, Position, Range, TextEdit,
+    CodeAction, CodeActionKind, CodeActionOrCommand, CompletionItem, CompletionTextEdit,
+    Diagnostic, DiagnosticSeverity, Hover, HoverContents, MarkupContent, MarkupKind,
+    NumberOrString, Position, Range, TextEdit, WorkspaceEdit,
 };
 use rowan::TextRange;
 use serde_json::Value;

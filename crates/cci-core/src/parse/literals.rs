@@ -24,6 +24,8 @@ pub(super) struct LitError {
     pub help: String,
     /// The error is about the unit word written after the number (`at` is within it).
     pub in_unit: bool,
+    /// What to write instead of the text the error covers, when that is certain.
+    pub fix: Option<String>,
 }
 
 impl LitError {
@@ -36,6 +38,7 @@ impl LitError {
             label: label.to_string(),
             help: help.to_string(),
             in_unit: false,
+            fix: None,
         }
     }
 }
@@ -301,16 +304,21 @@ fn with_unit(n: u64, unit: &str, at: usize) -> Result<Value, LitError> {
                 .iter()
                 .map(|(u, _)| *u)
                 .chain(["Mbps", "Gbps"]);
-            let help = crate::suggest::did_you_mean(unit, units.clone())
-                .unwrap_or_else(|| format!("units are {}", units.collect::<Vec<_>>().join(", ")));
-            Err(LitError::new(
+            let close = crate::suggest::closest(unit, units.clone());
+            let help = close.map_or_else(
+                || format!("units are {}", units.collect::<Vec<_>>().join(", ")),
+                |c| format!("did you mean `{c}`?"),
+            );
+            let mut e = LitError::new(
                 at,
                 unit.len(),
                 Code::E0104,
                 format!("unknown unit `{unit}`"),
                 "not a unit",
                 &help,
-            ))
+            );
+            e.fix = close.map(str::to_string);
+            Err(e)
         }
     }
 }

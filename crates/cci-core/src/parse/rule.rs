@@ -35,8 +35,11 @@ impl<'s> Parser<'s> {
             }
             Some((WORD, w)) if is_name(w) => {
                 let (start, end) = self.next_range();
-                let help = crate::suggest::did_you_mean(w, PROTOCOLS.iter().copied())
-                    .unwrap_or_else(|| "a rule's protocol is tcp, udp, icmp or all".into());
+                let close = crate::suggest::closest(w, PROTOCOLS.iter().copied());
+                let help = close.map_or_else(
+                    || "a rule's protocol is tcp, udp, icmp or all".into(),
+                    |c| format!("did you mean `{c}`?"),
+                );
                 self.error_at(
                     start,
                     end,
@@ -45,6 +48,9 @@ impl<'s> Parser<'s> {
                     "expected tcp, udp, icmp or all",
                     help,
                 );
+                if let Some(e) = self.errors.last_mut() {
+                    e.fix = close.map(str::to_string);
+                }
                 false
             }
             _ => {
@@ -91,6 +97,9 @@ impl<'s> Parser<'s> {
                     e.label,
                     e.help,
                 );
+                if let Some(e_last) = self.errors.last_mut() {
+                    e_last.fix = e.fix;
+                }
                 false
             }
         }

@@ -25,6 +25,8 @@ pub struct SyntaxError {
     pub help: String,
     /// A second place worth pointing at (the `{` of an unclosed block).
     pub also: Option<(usize, usize, String)>,
+    /// What to write instead of the text from `start` to `end`, when that is certain.
+    pub fix: Option<String>,
 }
 
 /// The deepest nesting of blocks, lists and calls a file may have. The language needs three
@@ -248,6 +250,7 @@ impl<'s> Parser<'s> {
             label: label.into(),
             help: help.into(),
             also: None,
+            fix: None,
         });
     }
 

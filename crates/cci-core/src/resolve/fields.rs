@@ -34,9 +34,9 @@ pub(super) fn fields<'a>(
                     diags.push(
                         Diagnostic::new(Code::E0202, a.key.span, format!("unknown attribute `{k}` in {what}"))
                             .label("not an attribute of this block")
-                            .help(did_you_mean(k, keys.iter().copied()).unwrap_or_else(|| {
+                            .help_name(k, a.key.span, keys.iter().copied(), || {
                                 format!("{what} takes {}", list_code(keys.iter().copied()))
-                            })),
+                            }),
                     );
                     continue;
                 }
@@ -58,13 +58,13 @@ pub(super) fn fields<'a>(
                     diags.push(
                         Diagnostic::new(Code::E0201, b.kind.span, format!("unknown block `{}` in {what}", b.kind.node))
                             .label("not allowed here")
-                            .help(did_you_mean(&b.kind.node, block_kinds.iter().copied()).unwrap_or_else(|| {
+                            .help_name(&b.kind.node, b.kind.span, block_kinds.iter().copied(), || {
                                 if block_kinds.is_empty() {
                                     format!("{what} holds attributes only")
                                 } else {
                                     format!("{what} holds the blocks {}", list_code(block_kinds.iter().copied()))
                                 }
-                            })),
+                            }),
                     );
                 }
             }
@@ -142,15 +142,43 @@ pub(super) fn type_error(
     )
     .label(format!("this is {}", found.kind_name()));
     d = match found {
-        Value::Int(n) if expected == "a size" => {
-            d.help(format!("sizes carry their unit: `{n} GiB`"))
-        }
+        Value::Int(n) if expected == "a size" => d
+            .help(format!("sizes carry their unit: `{n} GiB`"))
+            .fix(span, format!("{n} GiB"), "write the unit"),
         Value::Str(s) if expected.starts_with("a size") || expected == "a number" => {
-            d.help(format!("drop the quotes: `{s}`"))
+            match unquoted(s, expected == "a number") {
+                // Dropping the quotes alone would fail on the missing unit: say the whole fix.
+                Some(fixed) if fixed != s.trim() => d
+                    .help(format!("drop the quotes and write the unit: `{fixed}`"))
+                    .fix(span, fixed, "drop the quotes and write the unit"),
+                Some(fixed) => d.help(format!("drop the quotes: `{fixed}`")).fix(
+                    span,
+                    fixed,
+                    "drop the quotes",
+                ),
+                None => d.help(format!("for example `{example}`")),
+            }
         }
         _ => d.help(format!("for example `{example}`")),
     };
     diags.push(d);
+}
+
+/// A quoted number or size as it is written without quotes: `"100 GiB"` as `100 GiB`, `"100"`
+/// as `100` where a number is wanted and `100 GiB` where a size is (sizes are GiB, as the
+/// guide's); `None` when the string is neither.
+fn unquoted(s: &str, number: bool) -> Option<String> {
+    let digits = |w: &str| !w.is_empty() && w.len() <= 19 && w.bytes().all(|b| b.is_ascii_digit());
+    let words: Vec<&str> = s.split_whitespace().collect();
+    match words.as_slice() {
+        [n] if digits(n) && number => Some((*n).to_string()),
+        [n] if digits(n) => Some(format!("{n} GiB")),
+        [n, unit] if digits(n) && !number => crate::ast::SizeUnit::ALL
+            .iter()
+            .any(|(u, _)| u == unit)
+            .then(|| format!("{n} {unit}")),
+        _ => None,
+    }
 }
 
 pub(super) fn as_string(
@@ -168,7 +196,8 @@ pub(super) fn as_string(
                     format!("expected a string, found the name `{s}`"),
                 )
                 .label("a bare name")
-                .help(format!("quote it: `\"{s}\"`")),
+                .help(format!("quote it: `\"{s}\"`"))
+                .fix(v.span, format!("\"{s}\""), "quote it"),
             );
             None
         }
@@ -223,13 +252,9 @@ pub(super) fn as_cidrs(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<Ve
             Value::Cidr(c) => {
                 if c.trunc() != *c {
                     diags.push(
-                        Diagnostic::new(
-                            Code::E0308,
-                            item.span,
-                            format!("`{c}` has host bits set"),
-                        )
-                        .label("the address is not the network's first")
-                        .help(format!("write `{}`", c.trunc())),
+                        Diagnostic::new(Code::E0308, item.span, format!("`{c}` has host bits set"))
+                            .label("the address is not the network's first")
+                            .help(format!("write `{}`", c.trunc())),
                     );
                     return None;
                 }
@@ -295,11 +320,9 @@ pub(super) fn read_condition(
         diags.push(
             Diagnostic::new(Code::E0212, span, format!("unknown condition `{name}`"))
                 .label("not a condition")
-                .help(
-                    did_you_mean(name, NAMES.iter().copied()).unwrap_or_else(|| {
-                        format!("conditions are {}", list_code(NAMES.iter().copied()))
-                    }),
-                ),
+                .help_name(name, span, NAMES.iter().copied(), || {
+                    format!("conditions are {}", list_code(NAMES.iter().copied()))
+                }),
         );
     };
     match &v.node {
@@ -349,17 +372,18 @@ pub(super) fn read_condition(
 /// E0210: a name that is not one of the services the guide lets run outside the services box.
 pub(super) fn not_externalizable(name: &str, span: Span, lib: &Stdlib) -> Diagnostic {
     let known: Vec<&str> = lib.externals.keys().map(String::as_str).collect();
-    Diagnostic::new(
+    let d = Diagnostic::new(
         Code::E0210,
         span,
         format!("`{name}` cannot be externalized"),
     )
-    .label("not an externalizable service")
-    .help(match lib.not_externalizable.get(name) {
-        Some(reason) => reason.clone(),
-        None => did_you_mean(name, known.iter().copied())
-            .unwrap_or_else(|| format!("the guide allows: {}", known.join(", "))),
-    })
+    .label("not an externalizable service");
+    match lib.not_externalizable.get(name) {
+        Some(reason) => d.help(reason.clone()),
+        None => d.help_name(name, span, known.iter().copied(), || {
+            format!("the guide allows: {}", known.join(", "))
+        }),
+    }
 }
 
 #[cfg(test)]

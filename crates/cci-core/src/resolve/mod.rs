@@ -205,14 +205,12 @@ fn sort_items<'a>(
                             format!("unknown block `{kind}`"),
                         )
                         .label("not a block this language knows")
-                        .help(
-                            did_you_mean(kind, candidates).unwrap_or_else(|| {
-                                format!(
-                                    "a site is made of {}",
-                                    list_code(SITE_KINDS.iter().copied())
-                                )
-                            }),
-                        ),
+                        .help_name(kind, b.kind.span, candidates, || {
+                            format!(
+                                "a site is made of {}",
+                                list_code(SITE_KINDS.iter().copied())
+                            )
+                        }),
                     );
                 }
             }

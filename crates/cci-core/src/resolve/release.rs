@@ -333,10 +333,9 @@ pub(super) fn read_machine(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: 
                     format!("unknown machine role `{other}`"),
                 )
                 .label("not a machine this compiler provisions")
-                .help(
-                    did_you_mean(other, ["services", "nomad"])
-                        .unwrap_or_else(|| "the roles are `services` and `nomad`".into()),
-                ),
+                .help_name(other, name.span, ["services", "nomad"], || {
+                    "the roles are `services` and `nomad`".into()
+                }),
             );
             return;
         }

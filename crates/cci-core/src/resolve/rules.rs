@@ -262,13 +262,12 @@ pub(super) fn unknown_endpoint<'a>(
     span: Span,
     all: impl Iterator<Item = &'a str> + Clone,
 ) -> Diagnostic {
-    let help = did_you_mean(name, all.clone()).unwrap_or_else(|| {
-        format!(
-            "known here: {}; or write a CIDR such as `10.0.0.0/8`",
-            list_code(all)
-        )
-    });
     Diagnostic::new(Code::E0206, span, format!("unknown endpoint `{name}`"))
         .label("not an actor, component or CIDR")
-        .help(help)
+        .help_name(name, span, all.clone(), || {
+            format!(
+                "known here: {}; or write a CIDR such as `10.0.0.0/8`",
+                list_code(all)
+            )
+        })
 }

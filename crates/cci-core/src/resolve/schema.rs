@@ -67,6 +67,15 @@ impl AttrSpec {
 }
 
 /// `"text"`, as the language writes a string.
+/// The text inside a string value's quotes (a string's span covers its quotes).
+pub(super) fn inner(span: Span) -> Span {
+    Span {
+        start: span.start + 1,
+        end: span.end.saturating_sub(1).max(span.start + 1),
+        ..span
+    }
+}
+
 pub(super) fn quoted(text: &str) -> String {
     format!("\"{text}\"")
 }
@@ -377,9 +386,9 @@ fn instance_type(
     diags.push(
         Diagnostic::new(Code::E0207, s.span, format!("unknown instance type `{}`", s.node))
             .label("not in the instance-type catalog")
-            .help(did_you_mean(&s.node, lib.instance_types.keys().map(String::as_str)).unwrap_or_else(|| {
+            .help_name(&s.node, inner(s.span), lib.instance_types.keys().map(String::as_str), || {
                 "add it to the site: `instance_type \"x\" { vcpu = 8  memory = 32 GiB  network = \"High\"  bandwidth = 1000 Mbps }`".into()
-            })),
+            }),
     );
     None
 }
@@ -403,10 +412,9 @@ fn actor_name(v: &Spanned<Value>, lib: &Stdlib, diags: &mut Diagnostics) -> Opti
             diags.push(
                 Diagnostic::new(Code::E0214, v.span, format!("unknown actor `{n}`"))
                     .label("no actor of this name")
-                    .help(
-                        did_you_mean(n, lib.actors.keys().map(String::as_str))
-                            .unwrap_or_else(|| "name an actor the stdlib declares".into()),
-                    ),
+                    .help_name(n, v.span, lib.actors.keys().map(String::as_str), || {
+                        "name an actor the stdlib declares".into()
+                    }),
             );
             None
         }
@@ -429,10 +437,11 @@ fn external_name(v: &Spanned<Value>, lib: &Stdlib, diags: &mut Diagnostics) -> O
                     format!("unknown external service `{n}`"),
                 )
                 .label("no externalizable service of this name")
-                .help(
-                    did_you_mean(n, lib.externals.keys().map(String::as_str)).unwrap_or_else(
-                        || "name an externalizable service the stdlib declares".into(),
-                    ),
+                .help_name(
+                    n,
+                    v.span,
+                    lib.externals.keys().map(String::as_str),
+                    || "name an externalizable service the stdlib declares".into(),
                 ),
             );
             None

@@ -346,7 +346,7 @@ fn read_github(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<(GitHub, S
                     format!("unknown function `{}`", name.node),
                 )
                 .label("not a function")
-                .help(did_you_mean(&name.node, ["enterprise"]).unwrap_or_else(|| FORMS.into())),
+                .help_name(&name.node, name.span, ["enterprise"], || FORMS.into()),
             );
             None
         }
@@ -355,7 +355,7 @@ fn read_github(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<(GitHub, S
                 Diagnostic::new(Code::E0219, v.span, format!("unknown GitHub kind `{n}`"))
                     .label("expected `github_com` or `enterprise(...)`")
                     .help(
-                        did_you_mean(n, ["github_com", "enterprise"])
+                        crate::suggest::did_you_mean(n, ["github_com", "enterprise"])
                             .unwrap_or_else(|| FORMS.into()),
                     ),
             );
