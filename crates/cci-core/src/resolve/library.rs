@@ -314,7 +314,6 @@ fn read_services_sizing(lib: &mut Stdlib, b: &Block, diags: &mut Diagnostics) {
         req("memory", Ty::Size, "32 GiB"),
         req("disk", Ty::Size, "100 GiB"),
         req("nic", Ty::Bandwidth, "1 Gbps"),
-        opt("suggest", Ty::Strings, "\"<instance type>\""),
     ];
     let Some(name) = label(b, diags, "\"<50\"") else {
         return;
@@ -336,7 +335,6 @@ fn read_services_sizing(lib: &mut Stdlib, b: &Block, diags: &mut Diagnostics) {
             memory_bytes,
             disk_bytes,
             nic_mbps,
-            suggest: v.strings("suggest").unwrap_or_default(),
             span: b.span,
         });
     }
@@ -352,8 +350,6 @@ fn read_nomad_requirements(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: 
         req("max_memory", Ty::Size, "128 GiB"),
         req("reserved_vcpu", Ty::Int, "2"),
         req("reserved_memory", Ty::Size, "4 GiB"),
-        opt("suggest_vcpu", Ty::Strings, "\"<instance type>\""),
-        opt("suggest_memory", Ty::Strings, "\"<instance type>\""),
     ];
     no_labels(b, diags);
     if !seen.first("nomad_requirements", "", b.span, diags) {
@@ -369,8 +365,6 @@ fn read_nomad_requirements(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: 
         reserved_vcpu: v.int("reserved_vcpu").unwrap_or(0),
         reserved_memory_bytes: v.bytes("reserved_memory").unwrap_or(0),
         nic_mbps: v.mbps("nic").unwrap_or(0),
-        suggest_vcpu: v.strings("suggest_vcpu").unwrap_or_default(),
-        suggest_memory: v.strings("suggest_memory").unwrap_or_default(),
         span: b.span,
     };
 }
