@@ -470,7 +470,12 @@ fn suggestion_line(s: &Suggestion, file: &Shown) -> String {
         Applicability::MachineApplicable => "fix",
         Applicability::MaybeIncorrect => "possible fix",
     };
-    format!("{kind}: {what} ({})", file.clean(&s.message))
+    // A message that only says the replacement again ("write `x`") is not repeated.
+    if s.message.is_empty() || s.message == format!("write `{}`", s.replacement) {
+        format!("{kind}: {what}")
+    } else {
+        format!("{kind}: {what} ({})", file.clean(&s.message))
+    }
 }
 
 fn non_empty(s: &str) -> Option<String> {

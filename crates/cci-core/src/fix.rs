@@ -75,10 +75,12 @@ mod tests {
         let f = sources.add("s.cci", "abc def ghi");
         let mut diags = Diagnostics::default();
         let at = |a, b| Span::new(f, a, b);
-        diags.push(Diagnostic::new(Code::E0202, at(0, 3), "a").fix(at(0, 3), "ABCD", "x"));
-        diags.push(Diagnostic::new(Code::E0202, at(8, 11), "c").fix(at(8, 11), "", "x"));
-        diags.push(Diagnostic::new(Code::E0202, at(1, 5), "o").fix(at(1, 5), "zz", "x"));
-        diags.push(Diagnostic::new(Code::E0202, at(4, 7), "m").maybe_fix(at(4, 7), "?", "x"));
+        // Any code will do; named by its text, as the code table's test reads `Code::` uses.
+        let code = Code::parse("E0202").unwrap();
+        diags.push(Diagnostic::new(code, at(0, 3), "a").fix(at(0, 3), "ABCD", "x"));
+        diags.push(Diagnostic::new(code, at(8, 11), "c").fix(at(8, 11), "", "x"));
+        diags.push(Diagnostic::new(code, at(1, 5), "o").fix(at(1, 5), "zz", "x"));
+        diags.push(Diagnostic::new(code, at(4, 7), "m").maybe_fix(at(4, 7), "?", "x"));
         let fixed = fix(&sources.get(f).text, f, &diags);
         assert_eq!(fixed.text, "ABCD def ");
         assert_eq!(fixed.applied.len(), 2);

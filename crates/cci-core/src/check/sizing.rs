@@ -231,9 +231,5 @@ fn suggest_types(
         "pick a type with {figures}; the smallest in the catalog: {}",
         named.join(", ")
     ))
-    .maybe_fix(
-        span,
-        format!("\"{}\"", first.name),
-        format!("use `{}`", first.name),
-    )
+    .maybe_fix(span, format!("\"{}\"", first.name), "the first of them")
 }
