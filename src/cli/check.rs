@@ -60,11 +60,10 @@ fn fixed(cli: &Cli, site: &Path) -> Result<(String, String), String> {
         for (d, s) in &fixed.applied {
             let line = c.sources.line_of(s.span);
             errln!(
-                "fixed {}:{line}: {} [{}]: {}",
+                "fixed {}:{line} [{}]: {}",
                 escaped(&name),
-                escaped(&cut(&s.message)),
                 d.code.as_str(),
-                escaped(&cut(&s.replacement)),
+                escaped(&cut(&s.message)),
             );
         }
         count += fixed.applied.len();

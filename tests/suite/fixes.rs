@@ -213,3 +213,127 @@ fn every_suggestion_fixes_its_diagnostic_and_adds_no_error() {
         wrong.join("\n")
     );
 }
+
+fn cli() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_cci-dsl"))
+}
+
+fn default_site() -> String {
+    std::fs::read_to_string(crate::root().join("examples/default.cci")).unwrap()
+}
+
+/// Four ordinary mistakes in the default site, each with a certain fix.
+fn with_mistakes() -> String {
+    default_site()
+        .replacen(
+            "instance = \"m4.2xlarge\"  #",
+            "instnace = \"m4.2xlarge\"  #",
+            1,
+        )
+        .replacen("disk     = 100 GiB", "disk     = \"100\"", 1)
+        .replacen("count    = 1..5", "count    = \"5\"", 1)
+        .replacen(
+            "github             = github_com",
+            "github             = githbu_com",
+            1,
+        )
+}
+
+/// `check --fix` applies every certain fix, says what it changed, writes the file under fmt's
+/// policy (the mode kept) and checks the result: the default site again, which passes.
+#[test]
+fn check_fix_applies_the_certain_fixes_and_keeps_the_mode() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site.cci");
+    std::fs::write(&site, with_mistakes()).unwrap();
+    std::fs::set_permissions(&site, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let before = cli().arg("check").arg(&site).output().unwrap();
+    assert_eq!(before.status.code(), Some(1));
+    let o = cli().args(["check", "--fix"]).arg(&site).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let fixed = std::fs::read_to_string(&site).unwrap();
+    assert!(err.contains("4 fixes applied"), "{err}");
+    for word in ["E0202", "E0301", "E0219"] {
+        assert!(err.contains(word), "{word} not reported as fixed: {err}");
+    }
+    assert!(fixed.contains("instance = \"m4.2xlarge\"  #"), "{fixed}");
+    assert!(fixed.contains("disk     = 100 GiB"), "{fixed}");
+    assert!(fixed.contains("count    = 5"), "{fixed}");
+    assert!(fixed.contains("= github_com"), "{fixed}");
+    let mode = std::fs::metadata(&site).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+    // No temporary file left beside it.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
+/// What has no certain fix is left, reported, and fails the check; a file with nothing to fix
+/// is not rewritten.
+#[test]
+fn check_fix_leaves_what_a_person_must_choose() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = dir.path().join("site.cci");
+    let text = default_site().replacen("\"m4.2xlarge\"  #", "\"t3.medium\"  #", 1);
+    std::fs::write(&site, &text).unwrap();
+    let o = cli().args(["check", "--fix"]).arg(&site).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("nothing to fix automatically"), "{err}");
+    assert!(
+        err.contains("E0405") && err.contains("possible fix"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&site).unwrap(), text);
+}
+
+/// A site given as a symbolic link is refused (fmt follows no link); neither the link nor its
+/// target changes. Standard input cannot be fixed.
+#[test]
+fn check_fix_refuses_a_link_and_standard_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("real.cci");
+    let link = dir.path().join("site.cci");
+    std::fs::write(&target, with_mistakes()).unwrap();
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let o = cli().args(["check", "--fix"]).arg(&link).output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("link"), "{err}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), with_mistakes());
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    let o = cli().args(["check", "--fix", "-"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// `--message-format json` carries the edits as rustc does.
+#[test]
+fn json_diagnostics_carry_their_suggestions() {
+    let fixture = crate::root().join("tests/fixtures/parse/unknown-unit.cci");
+    let o = cli()
+        .args(["--message-format", "json", "check"])
+        .arg(&fixture)
+        .output()
+        .unwrap();
+    let text = String::from_utf8(o.stderr).unwrap();
+    let d: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    let s = &d["suggestions"][0];
+    assert_eq!(s["replacement"], "GiB", "{d}");
+    assert_eq!(s["applicability"], "MachineApplicable");
+    assert_eq!(s["line"], d["line"]);
+    let source = std::fs::read_to_string(&fixture).unwrap();
+    let (start, end) = (
+        s["start"].as_u64().unwrap() as usize,
+        s["end"].as_u64().unwrap() as usize,
+    );
+    assert_eq!(&source[start..end], "GiBs");
+    let line = source
+        .lines()
+        .nth(s["line"].as_u64().unwrap() as usize - 1)
+        .unwrap();
+    let column = s["column"].as_u64().unwrap() as usize;
+    assert!(line[column - 1..].starts_with("GiBs"), "{line} at {column}");
+}

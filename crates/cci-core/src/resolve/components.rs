@@ -157,17 +157,16 @@ fn fleet_count(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<(u64, u64,
             Some((*first, *last, v.span))
         }
         Value::Int(_) | Value::Range { .. } => {
-            let help = match &v.node {
-                Value::Range { first, last } if first > last && *first >= 1 => {
-                    format!("the smaller number comes first: `count = {last}..{first}`")
-                }
-                _ => "a fleet needs room for at least one client, e.g. `count = 1..5`".to_string(),
-            };
-            diags.push(
-                Diagnostic::new(Code::E0303, v.span, "invalid count")
-                    .label("expected `min..max` with min <= max and max >= 1")
-                    .help(help),
-            );
+            let d = Diagnostic::new(Code::E0303, v.span, "invalid count")
+                .label("expected `min..max` with min <= max and max >= 1");
+            diags.push(match &v.node {
+                Value::Range { first, last } if first > last && *first >= 1 => d
+                    .help(format!(
+                        "the smaller number comes first: `count = {last}..{first}`"
+                    ))
+                    .fix(v.span, format!("{last}..{first}"), "swap the bounds"),
+                _ => d.help("a fleet needs room for at least one client, e.g. `count = 1..5`"),
+            });
             None
         }
         other => {

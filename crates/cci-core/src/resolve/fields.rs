@@ -145,8 +145,16 @@ pub(super) fn type_error(
         Value::Int(n) if expected == "a size" => d
             .help(format!("sizes carry their unit: `{n} GiB`"))
             .fix(span, format!("{n} GiB"), "write the unit"),
-        Value::Str(s) if expected.starts_with("a size") || expected == "a number" => {
-            match unquoted(s, expected == "a number") {
+        Value::Str(s)
+            if expected.starts_with("a size")
+                || expected == "a number"
+                || expected == "a count or range" =>
+        {
+            match unquoted(
+                s,
+                !expected.starts_with("a size"),
+                expected == "a count or range",
+            ) {
                 // Dropping the quotes alone would fail on the missing unit: say the whole fix.
                 Some(fixed) if fixed != s.trim() => d
                     .help(format!("drop the quotes and write the unit: `{fixed}`"))
@@ -166,12 +174,18 @@ pub(super) fn type_error(
 
 /// A quoted number or size as it is written without quotes: `"100 GiB"` as `100 GiB`, `"100"`
 /// as `100` where a number is wanted and `100 GiB` where a size is (sizes are GiB, as the
-/// guide's); `None` when the string is neither.
-fn unquoted(s: &str, number: bool) -> Option<String> {
+/// guide's), `"1..5"` as `1..5` where a range is; `None` when the string is none of these.
+fn unquoted(s: &str, number: bool, range: bool) -> Option<String> {
     let digits = |w: &str| !w.is_empty() && w.len() <= 19 && w.bytes().all(|b| b.is_ascii_digit());
     let words: Vec<&str> = s.split_whitespace().collect();
     match words.as_slice() {
         [n] if digits(n) && number => Some((*n).to_string()),
+        [r] if range
+            && r.split_once("..")
+                .is_some_and(|(a, b)| digits(a) && digits(b)) =>
+        {
+            Some((*r).to_string())
+        }
         [n] if digits(n) => Some(format!("{n} GiB")),
         [n, unit] if digits(n) && !number => crate::ast::SizeUnit::ALL
             .iter()

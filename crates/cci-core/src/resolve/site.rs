@@ -354,10 +354,11 @@ fn read_github(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<(GitHub, S
             diags.push(
                 Diagnostic::new(Code::E0219, v.span, format!("unknown GitHub kind `{n}`"))
                     .label("expected `github_com` or `enterprise(...)`")
-                    .help(
-                        crate::suggest::did_you_mean(n, ["github_com", "enterprise"])
-                            .unwrap_or_else(|| FORMS.into()),
-                    ),
+                    // `enterprise` needs its address, which no edit knows: named, not fixed.
+                    .help_name(n, v.span, ["github_com"], || {
+                        crate::suggest::did_you_mean(n, ["enterprise"])
+                            .unwrap_or_else(|| FORMS.into())
+                    }),
             );
             None
         }
