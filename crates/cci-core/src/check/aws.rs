@@ -124,7 +124,7 @@ fn check_key_name(site: &Site, limits: &AwsLimits, diags: &mut Diagnostics) {
         diags.push(
             Diagnostic::new(
                 Code::E0422,
-                site.aws_span,
+                site.ssh_key_span,
                 format!(
                     "`{}` is not a name EC2 accepts for a key pair",
                     crate::display::escaped(key)

@@ -200,6 +200,14 @@ fn check_outputs_reachable(lib: &Stdlib, flows: &[Rule], diags: &mut Diagnostics
 
 /// An actor the site binds that no rule mentions is likely a typo in a rule or a leftover.
 fn check_unused_actors(site: &Site, lib: &Stdlib, flows: &[Rule], diags: &mut Diagnostics) {
+    // A line that did not parse may be the rule that uses an actor, or a binding read wrongly
+    // (`brücke` read as `br`): "unused" is said only of a site that parsed whole.
+    if diags
+        .iter()
+        .any(|d| d.is_error() && d.code.stage() == crate::codes::Stage::Parse)
+    {
+        return;
+    }
     for (name, a) in &site.actors {
         let Some(span) = a.bound_at else { continue };
         let used = flows.iter().any(|r| {

@@ -76,42 +76,69 @@ pub(super) fn check_proxy_reachable(site: &Site, flows: &[Rule], diags: &mut Dia
     let Some(proxy) = &site.proxy else {
         return;
     };
-    let ports: std::collections::BTreeSet<u16> = [&proxy.http, &proxy.https]
+    let addresses: std::collections::BTreeSet<(String, u16)> = [&proxy.http, &proxy.https]
         .into_iter()
         .flatten()
-        .filter_map(|u| proxy_port(u))
+        .filter_map(|u| crate::shapes::url_host_port(u))
         .collect();
-    let opens = |from: &dyn Fn(&EndpointRef) -> bool, port: u16| {
-        flows.iter().any(|r| {
-            from(&r.from)
-                && matches!(
-                    r.protocol,
-                    crate::ast::Protocol::Tcp | crate::ast::Protocol::All
-                )
-                && r.ports.is_none_or(|(a, b)| a <= port && port <= b)
-        })
-    };
-    for port in ports {
+    for (host, port) in addresses {
+        let ip: Option<std::net::IpAddr> = host.trim_matches(['[', ']']).parse().ok();
+        let opens = |from: &dyn Fn(&EndpointRef) -> bool| {
+            flows.iter().any(|r| {
+                from(&r.from)
+                    && matches!(
+                        r.protocol,
+                        crate::ast::Protocol::Tcp | crate::ast::Protocol::All
+                    )
+                    && r.ports.is_none_or(|(a, b)| a <= port && port <= b)
+                    && ip.is_none_or(|ip| reaches(site, &r.to, ip))
+            })
+        };
         let mut blocked = Vec::new();
-        if !opens(&|f| *f == EndpointRef::Services, port) {
+        if !opens(&|f| *f == EndpointRef::Services) {
             blocked.push("the services box".to_string());
         }
         for f in &site.fleets {
-            if !opens(
-                &|e| *e == EndpointRef::AllFleets || *e == EndpointRef::Fleet(f.name.clone()),
-                port,
-            ) {
+            if !opens(&|e| *e == EndpointRef::AllFleets || *e == EndpointRef::Fleet(f.name.clone()))
+            {
                 blocked.push(format!("fleet `{}`", f.name));
             }
         }
         if blocked.is_empty() {
             continue;
         }
+        let to = ip.map_or_else(|| "10.0.0.10".to_string(), |ip| ip.to_string());
+        let message = match ip {
+            Some(ip) => format!(
+                "{} cannot reach the proxy at {ip} port {port}",
+                blocked.join(" and ")
+            ),
+            None => format!(
+                "{} cannot reach the proxy's port {port}",
+                blocked.join(" and ")
+            ),
+        };
         diags.push(
-            Diagnostic::new(Code::E0430, proxy.span, format!("{} cannot reach the proxy's port {port}", blocked.join(" and ")))
+            Diagnostic::new(Code::E0430, proxy.url_span, message)
                 .label("every download of the boot goes through this proxy")
-                .help(format!("open it to the proxy's address: `allow tcp {port} from services to 10.0.0.10 \"HTTP proxy\"` (and `from nomad` if a fleet is named above)")),
+                .help(format!("open it to the proxy's address: `allow tcp {port} from services to {to} \"HTTP proxy\"` (and `from nomad` if a fleet is named above)")),
         );
+    }
+}
+
+/// Whether a rule's destination covers `ip`: a CIDR holding it, or an actor bound to one
+/// (components and externals are the site's own machines, not a proxy). A proxy named by a DNS
+/// name has no address the compiler knows; the port alone is checked then.
+fn reaches(site: &Site, to: &EndpointRef, ip: std::net::IpAddr) -> bool {
+    match to {
+        EndpointRef::Cidr(net) => net.contains(&ip),
+        EndpointRef::Actor(name) => site.actors.get(name).is_some_and(|a| {
+            a.destinations
+                .iter()
+                .chain(&a.sources)
+                .any(|n| n.contains(&ip))
+        }),
+        _ => false,
     }
 }
 
@@ -144,14 +171,12 @@ pub(super) fn check_subnet_capacity(site: &Site, lib: &Stdlib, diags: &mut Diagn
     );
 }
 
-/// The port a proxy URL names, or its scheme's.
-fn proxy_port(url: &str) -> Option<u16> {
-    crate::shapes::url_host_port(url).map(|(_, port)| port)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::proxy_port;
+    /// The port a proxy URL names, or its scheme's.
+    fn proxy_port(url: &str) -> Option<u16> {
+        crate::shapes::url_host_port(url).map(|(_, port)| port)
+    }
 
     #[test]
     fn a_proxy_port_is_the_urls_or_its_schemes() {

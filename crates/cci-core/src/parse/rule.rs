@@ -65,7 +65,9 @@ impl<'s> Parser<'s> {
         self.start(PORTS);
         let mut ok = true;
         while let Some((WORD, w)) = self.peek() {
-            if !w.starts_with(|c: char| c.is_ascii_digit()) {
+            // A negative number is a port written wrong, not the start of `from`.
+            let number = w.trim_start_matches('-');
+            if !number.starts_with(|c: char| c.is_ascii_digit()) {
                 break;
             }
             self.start(PORT);

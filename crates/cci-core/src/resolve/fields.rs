@@ -246,9 +246,13 @@ pub(super) fn as_size(
             Some(b) => Some((b, v.span)),
             None => {
                 diags.push(
-                    Diagnostic::new(Code::E0309, v.span, "size is too large")
-                        .label("does not fit in 64 bits of bytes")
-                        .help(format!("for example `{example}`")),
+                    Diagnostic::new(
+                        Code::E0309,
+                        v.span,
+                        format!("size is too large (at most {} GiB)", u64::MAX / (1 << 30)),
+                    )
+                    .label("does not fit in 64 bits of bytes")
+                    .help(format!("for example `{example}`")),
                 );
                 None
             }

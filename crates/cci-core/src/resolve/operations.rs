@@ -121,6 +121,7 @@ pub(super) fn read_proxy(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Op
         https,
         no_proxy,
         span: b.span,
+        url_span: v.span("https").or(v.span("http")).unwrap_or(b.span),
     })
 }
 
