@@ -302,6 +302,9 @@ impl<'s> Parser<'s> {
                 format!("expected `=` after `{key}`"),
                 format!("write `{key} = ...`"),
             );
+            if let Some(e) = self.errors.last_mut() {
+                e.fix = Some(" =".into());
+            }
             let _ = start;
         } else if w.contains('-') && is_label(w) {
             let what = "an attribute (`name = value`), a block or `}`";

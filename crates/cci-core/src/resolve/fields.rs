@@ -272,7 +272,12 @@ pub(super) fn as_cidrs(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<Ve
                     diags.push(
                         Diagnostic::new(Code::E0308, item.span, format!("`{c}` has host bits set"))
                             .label("the address is not the network's first")
-                            .help(format!("write `{}`", c.trunc())),
+                            .help(format!("write `{}`", c.trunc()))
+                            .fix(
+                                item.span,
+                                c.trunc().to_string(),
+                                "write the network's address",
+                            ),
                     );
                     return None;
                 }
@@ -280,20 +285,22 @@ pub(super) fn as_cidrs(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<Ve
             }
             Value::Ip(ip) => Some(IpNet::from(*ip)),
             Value::Str(s) => {
-                let hint = if s.parse::<IpNet>().is_ok() || s.parse::<std::net::IpAddr>().is_ok() {
-                    format!("drop the quotes: `{s}`")
-                } else {
-                    "write an address or network, e.g. `10.0.0.0/8` or `10.0.5.10`".into()
-                };
-                diags.push(
-                    Diagnostic::new(
-                        Code::E0301,
+                let address = s.parse::<IpNet>().is_ok() || s.parse::<std::net::IpAddr>().is_ok();
+                let d = Diagnostic::new(
+                    Code::E0301,
+                    item.span,
+                    "expected a CIDR or IP address, found a string",
+                )
+                .label("this is a string");
+                diags.push(if address {
+                    d.help(format!("drop the quotes: `{s}`")).fix(
                         item.span,
-                        "expected a CIDR or IP address, found a string",
+                        s.clone(),
+                        "drop the quotes",
                     )
-                    .label("this is a string")
-                    .help(hint),
-                );
+                } else {
+                    d.help("write an address or network, e.g. `10.0.0.0/8` or `10.0.5.10`")
+                });
                 None
             }
             other => {

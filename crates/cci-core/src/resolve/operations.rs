@@ -312,11 +312,20 @@ pub(super) fn read_state(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Op
     let key = v.str("key");
     if let Some(k) = &key {
         if k.is_empty() || k.starts_with('/') || k.ends_with('/') {
-            diags.push(
-                Diagnostic::new(Code::E0323, v.span("key").unwrap_or(s3.span), format!("`{k}` is not an object key for the state"))
-                    .label("a path inside the bucket, without a leading or trailing `/`")
-                    .help("write it as `circleci/acme.tfstate`, or leave `key` out for `circleci/<site>.tfstate`"),
-            );
+            let span = v.span("key").unwrap_or(s3.span);
+            let trimmed = k.trim_matches('/');
+            let d = Diagnostic::new(
+                Code::E0323,
+                span,
+                format!("`{k}` is not an object key for the state"),
+            )
+            .label("a path inside the bucket, without a leading or trailing `/`");
+            diags.push(if trimmed.is_empty() || trimmed.contains("//") {
+                d.help("write it as `circleci/acme.tfstate`, or leave `key` out for `circleci/<site>.tfstate`")
+            } else {
+                d.help(format!("write `\"{trimmed}\"`"))
+                    .fix(span, format!("\"{trimmed}\""), "drop the `/` at its ends")
+            });
             return None;
         }
     }

@@ -107,7 +107,8 @@ fn port_range(p: &Spanned<ast::PortSpec>, diags: &mut Diagnostics) -> Option<(u1
                 format!("port range {first}-{last} runs backwards"),
             )
             .label("the first port is above the last")
-            .help(format!("write `{last}-{first}`")),
+            .help(format!("write `{last}-{first}`"))
+            .fix(p.span, format!("{last}-{first}"), "swap the bounds"),
         );
         return None;
     }
@@ -161,7 +162,8 @@ pub(super) fn resolve_endpoint(
             diags.push(
                 Diagnostic::new(Code::E0308, e.span, format!("`{c}` has host bits set"))
                     .label("the address is not the network's first")
-                    .help(format!("write `{}`", c.trunc())),
+                    .help(format!("write `{}`", c.trunc()))
+                    .fix(e.span, c.trunc().to_string(), "write the network's address"),
             );
             return None;
         }
