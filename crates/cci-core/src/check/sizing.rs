@@ -12,7 +12,7 @@ pub(super) fn check_nomad(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
     for f in &site.fleets {
         check_nomad_size(f, lib, diags);
         check_nomad_disk(f, req, diags);
-        check_nomad_network(f, req, diags);
+        check_nomad_network(f, lib, diags);
     }
 }
 
@@ -98,22 +98,27 @@ fn check_nomad_disk(f: &Fleet, req: &NomadRequirements, diags: &mut Diagnostics)
     }
 }
 
-fn check_nomad_network(f: &Fleet, req: &NomadRequirements, diags: &mut Diagnostics) {
+fn check_nomad_network(f: &Fleet, lib: &Stdlib, diags: &mut Diagnostics) {
+    let req = &lib.nomad_requirements;
     let t = &f.instance;
     if t.network_mbps < req.nic_mbps {
-        diags.push(
-            Diagnostic::new(
-                Code::W0416,
-                f.instance_span,
-                format!(
-                    "`{}` sustains {} Mbps; the guide asks for {} Mbps per Nomad client",
-                    t.name, t.network_mbps, req.nic_mbps
-                ),
-            )
-            .label(format!("network: {}", t.network))
-            .with(req.span, "the guide's minimum")
-            .help("pick a type whose network is at least \"High\" or \"Up to 10 Gigabit\""),
-        );
+        let d = Diagnostic::new(
+            Code::W0416,
+            f.instance_span,
+            format!(
+                "`{}` sustains {} Mbps; the guide asks for {} Mbps per Nomad client",
+                t.name, t.network_mbps, req.nic_mbps
+            ),
+        )
+        .label(format!("network: {}", t.network))
+        .with(req.span, "the guide's minimum");
+        let types = lib.smallest_types(|t| meets_nomad(t, req));
+        diags.push(suggest_types(
+            d,
+            f.instance_span,
+            &types,
+            &nomad_figures(req),
+        ));
     }
 }
 
@@ -146,13 +151,7 @@ pub(super) fn check_services(site: &Site, lib: &Stdlib, row: &SizingRow, diags: 
         .with(site.dau_span, "the site's daily active users")
         .with(row.span, "the guide's sizing row");
         let types = lib.smallest_types(|t| meets_row(t, row));
-        let figures = format!(
-            "at least {} vCPUs, {} of memory and {} Mbps sustained",
-            row.cpu,
-            human_bytes(row.memory_bytes),
-            row.nic_mbps
-        );
-        diags.push(suggest_types(d, s.instance_span, &types, &figures));
+        diags.push(suggest_types(d, s.instance_span, &types, &row_figures(row)));
     }
     if s.disk_gib.saturating_mul(GIB) < row.disk_bytes {
         diags.push(
@@ -180,9 +179,13 @@ pub(super) fn check_services(site: &Site, lib: &Stdlib, row: &SizingRow, diags: 
     }
     if t.network_mbps < row.nic_mbps || (t.network_burst && t.network_mbps < row.nic_mbps.max(1)) {
         diags.push(
-            Diagnostic::new(Code::W0406, s.instance_span, format!("`{}` sustains {} Mbps; the guide asks for {} Mbps at {users} daily active users", t.name, t.network_mbps, row.nic_mbps))
-                .label(format!("network: {}", t.network))
-                .help("pick a type with more network bandwidth, e.g. one with \"10 Gigabit\""),
+            suggest_types(
+                Diagnostic::new(Code::W0406, s.instance_span, format!("`{}` sustains {} Mbps; the guide asks for {} Mbps at {users} daily active users", t.name, t.network_mbps, row.nic_mbps))
+                    .label(format!("network: {}", t.network)),
+                s.instance_span,
+                &lib.smallest_types(|t| meets_row(t, row)),
+                &row_figures(row),
+            ),
         );
     }
 }
@@ -204,6 +207,15 @@ pub fn meets_nomad(t: &InstanceType, req: &NomadRequirements) -> bool {
 /// A disk size as the site writes it: whole GiB (or TiB), rounded up.
 fn disk_value(bytes: u64) -> String {
     human_bytes(bytes.div_ceil(GIB).saturating_mul(GIB))
+}
+
+fn row_figures(row: &SizingRow) -> String {
+    format!(
+        "at least {} vCPUs, {} of memory and {} Mbps sustained",
+        row.cpu,
+        human_bytes(row.memory_bytes),
+        row.nic_mbps
+    )
 }
 
 fn nomad_figures(req: &NomadRequirements) -> String {
