@@ -52,7 +52,7 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             check,
             diff,
         } => cli::build::run(cli, site, out, *check, *diff),
-        Command::Check { site } => cli::check::run(cli, site),
+        Command::Check { site, fix } => cli::check::run(cli, site, *fix),
         Command::Graph { site, format, view } => cli::graph::run(cli, site, *format, *view),
         Command::Plan { site, format } => cli::plan::run(cli, site, *format),
         Command::Diff { old, new, format } => cli::diff::run(cli, old, new, *format),

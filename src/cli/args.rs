@@ -59,6 +59,10 @@ pub enum Command {
     Check {
         /// The site file (`-` reads standard input).
         site: PathBuf,
+        /// Apply the machine-applicable fixes the diagnostics suggest and write the file back
+        /// (atomically, as `fmt` does: no link followed, mode kept); then check again.
+        #[arg(long)]
+        fix: bool,
     },
     /// Print the site's resource dependency graph, or its network flows (`--view network`).
     Graph {

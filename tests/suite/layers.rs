@@ -35,7 +35,7 @@ const LAYERS: &[&[&str]] = &[
     &["graph"],
     &["emit"],
     // What reads the pipeline's results: the output stage, `plan`, `fmt`, `explain`.
-    &["output", "plan", "format", "explain"],
+    &["output", "plan", "format", "explain", "fix"],
     // What a change does: two built sites' plans, matrices and outputs compared.
     &["diff"],
 ];

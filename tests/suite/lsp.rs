@@ -516,3 +516,71 @@ fn unknown_methods_and_bad_params_get_protocol_errors() {
     assert!(hover_text(&hover).contains("big"), "{hover}");
     c.stop();
 }
+
+/// The language server offers each machine-applicable suggestion as a quick fix (the edits
+/// `check --fix` applies); applied, the site compiles without error. A range without a fix
+/// gets none, and a suggestion a person must choose (a larger instance type) is not offered.
+#[test]
+fn quick_fixes_are_the_suggestions_of_the_diagnostics() {
+    let good = std::fs::read_to_string(crate::root().join("examples/default.cci")).unwrap();
+    let bad = good.replace(
+        "  instance = \"m4.2xlarge\"\n  count",
+        "  instance = \"m4.2xlarj\"\n  count",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("site.cci");
+    let uri = uri_of(&path);
+    let mut c = Lsp::start_raw(dir.path());
+    let init = c.request(
+        "initialize",
+        json!({ "processId": null, "capabilities": {} }),
+    );
+    assert_eq!(
+        init["result"]["capabilities"]["codeActionProvider"], true,
+        "{init}"
+    );
+    c.notify("initialized", json!({}));
+    let opened = c.open(&path, &bad);
+    let diags = opened["params"]["diagnostics"].as_array().unwrap().clone();
+    let typo = diags.iter().find(|d| d["code"] == "E0207").expect("E0207");
+    let ask = |c: &mut Lsp, range: &Value| {
+        c.request(
+            "textDocument/codeAction",
+            json!({
+                "textDocument": { "uri": uri },
+                "range": range,
+                "context": { "diagnostics": [] },
+            }),
+        )
+    };
+    let answer = ask(&mut c, &typo["range"]);
+    let actions = answer["result"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{answer}"));
+    assert_eq!(actions.len(), 1, "{answer}");
+    assert_eq!(actions[0]["kind"], "quickfix");
+    assert_eq!(actions[0]["diagnostics"][0]["code"], "E0207");
+    let edits = &actions[0]["edit"]["changes"][uri.as_str()];
+    let fixed = apply_edits(&bad, edits);
+    assert_eq!(fixed, good);
+    assert!(change(&mut c, &uri, 2, &fixed)
+        .iter()
+        .all(|d| d["severity"] != 1));
+    // The first line has no diagnostic: no action.
+    let none = ask(&mut c, &json!({ "start": pos(0, 0), "end": pos(0, 3) }));
+    assert_eq!(none["result"], json!([]), "{none}");
+    // An undersized services box: its suggestion is MaybeIncorrect, so no quick fix.
+    let small = good.replacen("\"m4.2xlarge\"  #", "\"t3.medium\"  #", 1);
+    let diags = change(&mut c, &uri, 3, &small);
+    let e0405 = diags.iter().find(|d| d["code"] == "E0405").expect("E0405");
+    let answer = ask(&mut c, &e0405["range"]);
+    assert!(
+        answer["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["diagnostics"][0]["code"] != "E0405"),
+        "{answer}"
+    );
+    c.stop();
+}

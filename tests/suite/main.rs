@@ -9,6 +9,7 @@ mod diagnostics;
 mod diff;
 mod editors;
 mod examples;
+mod fixes;
 mod format;
 mod generated;
 mod grammar;

@@ -12,6 +12,10 @@ use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteSpanCont
 use std::collections::BTreeMap;
 use std::fmt;
 
+mod suggestions;
+use suggestions::{suggestion_json, suggestion_line};
+pub use suggestions::{Applicability, Suggestion};
+
 /// One labelled place in the source.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Label {
@@ -30,10 +34,13 @@ pub struct Diagnostic {
     /// Further labels; those in another file than the primary label become notes.
     pub secondary: Vec<Label>,
     pub help: Option<String>,
+    /// Edits that fix the problem, as rustc's JSON carries them.
+    pub suggestions: Vec<Suggestion>,
 }
 
 impl Diagnostic {
-    pub fn error(code: Code, span: Span, message: impl Into<String>) -> Self {
+    /// The one constructor: the severity is the code's (W-codes warn, E-codes stop the build).
+    pub fn new(code: Code, span: Span, message: impl Into<String>) -> Self {
         Diagnostic {
             code,
             severity: code.severity(),
@@ -44,6 +51,7 @@ impl Diagnostic {
             },
             secondary: Vec::new(),
             help: None,
+            suggestions: Vec::new(),
         }
     }
 
@@ -162,13 +170,14 @@ pub fn render_json(diags: &Diagnostics, sources: &Sources) -> String {
         let v = serde_json::json!({
             "code": d.code.as_str(),
             "severity": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
-            "message": file.clean(&d.message),
+            "message": file.clean_message(&d.message),
             "file": file.name,
             "line": sources.line_of(d.primary.span),
             "start": d.primary.span.start,
             "end": d.primary.span.end,
             "label": file.clean(&d.primary.text),
             "help": d.help.as_deref().map(|h| file.clean(h)),
+            "suggestions": d.suggestions.iter().map(|s| suggestion_json(s, sources, &shown)).collect::<Vec<_>>(),
         });
         out.push_str(&v.to_string());
         out.push('\n');
@@ -185,10 +194,14 @@ impl<'s> ShownSources<'s> {
     fn new(sources: &'s Sources, diags: &Diagnostics) -> Self {
         let mut files = BTreeMap::new();
         for d in diags.iter() {
-            for l in std::iter::once(&d.primary).chain(&d.secondary) {
+            let spans = std::iter::once(&d.primary)
+                .chain(&d.secondary)
+                .map(|l| l.span)
+                .chain(d.suggestions.iter().map(|s| s.span));
+            for span in spans {
                 files
-                    .entry(l.span.file)
-                    .or_insert_with(|| Shown::new(sources.get(l.span.file)));
+                    .entry(span.file)
+                    .or_insert_with(|| Shown::new(sources.get(span.file)));
             }
         }
         ShownSources { files }
@@ -224,6 +237,21 @@ impl<'s> Shown<'s> {
     /// A message, label or help as printed: no value the source hides, nothing shaped like a
     /// credential, no control character.
     fn clean(&self, s: &str) -> String {
+        self.clean_to(s, crate::display::EXAMPLE_MAX)
+    }
+
+    /// A message as printed: `clean`, its quoted values cut shorter.
+    fn clean_message(&self, s: &str) -> String {
+        self.clean_to(s, crate::display::QUOTED_MAX)
+    }
+
+    fn clean_to(&self, s: &str, max: usize) -> String {
+        // Cut after masking, so no part of a secret is left by the cut.
+        escaped(&crate::display::cut_quoted(&self.masked(s), max))
+    }
+
+    /// `s` with what the source hides and what is shaped like a credential masked, whole.
+    fn masked(&self, s: &str) -> String {
         let mut out = s.to_string();
         for secret in &self.secrets {
             if out.contains(secret.as_str()) {
@@ -235,7 +263,17 @@ impl<'s> Shown<'s> {
                 out.replace_range(a..b, "****");
             }
         }
-        escaped(&out)
+        out
+    }
+
+    /// The length in bytes of the longest of the lines from `first` to `last` (1-based).
+    fn longest_line(&self, first: usize, last: usize) -> usize {
+        let starts = self.file.line_starts();
+        let end = |i: usize| starts.get(i).copied().unwrap_or(self.text.len());
+        (first.max(1)..=last.min(starts.len()))
+            .map(|l| end(l) - starts[l - 1])
+            .max()
+            .unwrap_or(0)
     }
 
     /// Whether a masked range lies on the lines from `first` to `last` (1-based).
@@ -292,7 +330,24 @@ impl<'a> Rendered<'a> {
         if src.masks_lines(lines.0.saturating_sub(1), lines.1 + 1) {
             notes.push("values that look like secrets are shown as `****`".into());
         }
-        let help = diag.help.as_deref().map(|h| src.clean(h));
+        // A line too long to print (a value of a million characters) is not printed: the
+        // place is said instead.
+        let longest = src.longest_line(lines.0.saturating_sub(1), lines.1 + 1);
+        if longest > LONGEST_SHOWN_LINE {
+            labels.clear();
+            notes.push(format!(
+                "at {}:{} (a line of {longest} characters, not shown)",
+                src.name, lines.0
+            ));
+        }
+        let mut help = diag.help.as_deref().map(|h| src.clean(h));
+        for s in &diag.suggestions {
+            let line = suggestion_line(s, shown.get(s.span.file));
+            help = Some(match help {
+                Some(h) => format!("{h}\n{line}"),
+                None => line,
+            });
+        }
         let help = match (help, notes.is_empty()) {
             (h, true) => h,
             (Some(h), false) => Some(format!("{h}\nnote: {}", notes.join("\nnote: "))),
@@ -300,7 +355,7 @@ impl<'a> Rendered<'a> {
         };
         Rendered {
             diag,
-            message: src.clean(&diag.message),
+            message: src.clean_message(&diag.message),
             source: Excerpt {
                 name: &src.name,
                 text: &src.text,
@@ -354,6 +409,9 @@ fn non_empty(s: &str) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
+/// The longest source line a report prints; a longer one is named, not shown.
+const LONGEST_SHOWN_LINE: usize = 1000;
+
 /// miette wants a span inside the text; an end-of-file span is pulled back onto the text.
 /// A span over more than `FRAMED_LINES` lines (a whole block) is cut to its first line, the
 /// block's head: the frame would otherwise print the block, and a block of ten thousand
@@ -404,7 +462,8 @@ impl miette::Diagnostic for Rendered<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(&self.source)
+        // No label: no excerpt (its line is too long to print).
+        (!self.labels.is_empty()).then_some(&self.source as &dyn miette::SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {

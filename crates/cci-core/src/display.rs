@@ -48,6 +48,51 @@ pub fn escaped(s: &str) -> String {
         .collect()
 }
 
+/// The longest a value quoted in a message is shown, in characters.
+pub const QUOTED_MAX: usize = 60;
+
+/// The longest a quote in a label or help is shown: room for a line of code it proposes.
+pub const EXAMPLE_MAX: usize = 200;
+
+/// A value as a message quotes it: whole when short, else its first `QUOTED_MAX` characters
+/// and its total size (`abc... (1000000 characters)`), so a long value never floods a log.
+pub fn cut(s: &str) -> String {
+    cut_to(s, QUOTED_MAX)
+}
+
+/// `cut` at `max` characters.
+pub fn cut_to(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max {
+        return s.to_string();
+    }
+    let head: String = s.chars().take(max).collect();
+    format!("{head}... ({n} characters)")
+}
+
+/// A message with every value it quotes in backticks cut at `max` characters: whatever a stage put
+/// in a message, a value of a million characters is not repeated whole.
+pub fn cut_quoted(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let parts: Vec<&str> = s.split('`').collect();
+    // An odd index is inside backticks; an unpaired last backtick leaves its text as it is.
+    let paired = parts.len() % 2 == 1;
+    parts
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            if i % 2 == 1 && (paired || i + 1 < parts.len()) {
+                cut_to(p, max)
+            } else {
+                (*p).to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("`")
+}
+
 /// Characters a terminal would interpret rather than show, and characters that change how
 /// text reads without being seen: controls, bidirectional marks and overrides, line and
 /// paragraph separators, and Unicode's default-ignorable code points (zero-width spaces and
@@ -80,6 +125,25 @@ pub fn is_unsafe(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn values_quoted_in_a_message_are_cut() {
+        let long = "a".repeat(100_000);
+        let m = cut_quoted(&format!("unknown AWS region `{long}` in `aws`"), QUOTED_MAX);
+        assert!(m.len() < 200, "{m}");
+        assert!(m.contains("(100000 characters)` in `aws`"), "{m}");
+        assert_eq!(cut_quoted("short `x`", QUOTED_MAX), "short `x`");
+    }
+
+    #[test]
+    fn a_long_value_is_cut_with_its_size_said() {
+        assert_eq!(cut("short"), "short");
+        let long = "x".repeat(1000);
+        let shown = cut(&long);
+        assert!(shown.starts_with(&"x".repeat(QUOTED_MAX)));
+        assert!(shown.ends_with("... (1000 characters)"), "{shown}");
+        assert!(shown.len() < 100);
+    }
 
     #[test]
     fn control_characters_are_never_replayed() {

@@ -20,6 +20,7 @@ pub mod diff;
 pub mod display;
 pub mod emit;
 pub mod explain;
+pub mod fix;
 pub mod format;
 pub mod graph;
 pub mod matrix;
@@ -189,7 +190,7 @@ pub fn build_in(
             Ok(o) if !compilation.diagnostics.has_errors() => outputs = Some(o),
             Ok(_) => {}
             Err(e) => compilation.diagnostics.push(
-                Diagnostic::error(Code::E0601, site.name_span, format!("output could not be produced: {}", e.0))
+                Diagnostic::new(Code::E0601, site.name_span, format!("output could not be produced: {}", e.0))
                     .label("while emitting this site")
                     .help("this is a bug in cci-dsl or in an edited stdlib template; please report it with the site file"),
             ),

@@ -24,8 +24,9 @@ pub use lines::{apply_changes, LineIndex};
 use cci_core::model::{Site, Stdlib};
 use cci_core::parse::SyntaxNode;
 use lsp_types::{
-    CompletionItem, CompletionTextEdit, Diagnostic, DiagnosticSeverity, Hover, HoverContents,
-    MarkupContent, MarkupKind, NumberOrString, Position, Range, TextEdit,
+    CodeAction, CodeActionKind, CodeActionOrCommand, CompletionItem, CompletionTextEdit,
+    Diagnostic, DiagnosticSeverity, Hover, HoverContents, MarkupContent, MarkupKind,
+    NumberOrString, Position, Range, TextEdit, WorkspaceEdit,
 };
 use rowan::TextRange;
 use serde_json::Value;
@@ -172,6 +173,33 @@ impl Analysis {
             .collect()
     }
 
+    /// Quick fixes for the diagnostics that touch `range`: one action per machine-applicable
+    /// suggestion, the same edits `cci-dsl check --fix` applies.
+    pub fn code_actions(&self, uri: &lsp_types::Url, range: Range) -> Vec<CodeActionOrCommand> {
+        let touches = |r: &Range| r.start <= range.end && range.start <= r.end;
+        let mut actions = Vec::new();
+        for d in self.diagnostics.iter().filter(|d| touches(&d.range)) {
+            let Some(Value::Array(fixes)) = &d.data else {
+                continue;
+            };
+            for f in fixes {
+                let Ok(edit) = serde_json::from_value::<TextEdit>(f.clone()) else {
+                    continue;
+                };
+                let changes = std::iter::once((uri.clone(), vec![edit])).collect();
+                actions.push(CodeActionOrCommand::CodeAction(CodeAction {
+                    title: f["title"].as_str().unwrap_or("apply the fix").to_string(),
+                    kind: Some(CodeActionKind::QUICKFIX),
+                    diagnostics: Some(vec![d.clone()]),
+                    edit: Some(WorkspaceEdit::new(changes)),
+                    is_preferred: Some(true),
+                    ..CodeAction::default()
+                }));
+            }
+        }
+        actions
+    }
+
     /// The edits that give the document the one layout (`cci-dsl fmt`), line by line; none
     /// when it is formatted or has syntax errors.
     pub fn formatting(&self) -> Vec<TextEdit> {
@@ -193,6 +221,25 @@ impl Analysis {
             })
             .collect()
     }
+}
+
+/// A diagnostic's machine-applicable suggestions in the site file, as the LSP diagnostic's
+/// `data`: `[{"title", "range", "newText"}]`, which `code_actions` turns into quick fixes.
+fn fixes(d: &Value, site_name: &str, text: &str, lines: &LineIndex) -> Option<Value> {
+    let fixes: Vec<Value> = d["suggestions"]
+        .as_array()?
+        .iter()
+        .filter(|s| s["applicability"] == "MachineApplicable" && s["file"] == site_name)
+        .map(|s| {
+            let at = |k: &str| usize::try_from(s[k].as_u64().unwrap_or(0)).unwrap_or(usize::MAX);
+            serde_json::json!({
+                "title": s["message"],
+                "range": lines.range(text, at("start"), at("end")),
+                "newText": s["replacement"],
+            })
+        })
+        .collect();
+    (!fixes.is_empty()).then(|| Value::Array(fixes))
 }
 
 /// The site file's diagnostics as LSP's, from the JSON the CLI prints (so the same masking of
@@ -223,6 +270,7 @@ fn diagnostics(
                 code: d["code"].as_str().map(|c| NumberOrString::String(c.into())),
                 source: Some("cci-dsl".into()),
                 message,
+                data: fixes(&d, site_name, text, lines),
                 ..Diagnostic::default()
             }
         })

@@ -79,6 +79,7 @@ fn capabilities() -> ServerCapabilities {
         definition_provider: Some(OneOf::Left(true)),
         references_provider: Some(OneOf::Left(true)),
         document_formatting_provider: Some(OneOf::Left(true)),
+        code_action_provider: Some(lsp_types::CodeActionProviderCapability::Simple(true)),
         completion_provider: Some(CompletionOptions {
             trigger_characters: Some(vec!["\"".into(), " ".into()]),
             ..CompletionOptions::default()
@@ -346,6 +347,10 @@ impl Server<'_> {
             }),
             req::Formatting::METHOD => self.call::<req::Formatting>(r, |s, p| {
                 Some(s.analysis(&p.text_document.uri)?.formatting())
+            }),
+            req::CodeActionRequest::METHOD => self.call::<req::CodeActionRequest>(r, |s, p| {
+                let uri = p.text_document.uri;
+                Some(s.analysis(&uri)?.code_actions(&uri, p.range))
             }),
             req::Initialize::METHOD => {
                 Err((ErrorCode::InvalidRequest, "initialized already".into()))

@@ -15,7 +15,7 @@ pub(super) fn check_aws_limits(site: &Site, lib: &Stdlib, net: &Network, diags: 
     check_rule_quota(site, limits, net, diags);
     if site.fleets.len() as u64 > limits.autoscaling_groups {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::W0425,
                 site.name_span,
                 format!(
@@ -124,9 +124,9 @@ fn check_key_name(site: &Site, limits: &AwsLimits, diags: &mut Diagnostics) {
     let key = &site.ssh_key;
     if !key.is_ascii() || key.len() as u64 > limits.key_name_length || key.is_empty() {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0422,
-                site.aws_span,
+                site.ssh_key_span,
                 format!(
                     "`{}` is not a name EC2 accepts for a key pair",
                     crate::display::escaped(key)
@@ -148,7 +148,7 @@ fn check_tags(site: &Site, limits: &AwsLimits, diags: &mut Diagnostics) {
     let count = site.tags.len() as u64 + GENERATED;
     if count > limits.tags_per_resource {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0423,
                 site.name_span,
                 format!(
@@ -181,7 +181,7 @@ fn check_tags(site: &Site, limits: &AwsLimits, diags: &mut Diagnostics) {
         };
         if let Some(problem) = problem {
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Code::E0423,
                     site.name_span,
                     format!("AWS refuses the tag `{}`", crate::display::escaped(k)),
@@ -207,7 +207,7 @@ fn too_long(name: &str, what: &str, limit: u64, appended: u64, span: Span) -> Op
     } else {
         format!("the {what} name prefix `{name}` and the {appended} characters Terraform appends make {length}; AWS accepts {limit}")
     };
-    Some(Diagnostic::error(Code::E0422, span, message))
+    Some(Diagnostic::new(Code::E0422, span, message))
 }
 
 /// Each permission is one security-group rule; AWS's default quota is per group and direction.
@@ -227,7 +227,7 @@ fn check_rule_quota(site: &Site, limits: &AwsLimits, net: &Network, diags: &mut 
                 .unwrap_or(0);
             if n > limits.rules_per_security_group {
                 diags.push(
-                    Diagnostic::error(Code::W0424, site.name_span, format!("security group `{}` has {n} {word} rules; AWS allows {} by default", g.name, limits.rules_per_security_group))
+                    Diagnostic::new(Code::W0424, site.name_span, format!("security group `{}` has {n} {word} rules; AWS allows {} by default", g.name, limits.rules_per_security_group))
                         .label("each permission of ports.md is one rule")
                         .help(format!("raise \"Inbound or outbound rules per security group\" in Service Quotas (Amazon VPC) to at least {n} before applying, or merge the site's rules into port ranges")),
                 );

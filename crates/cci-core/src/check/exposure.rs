@@ -41,7 +41,7 @@ pub(super) fn check_exposure(site: &Site, lib: &Stdlib, flows: &[Rule], diags: &
         let (admin, other) = (list(true), list(false));
         if !admin.is_empty() {
             diags.push(
-                Diagnostic::error(Code::W0411, span, format!("{source} opens administrative ports to the internet: {}", admin.join(", ")))
+                Diagnostic::new(Code::W0411, span, format!("{source} opens administrative ports to the internet: {}", admin.join(", ")))
                     .label(format!("{net}: every address"))
                     .help(format!(
                         "administrators connect from known ranges: bind `{}` to your office or VPN ranges",
@@ -51,7 +51,7 @@ pub(super) fn check_exposure(site: &Site, lib: &Stdlib, flows: &[Rule], diags: &
         }
         if !other.is_empty() {
             diags.push(
-                Diagnostic::error(Code::W0427, span, format!("{source} opens to the internet: {}", other.join(", ")))
+                Diagnostic::new(Code::W0427, span, format!("{source} opens to the internet: {}", other.join(", ")))
                     .label(format!("{net}: every address"))
                     .help("if that is the intent, nothing to do; otherwise bind the actor to the ranges that need it"),
             );
@@ -110,7 +110,7 @@ fn check_enterprise_http(site: &Site, diags: &mut Diagnostics) {
     if let GitHub::Enterprise { url } = &site.github {
         if url.starts_with("http://") {
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Code::W0428,
                     site.github_span,
                     "GitHub Enterprise is reached over plain http",

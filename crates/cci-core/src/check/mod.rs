@@ -5,14 +5,12 @@
 mod aws;
 mod exposure;
 mod operations;
+mod sizing;
 mod tls;
 
 use crate::codes::Code;
 use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::model::{
-    Condition, EndpointRef, Fleet, GitHub, NomadRequirements, Rule, Site, SizingRow, Stdlib,
-};
-use crate::values::{human_bytes, GIB};
+use crate::model::{Condition, EndpointRef, GitHub, Rule, Site, Stdlib};
 
 /// Checks the site against the stdlib's requirements and what AWS accepts; reports, never
 /// changes the site. Returns the site's network as `network` plans it, which the checks read
@@ -26,9 +24,9 @@ pub fn check_site(
     let row = lib.sizing_row(site.daily_active_users);
     let net = crate::network::plan(site, lib);
     let flows = &net.flows.applied;
-    check_nomad(site, lib, diags);
+    sizing::check_nomad(site, lib, diags);
     if let Some(row) = row {
-        check_services(site, row, diags);
+        sizing::check_services(site, lib, row, diags);
     }
     check_fleet_counts(site, lib, diags);
     exposure::check_exposure(site, lib, flows, diags);
@@ -72,7 +70,7 @@ fn check_nomad_join_port(site: &Site, lib: &Stdlib, flows: &[Rule], diags: &mut 
         });
         if !opened {
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Code::E0420,
                     span,
                     format!(
@@ -114,7 +112,7 @@ fn check_required_actors(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
             (Code::E0410, format!("actor `{}` is not bound", def.name))
         };
         diags.push(
-            Diagnostic::error(code, span, message)
+            Diagnostic::new(code, span, message)
                 .label(format!("no `{}` here", def.name))
                 .help(format!(
                     "add `{} = [10.0.0.0/8]` with the addresses of: {}",
@@ -128,7 +126,7 @@ fn check_required_actors(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
 fn check_external_hosts(site: &Site, diags: &mut Diagnostics) {
     for e in site.externals.values().filter(|e| e.hosts.is_empty()) {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0412,
                 e.span,
                 format!("external `{}` lists no hosts", e.name),
@@ -152,7 +150,7 @@ fn check_nomad_servers(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
         .collect();
     if !ranges.is_empty() {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0418,
                 ext.span,
                 format!(
@@ -182,7 +180,7 @@ fn check_outputs_reachable(lib: &Stdlib, flows: &[Rule], diags: &mut Diagnostics
         });
         if !opened {
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Code::W0419,
                     o.span,
                     format!(
@@ -202,6 +200,14 @@ fn check_outputs_reachable(lib: &Stdlib, flows: &[Rule], diags: &mut Diagnostics
 
 /// An actor the site binds that no rule mentions is likely a typo in a rule or a leftover.
 fn check_unused_actors(site: &Site, lib: &Stdlib, flows: &[Rule], diags: &mut Diagnostics) {
+    // A line that did not parse may be the rule that uses an actor, or a binding read wrongly
+    // (`brücke` read as `br`): "unused" is said only of a site that parsed whole.
+    if diags
+        .iter()
+        .any(|d| d.is_error() && d.code.stage() == crate::codes::Stage::Parse)
+    {
+        return;
+    }
     for (name, a) in &site.actors {
         let Some(span) = a.bound_at else { continue };
         let used = flows.iter().any(|r| {
@@ -218,7 +224,7 @@ fn check_unused_actors(site: &Site, lib: &Stdlib, flows: &[Rule], diags: &mut Di
                 )
             };
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Code::W0421,
                     span,
                     format!("actor `{name}` is bound but no rule uses it"),
@@ -238,206 +244,26 @@ fn check_private_subnet(site: &Site, diags: &mut Diagnostics) {
     }
     if site.nat.is_none() {
         diags.push(
-            Diagnostic::error(Code::E0413, site.aws_span, "a private subnet needs a NAT gateway for outbound traffic")
+            Diagnostic::new(Code::E0413, site.aws_span, "a private subnet needs a NAT gateway for outbound traffic")
                 .label("`public_ip = false` without `nat`")
                 .help("name the NAT gateway the subnet routes through: `nat = nat-0a1b2c3d4e5f67890` (Terraform checks it exists)"),
         );
     }
     if site.s3_endpoint.is_none() {
         diags.push(
-            Diagnostic::error(Code::W0414, site.aws_span, "a private subnet without the S3 VPC endpoint")
+            Diagnostic::new(Code::W0414, site.aws_span, "a private subnet without the S3 VPC endpoint")
                 .label("no `s3_endpoint`")
                 .help("the guide recommends the S3 gateway endpoint: add `s3_endpoint = vpce-...` once it exists"),
         );
     }
     if site.github == GitHub::Com {
         diags.push(
-            Diagnostic::error(Code::W0415, site.github_span, "github.com cannot reach a services box in a private subnet")
+            Diagnostic::new(Code::W0415, site.github_span, "github.com cannot reach a services box in a private subnet")
                 .label("webhooks come from github.com")
                 .with(site.aws_span, "no public address")
                 .help("put a public load balancer in front of the services box for ports 80 and 443 (guide ch. 2), or use GitHub Enterprise inside the network"),
         );
     }
-}
-
-fn check_nomad(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
-    let req = &lib.nomad_requirements;
-    for f in &site.fleets {
-        check_nomad_size(f, req, diags);
-        check_nomad_disk(f, req, diags);
-        check_nomad_network(f, req, diags);
-    }
-}
-
-/// vCPUs and memory within the guide's minimum and maximum for a Nomad client.
-fn check_nomad_size(f: &Fleet, req: &NomadRequirements, diags: &mut Diagnostics) {
-    let t = &f.instance;
-    if t.vcpu < req.min_vcpu {
-        diags.push(
-            Diagnostic::error(
-                Code::E0401,
-                f.instance_span,
-                format!(
-                    "`{}` has {} vCPUs; a Nomad client needs at least {}",
-                    t.name, t.vcpu, req.min_vcpu
-                ),
-            )
-            .label(format!("{} vCPUs", t.vcpu))
-            .with(req.span, "the guide's minimum")
-            .help(format!(
-                "pick a type with at least {} vCPUs{}",
-                req.min_vcpu,
-                for_example(", e.g. ", &req.suggest_vcpu, "")
-            )),
-        );
-    }
-    if t.memory_bytes < req.min_memory_bytes {
-        diags.push(
-            Diagnostic::error(
-                Code::E0402,
-                f.instance_span,
-                format!(
-                    "`{}` has {} of memory; a Nomad client needs at least {}",
-                    t.name,
-                    human_bytes(t.memory_bytes),
-                    human_bytes(req.min_memory_bytes)
-                ),
-            )
-            .label(format!("{} of memory", human_bytes(t.memory_bytes)))
-            .with(req.span, "the guide's minimum")
-            .help(format!(
-                "pick a type with at least {}{}",
-                human_bytes(req.min_memory_bytes),
-                for_example(", e.g. ", &req.suggest_memory, "")
-            )),
-        );
-    }
-    if t.vcpu > req.max_vcpu || t.memory_bytes > req.max_memory_bytes {
-        diags.push(
-            Diagnostic::error(Code::E0404, f.instance_span, format!("`{}` ({} vCPUs, {}) is larger than the guide's largest Nomad client ({} vCPUs, {})", t.name, t.vcpu, human_bytes(t.memory_bytes), req.max_vcpu, human_bytes(req.max_memory_bytes)))
-                .label("too large for a Nomad client")
-                .with(req.span, "the guide's maximum")
-                .help("use more, smaller clients (raise the fleet's count), or get CircleCI's approval for larger machines"),
-        );
-    }
-}
-
-fn check_nomad_disk(f: &Fleet, req: &NomadRequirements, diags: &mut Diagnostics) {
-    let disk_bytes = f.disk_gib.saturating_mul(GIB);
-    if disk_bytes < req.min_disk_bytes {
-        diags.push(
-            Diagnostic::error(
-                Code::E0403,
-                f.disk_span,
-                format!(
-                    "fleet `{}` has a {} GiB disk; a Nomad client needs at least {}",
-                    f.name,
-                    f.disk_gib,
-                    human_bytes(req.min_disk_bytes)
-                ),
-            )
-            .label(format!("{} GiB", f.disk_gib))
-            .with(req.span, "the guide's minimum")
-            .help(format!(
-                "write `disk = {}` (EBS sizes are GiB; the guide's GB are read as GiB)",
-                human_bytes(req.min_disk_bytes)
-            )),
-        );
-    }
-}
-
-fn check_nomad_network(f: &Fleet, req: &NomadRequirements, diags: &mut Diagnostics) {
-    let t = &f.instance;
-    if t.network_mbps < req.nic_mbps {
-        diags.push(
-            Diagnostic::error(
-                Code::W0416,
-                f.instance_span,
-                format!(
-                    "`{}` sustains {} Mbps; the guide asks for {} Mbps per Nomad client",
-                    t.name, t.network_mbps, req.nic_mbps
-                ),
-            )
-            .label(format!("network: {}", t.network))
-            .with(req.span, "the guide's minimum")
-            .help("pick a type whose network is at least \"High\" or \"Up to 10 Gigabit\""),
-        );
-    }
-}
-
-fn check_services(site: &Site, row: &SizingRow, diags: &mut Diagnostics) {
-    let s = &site.services;
-    let t = &s.instance;
-    let users = site.daily_active_users;
-    let mut short = Vec::new();
-    if t.vcpu < row.cpu {
-        short.push(format!("{} vCPUs (needs {})", t.vcpu, row.cpu));
-    }
-    if t.memory_bytes < row.memory_bytes {
-        short.push(format!(
-            "{} of memory (needs {})",
-            human_bytes(t.memory_bytes),
-            human_bytes(row.memory_bytes)
-        ));
-    }
-    if !short.is_empty() {
-        diags.push(
-            Diagnostic::error(
-                Code::E0405,
-                s.instance_span,
-                format!(
-                    "`{}` is too small for {users} daily active users: {}",
-                    t.name,
-                    short.join(", ")
-                ),
-            )
-            .label(format!("sized below the guide's `{}` row", row.label))
-            .with(site.dau_span, "the site's daily active users")
-            .with(row.span, "the guide's sizing row")
-            .help(format!(
-                "pick a type with at least {} vCPUs and {} of memory{}",
-                row.cpu,
-                human_bytes(row.memory_bytes),
-                for_example(" (e.g. ", &row.suggest, ")")
-            )),
-        );
-    }
-    if s.disk_gib.saturating_mul(GIB) < row.disk_bytes {
-        diags.push(
-            Diagnostic::error(
-                Code::E0417,
-                s.disk_span,
-                format!(
-                    "a {} GiB disk is too small for {users} daily active users",
-                    s.disk_gib
-                ),
-            )
-            .label(format!(
-                "the guide's `{}` row asks for {}",
-                row.label,
-                human_bytes(row.disk_bytes)
-            ))
-            .with(site.dau_span, "the site's daily active users")
-            .help(format!("write `disk = {}`", human_bytes(row.disk_bytes))),
-        );
-    }
-    if t.network_mbps < row.nic_mbps || (t.network_burst && t.network_mbps < row.nic_mbps.max(1)) {
-        diags.push(
-            Diagnostic::error(Code::W0406, s.instance_span, format!("`{}` sustains {} Mbps; the guide asks for {} Mbps at {users} daily active users", t.name, t.network_mbps, row.nic_mbps))
-                .label(format!("network: {}", t.network))
-                .help("pick a type with more network bandwidth, e.g. one with \"10 Gigabit\""),
-        );
-    }
-}
-
-/// The instance types the stdlib suggests, as a help names them: `` (e.g. `a` or `b`) ``;
-/// nothing when it suggests none.
-fn for_example(before: &str, types: &[String], after: &str) -> String {
-    if types.is_empty() {
-        return String::new();
-    }
-    let named: Vec<String> = types.iter().map(|t| format!("`{t}`")).collect();
-    format!("{before}{}{after}", named.join(" or "))
 }
 
 fn check_fleet_counts(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
@@ -451,7 +277,7 @@ fn check_fleet_counts(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
     if total_max < row.clients_min {
         if let Some(f) = site.fleets.first() {
             diags.push(
-                Diagnostic::error(Code::W0407, f.count_span, format!("at most {total_max} Nomad clients for {} daily active users; the guide recommends at least {}", site.daily_active_users, row.clients_min))
+                Diagnostic::new(Code::W0407, f.count_span, format!("at most {total_max} Nomad clients for {} daily active users; the guide recommends at least {}", site.daily_active_users, row.clients_min))
                     .label("the fleet's maximum")
                     .with(site.dau_span, "the site's daily active users")
                     .help(format!("raise the maximum: `count = {}..{}`", f.min.max(1), row.clients_max.unwrap_or(row.clients_min).max(row.clients_min))),
@@ -463,7 +289,7 @@ fn check_fleet_counts(site: &Site, lib: &Stdlib, diags: &mut Diagnostics) {
     if total_max > recommended.saturating_mul(10) {
         if let Some(f) = site.fleets.iter().max_by_key(|f| f.max) {
             diags.push(
-                Diagnostic::error(Code::W0426, f.count_span, format!("up to {total_max} Nomad clients for {} daily active users; the guide's table recommends {}", site.daily_active_users, row.label))
+                Diagnostic::new(Code::W0426, f.count_span, format!("up to {total_max} Nomad clients for {} daily active users; the guide's table recommends {}", site.daily_active_users, row.label))
                     .label("the largest fleet's maximum")
                     .with(site.dau_span, "the site's daily active users")
                     .help(format!("check the count; the guide's row gives {}..{} clients", row.clients_min, recommended)),

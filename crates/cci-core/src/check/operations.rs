@@ -12,7 +12,7 @@ pub(super) fn check_disposable(site: &Site, diags: &mut Diagnostics) {
         return;
     };
     diags.push(
-        Diagnostic::error(Code::W0429, span, "this site is disposable: `terraform destroy` deletes its data")
+        Diagnostic::new(Code::W0429, span, "this site is disposable: `terraform destroy` deletes its data")
             .label("no termination protection; the services volume and the bucket go with the site")
             .help("right for a trial or test site; for a site people use, remove `disposable = true` (the `teardown` output says what destroy then leaves)"),
     );
@@ -42,7 +42,7 @@ pub(super) fn check_public_address_is_fixed(
         "the printed URLs"
     };
     diags.push(
-        Diagnostic::error(Code::W0440, site.services.span, "the services box's public address changes when it is stopped and started")
+        Diagnostic::new(Code::W0440, site.services.span, "the services box's public address changes when it is stopped and started")
             .label(format!("{what} hold its public address, for {}", who.join(" and ")))
             .help("add `elastic_ip = true` to `services`: a fixed address that the URLs and the record keep"),
     );
@@ -65,7 +65,7 @@ pub(super) fn check_state_bucket(site: &Site, diags: &mut Diagnostics) {
     };
     if same {
         diags.push(
-            Diagnostic::error(Code::E0441, state.bucket_span, "the state would be kept in the site's own CircleCI bucket")
+            Diagnostic::new(Code::E0441, state.bucket_span, "the state would be kept in the site's own CircleCI bucket")
                 .label("the bucket this site creates for artifacts")
                 .help("keep the state in a bucket of its own, made once per account, e.g. `acme-terraform-state`"),
         );
@@ -78,42 +78,69 @@ pub(super) fn check_proxy_reachable(site: &Site, flows: &[Rule], diags: &mut Dia
     let Some(proxy) = &site.proxy else {
         return;
     };
-    let ports: std::collections::BTreeSet<u16> = [&proxy.http, &proxy.https]
+    let addresses: std::collections::BTreeSet<(String, u16)> = [&proxy.http, &proxy.https]
         .into_iter()
         .flatten()
-        .filter_map(|u| proxy_port(u))
+        .filter_map(|u| crate::shapes::url_host_port(u))
         .collect();
-    let opens = |from: &dyn Fn(&EndpointRef) -> bool, port: u16| {
-        flows.iter().any(|r| {
-            from(&r.from)
-                && matches!(
-                    r.protocol,
-                    crate::ast::Protocol::Tcp | crate::ast::Protocol::All
-                )
-                && r.ports.is_none_or(|(a, b)| a <= port && port <= b)
-        })
-    };
-    for port in ports {
+    for (host, port) in addresses {
+        let ip: Option<std::net::IpAddr> = host.trim_matches(['[', ']']).parse().ok();
+        let opens = |from: &dyn Fn(&EndpointRef) -> bool| {
+            flows.iter().any(|r| {
+                from(&r.from)
+                    && matches!(
+                        r.protocol,
+                        crate::ast::Protocol::Tcp | crate::ast::Protocol::All
+                    )
+                    && r.ports.is_none_or(|(a, b)| a <= port && port <= b)
+                    && ip.is_none_or(|ip| reaches(site, &r.to, ip))
+            })
+        };
         let mut blocked = Vec::new();
-        if !opens(&|f| *f == EndpointRef::Services, port) {
+        if !opens(&|f| *f == EndpointRef::Services) {
             blocked.push("the services box".to_string());
         }
         for f in &site.fleets {
-            if !opens(
-                &|e| *e == EndpointRef::AllFleets || *e == EndpointRef::Fleet(f.name.clone()),
-                port,
-            ) {
+            if !opens(&|e| *e == EndpointRef::AllFleets || *e == EndpointRef::Fleet(f.name.clone()))
+            {
                 blocked.push(format!("fleet `{}`", f.name));
             }
         }
         if blocked.is_empty() {
             continue;
         }
+        let to = ip.map_or_else(|| "10.0.0.10".to_string(), |ip| ip.to_string());
+        let message = match ip {
+            Some(ip) => format!(
+                "{} cannot reach the proxy at {ip} port {port}",
+                blocked.join(" and ")
+            ),
+            None => format!(
+                "{} cannot reach the proxy's port {port}",
+                blocked.join(" and ")
+            ),
+        };
         diags.push(
-            Diagnostic::error(Code::E0430, proxy.span, format!("{} cannot reach the proxy's port {port}", blocked.join(" and ")))
+            Diagnostic::new(Code::E0430, proxy.url_span, message)
                 .label("every download of the boot goes through this proxy")
-                .help(format!("open it to the proxy's address: `allow tcp {port} from services to 10.0.0.10 \"HTTP proxy\"` (and `from nomad` if a fleet is named above)")),
+                .help(format!("open it to the proxy's address: `allow tcp {port} from services to {to} \"HTTP proxy\"` (and `from nomad` if a fleet is named above)")),
         );
+    }
+}
+
+/// Whether a rule's destination covers `ip`: a CIDR holding it, or an actor bound to one
+/// (components and externals are the site's own machines, not a proxy). A proxy named by a DNS
+/// name has no address the compiler knows; the port alone is checked then.
+fn reaches(site: &Site, to: &EndpointRef, ip: std::net::IpAddr) -> bool {
+    match to {
+        EndpointRef::Cidr(net) => net.contains(&ip),
+        EndpointRef::Actor(name) => site.actors.get(name).is_some_and(|a| {
+            a.destinations
+                .iter()
+                .chain(&a.sources)
+                .any(|n| n.contains(&ip))
+        }),
+        _ => false,
     }
 }
 
@@ -140,20 +167,18 @@ pub(super) fn check_subnet_capacity(site: &Site, lib: &Stdlib, diags: &mut Diagn
         return;
     }
     diags.push(
-        Diagnostic::error(Code::E0439, ranges.span, format!("the subnets hold {usable} instances; the site may run {needed} (the services box and {clients} Nomad clients)"))
+        Diagnostic::new(Code::E0439, ranges.span, format!("the subnets hold {usable} instances; the site may run {needed} (the services box and {clients} Nomad clients)"))
             .label(format!("{reserved} addresses of each subnet are AWS's"))
             .help("the guide: the subnet should be large enough to never exhaust the addresses; add a subnet, use larger ones, or lower the fleets' maximum `count`"),
     );
 }
 
-/// The port a proxy URL names, or its scheme's.
-fn proxy_port(url: &str) -> Option<u16> {
-    crate::shapes::url_host_port(url).map(|(_, port)| port)
-}
-
 #[cfg(test)]
 mod tests {
-    use super::proxy_port;
+    /// The port a proxy URL names, or its scheme's.
+    fn proxy_port(url: &str) -> Option<u16> {
+        crate::shapes::url_host_port(url).map(|(_, port)| port)
+    }
 
     #[test]
     fn a_proxy_port_is_the_urls_or_its_schemes() {

@@ -38,7 +38,7 @@ pub(super) fn check_tls(site: &Site, world: &World, diags: &mut Diagnostics) {
             _ => &tls.certificate,
         };
         diags.push(
-            Diagnostic::error(code(&p), at.span, p.message())
+            Diagnostic::new(code(&p), at.span, p.message())
                 .label(format!("`{}`", at.path))
                 .help(p.help()),
         );
@@ -70,7 +70,7 @@ fn read(file: &FileRef, world: &World, diags: &mut Diagnostics) -> Option<Vec<u8
         Ok(bytes) => Some(bytes),
         Err(why) => {
             diags.push(
-                Diagnostic::error(Code::E0431, file.span, format!("cannot read `{}`: {why}", file.path))
+                Diagnostic::new(Code::E0431, file.span, format!("cannot read `{}`: {why}", file.path))
                     .label("named here")
                     .help("paths are relative to the site file; keep the certificate and key out of version control and give their path here"),
             );

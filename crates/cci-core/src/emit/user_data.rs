@@ -90,7 +90,7 @@ pub(super) fn check(site: &Site, lib: &Stdlib, out: &Outputs, diags: &mut Diagno
             )
         };
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 code,
                 span,
                 format!(

@@ -247,7 +247,7 @@ pub fn cycle_diagnostic(graph: &DiGraph<Node, ()>, cycle: &[NodeIndex], span: Sp
     if let Some(first) = names.first().copied() {
         names.push(first);
     }
-    Diagnostic::error(Code::E0501, span, format!("dependency cycle: {}", names.join(" -> ")))
+    Diagnostic::new(Code::E0501, span, format!("dependency cycle: {}", names.join(" -> ")))
         .label("the resources of this site depend on each other in a loop")
         .help("break the loop: a security group that must reference another takes a separate rule resource")
 }

@@ -28,6 +28,8 @@ pub struct Site {
     /// Their CIDR blocks, in the same order, when the site gives them (the address check).
     pub subnet_ranges: Option<Spanned<Vec<Ipv4Net>>>,
     pub ssh_key: String,
+    /// The `ssh_key` value, where a diagnostic about the key pair points.
+    pub ssh_key_span: Span,
     /// Instances get public addresses (the guide's default: one public subnet).
     pub public_ip: bool,
     /// The NAT gateway a private subnet routes through (guide ch. 2, Private Subnet Requirements).
@@ -213,6 +215,8 @@ pub struct Proxy {
     /// The site's own exceptions; the ones every site needs are added in `emit`.
     pub no_proxy: Vec<String>,
     pub span: Span,
+    /// The proxy's URL (`https`'s, else `http`'s), where a diagnostic about reaching it points.
+    pub url_span: Span,
 }
 
 /// A file the site names with `file("...")`, relative to the site file.

@@ -60,6 +60,25 @@ impl Stdlib {
             .find(|r| users >= r.users_first && r.users_last.is_none_or(|l| users <= l))
     }
 
+    /// The smallest instance types of the catalog that `meets` accepts: those no other accepted
+    /// type undercuts (at most its vCPUs and memory, fewer of one), by memory, vCPUs and name;
+    /// at most three. What a sizing help suggests, so that it is computed, never written.
+    pub fn smallest_types(&self, meets: impl Fn(&InstanceType) -> bool) -> Vec<&InstanceType> {
+        let ok: Vec<&InstanceType> = self.instance_types.values().filter(|t| meets(t)).collect();
+        let undercut = |t: &InstanceType| {
+            ok.iter().any(|o| {
+                o.vcpu <= t.vcpu
+                    && o.memory_bytes <= t.memory_bytes
+                    && (o.vcpu < t.vcpu || o.memory_bytes < t.memory_bytes)
+            })
+        };
+        let mut smallest: Vec<&InstanceType> =
+            ok.iter().copied().filter(|t| !undercut(t)).collect();
+        smallest.sort_by_key(|t| (t.memory_bytes, t.vcpu, t.name.clone()));
+        smallest.truncate(3);
+        smallest
+    }
+
     /// The guide's row of Nomad client counts for a number of daily active users.
     pub fn count_row(&self, users: u64) -> Option<&NomadCountRow> {
         self.nomad_counts
@@ -237,8 +256,6 @@ pub struct SizingRow {
     pub memory_bytes: u64,
     pub disk_bytes: u64,
     pub nic_mbps: u64,
-    /// Instance types a help names for a services box below this row.
-    pub suggest: Vec<String>,
     pub span: Span,
 }
 
@@ -253,9 +270,6 @@ pub struct NomadRequirements {
     pub reserved_memory_bytes: u64,
     /// NIC speed per client, in Mbps.
     pub nic_mbps: u64,
-    /// Instance types a help names for a client with too few vCPUs, or too little memory.
-    pub suggest_vcpu: Vec<String>,
-    pub suggest_memory: Vec<String>,
     pub span: Span,
 }
 

@@ -96,14 +96,13 @@ impl<'s> Parser<'s> {
                     ok = false;
                     break;
                 }
-                next => {
-                    let help = match next {
-                        Some((WORD, w)) if !w.is_ascii() => {
-                            "names are ASCII letters, digits, `_` and `-`: this one holds a character that is not (shown escaped)"
-                        }
-                        _ => "",
-                    };
-                    self.expected("`{` to open the block", help);
+                Some((WORD, w)) if !w.is_ascii() => {
+                    self.not_ascii(w, "names are ASCII letters, digits, `_` and `-`");
+                    ok = false;
+                    break;
+                }
+                _ => {
+                    self.expected("`{` to open the block", "");
                     ok = false;
                     break;
                 }
@@ -271,12 +270,21 @@ impl<'s> Parser<'s> {
         }
     }
 
+    /// A name written with a character outside ASCII: said as such, not as a syntax error.
+    fn not_ascii(&mut self, w: &str, rule: &str) {
+        let (start, end) = self.next_range();
+        self.error_at(
+            start,
+            end,
+            Code::E0101,
+            format!("`{}` is not a name: {rule}", super::tree::clip(w)),
+            "holds a character outside ASCII (shown escaped)",
+            format!("{rule}: this one holds a character that is not (shown escaped)"),
+        );
+    }
+
     /// A word where a key should be: why it is not one.
     fn bad_key(&mut self, w: &str) {
-        let name: String = w
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-            .collect();
         if let Some(key) = w.strip_suffix(':').filter(|k| is_name(k)) {
             let (start, end) = self.next_range();
             self.error_at(
@@ -287,6 +295,9 @@ impl<'s> Parser<'s> {
                 format!("expected `=` after `{key}`"),
                 format!("write `{key} = ...`"),
             );
+            if let Some(e) = self.errors.last_mut() {
+                e.fix = Some(" =".into());
+            }
             let _ = start;
         } else if w.contains('-') && is_label(w) {
             let what = "an attribute (`name = value`), a block or `}`";
@@ -294,11 +305,8 @@ impl<'s> Parser<'s> {
                 what,
                 &format!("quote a key that contains `-`: `\"{w}\" = ...`"),
             );
-        } else if !name.is_empty() && w[name.len()..].starts_with(|c: char| !c.is_ascii()) {
-            self.expected(
-                "an attribute (`name = value`), a block or `}`",
-                "names are ASCII letters, digits and `_`",
-            );
+        } else if !w.is_ascii() {
+            self.not_ascii(w, "keys are ASCII letters, digits and `_`");
         } else {
             self.expected("an attribute (`name = value`), a block or `}`", "");
         }

@@ -24,6 +24,8 @@ pub(super) struct LitError {
     pub help: String,
     /// The error is about the unit word written after the number (`at` is within it).
     pub in_unit: bool,
+    /// What to write instead of the text the error covers, when that is certain.
+    pub fix: Option<String>,
 }
 
 impl LitError {
@@ -49,6 +51,7 @@ impl LitError {
             label: label.to_string(),
             help: help.to_string(),
             in_unit: false,
+            fix: None,
         }
     }
 }
@@ -249,10 +252,15 @@ fn number_like(w: &str, unit: Option<&str>) -> Result<Value, LitError> {
         return Ok(Value::Ip(IpAddr::V4(ip)));
     }
     if let Some((a, b)) = text.split_once("..") {
-        return match (a.parse::<u64>(), b.parse::<u64>()) {
-            (Ok(first), Ok(last)) => Ok(Value::Range { first, last }),
-            _ => Err(malformed("range", "write a range as `2..10`")),
-        };
+        let digits = |s: &str| !s.is_empty() && s.bytes().all(|c| c.is_ascii_digit());
+        if !digits(a) || !digits(b) {
+            return Err(malformed("range", "write a range as `2..10`"));
+        }
+        // Both are numbers: the only way to fail is one too large, said as such.
+        return Ok(Value::Range {
+            first: integer(a, w)?,
+            last: integer(b, w)?,
+        });
     }
     if !text.chars().all(|c| c.is_ascii_digit()) {
         return Err(malformed("number", "write a whole number, e.g. `100`"));
@@ -271,9 +279,13 @@ fn integer(digits: &str, w: &str) -> Result<u64, LitError> {
             0,
             w.len(),
             Code::E0104,
-            format!("number `{digits}` is too large"),
+            format!(
+                "number `{}` is too large (at most {})",
+                crate::display::cut(digits),
+                u64::MAX
+            ),
             "too large",
-            &format!("at most {}", u64::MAX),
+            "write a smaller number",
         )
     })
 }
@@ -296,16 +308,21 @@ fn with_unit(n: u64, unit: &str, at: usize) -> Result<Value, LitError> {
                 .iter()
                 .map(|(u, _)| *u)
                 .chain(["Mbps", "Gbps"]);
-            let help = crate::suggest::did_you_mean(unit, units.clone())
-                .unwrap_or_else(|| format!("units are {}", units.collect::<Vec<_>>().join(", ")));
-            Err(LitError::new(
+            let close = crate::suggest::closest(unit, units.clone());
+            let help = close.map_or_else(
+                || format!("units are {}", units.collect::<Vec<_>>().join(", ")),
+                |c| format!("did you mean `{c}`?"),
+            );
+            let mut e = LitError::new(
                 at,
                 unit.len(),
                 Code::E0104,
                 format!("unknown unit `{unit}`"),
                 "not a unit",
                 &help,
-            ))
+            );
+            e.fix = close.map(str::to_string);
+            Err(e)
         }
     }
 }
@@ -317,6 +334,21 @@ pub(super) fn is_unit(w: &str) -> bool {
 
 /// `443`, `1000-2000` or `2..10` in a rule's port list.
 pub(super) fn port_spec(w: &str) -> Result<PortSpec, LitError> {
+    let port_error = |what: &str| {
+        LitError::new(
+            0,
+            w.len(),
+            Code::E0104,
+            format!("port `{}` is {what}", crate::display::cut(w)),
+            "ports are 0..65535",
+            "use a port between 0 and 65535",
+        )
+    };
+    if w.strip_prefix('-')
+        .is_some_and(|d| d.starts_with(|c: char| c.is_ascii_digit()))
+    {
+        return Err(port_error("negative"));
+    }
     let (a, b) = w
         .split_once("..")
         .or_else(|| w.split_once('-'))
@@ -332,9 +364,10 @@ pub(super) fn port_spec(w: &str) -> Result<PortSpec, LitError> {
             "ports are numbers: `443`, `80, 443`, `1000-2000`",
         ));
     }
+    let port = |s: &str| integer(s, w).map_err(|_| port_error("too large (at most 65535)"));
     Ok(PortSpec {
-        first: integer(a, w)?,
-        last: integer(b, w)?,
+        first: port(a)?,
+        last: port(b)?,
     })
 }
 

@@ -68,10 +68,13 @@ pub fn lower_parsed(parsed: &Parsed, file: FileId) -> (File, Diagnostics) {
 }
 
 fn to_diagnostic(e: &SyntaxError, file: FileId) -> Diagnostic {
-    let mut d = Diagnostic::error(e.code, Span::new(file, e.start, e.end), &e.message)
-        .label(e.label.clone());
+    let mut d =
+        Diagnostic::new(e.code, Span::new(file, e.start, e.end), &e.message).label(e.label.clone());
     if let Some((s, l, t)) = &e.also {
         d = d.with(Span::new(file, *s, s + l), t.clone());
+    }
+    if let Some(r) = &e.fix {
+        d = d.fix(Span::new(file, e.start, e.end), r, format!("write `{r}`"));
     }
     d.help(e.help.clone())
 }

@@ -35,8 +35,11 @@ impl<'s> Parser<'s> {
             }
             Some((WORD, w)) if is_name(w) => {
                 let (start, end) = self.next_range();
-                let help = crate::suggest::did_you_mean(w, PROTOCOLS.iter().copied())
-                    .unwrap_or_else(|| "a rule's protocol is tcp, udp, icmp or all".into());
+                let close = crate::suggest::closest(w, PROTOCOLS.iter().copied());
+                let help = close.map_or_else(
+                    || "a rule's protocol is tcp, udp, icmp or all".into(),
+                    |c| format!("did you mean `{c}`?"),
+                );
                 self.error_at(
                     start,
                     end,
@@ -45,6 +48,9 @@ impl<'s> Parser<'s> {
                     "expected tcp, udp, icmp or all",
                     help,
                 );
+                if let Some(e) = self.errors.last_mut() {
+                    e.fix = close.map(str::to_string);
+                }
                 false
             }
             _ => {
@@ -59,7 +65,9 @@ impl<'s> Parser<'s> {
         self.start(PORTS);
         let mut ok = true;
         while let Some((WORD, w)) = self.peek() {
-            if !w.starts_with(|c: char| c.is_ascii_digit()) {
+            // A negative number is a port written wrong, not the start of `from`.
+            let number = w.trim_start_matches('-');
+            if !number.starts_with(|c: char| c.is_ascii_digit()) {
                 break;
             }
             self.start(PORT);

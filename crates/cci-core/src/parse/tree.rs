@@ -25,6 +25,8 @@ pub struct SyntaxError {
     pub help: String,
     /// A second place worth pointing at (the `{` of an unclosed block).
     pub also: Option<(usize, usize, String)>,
+    /// What to write instead of the text from `start` to `end`, when that is certain.
+    pub fix: Option<String>,
 }
 
 /// The deepest nesting of blocks, lists and calls a file may have. The language needs three
@@ -248,6 +250,7 @@ impl<'s> Parser<'s> {
             label: label.into(),
             help: help.into(),
             also: None,
+            fix: None,
         });
     }
 
@@ -255,6 +258,10 @@ impl<'s> Parser<'s> {
     pub(super) fn literal_error(&mut self, start: usize, e: super::literals::LitError) {
         let (at, end) = (start + e.at, start + e.at + e.len);
         self.error_at(at, end, e.code, e.message, e.label, e.help);
+        // The literal's certain fix (a bracket closed, a `/` dropped) goes with its error.
+        if let Some(last) = self.errors.last_mut() {
+            last.fix = e.fix;
+        }
     }
 
     /// "expected X, found Y" at the next token.

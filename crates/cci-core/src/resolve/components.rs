@@ -27,7 +27,7 @@ pub(super) fn disk_gib(
     if !(min.div_ceil(GIB)..=max / GIB).contains(&gib) {
         let (min, max) = (human_bytes(min), human_bytes(max));
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0309,
                 span,
                 format!(
@@ -156,7 +156,7 @@ fn fleet_count(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<(u64, u64,
     match &v.node {
         Value::Int(n) | Value::Range { last: n, .. } if *n > API_MAX => {
             diags.push(
-                Diagnostic::error(Code::E0303, v.span, "invalid count")
+                Diagnostic::new(Code::E0303, v.span, "invalid count")
                     .label(format!("more than Auto Scaling's {API_MAX}"))
                     .help("a fleet's count is a number of machines: `count = 1..5`"),
             );
@@ -167,17 +167,16 @@ fn fleet_count(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<(u64, u64,
             Some((*first, *last, v.span))
         }
         Value::Int(_) | Value::Range { .. } => {
-            let help = match &v.node {
-                Value::Range { first, last } if first > last && *first >= 1 => {
-                    format!("the smaller number comes first: `count = {last}..{first}`")
-                }
-                _ => "a fleet needs room for at least one client, e.g. `count = 1..5`".to_string(),
-            };
-            diags.push(
-                Diagnostic::error(Code::E0303, v.span, "invalid count")
-                    .label("expected `min..max` with min <= max and max >= 1")
-                    .help(help),
-            );
+            let d = Diagnostic::new(Code::E0303, v.span, "invalid count")
+                .label("expected `min..max` with min <= max and max >= 1");
+            diags.push(match &v.node {
+                Value::Range { first, last } if first > last && *first >= 1 => d
+                    .help(format!(
+                        "the smaller number comes first: `count = {last}..{first}`"
+                    ))
+                    .fix(v.span, format!("{last}..{first}"), "swap the bounds"),
+                _ => d.help("a fleet needs room for at least one client, e.g. `count = 1..5`"),
+            });
             None
         }
         other => {
@@ -262,7 +261,7 @@ pub(super) fn read_actors(
     for (k, a) in &f.attrs {
         if ["services", "nomad"].contains(k) || lib.externals.contains_key(*k) {
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Code::E0313,
                     a.key.span,
                     format!("`{k}` is a component, not an actor"),

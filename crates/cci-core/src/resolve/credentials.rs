@@ -60,7 +60,7 @@ fn value(v: &Spanned<Value>, diags: &mut Diagnostics) {
 fn string(s: &str, span: Span, diags: &mut Diagnostics) {
     if is_credential_shaped(s) {
         diags.push(
-            Diagnostic::error(Code::E0330, span, "a value that looks like a credential")
+            Diagnostic::new(Code::E0330, span, "a value that looks like a credential")
                 .label("shaped like a key, a token or an address with a password (shown masked)")
                 .help("keep credentials out of the site file: every value may reach an output (a security-group description, a tag, the Terraform); name the credential by where it lives instead"),
         );

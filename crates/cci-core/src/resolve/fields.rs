@@ -6,7 +6,6 @@ use crate::codes::Code;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::model::{Condition, Stdlib};
 use crate::span::{Span, Spanned};
-use crate::suggest::did_you_mean;
 use ipnet::IpNet;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -39,17 +38,17 @@ pub(super) fn fields<'a>(
                 let k = a.key.node.as_str();
                 if !open && !keys.contains(&k) {
                     diags.push(
-                        Diagnostic::error(Code::E0202, a.key.span, format!("unknown attribute `{k}` in {what}"))
+                        Diagnostic::new(Code::E0202, a.key.span, format!("unknown attribute `{k}` in {what}"))
                             .label("not an attribute of this block")
-                            .help(did_you_mean(k, keys.iter().copied()).unwrap_or_else(|| {
+                            .help_name(k, a.key.span, keys.iter().copied(), || {
                                 format!("{what} takes {}", list_code(keys.iter().copied()))
-                            })),
+                            }),
                     );
                     continue;
                 }
                 if let Some(prev) = attrs.get(k) {
                     diags.push(
-                        Diagnostic::error(Code::E0203, a.key.span, format!("`{k}` is set twice in {what}"))
+                        Diagnostic::new(Code::E0203, a.key.span, format!("`{k}` is set twice in {what}"))
                             .label("set again here")
                             .with(prev.key.span, "first set here")
                             .help("keep one of the two"),
@@ -63,15 +62,15 @@ pub(super) fn fields<'a>(
                     blocks.push(b);
                 } else {
                     diags.push(
-                        Diagnostic::error(Code::E0201, b.kind.span, format!("unknown block `{}` in {what}", b.kind.node))
+                        Diagnostic::new(Code::E0201, b.kind.span, format!("unknown block `{}` in {what}", b.kind.node))
                             .label("not allowed here")
-                            .help(did_you_mean(&b.kind.node, block_kinds.iter().copied()).unwrap_or_else(|| {
+                            .help_name(&b.kind.node, b.kind.span, block_kinds.iter().copied(), || {
                                 if block_kinds.is_empty() {
                                     format!("{what} holds attributes only")
                                 } else {
                                     format!("{what} holds the blocks {}", list_code(block_kinds.iter().copied()))
                                 }
-                            })),
+                            }),
                     );
                 }
             }
@@ -80,7 +79,7 @@ pub(super) fn fields<'a>(
                 broken.insert(key.node.as_str());
             }
             Entry::Allow(r) => diags.push(
-                Diagnostic::error(Code::E0218, r.span, format!("`allow` rules are not allowed in {what}"))
+                Diagnostic::new(Code::E0218, r.span, format!("`allow` rules are not allowed in {what}"))
                     .label("move this rule to the top level of the file")
                     .help("rules stand on their own: `allow tcp 9100 from 10.20.0.0/16 to nomad \"node exporter\"`"),
             ),
@@ -102,7 +101,7 @@ impl<'a> Fields<'a> {
 
     pub(super) fn missing(&self, key: &str, example: &str, diags: &mut Diagnostics) {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0205,
                 self.span,
                 format!("{} has no `{key}`", self.what),
@@ -142,22 +141,64 @@ pub(super) fn type_error(
     example: &str,
     diags: &mut Diagnostics,
 ) {
-    let mut d = Diagnostic::error(
+    let mut d = Diagnostic::new(
         Code::E0301,
         span,
         format!("expected {expected}, found {}", found.kind_name()),
     )
     .label(format!("this is {}", found.kind_name()));
     d = match found {
-        Value::Int(n) if expected == "a size" => {
-            d.help(format!("sizes carry their unit: `{n} GiB`"))
-        }
-        Value::Str(s) if expected.starts_with("a size") || expected == "a number" => {
-            d.help(format!("drop the quotes: `{s}`"))
+        Value::Int(n) if expected == "a size" => d
+            .help(format!("sizes carry their unit: `{n} GiB`"))
+            .fix(span, format!("{n} GiB"), "write the unit"),
+        Value::Str(s)
+            if expected.starts_with("a size")
+                || expected == "a number"
+                || expected == "a count or range" =>
+        {
+            match unquoted(
+                s,
+                !expected.starts_with("a size"),
+                expected == "a count or range",
+            ) {
+                // Dropping the quotes alone would fail on the missing unit: say the whole fix.
+                Some(fixed) if fixed != s.trim() => d
+                    .help(format!("drop the quotes and write the unit: `{fixed}`"))
+                    .fix(span, fixed, "drop the quotes and write the unit"),
+                Some(fixed) => d.help(format!("drop the quotes: `{fixed}`")).fix(
+                    span,
+                    fixed,
+                    "drop the quotes",
+                ),
+                None => d.help(format!("for example `{example}`")),
+            }
         }
         _ => d.help(format!("for example `{example}`")),
     };
     diags.push(d);
+}
+
+/// A quoted number or size as it is written without quotes: `"100 GiB"` as `100 GiB`, `"100"`
+/// as `100` where a number is wanted and `100 GiB` where a size is (sizes are GiB, as the
+/// guide's), `"1..5"` as `1..5` where a range is; `None` when the string is none of these.
+fn unquoted(s: &str, number: bool, range: bool) -> Option<String> {
+    let digits = |w: &str| !w.is_empty() && w.len() <= 19 && w.bytes().all(|b| b.is_ascii_digit());
+    let words: Vec<&str> = s.split_whitespace().collect();
+    match words.as_slice() {
+        [n] if digits(n) && number => Some((*n).to_string()),
+        [r] if range
+            && r.split_once("..")
+                .is_some_and(|(a, b)| digits(a) && digits(b)) =>
+        {
+            Some((*r).to_string())
+        }
+        [n] if digits(n) => Some(format!("{n} GiB")),
+        [n, unit] if digits(n) && !number => crate::ast::SizeUnit::ALL
+            .iter()
+            .any(|(u, _)| u == unit)
+            .then(|| format!("{n} {unit}")),
+        _ => None,
+    }
 }
 
 pub(super) fn as_string(
@@ -169,13 +210,14 @@ pub(super) fn as_string(
         Value::Str(s) => Some(Spanned::new(s.clone(), v.span)),
         Value::Ident(s) => {
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Code::E0301,
                     v.span,
                     format!("expected a string, found the name `{s}`"),
                 )
                 .label("a bare name")
-                .help(format!("quote it: `\"{s}\"`")),
+                .help(format!("quote it: `\"{s}\"`"))
+                .fix(v.span, format!("\"{s}\""), "quote it"),
             );
             None
         }
@@ -210,9 +252,13 @@ pub(super) fn as_size(
             Some(b) => Some((b, v.span)),
             None => {
                 diags.push(
-                    Diagnostic::error(Code::E0309, v.span, "size is too large")
-                        .label("does not fit in 64 bits of bytes")
-                        .help(format!("for example `{example}`")),
+                    Diagnostic::new(
+                        Code::E0309,
+                        v.span,
+                        format!("size is too large (at most {} GiB)", u64::MAX / (1 << 30)),
+                    )
+                    .label("does not fit in 64 bits of bytes")
+                    .help(format!("for example `{example}`")),
                 );
                 None
             }
@@ -230,13 +276,14 @@ pub(super) fn as_cidrs(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<Ve
             Value::Cidr(c) => {
                 if c.trunc() != *c {
                     diags.push(
-                        Diagnostic::error(
-                            Code::E0308,
-                            item.span,
-                            format!("`{c}` has host bits set"),
-                        )
-                        .label("the address is not the network's first")
-                        .help(format!("write `{}`", c.trunc())),
+                        Diagnostic::new(Code::E0308, item.span, format!("`{c}` has host bits set"))
+                            .label("the address is not the network's first")
+                            .help(format!("write `{}`", c.trunc()))
+                            .fix(
+                                item.span,
+                                c.trunc().to_string(),
+                                "write the network's address",
+                            ),
                     );
                     return None;
                 }
@@ -244,20 +291,22 @@ pub(super) fn as_cidrs(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<Ve
             }
             Value::Ip(ip) => Some(IpNet::from(*ip)),
             Value::Str(s) => {
-                let hint = if s.parse::<IpNet>().is_ok() || s.parse::<std::net::IpAddr>().is_ok() {
-                    format!("drop the quotes: `{s}`")
-                } else {
-                    "write an address or network, e.g. `10.0.0.0/8` or `10.0.5.10`".into()
-                };
-                diags.push(
-                    Diagnostic::error(
-                        Code::E0301,
+                let address = s.parse::<IpNet>().is_ok() || s.parse::<std::net::IpAddr>().is_ok();
+                let d = Diagnostic::new(
+                    Code::E0301,
+                    item.span,
+                    "expected a CIDR or IP address, found a string",
+                )
+                .label("this is a string");
+                diags.push(if address {
+                    d.help(format!("drop the quotes: `{s}`")).fix(
                         item.span,
-                        "expected a CIDR or IP address, found a string",
+                        s.clone(),
+                        "drop the quotes",
                     )
-                    .label("this is a string")
-                    .help(hint),
-                );
+                } else {
+                    d.help("write an address or network, e.g. `10.0.0.0/8` or `10.0.5.10`")
+                });
                 None
             }
             other => {
@@ -300,13 +349,11 @@ pub(super) fn read_condition(
     ];
     let unknown = |name: &str, span: Span, diags: &mut Diagnostics| {
         diags.push(
-            Diagnostic::error(Code::E0212, span, format!("unknown condition `{name}`"))
+            Diagnostic::new(Code::E0212, span, format!("unknown condition `{name}`"))
                 .label("not a condition")
-                .help(
-                    did_you_mean(name, NAMES.iter().copied()).unwrap_or_else(|| {
-                        format!("conditions are {}", list_code(NAMES.iter().copied()))
-                    }),
-                ),
+                .help_name(name, span, NAMES.iter().copied(), || {
+                    format!("conditions are {}", list_code(NAMES.iter().copied()))
+                }),
         );
     };
     match &v.node {
@@ -358,17 +405,18 @@ pub(super) fn read_condition(
 /// E0210: a name that is not one of the services the guide lets run outside the services box.
 pub(super) fn not_externalizable(name: &str, span: Span, lib: &Stdlib) -> Diagnostic {
     let known: Vec<&str> = lib.externals.keys().map(String::as_str).collect();
-    Diagnostic::error(
+    let d = Diagnostic::new(
         Code::E0210,
         span,
         format!("`{name}` cannot be externalized"),
     )
-    .label("not an externalizable service")
-    .help(match lib.not_externalizable.get(name) {
-        Some(reason) => reason.clone(),
-        None => did_you_mean(name, known.iter().copied())
-            .unwrap_or_else(|| format!("the guide allows: {}", known.join(", "))),
-    })
+    .label("not an externalizable service");
+    match lib.not_externalizable.get(name) {
+        Some(reason) => d.help(reason.clone()),
+        None => d.help_name(name, span, known.iter().copied(), || {
+            format!("the guide allows: {}", known.join(", "))
+        }),
+    }
 }
 
 #[cfg(test)]

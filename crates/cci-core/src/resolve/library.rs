@@ -71,7 +71,7 @@ impl Seen {
         let key = (kind.to_string(), name.to_string());
         if let Some(prev) = self.names.get(&key) {
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Code::E0204,
                     span,
                     format!("`{kind} {name}` is declared twice"),
@@ -92,7 +92,7 @@ pub(super) fn label(b: &Block, diags: &mut Diagnostics, example: &str) -> Option
         [one] => Some(one.clone()),
         [] => {
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Code::E0213,
                     b.kind.span,
                     format!("`{}` needs a name", b.kind.node),
@@ -104,7 +104,7 @@ pub(super) fn label(b: &Block, diags: &mut Diagnostics, example: &str) -> Option
         }
         [_, extra, ..] => {
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Code::E0213,
                     extra.span,
                     format!("`{}` takes one name", b.kind.node),
@@ -120,7 +120,7 @@ pub(super) fn label(b: &Block, diags: &mut Diagnostics, example: &str) -> Option
 pub(super) fn no_labels(b: &Block, diags: &mut Diagnostics) {
     if let Some(l) = b.labels.first() {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0213,
                 l.span,
                 format!("`{}` takes no name", b.kind.node),
@@ -353,7 +353,6 @@ fn read_services_sizing(lib: &mut Stdlib, b: &Block, diags: &mut Diagnostics) {
         req("memory", Ty::Size, "32 GiB"),
         req("disk", Ty::Size, "100 GiB"),
         req("nic", Ty::Bandwidth, "1 Gbps"),
-        opt("suggest", Ty::Strings, "\"<instance type>\""),
     ];
     let Some(name) = label(b, diags, "\"<50\"") else {
         return;
@@ -375,7 +374,6 @@ fn read_services_sizing(lib: &mut Stdlib, b: &Block, diags: &mut Diagnostics) {
             memory_bytes,
             disk_bytes,
             nic_mbps,
-            suggest: v.strings("suggest").unwrap_or_default(),
             span: b.span,
         });
     }
@@ -391,8 +389,6 @@ fn read_nomad_requirements(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: 
         req("max_memory", Ty::Size, "128 GiB"),
         req("reserved_vcpu", Ty::Int, "2"),
         req("reserved_memory", Ty::Size, "4 GiB"),
-        opt("suggest_vcpu", Ty::Strings, "\"<instance type>\""),
-        opt("suggest_memory", Ty::Strings, "\"<instance type>\""),
     ];
     let Some((v, _)) = seen.single("nomad_requirements", b, SCHEMA, &[], lib, diags) else {
         return;
@@ -406,8 +402,6 @@ fn read_nomad_requirements(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: 
         reserved_vcpu: v.int("reserved_vcpu").unwrap_or(0),
         reserved_memory_bytes: v.bytes("reserved_memory").unwrap_or(0),
         nic_mbps: v.mbps("nic").unwrap_or(0),
-        suggest_vcpu: v.strings("suggest_vcpu").unwrap_or_default(),
-        suggest_memory: v.strings("suggest_memory").unwrap_or_default(),
         span: b.span,
     };
 }
@@ -439,7 +433,7 @@ pub(super) fn port_u16(p: u64, span: Span, diags: &mut Diagnostics) -> u16 {
         Ok(p) => p,
         Err(_) => {
             diags.push(
-                Diagnostic::error(Code::E0302, span, format!("port {p} is out of range"))
+                Diagnostic::new(Code::E0302, span, format!("port {p} is out of range"))
                     .label("ports are 0..65535")
                     .help("use a port between 0 and 65535"),
             );

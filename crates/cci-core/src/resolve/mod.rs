@@ -7,7 +7,6 @@ use crate::codes::Code;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::model::{Site, Stdlib};
 use crate::span::Span;
-use crate::suggest::did_you_mean;
 use components::{read_actors, read_externals, read_fleets, read_services};
 use fields::list_code;
 use library::{read_library_block, Seen};
@@ -129,7 +128,7 @@ pub fn resolve_site(
     let services_block = single(blocks, "services", whole, broken("services"), lib, diags);
     if kind("fleet").is_empty() && !broken("fleet") {
         diags.push(
-            Diagnostic::error(Code::E0208, whole, "the site has no Nomad client fleet")
+            Diagnostic::new(Code::E0208, whole, "the site has no Nomad client fleet")
                 .label("no `fleet` block in this file")
                 .help(format!(
                     "add one: `fleet nomad {{ instance = {}  count = 1..5  disk = 100 GiB }}`",
@@ -199,20 +198,18 @@ fn sort_items<'a>(
                 } else if !LIBRARY_KINDS.contains(&kind) {
                     let candidates = SITE_KINDS.iter().chain(LIBRARY_KINDS).copied();
                     diags.push(
-                        Diagnostic::error(
+                        Diagnostic::new(
                             Code::E0201,
                             b.kind.span,
                             format!("unknown block `{kind}`"),
                         )
                         .label("not a block this language knows")
-                        .help(
-                            did_you_mean(kind, candidates).unwrap_or_else(|| {
-                                format!(
-                                    "a site is made of {}",
-                                    list_code(SITE_KINDS.iter().copied())
-                                )
-                            }),
-                        ),
+                        .help_name(kind, b.kind.span, candidates, || {
+                            format!(
+                                "a site is made of {}",
+                                list_code(SITE_KINDS.iter().copied())
+                            )
+                        }),
                     );
                 }
             }
@@ -223,7 +220,7 @@ fn sort_items<'a>(
         // Not fatal: the one release this compiler carries is assumed, but a site should pin
         // the release it was written for.
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::W0220,
                 whole,
                 "the site does not say which CircleCI Server release it targets",
@@ -242,7 +239,7 @@ fn check_use(u: &ast::UseDecl, lib: &Stdlib, diags: &mut Diagnostics) {
     let want = format!("circleci/{}", lib.release);
     if u.path.node != want {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0209,
                 u.path.span,
                 format!("unknown library `{}`", u.path.node),
@@ -291,7 +288,7 @@ fn single<'a>(
                 ),
             };
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Code::E0208,
                     whole,
                     format!("the site has no `{kind}` block"),
@@ -305,7 +302,7 @@ fn single<'a>(
         [first, rest @ ..] => {
             for b in rest {
                 diags.push(
-                    Diagnostic::error(Code::E0204, b.kind.span, format!("`{kind}` appears twice"))
+                    Diagnostic::new(Code::E0204, b.kind.span, format!("`{kind}` appears twice"))
                         .label(format!("second `{kind}` block"))
                         .with(first.kind.span, "first one here")
                         .help(format!("merge the two `{kind}` blocks into one")),

@@ -22,7 +22,7 @@ pub(super) fn at_most_one<'a>(
     let first = found.next()?;
     for again in found {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0204,
                 again.kind.span,
                 format!("`{kind}` appears twice in `{within}`"),
@@ -37,7 +37,7 @@ pub(super) fn at_most_one<'a>(
 
 fn bad_dns_name(span: Span, name: &str, what: &str, example: &str, diags: &mut Diagnostics) {
     diags.push(
-        Diagnostic::error(
+        Diagnostic::new(
             Code::E0317,
             span,
             format!("`{name}` is not a valid DNS {what}"),
@@ -107,7 +107,7 @@ pub(super) fn read_proxy(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Op
     for host in &no_proxy {
         if !no_proxy_entry(host) {
             diags.push(
-                Diagnostic::error(Code::E0318, v.span("no_proxy").unwrap_or(b.span), format!("`{host}` is not a host, domain or address for `no_proxy`"))
+                Diagnostic::new(Code::E0318, v.span("no_proxy").unwrap_or(b.span), format!("`{host}` is not a host, domain or address for `no_proxy`"))
                     .label("written into every machine's environment")
                     .help("list host names (`ghe.acme.com`), domains (`.internal`) or addresses and ranges (`10.0.0.0/8`)"),
             );
@@ -117,7 +117,7 @@ pub(super) fn read_proxy(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Op
     let (http, https) = (v.str("http"), v.str("https"));
     if http.is_none() && https.is_none() {
         diags.push(
-            Diagnostic::error(Code::E0205, b.span, "`proxy` names no proxy")
+            Diagnostic::new(Code::E0205, b.span, "`proxy` names no proxy")
                 .label("neither `http` nor `https`")
                 .help("add `https = \"http://proxy.internal:3128\"` (and `http` if plain HTTP goes through it too)"),
         );
@@ -128,6 +128,7 @@ pub(super) fn read_proxy(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Op
         https,
         no_proxy,
         span: b.span,
+        url_span: v.span("https").or(v.span("http")).unwrap_or(b.span),
     })
 }
 
@@ -139,7 +140,7 @@ fn proxy_url(url: &str, span: Span, diags: &mut Diagnostics) -> bool {
         None => true,
         Some(ProxyUrlProblem::Credentials) => {
             diags.push(
-                Diagnostic::error(Code::E0319, span, "the proxy URL holds credentials")
+                Diagnostic::new(Code::E0319, span, "the proxy URL holds credentials")
                     .label("user and password before `@`")
                     .help("let the proxy admit the site's machines by address; credentials in the URL would be written into every machine's user-data, which anyone allowed to describe the instances can read"),
             );
@@ -147,7 +148,7 @@ fn proxy_url(url: &str, span: Span, diags: &mut Diagnostics) -> bool {
         }
         Some(ProxyUrlProblem::NotAUrl) => {
             diags.push(
-                Diagnostic::error(Code::E0318, span, format!("`{url}` is not a proxy URL"))
+                Diagnostic::new(Code::E0318, span, format!("`{url}` is not a proxy URL"))
                     .label("expected `http://host:port`")
                     .help("write the proxy as `http://proxy.internal:3128`"),
             );
@@ -203,7 +204,7 @@ fn file_ref(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<FileRef> {
         }
     }
     diags.push(
-        Diagnostic::error(Code::E0314, v.span, "expected `file(\"path\")`")
+        Diagnostic::new(Code::E0314, v.span, "expected `file(\"path\")`")
             .label("not a file reference")
             .help("name the PEM file relative to the site file: `file(\"tls/ci.pem\")`; its contents are checked, never copied into the outputs"),
     );
@@ -230,7 +231,7 @@ pub(super) fn read_backup(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> O
     let mut ok = true;
     if !BACKUP_INTERVALS.contains(&every) {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0320,
                 v.span("every").unwrap_or(b.span),
                 format!(
@@ -248,7 +249,7 @@ pub(super) fn read_backup(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> O
     });
     if !matches!(hhmm, Some((Some(h), Some(m))) if h < 24 && m < 60) {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0320,
                 v.span("at").unwrap_or(b.span),
                 format!("`{at}` is not a time of day"),
@@ -260,7 +261,7 @@ pub(super) fn read_backup(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> O
     }
     if !(1..=BACKUP_KEEP_MAX).contains(&keep) {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0320,
                 v.span("keep").unwrap_or(b.span),
                 format!("keeping {keep} snapshots is not a retention Data Lifecycle Manager takes"),
@@ -295,7 +296,7 @@ pub(super) fn read_state(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Op
     let (_, nested) = read("`state`", b, STATE_SCHEMA, &["s3"], lib, diags);
     let Some(s3) = at_most_one(&nested, "s3", "state", diags) else {
         diags.push(
-            Diagnostic::error(Code::E0323, b.span, "`state` names no backend")
+            Diagnostic::new(Code::E0323, b.span, "`state` names no backend")
                 .label("empty")
                 .help("say where Terraform keeps the state: `state { s3 { bucket = \"acme-terraform-state\" } }`"),
         );
@@ -318,11 +319,20 @@ pub(super) fn read_state(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Op
     let key = v.str("key");
     if let Some(k) = &key {
         if k.is_empty() || k.starts_with('/') || k.ends_with('/') {
-            diags.push(
-                Diagnostic::error(Code::E0323, v.span("key").unwrap_or(s3.span), format!("`{k}` is not an object key for the state"))
-                    .label("a path inside the bucket, without a leading or trailing `/`")
-                    .help("write it as `circleci/acme.tfstate`, or leave `key` out for `circleci/<site>.tfstate`"),
-            );
+            let span = v.span("key").unwrap_or(s3.span);
+            let trimmed = k.trim_matches('/');
+            let d = Diagnostic::new(
+                Code::E0323,
+                span,
+                format!("`{k}` is not an object key for the state"),
+            )
+            .label("a path inside the bucket, without a leading or trailing `/`");
+            diags.push(if trimmed.is_empty() || trimmed.contains("//") {
+                d.help("write it as `circleci/acme.tfstate`, or leave `key` out for `circleci/<site>.tfstate`")
+            } else {
+                d.help(format!("write `\"{trimmed}\"`"))
+                    .fix(span, format!("\"{trimmed}\""), "drop the `/` at its ends")
+            });
             return None;
         }
     }
@@ -362,7 +372,7 @@ pub(super) fn ipv4_ranges(
         .collect();
     if v4.len() != ranges.len() {
         diags.push(
-            Diagnostic::error(Code::E0322, span, "an IPv6 range among the subnets' ranges")
+            Diagnostic::new(Code::E0322, span, "an IPv6 range among the subnets' ranges")
                 .label("each subnet's IPv4 CIDR block, in the order of `subnet`")
                 .help("give each subnet's IPv4 block, as the VPC console shows it"),
         );

@@ -96,7 +96,7 @@ fn usd_micros(text: &str, span: Span, diags: &mut Diagnostics) -> Option<u64> {
         .flatten();
     if parsed.is_none() {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0321,
                 span,
                 format!("`{text}` is not a price in dollars"),

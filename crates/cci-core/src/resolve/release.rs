@@ -13,7 +13,6 @@ use crate::model::{
     ProxyExceptions, Replicated, Stdlib, UserDataLimits,
 };
 use crate::span::Span;
-use crate::suggest::did_you_mean;
 use crate::values::GIB;
 
 /// The release blocks a stdlib must hold exactly once, with an example for the help.
@@ -44,7 +43,7 @@ pub(super) fn require_release_blocks(seen: &Seen, at: Span, diags: &mut Diagnost
                 format!("`{kind} {name}`")
             };
             diags.push(
-                Diagnostic::error(Code::E0208, at, format!("the stdlib has no {what} block"))
+                Diagnostic::new(Code::E0208, at, format!("the stdlib has no {what} block"))
                     .label("in the stdlib this site is compiled against")
                     .help(format!(
                         "add `{example}` (see the embedded stdlib's release.cci)"
@@ -167,7 +166,7 @@ fn drain_timeout(v: &Values, diags: &mut Diagnostics) -> u64 {
     };
     if !(30..=7200).contains(&n) {
         diags.push(
-            Diagnostic::error(Code::E0309, span, format!("a drain timeout of {n} seconds"))
+            Diagnostic::new(Code::E0309, span, format!("a drain timeout of {n} seconds"))
                 .label("Auto Scaling takes 30..7200 seconds")
                 .help("the lifecycle hook's heartbeat timeout is at least 30 seconds and at most 2 hours"),
         );
@@ -196,7 +195,7 @@ pub(super) fn read_build_isolation(
     let last = v.port("nomad_last_port").unwrap_or(0);
     if let (true, Some(span)) = (first > last, v.span("nomad_last_port")) {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0302,
                 span,
                 format!("Nomad's ports {first} to {last}"),
@@ -326,16 +325,15 @@ pub(super) fn read_machine(lib: &mut Stdlib, seen: &mut Seen, b: &Block, diags: 
         "nomad" => false,
         other => {
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Code::E0217,
                     name.span,
                     format!("unknown machine role `{other}`"),
                 )
                 .label("not a machine this compiler provisions")
-                .help(
-                    did_you_mean(other, ["services", "nomad"])
-                        .unwrap_or_else(|| "the roles are `services` and `nomad`".into()),
-                ),
+                .help_name(other, name.span, ["services", "nomad"], || {
+                    "the roles are `services` and `nomad`".into()
+                }),
             );
             return;
         }
@@ -424,7 +422,7 @@ fn hex(v: &Values, key: &str, digits: usize, help: &str, diags: &mut Diagnostics
     let ok = s.len() == digits && s.chars().all(|c| c.is_ascii_hexdigit());
     if let (false, false, Some(span)) = (s.is_empty(), ok, v.span(key)) {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0315,
                 span,
                 format!("`{key}` is not {digits} hexadecimal digits"),

@@ -8,7 +8,6 @@ use crate::codes::Code;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::model::{Condition, EndpointRef, Rule, Stdlib};
 use crate::span::{Span, Spanned};
-use crate::suggest::did_you_mean;
 use std::collections::BTreeSet;
 
 pub(super) enum RuleScope {
@@ -58,7 +57,7 @@ fn rule_ports(r: &ast::AllowRule, diags: &mut Diagnostics) -> Option<Vec<Option<
     match (protocol, r.ports.as_slice()) {
         (ast::Protocol::Tcp | ast::Protocol::Udp, []) => {
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Code::E0311,
                     r.protocol.span,
                     format!("a `{protocol}` rule needs ports"),
@@ -72,7 +71,7 @@ fn rule_ports(r: &ast::AllowRule, diags: &mut Diagnostics) -> Option<Vec<Option<
         }
         (ast::Protocol::All | ast::Protocol::Icmp, [first, ..]) => {
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Code::E0311,
                     first.span,
                     format!("an `{protocol}` rule takes no ports"),
@@ -102,7 +101,7 @@ fn port_range(p: &Spanned<ast::PortSpec>, diags: &mut Diagnostics) -> Option<(u1
     if first > 65535 || last > 65535 {
         let bad = first.max(last);
         diags.push(
-            Diagnostic::error(Code::E0302, p.span, format!("port {bad} is out of range"))
+            Diagnostic::new(Code::E0302, p.span, format!("port {bad} is out of range"))
                 .label("ports are 0..65535")
                 .help("use a port between 0 and 65535"),
         );
@@ -110,13 +109,14 @@ fn port_range(p: &Spanned<ast::PortSpec>, diags: &mut Diagnostics) -> Option<(u1
     }
     if first > last {
         diags.push(
-            Diagnostic::error(
+            Diagnostic::new(
                 Code::E0302,
                 p.span,
                 format!("port range {first}-{last} runs backwards"),
             )
             .label("the first port is above the last")
-            .help(format!("write `{last}-{first}`")),
+            .help(format!("write `{last}-{first}`"))
+            .fix(p.span, format!("{last}-{first}"), "swap the bounds"),
         );
         return None;
     }
@@ -168,9 +168,10 @@ pub(super) fn resolve_endpoint(
     let name = match &e.node {
         Endpoint::Cidr(c) if c.trunc() != *c => {
             diags.push(
-                Diagnostic::error(Code::E0308, e.span, format!("`{c}` has host bits set"))
+                Diagnostic::new(Code::E0308, e.span, format!("`{c}` has host bits set"))
                     .label("the address is not the network's first")
-                    .help(format!("write `{}`", c.trunc())),
+                    .help(format!("write `{}`", c.trunc()))
+                    .fix(e.span, c.trunc().to_string(), "write the network's address"),
             );
             return None;
         }
@@ -187,7 +188,7 @@ pub(super) fn resolve_endpoint(
             },
         ) => {
             diags.push(
-                Diagnostic::error(Code::E0215, e.span, "this site does not run vm-service")
+                Diagnostic::new(Code::E0215, e.span, "this site does not run vm-service")
                     .label("there are no VMs to reach")
                     .help("turn it on in the `site` block: `vm_service = true`"),
             );
@@ -224,7 +225,7 @@ fn site_endpoint(
             return Some(EndpointRef::External(name.to_string()));
         }
         diags.push(
-            Diagnostic::error(Code::E0216, span, format!("`{name}` is not externalized in this site"))
+            Diagnostic::new(Code::E0216, span, format!("`{name}` is not externalized in this site"))
                 .label("runs on the services box here")
                 .help(format!("declare it: `external {name} {{ hosts = [10.0.5.10] }}`, or address the services box")),
         );
@@ -271,13 +272,12 @@ pub(super) fn unknown_endpoint<'a>(
     span: Span,
     all: impl Iterator<Item = &'a str> + Clone,
 ) -> Diagnostic {
-    let help = did_you_mean(name, all.clone()).unwrap_or_else(|| {
-        format!(
-            "known here: {}; or write a CIDR such as `10.0.0.0/8`",
-            list_code(all)
-        )
-    });
-    Diagnostic::error(Code::E0206, span, format!("unknown endpoint `{name}`"))
+    Diagnostic::new(Code::E0206, span, format!("unknown endpoint `{name}`"))
         .label("not an actor, component or CIDR")
-        .help(help)
+        .help_name(name, span, all.clone(), || {
+            format!(
+                "known here: {}; or write a CIDR such as `10.0.0.0/8`",
+                list_code(all)
+            )
+        })
 }

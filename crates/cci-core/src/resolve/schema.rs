@@ -10,7 +10,6 @@ use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::model::{Condition, InstanceType, Stdlib};
 use crate::resolve::library::port_u16;
 use crate::span::{Span, Spanned};
-use crate::suggest::did_you_mean;
 use ipnet::IpNet;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -76,6 +75,15 @@ impl AttrSpec {
 }
 
 /// `"text"`, as the language writes a string.
+/// The text inside a string value's quotes (a string's span covers its quotes).
+pub(super) fn inner(span: Span) -> Span {
+    Span {
+        start: span.start + 1,
+        end: span.end.saturating_sub(1).max(span.start + 1),
+        ..span
+    }
+}
+
 pub(super) fn quoted(text: &str) -> String {
     format!("\"{text}\"")
 }
@@ -359,7 +367,7 @@ fn aws_id(v: &Spanned<Value>, prefix: &str, diags: &mut Diagnostics) -> Option<S
         return Some(raw);
     }
     diags.push(
-        Diagnostic::error(
+        Diagnostic::new(
             Code::E0304,
             v.span,
             format!("`{raw}` is not a valid {prefix} id"),
@@ -384,11 +392,11 @@ fn instance_type(
         return Some(t.clone());
     }
     diags.push(
-        Diagnostic::error(Code::E0207, s.span, format!("unknown instance type `{}`", s.node))
+        Diagnostic::new(Code::E0207, s.span, format!("unknown instance type `{}`", s.node))
             .label("not in the instance-type catalog")
-            .help(did_you_mean(&s.node, lib.instance_types.keys().map(String::as_str)).unwrap_or_else(|| {
+            .help_name(&s.node, inner(s.span), lib.instance_types.keys().map(String::as_str), || {
                 "add it to the site: `instance_type \"x\" { vcpu = 8  memory = 32 GiB  network = \"High\"  bandwidth = 1000 Mbps }`".into()
-            })),
+            }),
     );
     None
 }
@@ -410,12 +418,11 @@ fn actor_name(v: &Spanned<Value>, lib: &Stdlib, diags: &mut Diagnostics) -> Opti
         Value::Ident(n) if lib.actors.contains_key(n) => Some(n.clone()),
         Value::Ident(n) => {
             diags.push(
-                Diagnostic::error(Code::E0214, v.span, format!("unknown actor `{n}`"))
+                Diagnostic::new(Code::E0214, v.span, format!("unknown actor `{n}`"))
                     .label("no actor of this name")
-                    .help(
-                        did_you_mean(n, lib.actors.keys().map(String::as_str))
-                            .unwrap_or_else(|| "name an actor the stdlib declares".into()),
-                    ),
+                    .help_name(n, v.span, lib.actors.keys().map(String::as_str), || {
+                        "name an actor the stdlib declares".into()
+                    }),
             );
             None
         }
@@ -432,16 +439,17 @@ fn external_name(v: &Spanned<Value>, lib: &Stdlib, diags: &mut Diagnostics) -> O
         Value::Ident(n) if lib.externals.contains_key(n) => Some(n.clone()),
         Value::Ident(n) => {
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Code::E0210,
                     v.span,
                     format!("unknown external service `{n}`"),
                 )
                 .label("no externalizable service of this name")
-                .help(
-                    did_you_mean(n, lib.externals.keys().map(String::as_str)).unwrap_or_else(
-                        || "name an externalizable service the stdlib declares".into(),
-                    ),
+                .help_name(
+                    n,
+                    v.span,
+                    lib.externals.keys().map(String::as_str),
+                    || "name an externalizable service the stdlib declares".into(),
                 ),
             );
             None

@@ -39,7 +39,7 @@ pub(super) fn check_name(name: &Spanned<String>, what: &str, diags: &mut Diagnos
         .collect();
     let long = name.node.chars().count() > MAX_NAME;
     diags.push(
-        Diagnostic::error(
+        Diagnostic::new(
             Code::E0310,
             name.span,
             format!("`{}` is not a valid {what} name", name.node),
@@ -64,6 +64,7 @@ struct Aws {
     subnets: Vec<String>,
     subnet_ranges: Option<Spanned<Vec<Ipv4Net>>>,
     ssh_key: String,
+    ssh_key_span: Span,
     account: Option<String>,
     public_ip: bool,
     nat: Option<String>,
@@ -133,6 +134,7 @@ pub(super) fn read_site_block(b: &Block, lib: &Stdlib, diags: &mut Diagnostics) 
         subnets: aws.subnets,
         subnet_ranges: aws.subnet_ranges,
         ssh_key: aws.ssh_key,
+        ssh_key_span: aws.ssh_key_span,
         public_ip: aws.public_ip,
         nat: aws.nat,
         s3_endpoint: aws.s3_endpoint,
@@ -199,7 +201,7 @@ fn one_aws_block<'a>(
     let aws = at_most_one(blocks, "aws", "site", diags);
     if aws.is_none() {
         diags.push(
-            Diagnostic::error(Code::E0205, site.span, "`site` has no `aws`")
+            Diagnostic::new(Code::E0205, site.span, "`site` has no `aws`")
                 .label("`aws` is required here")
                 .help("add `aws = { region = \"us-west-2\"  vpc = vpc-0a1b2c3d  subnet = subnet-0a1b2c3d  ssh_key = \"ops\" }`"),
         );
@@ -233,7 +235,7 @@ fn read_aws(a: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<Aws> {
     let subnet_ranges = match (v.cidrs("subnet_ranges"), v.span("subnet_ranges"), &subnets) {
         (Some(ranges), Some(span), Some(ids)) if ranges.len() != ids.len() => {
             diags.push(
-                Diagnostic::error(Code::E0322, span, format!("{} subnet ranges for {} subnets", ranges.len(), ids.len()))
+                Diagnostic::new(Code::E0322, span, format!("{} subnet ranges for {} subnets", ranges.len(), ids.len()))
                     .label("one range per subnet, in the same order")
                     .help("give each subnet's CIDR block, as the VPC console shows it, in the order of `subnet`"),
             );
@@ -248,6 +250,7 @@ fn read_aws(a: &Block, lib: &Stdlib, diags: &mut Diagnostics) -> Option<Aws> {
         subnets: subnets?,
         subnet_ranges,
         ssh_key: v.str("ssh_key")?,
+        ssh_key_span: v.span("ssh_key").unwrap_or(a.span),
         account,
         public_ip: v.bool("public_ip").unwrap_or(true),
         nat: v.str("nat"),
@@ -262,7 +265,7 @@ fn subnet_list(ids: Vec<String>, span: Span, diags: &mut Diagnostics) -> Option<
     for id in &ids {
         if !seen.insert(id) {
             diags.push(
-                Diagnostic::error(Code::E0322, span, format!("`{id}` is listed twice in `subnet`"))
+                Diagnostic::new(Code::E0322, span, format!("`{id}` is listed twice in `subnet`"))
                     .label("each subnet once")
                     .help("list each subnet once; fleets spread over them, the services box goes in the first"),
             );
@@ -282,7 +285,7 @@ pub(super) fn known_region(
         return Some(r);
     }
     diags.push(
-        Diagnostic::error(Code::E0305, span, format!("unknown AWS region `{r}`"))
+        Diagnostic::new(Code::E0305, span, format!("unknown AWS region `{r}`"))
             .label("not a region")
             .help(
                 did_you_mean(&r, lib.regions.iter().map(String::as_str))
@@ -306,7 +309,7 @@ fn account_id(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<String> {
         return Some(raw);
     }
     diags.push(
-        Diagnostic::error(
+        Diagnostic::new(
             Code::E0304,
             v.span,
             format!("`{raw}` is not an AWS account id"),
@@ -321,7 +324,7 @@ fn daily_active_users(v: &Values, diags: &mut Diagnostics) -> Option<(u64, Span)
     let (n, span) = (v.int("daily_active_users")?, v.span("daily_active_users")?);
     if n == 0 {
         diags.push(
-            Diagnostic::error(Code::E0309, span, "daily active users must be at least 1")
+            Diagnostic::new(Code::E0309, span, "daily active users must be at least 1")
                 .label("zero users")
                 .help("the services machine is sized by this number; give your expected peak"),
         );
@@ -342,7 +345,7 @@ fn read_github(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<(GitHub, S
             }] => enterprise_url(url, *span, diags).map(|g| (g, v.span)),
             _ => {
                 diags.push(
-                    Diagnostic::error(Code::E0314, v.span, "`enterprise` takes one URL string")
+                    Diagnostic::new(Code::E0314, v.span, "`enterprise` takes one URL string")
                         .label("wrong arguments")
                         .help("write `enterprise(\"https://ghe.acme.internal\")`"),
                 );
@@ -351,24 +354,25 @@ fn read_github(v: &Spanned<Value>, diags: &mut Diagnostics) -> Option<(GitHub, S
         },
         Value::Call { name, .. } => {
             diags.push(
-                Diagnostic::error(
+                Diagnostic::new(
                     Code::E0211,
                     name.span,
                     format!("unknown function `{}`", name.node),
                 )
                 .label("not a function")
-                .help(did_you_mean(&name.node, ["enterprise"]).unwrap_or_else(|| FORMS.into())),
+                .help_name(&name.node, name.span, ["enterprise"], || FORMS.into()),
             );
             None
         }
         Value::Ident(n) => {
             diags.push(
-                Diagnostic::error(Code::E0219, v.span, format!("unknown GitHub kind `{n}`"))
+                Diagnostic::new(Code::E0219, v.span, format!("unknown GitHub kind `{n}`"))
                     .label("expected `github_com` or `enterprise(...)`")
-                    .help(
-                        did_you_mean(n, ["github_com", "enterprise"])
-                            .unwrap_or_else(|| FORMS.into()),
-                    ),
+                    // `enterprise` needs its address, which no edit knows: named, not fixed.
+                    .help_name(n, v.span, ["github_com"], || {
+                        crate::suggest::did_you_mean(n, ["enterprise"])
+                            .unwrap_or_else(|| FORMS.into())
+                    }),
             );
             None
         }
@@ -387,7 +391,7 @@ fn enterprise_url(url: &str, span: Span, diags: &mut Diagnostics) -> Option<GitH
         });
     }
     diags.push(
-        Diagnostic::error(Code::E0306, span, format!("`{url}` is not a valid URL"))
+        Diagnostic::new(Code::E0306, span, format!("`{url}` is not a valid URL"))
             .label("expected http(s)://host, with no user, password, path or query")
             .help("write the GitHub Enterprise address, e.g. `enterprise(\"https://ghe.acme.internal\")`"),
     );
@@ -400,13 +404,13 @@ fn check_passphrase(v: &Spanned<Value>, diags: &mut Diagnostics) {
         Value::Secret => {}
         Value::Str(s) => {
             diags.push(
-                Diagnostic::error(Code::E0307, v.span, "the passphrase is written into the site file")
+                Diagnostic::new(Code::E0307, v.span, "the passphrase is written into the site file")
                     .label("a secret in plain text")
                     .help("write `passphrase = secret` and give the value at apply time: `TF_VAR_circle_secret_passphrase=... terraform apply`"),
             );
             if let Some(problem) = passphrase_problem(s) {
                 diags.push(
-                    Diagnostic::error(Code::E0316, v.span, format!("the passphrase {problem}"))
+                    Diagnostic::new(Code::E0316, v.span, format!("the passphrase {problem}"))
                         .label("CircleCI rejects this passphrase")
                         .help("the guide: alpha numeric characters only, not empty"),
                 );
@@ -425,7 +429,7 @@ fn read_tags(blocks: &[&Block], diags: &mut Diagnostics) -> BTreeMap<String, Str
             if crate::secrets::is_secret_key(k) {
                 // Tags are shown to anyone who may describe the resources, and in the bill.
                 diags.push(
-                    Diagnostic::error(Code::E0329, a.key.span, format!("the tag `{k}` is named like a secret"))
+                    Diagnostic::new(Code::E0329, a.key.span, format!("the tag `{k}` is named like a secret"))
                         .label("tags are readable by anyone who may list the site's resources")
                         .help("keep secrets out of tags (they are for cost allocation and ownership): remove this tag; the passphrase is `passphrase = secret`, given at apply time"),
                 );
@@ -450,7 +454,7 @@ pub(super) fn valid_bucket(bucket: &str, span: Span, diags: &mut Diagnostics) ->
         && edge(bucket.chars().last());
     if !ok {
         diags.push(
-            Diagnostic::error(Code::E0312, span, format!("`{bucket}` is not a valid S3 bucket name"))
+            Diagnostic::new(Code::E0312, span, format!("`{bucket}` is not a valid S3 bucket name"))
                 .label("3-63 lower-case letters, digits and `-`, no dots")
                 .help("pick a name such as `acme-circleci-artifacts`, or leave `bucket` out for `circleci-<site>-<account>`"),
         );

@@ -1,0 +1,143 @@
+//! The edits a diagnostic may carry (as rustc's JSON does), and how the JSON and the human
+//! report show them. `check --fix` and the language server apply the machine-applicable ones.
+
+use super::{Diagnostic, Shown, ShownSources};
+use crate::display::escaped;
+use crate::span::{Sources, Span};
+
+/// How sure a suggestion is: `check --fix` and the language server's quick fixes apply only
+/// the machine-applicable ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Applicability {
+    /// Certainly what was meant, and the result compiles past this diagnostic.
+    MachineApplicable,
+    /// A plausible fix a person should choose (an instance type, for instance).
+    MaybeIncorrect,
+}
+
+impl Applicability {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Applicability::MachineApplicable => "MachineApplicable",
+            Applicability::MaybeIncorrect => "MaybeIncorrect",
+        }
+    }
+}
+
+/// One edit: replace the text under `span` with `replacement`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Suggestion {
+    pub span: Span,
+    pub replacement: String,
+    pub applicability: Applicability,
+    /// What the edit does, lower-case ("write the unit").
+    pub message: String,
+}
+
+impl Diagnostic {
+    /// A certain fix: replace `span`'s text with `replacement`.
+    pub fn fix(
+        mut self,
+        span: Span,
+        replacement: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        self.suggestions.push(Suggestion {
+            span,
+            replacement: replacement.into(),
+            applicability: Applicability::MachineApplicable,
+            message: message.into(),
+        });
+        self
+    }
+
+    /// A plausible fix a person should confirm.
+    pub fn maybe_fix(
+        mut self,
+        span: Span,
+        replacement: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        self.suggestions.push(Suggestion {
+            span,
+            replacement: replacement.into(),
+            applicability: Applicability::MaybeIncorrect,
+            message: message.into(),
+        });
+        self
+    }
+}
+
+/// One suggestion as JSON: where (byte offsets, 1-based line and column in characters), the
+/// replacement and how sure it is.
+pub(super) fn suggestion_json(
+    s: &Suggestion,
+    sources: &Sources,
+    shown: &ShownSources,
+) -> serde_json::Value {
+    let file = shown.get(s.span.file);
+    let text = &file.file.text;
+    let start = (s.span.start as usize).min(text.len());
+    let line = sources.line_of(s.span);
+    let line_start = file.file.line_starts()[line - 1];
+    let column = text
+        .get(line_start..start)
+        .map_or(1, |t| t.chars().count() + 1);
+    serde_json::json!({
+        "file": file.name,
+        "start": s.span.start,
+        "end": s.span.end,
+        "line": line,
+        "column": column,
+        "replacement": escaped(&file.masked(&s.replacement)),
+        "applicability": s.applicability.as_str(),
+        "message": file.clean(&s.message),
+    })
+}
+
+/// A suggestion as the human report shows it, under the help: `fix: replace `a` with `b``
+/// (`check --fix` applies these) or `possible fix: ...` (a person chooses).
+pub(super) fn suggestion_line(s: &Suggestion, file: &Shown) -> String {
+    let start = (s.span.start as usize).min(file.text.len());
+    let end = (s.span.end as usize).min(file.text.len()).max(start);
+    let old = file.text.get(start..end).unwrap_or_default();
+    let (old, new) = (
+        crate::display::cut(&file.clean(old)),
+        crate::display::cut(&file.clean(&s.replacement)),
+    );
+    let what = match (old.is_empty(), new.is_empty()) {
+        (true, _) => format!("insert `{new}`"),
+        (false, true) => format!("remove `{old}`"),
+        (false, false) => format!("replace `{old}` with `{new}`"),
+    };
+    let kind = match s.applicability {
+        Applicability::MachineApplicable => "fix",
+        Applicability::MaybeIncorrect => "possible fix",
+    };
+    // A message that only says the replacement again ("write `x`") is not repeated.
+    if s.message.is_empty() || s.message == format!("write `{}`", s.replacement) {
+        format!("{kind}: {what}")
+    } else {
+        format!("{kind}: {what} ({})", file.clean(&s.message))
+    }
+}
+
+impl Diagnostic {
+    /// The help for an unknown `name` written at `span`: "did you mean `x`?" with the edit that
+    /// writes `x` there when a close candidate exists, else `otherwise()`.
+    pub fn help_name<'a>(
+        self,
+        name: &str,
+        span: Span,
+        candidates: impl IntoIterator<Item = &'a str>,
+        otherwise: impl FnOnce() -> String,
+    ) -> Self {
+        match crate::suggest::closest(name, candidates) {
+            Some(c) => {
+                self.help(format!("did you mean `{c}`?"))
+                    .fix(span, c, format!("write `{c}`"))
+            }
+            None => self.help(otherwise()),
+        }
+    }
+}
