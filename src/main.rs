@@ -2,7 +2,7 @@
 //! the exit code (0 success, 1 the input has errors, 2 usage or I/O errors). Each subcommand
 //! is one function of its own module under `cli/`.
 
-use clap::Parser;
+use clap::Parser as _;
 use std::process::ExitCode;
 
 /// Print to stdout or stderr, ignoring a reader that went away (`cci-dsl graph | head`),
@@ -33,7 +33,16 @@ fn main() -> ExitCode {
             .map_or_else(String::new, |l| format!(" at {}:{}", l.file(), l.line()));
         errln!("error: internal error{at}; please report it (the input is not shown)");
     }));
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // The release is read from the stdlib only when asked for: compiling it for every
+        // command line would cost each command its time.
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayVersion => {
+            outln!("{}", cli::generated::version());
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => e.exit(),
+    };
     match run(&cli) {
         Ok(code) => code,
         Err(msg) => {

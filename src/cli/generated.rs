@@ -1,4 +1,5 @@
-//! `cci-dsl completions SHELL` and `cci-dsl man`: generated from the clap definitions.
+//! `cci-dsl completions SHELL`, `cci-dsl man` and `--version`: generated from the clap
+//! definitions and the embedded stdlib.
 
 use super::args::Cli;
 use std::process::ExitCode;
@@ -22,4 +23,15 @@ pub fn man() -> Result<ExitCode, String> {
         .map_err(|e| format!("cannot render the manual page: {e}"))?;
     out!("{}", String::from_utf8_lossy(&buf));
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--version`'s line: this program's version and the release the embedded stdlib describes
+/// (its `release` block), e.g. `cci-dsl 0.1.0 (CircleCI Server X.Y, stdlib embedded)`.
+pub fn version() -> String {
+    let lib = cci_core::stdlib_only(&cci_core::stdlib::embedded());
+    format!(
+        "cci-dsl {} (CircleCI Server {}, stdlib embedded)",
+        env!("CARGO_PKG_VERSION"),
+        lib.release
+    )
 }

@@ -453,3 +453,23 @@ fn builds_from_other_directories_and_spellings_are_byte_identical() {
         }
     }
 }
+
+/// `--version` names the release the embedded stdlib describes (its `release` block), so a
+/// bug report says which CircleCI Server the binary compiles for.
+#[test]
+fn version_names_the_release_of_the_embedded_stdlib() {
+    let release = cci_core::stdlib_only(&cci_core::stdlib::embedded()).release;
+    assert!(!release.is_empty());
+    for flag in ["--version", "-V"] {
+        let o = cli().arg(flag).output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{flag}");
+        assert_eq!(
+            String::from_utf8(o.stdout).unwrap(),
+            format!(
+                "cci-dsl {} (CircleCI Server {release}, stdlib embedded)\n",
+                env!("CARGO_PKG_VERSION")
+            ),
+            "{flag}"
+        );
+    }
+}
