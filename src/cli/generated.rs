@@ -12,8 +12,19 @@ pub fn completions(shell: clap_complete::Shell) -> Result<ExitCode, String> {
         "cci-dsl",
         &mut buf,
     );
-    out!("{}", String::from_utf8_lossy(&buf));
+    let mut script = String::from_utf8_lossy(&buf).into_owned();
+    if shell == clap_complete::Shell::Bash {
+        script = bash_fixed(&script);
+    }
+    out!("{script}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// clap_complete's bash script for a hyphenated name (clap-rs/clap#6421) names each
+/// subcommand's state `cci__subcmd__dsl__subcmd__build` where it matches, but sets
+/// `cci__dsl__subcmd__build`, so nothing after the subcommand completes: one spelling for both.
+fn bash_fixed(script: &str) -> String {
+    script.replace("cci__subcmd__dsl", "cci__dsl")
 }
 
 pub fn man() -> Result<ExitCode, String> {

@@ -473,3 +473,58 @@ fn version_names_the_release_of_the_embedded_stdlib() {
         );
     }
 }
+
+/// What bash offers for the words typed so far (the last one is being completed): the script
+/// `completions bash` prints, sourced in a real bash, its function called as bash calls it.
+fn bash_completes(words: &[&str]) -> Vec<String> {
+    let bin = env!("CARGO_BIN_EXE_cci-dsl");
+    let script = format!(
+        "source <('{bin}' completions bash) || exit 3\n\
+         COMP_WORDS=({words}); COMP_CWORD={cword}\n\
+         COMP_LINE=\"${{COMP_WORDS[*]}}\"; COMP_POINT=${{#COMP_LINE}}\n\
+         prev=''; [ $COMP_CWORD -gt 0 ] && prev=\"${{COMP_WORDS[COMP_CWORD-1]}}\"\n\
+         _cci__dsl cci-dsl \"${{COMP_WORDS[COMP_CWORD]}}\" \"$prev\"\n\
+         printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        words = words
+            .iter()
+            .map(|w| format!("'{w}'"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        cword = words.len() - 1,
+    );
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// Bash completes the subcommands, then each subcommand's options and their values (the
+/// generated script did not get past a hyphenated program name: clap-rs/clap#6421).
+#[test]
+fn bash_completes_subcommands_options_and_values() {
+    let commands = bash_completes(&["cci-dsl", ""]);
+    for c in ["build", "check", "plan", "diff", "man"] {
+        assert!(commands.iter().any(|w| w == c), "{c}: {commands:?}");
+    }
+    assert_eq!(bash_completes(&["cci-dsl", "pl"]), ["plan"]);
+    let build = bash_completes(&["cci-dsl", "build", "--"]);
+    for o in ["--out", "--check", "--diff"] {
+        assert!(build.iter().any(|w| w == o), "{o}: {build:?}");
+    }
+    assert_eq!(
+        bash_completes(&["cci-dsl", "plan", "--format", ""]),
+        ["text", "json"]
+    );
+    assert_eq!(
+        bash_completes(&["cci-dsl", "plan", "--format", "j"]),
+        ["json"]
+    );
+}
