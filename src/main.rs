@@ -70,7 +70,7 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
         Command::Lsp => cli::lsp::run(cli),
         Command::Reference => cli::reference::run(cli),
         Command::Completions { shell } => cli::generated::completions(*shell),
-        Command::Man => cli::generated::man(),
+        Command::Man { subcommand } => cli::generated::man(subcommand.as_deref()),
         Command::Import {
             tfvars,
             output,

@@ -118,8 +118,12 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff): `cci-dsl man > cci-dsl.1 && man ./cci-dsl.1`.
-    Man,
+    /// Print a manual page (roff): `cci-dsl man > cci-dsl.1 && man ./cci-dsl.1`; `cci-dsl man
+    /// build` prints cci-dsl-build(1), the page of one subcommand.
+    Man {
+        /// The subcommand whose page to print; omit for cci-dsl(1).
+        subcommand: Option<String>,
+    },
     /// Convert the terraform.tfvars of CircleCI's enterprise-setup Terraform into a site file.
     ///
     /// Every variable is reported on stderr: carried, to do (a placeholder or a guess marked

@@ -27,9 +27,26 @@ fn bash_fixed(script: &str) -> String {
     script.replace("cci__subcmd__dsl", "cci__dsl")
 }
 
-pub fn man() -> Result<ExitCode, String> {
+/// The manual page of `cci-dsl`, or with a name, of its subcommand: `cci-dsl man build` is
+/// cci-dsl-build(1), the page the main page's SUBCOMMANDS section names.
+pub fn man(page: Option<&str>) -> Result<ExitCode, String> {
+    // Built, the subcommands are named `cci-dsl-build` and their synopsis `cci-dsl build`;
+    // `help` has no page of its own (it is `--help`).
+    let mut cmd = <Cli as clap::CommandFactory>::command().disable_help_subcommand(true);
+    cmd.build();
+    let cmd = match page {
+        None => cmd,
+        Some(name) => cmd.find_subcommand(name).cloned().ok_or_else(|| {
+            let names: Vec<&str> = cmd.get_subcommands().map(clap::Command::get_name).collect();
+            format!(
+                "no manual page for `{name}`; the subcommands are {}",
+                names.join(", ")
+            )
+        })?,
+    };
     let mut buf = Vec::new();
-    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+    clap_mangen::Man::new(cmd)
+        .source(format!("cci-dsl {}", env!("CARGO_PKG_VERSION")))
         .render(&mut buf)
         .map_err(|e| format!("cannot render the manual page: {e}"))?;
     out!("{}", String::from_utf8_lossy(&buf));

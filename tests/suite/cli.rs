@@ -528,3 +528,43 @@ fn bash_completes_subcommands_options_and_values() {
         ["json"]
     );
 }
+
+/// Every page the manual's SUBCOMMANDS section names (`cci-dsl-build(1)`) is one `cci-dsl man
+/// build` prints, with that subcommand's options; an unknown page is a usage error.
+#[test]
+fn the_manual_has_a_page_for_each_subcommand_it_names() {
+    let o = cli().arg("man").output().unwrap();
+    assert!(o.status.success());
+    let main = String::from_utf8(o.stdout).unwrap();
+    let named: Vec<String> = main
+        .lines()
+        .filter_map(|l| l.strip_prefix("cci\\-dsl\\-")?.strip_suffix("(1)"))
+        .map(|n| n.replace("\\-", "-"))
+        .collect();
+    assert!(named.len() >= 13, "{named:?}");
+    for name in &named {
+        let o = cli().args(["man", name]).output().unwrap();
+        assert!(o.status.success(), "{name}");
+        let page = String::from_utf8(o.stdout).unwrap();
+        assert!(
+            page.contains(&format!(".TH cci-dsl-{name} 1")),
+            "{name}: {page}"
+        );
+        assert!(
+            page.contains(&format!("cci\\-dsl {name}")),
+            "{name}: synopsis"
+        );
+    }
+    let build = String::from_utf8(cli().args(["man", "build"]).output().unwrap().stdout).unwrap();
+    for option in ["\\-\\-out", "\\-\\-check", "\\-\\-diff", "<\\fISITE\\fR>"] {
+        assert!(build.contains(option), "{option}: {build}");
+    }
+    let plan = String::from_utf8(cli().args(["man", "plan"]).output().unwrap().stdout).unwrap();
+    assert!(
+        plan.contains("\\-\\-format") && !plan.contains("\\-\\-out"),
+        "{plan}"
+    );
+    let o = cli().args(["man", "frobnicate"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no manual page for `frobnicate`"));
+}
