@@ -1,14 +1,14 @@
 //! `cci-dsl completions SHELL`, `cci-dsl man` and `--version`: generated from the clap
 //! definitions and the embedded stdlib.
 
-use super::args::Cli;
+use super::args::CommandLine;
 use std::process::ExitCode;
 
 pub fn completions(shell: clap_complete::Shell) -> Result<ExitCode, String> {
     let mut buf = Vec::new();
     clap_complete::generate(
         shell,
-        &mut <Cli as clap::CommandFactory>::command(),
+        &mut <CommandLine as clap::CommandFactory>::command(),
         "cci-dsl",
         &mut buf,
     );
@@ -32,7 +32,7 @@ fn bash_fixed(script: &str) -> String {
 pub fn man(page: Option<&str>) -> Result<ExitCode, String> {
     // Built, the subcommands are named `cci-dsl-build` and their synopsis `cci-dsl build`;
     // `help` has no page of its own (it is `--help`).
-    let mut cmd = <Cli as clap::CommandFactory>::command().disable_help_subcommand(true);
+    let mut cmd = <CommandLine as clap::CommandFactory>::command().disable_help_subcommand(true);
     cmd.build();
     let cmd = match page {
         None => cmd,

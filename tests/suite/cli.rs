@@ -568,3 +568,86 @@ fn the_manual_has_a_page_for_each_subcommand_it_names() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no manual page for `frobnicate`"));
 }
+
+/// `--message-format`, `--color`, `--deny` and `--stdlib` belong to the subcommands they mean
+/// something to: given to another (after its name or before it) they are a usage error, and
+/// its help does not list them. Before the name of one that takes them they still work.
+#[test]
+fn options_apply_only_where_they_mean_something() {
+    for args in [
+        &["man", "--deny", "warnings"][..],
+        &["--deny", "warnings", "man"],
+        &["completions", "--stdlib", "/tmp", "bash"],
+        &["--stdlib", "/tmp", "completions", "bash"],
+        &["init", "--color", "never"],
+        &["fmt", "--deny", "warnings", "-"],
+        &["explain", "--message-format", "json", "E0405"],
+        &["--message-format", "json", "import", "-"],
+    ] {
+        let o = cli().args(args).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(o.stdout.is_empty(), "{args:?}");
+    }
+    let help = |cmd: &str| {
+        String::from_utf8(cli().args([cmd, "--help"]).output().unwrap().stdout).unwrap()
+    };
+    for cmd in ["completions", "man", "init", "import"] {
+        let h = help(cmd);
+        for flag in ["--message-format", "--color", "--deny", "--stdlib"] {
+            assert!(!h.contains(flag), "{cmd} --help lists {flag}:\n{h}");
+        }
+    }
+    for cmd in ["check", "build", "plan", "graph", "diff"] {
+        let h = help(cmd);
+        for flag in ["--message-format", "--color", "--deny", "--stdlib"] {
+            assert!(h.contains(flag), "{cmd} --help lacks {flag}:\n{h}");
+        }
+    }
+    assert!(help("fmt").contains("--color") && !help("fmt").contains("--stdlib"));
+    assert!(help("lsp").contains("--stdlib") && !help("lsp").contains("--deny"));
+    // Before the subcommand's name, or after it; the embedded stdlib's own copy is a stdlib.
+    let lib = tempfile::tempdir().unwrap();
+    for (name, text) in cci_core::stdlib::embedded() {
+        let file = name.rsplit('/').next().unwrap().to_string();
+        std::fs::write(lib.path().join(file), text).unwrap();
+    }
+    let site = crate::root().join("examples/default.cci");
+    for before in [true, false] {
+        let mut c = cli();
+        if before {
+            c.arg("--stdlib").arg(lib.path()).arg("check");
+        } else {
+            c.arg("check").arg("--stdlib").arg(lib.path());
+        }
+        let o = c.arg(&site).output().unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let evaluation = crate::root().join("examples/evaluation.cci"); // W0429
+    let o = cli()
+        .args(["--deny", "warnings", "check", "--message-format", "json"])
+        .arg(&evaluation)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "denied before the name");
+    let o = cli()
+        .args([
+            "--message-format",
+            "human",
+            "check",
+            "--message-format",
+            "json",
+        ])
+        .arg(&evaluation)
+        .output()
+        .unwrap();
+    let printed = String::from_utf8([o.stdout, o.stderr].concat()).unwrap();
+    assert!(
+        printed.contains("{\"code\":\"W0429\"") && !printed.contains("warning(s)"),
+        "after the name wins: {printed}"
+    );
+}
