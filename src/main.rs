@@ -2,7 +2,7 @@
 //! the exit code (0 success, 1 the input has errors, 2 usage or I/O errors). Each subcommand
 //! is one function of its own module under `cli/`.
 
-use clap::Parser;
+use clap::{CommandFactory as _, FromArgMatches as _};
 use std::process::ExitCode;
 
 /// Print to stdout or stderr, ignoring a reader that went away (`cci-dsl graph | head`),
@@ -22,7 +22,7 @@ macro_rules! errln {
 
 mod cli;
 
-use cli::args::{Cli, Command};
+use cli::args::{Cli, Command, CommandLine};
 
 fn main() -> ExitCode {
     // A crash prints where it happened, never the input: a panic's message may quote the
@@ -33,7 +33,16 @@ fn main() -> ExitCode {
             .map_or_else(String::new, |l| format!(" at {}:{}", l.file(), l.line()));
         errln!("error: internal error{at}; please report it (the input is not shown)");
     }));
-    let cli = Cli::parse();
+    let cli = match parse() {
+        Ok(cli) => cli,
+        // The release is read from the stdlib only when asked for: compiling it for every
+        // command line would cost each command its time.
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayVersion => {
+            outln!("{}", cli::generated::version());
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => e.exit(),
+    };
     match run(&cli) {
         Ok(code) => code,
         Err(msg) => {
@@ -41,6 +50,13 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// The command line, each option taken by the subcommand it applies to.
+fn parse() -> Result<Cli, clap::Error> {
+    let matches = CommandLine::command().try_get_matches()?;
+    let line = CommandLine::from_arg_matches(&matches)?;
+    Cli::from_line(line, matches.subcommand_name().unwrap_or_default())
 }
 
 /// One call per subcommand.
@@ -51,17 +67,22 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             out,
             check,
             diff,
+            ..
         } => cli::build::run(cli, site, out, *check, *diff),
-        Command::Check { site, fix } => cli::check::run(cli, site, *fix),
-        Command::Graph { site, format, view } => cli::graph::run(cli, site, *format, *view),
-        Command::Plan { site, format } => cli::plan::run(cli, site, *format),
-        Command::Diff { old, new, format } => cli::diff::run(cli, old, new, *format),
-        Command::Explain { code } => cli::explain::run(cli, code.as_deref()),
-        Command::Fmt { files, check } => cli::fmt::run(cli, files, *check),
-        Command::Lsp => cli::lsp::run(cli),
-        Command::Reference => cli::reference::run(cli),
+        Command::Check { site, fix, .. } => cli::check::run(cli, site, *fix),
+        Command::Graph {
+            site, format, view, ..
+        } => cli::graph::run(cli, site, *format, *view),
+        Command::Plan { site, format, .. } => cli::plan::run(cli, site, *format),
+        Command::Diff {
+            old, new, format, ..
+        } => cli::diff::run(cli, old, new, *format),
+        Command::Explain { code, .. } => cli::explain::run(cli, code.as_deref()),
+        Command::Fmt { files, check, .. } => cli::fmt::run(cli, files, *check),
+        Command::Lsp { .. } => cli::lsp::run(cli),
+        Command::Reference { .. } => cli::reference::run(cli),
         Command::Completions { shell } => cli::generated::completions(*shell),
-        Command::Man => cli::generated::man(),
+        Command::Man { subcommand } => cli::generated::man(subcommand.as_deref()),
         Command::Import {
             tfvars,
             output,

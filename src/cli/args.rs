@@ -1,7 +1,7 @@
 //! The command line's words: subcommands, their arguments and the global options, as clap
 //! reads them (and `completions` and `man` print them).
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Parser)]
@@ -14,23 +14,96 @@ use std::path::PathBuf;
                   Every problem in the site file is reported at once, each with a code, the place and a fix.\n\
                   `cci-dsl explain CODE` prints the long form of a code.",
     after_help = "Exit status: 0 success, 1 the site has errors, 2 usage or I/O error.\n\
+                  A subcommand's --message-format, --color, --deny and --stdlib may also come before its name.\n\
                   Start with: cci-dsl init site.cci && cci-dsl build site.cci -o out/"
 )]
-pub struct Cli {
+pub struct CommandLine {
     #[command(subcommand)]
     pub command: Command,
-    /// How to print diagnostics.
-    #[arg(long, global = true, value_enum, default_value_t = MessageFormat::Human)]
-    pub message_format: MessageFormat,
-    /// Colour and Unicode in diagnostics.
-    #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
-    pub color: Color,
-    /// Read the stdlib from this directory instead of the embedded copy (its `*.cci` files).
-    #[arg(long, global = true, value_name = "DIR")]
+    // Before the subcommand's name (`cci-dsl --deny warnings build`), for the subcommands
+    // that take them; `Cli::from_line` refuses them for the others.
+    #[arg(long, value_enum, hide = true)]
+    pub message_format: Option<MessageFormat>,
+    #[arg(long, value_enum, hide = true)]
+    pub color: Option<Color>,
+    #[arg(long, value_name = "DIR", hide = true)]
     pub stdlib: Option<PathBuf>,
-    /// `--deny warnings`: a warning fails the command like an error (for CI); nothing is written.
-    #[arg(long, global = true, value_enum, value_name = "WHAT")]
+    #[arg(long, value_enum, value_name = "WHAT", hide = true)]
     pub deny: Vec<Deny>,
+}
+
+/// The options a subcommand runs with, wherever they were given (before or after its name).
+pub struct Cli {
+    pub command: Command,
+    pub message_format: MessageFormat,
+    pub color: Color,
+    pub stdlib: Option<PathBuf>,
+    pub deny: Vec<Deny>,
+}
+
+impl Cli {
+    /// The options of the command line; an option given before the subcommand's name that
+    /// the subcommand does not take is a usage error (`cci-dsl --deny warnings man`).
+    pub fn from_line(line: CommandLine, name: &str) -> Result<Cli, clap::Error> {
+        let (diagnostics, deny, stdlib) = line.command.options();
+        let refused = [
+            (
+                "--message-format",
+                line.message_format.is_some() && diagnostics.is_none(),
+            ),
+            ("--color", line.color.is_some() && diagnostics.is_none()),
+            ("--deny", !line.deny.is_empty() && deny.is_none()),
+            ("--stdlib", line.stdlib.is_some() && stdlib.is_none()),
+        ];
+        if let Some((flag, _)) = refused.iter().find(|(_, refused)| *refused) {
+            return Err(<CommandLine as clap::CommandFactory>::command().error(
+                clap::error::ErrorKind::ArgumentConflict,
+                format!("{flag} does not apply to `{name}`"),
+            ));
+        }
+        let mut denied = line.deny.clone();
+        denied.extend(deny.map_or(&[][..], |d| &d.deny));
+        Ok(Cli {
+            message_format: diagnostics
+                .and_then(|d| d.message_format)
+                .or(line.message_format)
+                .unwrap_or(MessageFormat::Human),
+            color: diagnostics
+                .and_then(|d| d.color)
+                .or(line.color)
+                .unwrap_or(Color::Auto),
+            stdlib: stdlib.and_then(|s| s.stdlib.clone()).or(line.stdlib),
+            deny: denied,
+            command: line.command,
+        })
+    }
+}
+
+/// How diagnostics are printed, for the subcommands that print them.
+#[derive(Args)]
+pub struct DiagnosticOptions {
+    /// How to print diagnostics (human when not given).
+    #[arg(long, value_enum)]
+    pub message_format: Option<MessageFormat>,
+    /// Colour and Unicode in diagnostics (auto when not given: on a terminal, without NO_COLOR).
+    #[arg(long, value_enum)]
+    pub color: Option<Color>,
+}
+
+/// `--deny warnings`, for the subcommands a warning may fail.
+#[derive(Args)]
+pub struct DenyOption {
+    /// `--deny warnings`: a warning fails the command like an error (for CI); nothing is written.
+    #[arg(long, value_enum, value_name = "WHAT")]
+    pub deny: Vec<Deny>,
+}
+
+/// `--stdlib DIR`, for the subcommands that read the stdlib.
+#[derive(Args)]
+pub struct StdlibOption {
+    /// Read the stdlib from this directory instead of the embedded copy (its `*.cci` files).
+    #[arg(long, value_name = "DIR")]
+    pub stdlib: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, PartialEq, ValueEnum)]
@@ -54,6 +127,12 @@ pub enum Command {
         /// With `--check`: print how each file differs (a unified diff).
         #[arg(long, requires = "check")]
         diff: bool,
+        #[command(flatten)]
+        diagnostics: DiagnosticOptions,
+        #[command(flatten)]
+        deny: DenyOption,
+        #[command(flatten)]
+        stdlib: StdlibOption,
     },
     /// Check the site and report every problem; write nothing.
     Check {
@@ -63,6 +142,12 @@ pub enum Command {
         /// (atomically, as `fmt` does: no link followed, mode kept); then check again.
         #[arg(long)]
         fix: bool,
+        #[command(flatten)]
+        diagnostics: DiagnosticOptions,
+        #[command(flatten)]
+        deny: DenyOption,
+        #[command(flatten)]
+        stdlib: StdlibOption,
     },
     /// Print the site's resource dependency graph, or its network flows (`--view network`).
     Graph {
@@ -74,6 +159,12 @@ pub enum Command {
         /// matrix, one node per endpoint, one edge per (from, to) with its ports.
         #[arg(long, value_enum, default_value_t = GraphView::Resources)]
         view: GraphView,
+        #[command(flatten)]
+        diagnostics: DiagnosticOptions,
+        #[command(flatten)]
+        deny: DenyOption,
+        #[command(flatten)]
+        stdlib: StdlibOption,
     },
     /// What the site will hold: containers per Nomad client and fleet at each resource class,
     /// the services box and client count against the guide's tables, monthly on-demand cost,
@@ -83,6 +174,12 @@ pub enum Command {
         site: PathBuf,
         #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
         format: PlanFormat,
+        #[command(flatten)]
+        diagnostics: DiagnosticOptions,
+        #[command(flatten)]
+        deny: DenyOption,
+        #[command(flatten)]
+        stdlib: StdlibOption,
     },
     /// What a change to the site does: flows opened and closed (who, ports, exposure), actors'
     /// ranges, machines resized, fleets and their capacity, monthly cost, pins, and what
@@ -98,11 +195,19 @@ pub enum Command {
         new: String,
         #[arg(long, value_enum, default_value_t = PlanFormat::Text)]
         format: PlanFormat,
+        #[command(flatten)]
+        diagnostics: DiagnosticOptions,
+        #[command(flatten)]
+        deny: DenyOption,
+        #[command(flatten)]
+        stdlib: StdlibOption,
     },
     /// Explain a diagnostic code, e.g. `cci-dsl explain E0405`.
     Explain {
         /// The code; omit to list them all.
         code: Option<String>,
+        #[command(flatten)]
+        stdlib: StdlibOption,
     },
     /// Format site files in the one canonical layout (comments kept where they are).
     Fmt {
@@ -111,19 +216,31 @@ pub enum Command {
         /// Change nothing; exit 1 and print a diff when a file is not formatted (for CI).
         #[arg(long)]
         check: bool,
+        #[command(flatten)]
+        diagnostics: DiagnosticOptions,
     },
     /// Run the language server on stdin/stdout (diagnostics as you type, hover, go to
     /// definition, completion, formatting).
-    Lsp,
+    Lsp {
+        #[command(flatten)]
+        stdlib: StdlibOption,
+    },
     /// Print the language reference (Markdown; docs/language.md is this output).
-    Reference,
+    Reference {
+        #[command(flatten)]
+        stdlib: StdlibOption,
+    },
     /// Print a shell completion script: `cci-dsl completions bash > /etc/bash_completion.d/cci-dsl`.
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the manual page (roff): `cci-dsl man > cci-dsl.1 && man ./cci-dsl.1`.
-    Man,
+    /// Print a manual page (roff): `cci-dsl man > cci-dsl.1 && man ./cci-dsl.1`; `cci-dsl man
+    /// build` prints cci-dsl-build(1), the page of one subcommand.
+    Man {
+        /// The subcommand whose page to print; omit for cci-dsl(1).
+        subcommand: Option<String>,
+    },
     /// Convert the terraform.tfvars of CircleCI's enterprise-setup Terraform into a site file.
     ///
     /// Every variable is reported on stderr: carried, to do (a placeholder or a guess marked
@@ -146,6 +263,58 @@ pub enum Command {
         #[arg(default_value = "site.cci")]
         path: PathBuf,
     },
+}
+
+/// The options a subcommand takes (`None`: it does not take them).
+type Options<'a> = (
+    Option<&'a DiagnosticOptions>,
+    Option<&'a DenyOption>,
+    Option<&'a StdlibOption>,
+);
+
+impl Command {
+    fn options(&self) -> Options<'_> {
+        match self {
+            Command::Build {
+                diagnostics,
+                deny,
+                stdlib,
+                ..
+            }
+            | Command::Check {
+                diagnostics,
+                deny,
+                stdlib,
+                ..
+            }
+            | Command::Graph {
+                diagnostics,
+                deny,
+                stdlib,
+                ..
+            }
+            | Command::Plan {
+                diagnostics,
+                deny,
+                stdlib,
+                ..
+            }
+            | Command::Diff {
+                diagnostics,
+                deny,
+                stdlib,
+                ..
+            } => (Some(diagnostics), Some(deny), Some(stdlib)),
+            Command::Fmt { diagnostics, .. } => (Some(diagnostics), None, None),
+            Command::Explain { stdlib, .. }
+            | Command::Lsp { stdlib }
+            | Command::Reference { stdlib } => (None, None, Some(stdlib)),
+            Command::Completions { .. }
+            | Command::Man { .. }
+            | Command::Import { .. }
+            | Command::Init { .. } => (None, None, None),
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]

@@ -5,6 +5,7 @@ use super::args::{Cli, PlanFormat};
 use super::{load_stdlib, read_site, report, world};
 use cci_core::output::fs::named_file_reader;
 use cci_core::plan::{json, plan, text};
+use std::io::IsTerminal as _;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -18,8 +19,25 @@ pub fn run(cli: &Cli, site: &Path, format: PlanFormat) -> Result<ExitCode, Strin
     };
     let plan = plan(s, &c.stdlib, net);
     match format {
-        PlanFormat::Text => out!("{}", text(&plan)),
+        PlanFormat::Text => out!("{}", text(&plan, width())),
         PlanFormat::Json => out!("{:#}", json(&plan)),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The width the text fits: `COLUMNS` when set, else the terminal's when standard output is
+/// one, else 100.
+fn width() -> usize {
+    if let Some(n) = std::env::var("COLUMNS").ok().and_then(|c| c.parse().ok()) {
+        return n;
+    }
+    #[cfg(unix)]
+    if std::io::stdout().is_terminal() {
+        if let Ok(size) = rustix::termios::tcgetwinsize(std::io::stdout()) {
+            if size.ws_col > 0 {
+                return usize::from(size.ws_col);
+            }
+        }
+    }
+    100
 }

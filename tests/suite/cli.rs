@@ -453,3 +453,201 @@ fn builds_from_other_directories_and_spellings_are_byte_identical() {
         }
     }
 }
+
+/// `--version` names the release the embedded stdlib describes (its `release` block), so a
+/// bug report says which CircleCI Server the binary compiles for.
+#[test]
+fn version_names_the_release_of_the_embedded_stdlib() {
+    let release = cci_core::stdlib_only(&cci_core::stdlib::embedded()).release;
+    assert!(!release.is_empty());
+    for flag in ["--version", "-V"] {
+        let o = cli().arg(flag).output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{flag}");
+        assert_eq!(
+            String::from_utf8(o.stdout).unwrap(),
+            format!(
+                "cci-dsl {} (CircleCI Server {release}, stdlib embedded)\n",
+                env!("CARGO_PKG_VERSION")
+            ),
+            "{flag}"
+        );
+    }
+}
+
+/// What bash offers for the words typed so far (the last one is being completed): the script
+/// `completions bash` prints, sourced in a real bash, its function called as bash calls it.
+fn bash_completes(words: &[&str]) -> Vec<String> {
+    let bin = env!("CARGO_BIN_EXE_cci-dsl");
+    let script = format!(
+        "source <('{bin}' completions bash) || exit 3\n\
+         COMP_WORDS=({words}); COMP_CWORD={cword}\n\
+         COMP_LINE=\"${{COMP_WORDS[*]}}\"; COMP_POINT=${{#COMP_LINE}}\n\
+         prev=''; [ $COMP_CWORD -gt 0 ] && prev=\"${{COMP_WORDS[COMP_CWORD-1]}}\"\n\
+         _cci__dsl cci-dsl \"${{COMP_WORDS[COMP_CWORD]}}\" \"$prev\"\n\
+         printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        words = words
+            .iter()
+            .map(|w| format!("'{w}'"))
+            .collect::<Vec<_>>()
+            .join(" "),
+        cword = words.len() - 1,
+    );
+    let o = Command::new("bash")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// Bash completes the subcommands, then each subcommand's options and their values (the
+/// generated script did not get past a hyphenated program name: clap-rs/clap#6421).
+#[test]
+fn bash_completes_subcommands_options_and_values() {
+    let commands = bash_completes(&["cci-dsl", ""]);
+    for c in ["build", "check", "plan", "diff", "man"] {
+        assert!(commands.iter().any(|w| w == c), "{c}: {commands:?}");
+    }
+    assert_eq!(bash_completes(&["cci-dsl", "pl"]), ["plan"]);
+    let build = bash_completes(&["cci-dsl", "build", "--"]);
+    for o in ["--out", "--check", "--diff"] {
+        assert!(build.iter().any(|w| w == o), "{o}: {build:?}");
+    }
+    assert_eq!(
+        bash_completes(&["cci-dsl", "plan", "--format", ""]),
+        ["text", "json"]
+    );
+    assert_eq!(
+        bash_completes(&["cci-dsl", "plan", "--format", "j"]),
+        ["json"]
+    );
+}
+
+/// Every page the manual's SUBCOMMANDS section names (`cci-dsl-build(1)`) is one `cci-dsl man
+/// build` prints, with that subcommand's options; an unknown page is a usage error.
+#[test]
+fn the_manual_has_a_page_for_each_subcommand_it_names() {
+    let o = cli().arg("man").output().unwrap();
+    assert!(o.status.success());
+    let main = String::from_utf8(o.stdout).unwrap();
+    let named: Vec<String> = main
+        .lines()
+        .filter_map(|l| l.strip_prefix("cci\\-dsl\\-")?.strip_suffix("(1)"))
+        .map(|n| n.replace("\\-", "-"))
+        .collect();
+    assert!(named.len() >= 13, "{named:?}");
+    for name in &named {
+        let o = cli().args(["man", name]).output().unwrap();
+        assert!(o.status.success(), "{name}");
+        let page = String::from_utf8(o.stdout).unwrap();
+        assert!(
+            page.contains(&format!(".TH cci-dsl-{name} 1")),
+            "{name}: {page}"
+        );
+        assert!(
+            page.contains(&format!("cci\\-dsl {name}")),
+            "{name}: synopsis"
+        );
+    }
+    let build = String::from_utf8(cli().args(["man", "build"]).output().unwrap().stdout).unwrap();
+    for option in ["\\-\\-out", "\\-\\-check", "\\-\\-diff", "<\\fISITE\\fR>"] {
+        assert!(build.contains(option), "{option}: {build}");
+    }
+    let plan = String::from_utf8(cli().args(["man", "plan"]).output().unwrap().stdout).unwrap();
+    assert!(
+        plan.contains("\\-\\-format") && !plan.contains("\\-\\-out"),
+        "{plan}"
+    );
+    let o = cli().args(["man", "frobnicate"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no manual page for `frobnicate`"));
+}
+
+/// `--message-format`, `--color`, `--deny` and `--stdlib` belong to the subcommands they mean
+/// something to: given to another (after its name or before it) they are a usage error, and
+/// its help does not list them. Before the name of one that takes them they still work.
+#[test]
+fn options_apply_only_where_they_mean_something() {
+    for args in [
+        &["man", "--deny", "warnings"][..],
+        &["--deny", "warnings", "man"],
+        &["completions", "--stdlib", "/tmp", "bash"],
+        &["--stdlib", "/tmp", "completions", "bash"],
+        &["init", "--color", "never"],
+        &["fmt", "--deny", "warnings", "-"],
+        &["explain", "--message-format", "json", "E0405"],
+        &["--message-format", "json", "import", "-"],
+    ] {
+        let o = cli().args(args).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(o.stdout.is_empty(), "{args:?}");
+    }
+    let help = |cmd: &str| {
+        String::from_utf8(cli().args([cmd, "--help"]).output().unwrap().stdout).unwrap()
+    };
+    for cmd in ["completions", "man", "init", "import"] {
+        let h = help(cmd);
+        for flag in ["--message-format", "--color", "--deny", "--stdlib"] {
+            assert!(!h.contains(flag), "{cmd} --help lists {flag}:\n{h}");
+        }
+    }
+    for cmd in ["check", "build", "plan", "graph", "diff"] {
+        let h = help(cmd);
+        for flag in ["--message-format", "--color", "--deny", "--stdlib"] {
+            assert!(h.contains(flag), "{cmd} --help lacks {flag}:\n{h}");
+        }
+    }
+    assert!(help("fmt").contains("--color") && !help("fmt").contains("--stdlib"));
+    assert!(help("lsp").contains("--stdlib") && !help("lsp").contains("--deny"));
+    // Before the subcommand's name, or after it; the embedded stdlib's own copy is a stdlib.
+    let lib = tempfile::tempdir().unwrap();
+    for (name, text) in cci_core::stdlib::embedded() {
+        let file = name.rsplit('/').next().unwrap().to_string();
+        std::fs::write(lib.path().join(file), text).unwrap();
+    }
+    let site = crate::root().join("examples/default.cci");
+    for before in [true, false] {
+        let mut c = cli();
+        if before {
+            c.arg("--stdlib").arg(lib.path()).arg("check");
+        } else {
+            c.arg("check").arg("--stdlib").arg(lib.path());
+        }
+        let o = c.arg(&site).output().unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let evaluation = crate::root().join("examples/evaluation.cci"); // W0429
+    let o = cli()
+        .args(["--deny", "warnings", "check", "--message-format", "json"])
+        .arg(&evaluation)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "denied before the name");
+    let o = cli()
+        .args([
+            "--message-format",
+            "human",
+            "check",
+            "--message-format",
+            "json",
+        ])
+        .arg(&evaluation)
+        .output()
+        .unwrap();
+    let printed = String::from_utf8([o.stdout, o.stderr].concat()).unwrap();
+    assert!(
+        printed.contains("{\"code\":\"W0429\"") && !printed.contains("warning(s)"),
+        "after the name wins: {printed}"
+    );
+}

@@ -7,6 +7,7 @@ fn plan(site: &std::path::Path, format: &str) -> (Option<i32>, String, String) {
     let o = Command::new(env!("CARGO_BIN_EXE_cci-dsl"))
         .args(["plan", "--format", format])
         .arg(site)
+        .env_remove("COLUMNS") // not a terminal: 100 columns
         .output()
         .unwrap();
     (
@@ -72,4 +73,53 @@ fn a_site_with_errors_has_no_plan() {
     assert_eq!(code, Some(1));
     assert!(stdout.is_empty());
     assert!(stderr.contains("E0405"), "{stderr}");
+}
+
+/// The tables of `plan` fit the width: 100 columns when standard output is not a terminal,
+/// `COLUMNS` when set (80 here: every example's tables fit it when their columns wrap at
+/// spaces); every word of every cell is still printed.
+#[test]
+fn the_plans_tables_fit_the_width() {
+    let table_lines = |text: &str| -> Vec<String> {
+        text.lines()
+            .skip_while(|l| !l.starts_with("  fleet"))
+            .filter(|l| l.starts_with("  ") && !l.starts_with("  the guide"))
+            .map(String::from)
+            .collect()
+    };
+    let words = |t: &str| {
+        let mut w: Vec<String> = table_lines(t)
+            .iter()
+            .flat_map(|l| l.split_whitespace().map(String::from).collect::<Vec<_>>())
+            .collect();
+        w.sort();
+        w
+    };
+    for site in crate::examples() {
+        let name = site.file_stem().unwrap().to_string_lossy().into_owned();
+        let (_, wide, _) = plan(&site, "text");
+        assert!(wide.contains("Port matrix") && table_lines(&wide).len() > 10);
+        for line in table_lines(&wide) {
+            assert!(line.chars().count() <= 100, "{name}: {line}");
+        }
+        let o = Command::new(env!("CARGO_BIN_EXE_cci-dsl"))
+            .args(["plan"])
+            .arg(&site)
+            .env("COLUMNS", "80")
+            .output()
+            .unwrap();
+        let narrow = String::from_utf8(o.stdout).unwrap();
+        for line in table_lines(&narrow) {
+            assert!(line.chars().count() <= 80, "{name}: {line}");
+        }
+        assert!(
+            table_lines(&narrow).len() > table_lines(&wide).len(),
+            "{name}: wrapped"
+        );
+        assert_eq!(
+            words(&wide),
+            words(&narrow),
+            "{name}: the same words, wrapped"
+        );
+    }
 }

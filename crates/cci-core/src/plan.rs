@@ -246,8 +246,9 @@ pub fn dollars(micros: u64) -> String {
     format!("{grouped}.{:02}", cents % 100)
 }
 
-/// The table for a terminal.
-pub fn text(p: &Plan) -> String {
+/// The table for a terminal `width` columns wide: the last column of each table wraps at
+/// spaces to fit (a word longer than the room left stays whole).
+pub fn text(p: &Plan, width: usize) -> String {
     let mut out = format!(
         "Site {} (CircleCI Server {}), {}, {} daily active users\n\n",
         p.site, p.release, p.region, p.daily_active_users
@@ -268,10 +269,10 @@ pub fn text(p: &Plan) -> String {
         );
     }
     out += &format!(
-        "\nNomad clients: each reserves {} vCPU and {} GiB for coordinating builds (guide ch. 1); the rest runs containers\n",
+        "\nNomad clients: each reserves {} vCPU and {} GiB for coordinating builds (guide ch. 1); the rest runs containers\n  (under each resource class: the containers of that class one client runs)\n",
         p.reserved_vcpu, p.reserved_memory_gib
     );
-    out += &fleet_table(p);
+    out += &fleet_table(p, width);
     if let Some((label, min, max)) = &p.recommended_clients {
         let max_text = max.map_or("or more".to_string(), |m| format!("to {m}"));
         out += &format!(
@@ -306,19 +307,20 @@ pub fn text(p: &Plan) -> String {
                 ]
             })
             .collect(),
+        width,
     );
     out
 }
 
-fn fleet_table(p: &Plan) -> String {
+fn fleet_table(p: &Plan, width: usize) -> String {
     let classes: Vec<String> = p
         .fleets
         .first()
         .map(|f| f.per_client.iter().map(|(c, _)| c.clone()).collect())
         .unwrap_or_default();
     let mut header = vec!["fleet".to_string(), "instance".into(), "clients".into()];
-    header.extend(classes.iter().map(|c| format!("{c}/client")));
-    header.push("default class, fleet".into());
+    header.extend(classes.iter().cloned());
+    header.push("fleet runs".into());
     let rows = p
         .fleets
         .iter()
@@ -338,30 +340,77 @@ fn fleet_table(p: &Plan) -> String {
         })
         .collect();
     let header: Vec<&str> = header.iter().map(String::as_str).collect();
-    table(&header, rows)
+    table(&header, rows, width)
 }
 
-/// Columns padded to their widest cell.
-fn table(header: &[&str], rows: Vec<Vec<String>>) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for r in &rows {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
+/// Columns padded to their widest cell; while the table is wider than `width`, its widest
+/// column wraps at spaces a character narrower (never narrower than its longest word).
+fn table(header: &[&str], rows: Vec<Vec<String>>, width: usize) -> String {
+    let cells: Vec<Vec<&str>> = std::iter::once(header.to_vec())
+        .chain(rows.iter().map(|r| r.iter().map(String::as_str).collect()))
+        .collect();
+    let longest = |column: usize, of: fn(&str) -> usize| {
+        cells
+            .iter()
+            .filter_map(|r| r.get(column))
+            .map(|c| of(c))
+            .max()
+            .unwrap_or(0)
+    };
+    let mut widths: Vec<usize> = (0..header.len())
+        .map(|i| longest(i, |c| c.chars().count()))
+        .collect();
+    let least: Vec<usize> = (0..header.len())
+        .map(|i| {
+            longest(i, |c| {
+                c.split(' ').map(|w| w.chars().count()).max().unwrap_or(0)
+            })
+        })
+        .collect();
+    // The two-space indent and the two spaces between columns.
+    while 2 * widths.len() + widths.iter().sum::<usize>() > width {
+        let Some(i) = (0..widths.len())
+            .filter(|&i| widths[i] > least[i])
+            .max_by_key(|&i| (widths[i], i))
+        else {
+            break;
+        };
+        widths[i] -= 1;
     }
-    let line = |cells: Vec<&str>| -> String {
-        let padded: Vec<String> = cells
+    let mut out = String::new();
+    for row in &cells {
+        let parts: Vec<Vec<String>> = row
             .iter()
             .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
+            .map(|(c, &w)| wrapped(c, w))
             .collect();
-        format!("  {}\n", padded.join("  ").trim_end())
-    };
-    let mut out = line(header.to_vec());
-    for r in &rows {
-        out += &line(r.iter().map(String::as_str).collect());
+        for n in 0..parts.iter().map(Vec::len).max().unwrap_or(0) {
+            let line: Vec<String> = parts
+                .iter()
+                .zip(&widths)
+                .map(|(p, w)| format!("{:<w$}", p.get(n).map_or("", String::as_str)))
+                .collect();
+            out += &format!("  {}\n", line.join("  ").trim_end());
+        }
     }
     out
+}
+
+/// `text` in lines of at most `width` characters, broken at spaces.
+fn wrapped(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split(' ') {
+        let current = lines.last_mut().expect("one line at least");
+        if current.is_empty() {
+            current.push_str(word);
+        } else if current.chars().count() + 1 + word.chars().count() <= width {
+            current.push(' ');
+            current.push_str(word);
+        } else {
+            lines.push(word.to_string());
+        }
+    }
+    lines
 }
 
 /// The same, for tools (documented in the README).
