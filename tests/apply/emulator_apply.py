@@ -237,8 +237,7 @@ def main():
         ids, ami = seed(Session(session, endpoint), site)
         apply_and_check(cci, site, mode, ids, ami, work, clients, endpoint, terraform, mirror)
     finally:
-        moto.terminate()
-        moto.wait(timeout=10)
+        stop(moto)
         if os.environ.get("CCI_APPLY_KEEP"):
             print(f"kept {work}")
         else:
@@ -247,6 +246,17 @@ def main():
         print(f"{len(FAILURES)} check(s) failed")
         sys.exit(1)
     print("all checks passed")
+
+
+def stop(server):
+    """Stops the emulator: asked first, killed when it has not gone 10 s later (a loaded
+    machine can take that long; the checks are done by then, so no run fails on it)."""
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait(timeout=10)
 
 
 class Session:

@@ -157,8 +157,7 @@ def main():
                     print(f"        {p}")
                 failed |= bool(problems)
     finally:
-        moto.terminate()
-        moto.wait(timeout=10)
+        ea.stop(moto)
         if os.environ.get("CCI_APPLY_KEEP"):
             print(f"kept {work}")
         else:
