@@ -37,31 +37,35 @@ pub struct Suggestion {
 impl Diagnostic {
     /// A certain fix: replace `span`'s text with `replacement`.
     pub fn fix(
-        mut self,
+        self,
         span: Span,
         replacement: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
-        self.suggestions.push(Suggestion {
-            span,
-            replacement: replacement.into(),
-            applicability: Applicability::MachineApplicable,
-            message: message.into(),
-        });
-        self
+        self.suggest(span, replacement, message, Applicability::MachineApplicable)
     }
 
     /// A plausible fix a person should confirm.
     pub fn maybe_fix(
-        mut self,
+        self,
         span: Span,
         replacement: impl Into<String>,
         message: impl Into<String>,
     ) -> Self {
+        self.suggest(span, replacement, message, Applicability::MaybeIncorrect)
+    }
+
+    fn suggest(
+        mut self,
+        span: Span,
+        replacement: impl Into<String>,
+        message: impl Into<String>,
+        applicability: Applicability,
+    ) -> Self {
         self.suggestions.push(Suggestion {
             span,
             replacement: replacement.into(),
-            applicability: Applicability::MaybeIncorrect,
+            applicability,
             message: message.into(),
         });
         self
