@@ -88,6 +88,6 @@ fn run(cli: &Cli) -> Result<ExitCode, String> {
             output,
             force,
         } => cli::import::run(tfvars, output.as_deref(), *force),
-        Command::Init { path } => cli::init::run(path),
+        Command::Init { path, answers } => cli::init::run(path, answers),
     }
 }

@@ -15,7 +15,7 @@ use std::path::PathBuf;
                   `cci-dsl explain CODE` prints the long form of a code.",
     after_help = "Exit status: 0 success, 1 the site has errors, 2 usage or I/O error.\n\
                   A subcommand's --message-format, --color, --deny and --stdlib may also come before its name.\n\
-                  Start with: cci-dsl init site.cci && cci-dsl build site.cci -o out/"
+                  Start with: cci-dsl init site.cci --region R --vpc V --subnet S, decide its TODOs, then cci-dsl build site.cci -o out/"
 )]
 pub struct CommandLine {
     #[command(subcommand)]
@@ -244,9 +244,10 @@ pub enum Command {
     /// Convert the terraform.tfvars of CircleCI's enterprise-setup Terraform into a site file.
     ///
     /// Every variable is reported on stderr: carried, to do (a placeholder or a guess marked
-    /// `# TODO` in the site) or not carried, with why. The passphrase becomes `passphrase =
-    /// secret`; it and the AWS keys are never copied or printed. Exit status: 0 success, 1 the
-    /// tfvars are not HCL, 2 I/O (an existing output file without --force).
+    /// `# TODO(cci-dsl)` in the site, refused by `check` until decided) or not carried, with
+    /// why. The passphrase becomes `passphrase = secret`; it and the AWS keys are never copied
+    /// or printed. Exit status: 0 success, 1 the tfvars are not HCL, 2 I/O (an existing output
+    /// file without --force).
     Import {
         /// The tfvars file (`-` reads standard input).
         tfvars: PathBuf,
@@ -258,11 +259,37 @@ pub enum Command {
         force: bool,
     },
     /// Write a commented site file for the guide's default AWS install.
+    ///
+    /// What only you can decide is written as `# TODO(cci-dsl): ...` (error E0108 until you
+    /// decide it and delete the comment): the AWS settings not given as options, and who the
+    /// end users and administrators are.
     Init {
         /// Where to write it.
         #[arg(default_value = "site.cci")]
         path: PathBuf,
+        #[command(flatten)]
+        answers: InitAnswers,
     },
+}
+
+/// What `init` writes instead of a placeholder.
+#[derive(clap::Args, Default)]
+pub struct InitAnswers {
+    /// The site's name (default: the file's name, when it is a name).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The AWS region, e.g. us-west-2.
+    #[arg(long)]
+    pub region: Option<String>,
+    /// The VPC's id, e.g. vpc-0a1b2c3d.
+    #[arg(long)]
+    pub vpc: Option<String>,
+    /// A subnet's id (repeat for more: the services box goes in the first).
+    #[arg(long, value_name = "SUBNET")]
+    pub subnet: Vec<String>,
+    /// The EC2 key pair for SSH.
+    #[arg(long)]
+    pub ssh_key: Option<String>,
 }
 
 /// The options a subcommand takes (`None`: it does not take them).

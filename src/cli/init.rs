@@ -1,18 +1,190 @@
-//! `cci-dsl init [PATH]`: a commented site file for the guide's default install.
+//! `cci-dsl init [PATH] [--region R --vpc V --subnet S --ssh-key K --name N]`: a commented
+//! site file for the guide's default install.
+//!
+//! The site is the committed default example with the operator's answers written in. What only
+//! the operator can decide and was not given keeps the example's value with a
+//! `# TODO(cci-dsl): ...` comment, which `check` reports (E0108) until it is decided and the
+//! comment deleted: a site fresh from `init` never builds with the example's VPC in it.
 
+use super::args::InitAnswers;
 use cci_core::output::fs::write_new_file;
+use cci_core::parse::{is_name, parse_tree, SyntaxKind, SyntaxNode, OPEN_DECISION};
 use std::path::Path;
 use std::process::ExitCode;
 
 /// The default example, as it is committed.
 const INIT_TEMPLATE: &str = include_str!("../../examples/default.cci");
 
-pub fn run(path: &Path) -> Result<ExitCode, String> {
-    write_new_file(path, INIT_TEMPLATE.as_bytes()).map_err(|e| format!("cannot write {e}"))?;
+pub fn run(path: &Path, answers: &InitAnswers) -> Result<ExitCode, String> {
+    let text = site_text(path, answers);
+    refuse_bad_answers(&text)?;
+    write_new_file(path, text.as_bytes()).map_err(|e| format!("cannot write {e}"))?;
+    let todo = text.matches(OPEN_DECISION).count();
     errln!(
-        "wrote {}: fill in the aws block and the actors, then `cci-dsl build {}`",
+        "wrote {}: decide its {todo} `# {OPEN_DECISION}` comment(s), then `cci-dsl build {}`",
         path.display(),
         path.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// The answers, checked the way `check` would check them, so a mistyped id is reported now
+/// rather than at the first build.
+fn refuse_bad_answers(text: &str) -> Result<(), String> {
+    let c = cci_core::compile("site.cci", text, &cci_core::stdlib::embedded());
+    let wrong: Vec<String> = c
+        .diagnostics
+        .iter()
+        .filter(|d| d.code != cci_core::codes::Code::E0108)
+        .map(|d| {
+            let help = d
+                .help
+                .as_deref()
+                .map_or(String::new(), |h| format!(" ({h})"));
+            format!("{}: {}{help}", d.code.as_str(), d.message)
+        })
+        .collect();
+    if wrong.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "the options do not make a valid site:\n  {}",
+        wrong.join("\n  ")
+    ))
+}
+
+/// One change to the template: the bytes `at` become `text`.
+struct Edit {
+    at: std::ops::Range<usize>,
+    text: String,
+}
+
+/// The default example with the answers (or placeholders and their TODOs) written in.
+pub fn site_text(path: &Path, a: &InitAnswers) -> String {
+    let root = parse_tree(INIT_TEMPLATE).root();
+    let mut edits = Vec::new();
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .filter(|s| is_name(s));
+    for block in root.children().filter(|n| n.kind() == SyntaxKind::BLOCK) {
+        match block_kind(&block).as_str() {
+            "site" => site_edits(&block, a, stem, &mut edits),
+            "actors" => {
+                for (key, value) in attributes(&block) {
+                    let who = if key == "admins" {
+                        "administrators"
+                    } else {
+                        "end users"
+                    };
+                    let what = format!("the address ranges your {who} connect from");
+                    edits.push(todo_after(&value, &what));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut text = INIT_TEMPLATE.to_string();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.at.start));
+    for e in edits {
+        text.replace_range(e.at, &e.text);
+    }
+    cci_core::format::format(&text)
+}
+
+fn site_edits(block: &SyntaxNode, a: &InitAnswers, stem: Option<&str>, edits: &mut Vec<Edit>) {
+    if let Some(label) = block.children().find(|n| n.kind() == SyntaxKind::LABEL) {
+        let name = a.name.as_deref().or(stem);
+        if let Some(name) = name {
+            edits.push(Edit {
+                at: range(&label),
+                text: format!("\"{name}\""),
+            });
+        }
+    }
+    let Some(aws) = body_blocks(block).find(|b| block_kind(b) == "aws") else {
+        return;
+    };
+    let subnets = match a.subnet.as_slice() {
+        [] => None,
+        [one] => Some(one.clone()),
+        many => Some(format!("[{}]", many.join(", "))),
+    };
+    for (key, value) in attributes(&aws) {
+        let (given, what) = match key.as_str() {
+            "region" => (
+                a.region.as_ref().map(|r| format!("\"{r}\"")),
+                "your AWS region (`init --region`)",
+            ),
+            "vpc" => (a.vpc.clone(), "your VPC's id (`init --vpc`)"),
+            "subnet" => (subnets.clone(), "your subnets' ids (`init --subnet`)"),
+            "ssh_key" => (
+                a.ssh_key.as_ref().map(|k| format!("\"{k}\"")),
+                "your EC2 key pair for SSH (`init --ssh-key`)",
+            ),
+            _ => continue,
+        };
+        edits.push(match given {
+            Some(v) => Edit {
+                at: range(&value),
+                text: v,
+            },
+            None => todo_after(&value, what),
+        });
+    }
+}
+
+/// A `# TODO(cci-dsl): what` comment at the end of the value's line.
+fn todo_after(value: &SyntaxNode, what: &str) -> Edit {
+    let end = usize::from(value.text_range().end());
+    let eol = INIT_TEMPLATE[end..]
+        .find('\n')
+        .map_or(INIT_TEMPLATE.len(), |i| end + i);
+    let line = &INIT_TEMPLATE[..eol];
+    // A comment already on the line is replaced: the TODO says what to decide.
+    let comment = line[end..].find('#').map_or(eol, |i| end + i);
+    let code_end = end + INIT_TEMPLATE[end..comment].trim_end().len();
+    Edit {
+        at: code_end..eol,
+        text: format!("  # {OPEN_DECISION}: {what}"),
+    }
+}
+
+fn range(n: &SyntaxNode) -> std::ops::Range<usize> {
+    n.text_range().start().into()..n.text_range().end().into()
+}
+
+/// A block's kind: its first word.
+fn block_kind(block: &SyntaxNode) -> String {
+    block
+        .children_with_tokens()
+        .filter_map(|e| e.into_token())
+        .find(|t| t.kind() == SyntaxKind::WORD)
+        .map_or(String::new(), |t| t.text().to_string())
+}
+
+fn body_blocks(block: &SyntaxNode) -> impl Iterator<Item = SyntaxNode> {
+    block
+        .children()
+        .filter(|n| n.kind() == SyntaxKind::BODY)
+        .flat_map(|b| b.children())
+        .filter(|n| n.kind() == SyntaxKind::BLOCK)
+}
+
+/// A block's `key = value` entries: the key and the value's node.
+fn attributes(block: &SyntaxNode) -> Vec<(String, SyntaxNode)> {
+    let body = block.children().filter(|n| n.kind() == SyntaxKind::BODY);
+    body.flat_map(|b| b.children())
+        .filter(|n| n.kind() == SyntaxKind::ATTR)
+        .filter_map(|attr| {
+            let key = attr.children().find(|n| n.kind() == SyntaxKind::KEY)?;
+            let value = attr.children().find(|n| {
+                matches!(
+                    n.kind(),
+                    SyntaxKind::LITERAL | SyntaxKind::LIST | SyntaxKind::CALL
+                )
+            })?;
+            Some((key.text().to_string().trim().to_string(), value))
+        })
+        .collect()
 }

@@ -115,16 +115,104 @@ fn graph_formats() {
     }
 }
 
+/// `init` without answers writes the default site with a `# TODO(cci-dsl)` beside each value
+/// only the operator can give; `check` refuses it (E0108, once per TODO) until each is decided,
+/// and then it checks. `init` refuses to overwrite.
 #[test]
-fn init_writes_a_site_that_checks_and_refuses_to_overwrite() {
+fn init_leaves_decisions_that_check_refuses_until_made() {
     let tmp = tempfile::tempdir().unwrap();
-    let p = tmp.path().join("site.cci");
+    let p = tmp.path().join("prod.cci");
     assert!(cli().arg("init").arg(&p).status().unwrap().success());
-    assert_eq!(cli().arg("check").arg(&p).status().unwrap().code(), Some(0));
+    let written = std::fs::read_to_string(&p).unwrap();
+    assert!(
+        written.contains("site \"prod\""),
+        "named after its file:\n{written}"
+    );
+    let o = cli()
+        .args(["check", "--color", "never"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    // region, vpc, subnet, ssh_key, users, admins
+    assert_eq!(stderr.matches("E0108").count(), 6, "{stderr}");
+    assert!(stderr.contains("your VPC's id (`init --vpc`)"), "{stderr}");
+    let decided = tmp.path().join("decided.cci");
+    std::fs::write(&decided, crate::import::decided(&written)).unwrap();
+    assert_eq!(
+        cli().arg("check").arg(&decided).status().unwrap().code(),
+        Some(0)
+    );
     assert_eq!(
         cli().arg("init").arg(&p).output().unwrap().status.code(),
         Some(2)
     );
+}
+
+/// With `--region --vpc --subnet --ssh-key` the AWS settings are the operator's, and only who
+/// connects is left to decide; a mistyped answer is refused before anything is written.
+#[test]
+fn init_writes_the_answers_and_refuses_wrong_ones() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("site.cci");
+    let args = [
+        "--region",
+        "eu-west-1",
+        "--vpc",
+        "vpc-1234abcd",
+        "--subnet",
+        "subnet-1111aaaa",
+        "--subnet",
+        "subnet-2222bbbb",
+        "--ssh-key",
+        "deploy",
+        "--name",
+        "ci-eu",
+    ];
+    let o = cli().arg("init").arg(&p).args(args).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let written = std::fs::read_to_string(&p).unwrap();
+    for want in [
+        "site \"ci-eu\"",
+        "region  = \"eu-west-1\"",
+        "vpc     = vpc-1234abcd",
+        "subnet  = [subnet-1111aaaa, subnet-2222bbbb]",
+        "ssh_key = \"deploy\"",
+    ] {
+        assert!(written.contains(want), "{want}:\n{written}");
+    }
+    assert_eq!(written.matches("# TODO(cci-dsl)").count(), 2, "{written}");
+    let fmt = cli().args(["fmt", "--check"]).arg(&p).status().unwrap();
+    assert_eq!(fmt.code(), Some(0), "init writes the formatted layout");
+    let o = cli()
+        .args(["check", "--color", "never"])
+        .arg(&p)
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr).matches("E0108").count(),
+        2
+    );
+
+    let bad = tmp.path().join("bad.cci");
+    let o = cli()
+        .arg("init")
+        .arg(&bad)
+        .args(["--region", "mars-north-1", "--vpc", "vpc-zz"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains("E0305") && stderr.contains("mars-north-1"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("E0304") && stderr.contains("vpc-zz"),
+        "{stderr}"
+    );
+    assert!(!bad.exists(), "nothing written for wrong answers");
 }
 
 /// A secret written by mistake (as the passphrase, under a misspelled key, an access key, a

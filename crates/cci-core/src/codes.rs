@@ -64,6 +64,8 @@ codes! {
         "Blocks, lists and calls may sit inside each other at most {max_depth} levels deep. The language needs three\n(a policy's statement's condition); deeper input is refused before it can exhaust the stack.";
     E0107, "control character in a string",
         "A string holds a control character (a tab, an escape sequence, `\\n`), a bidirectional override\nor an invisible character (a zero-width space). Strings end up in outputs people and machines read —\nsecurity-group descriptions, ports.md, tags, user-data — where such a character would be replayed\nor hide what the text says, so a string is one line of printable text. Only `\\\"` and `\\\\` are escapes.";
+    E0108, "a decision left open",
+        "`cci-dsl init` and `cci-dsl import` write `# TODO(cci-dsl): ...` where the site needs a decision only its\noperator can make: the region, VPC and subnets (`init --region --vpc --subnet` fills them in), who the\nend users and administrators are, what an imported setting should become. Each such comment is an\nerror until it is decided: make the change the comment asks for, then delete the comment.";
     E0201, "unknown block",
         "Top-level blocks are `use`, `site`, `actors`, `services`, `fleet`, `external` and `allow`\n(the stdlib adds its own: `instance_type`, `services_sizing`, `nomad_requirements`, ...).";
     E0202, "unknown attribute",

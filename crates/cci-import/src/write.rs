@@ -3,6 +3,7 @@
 
 use crate::DEFAULT_DAILY_ACTIVE_USERS;
 use cci_core::model::{Condition, Stdlib};
+use cci_core::parse::OPEN_DECISION;
 use std::collections::BTreeSet;
 
 /// A value as a site string literal; `None` when the language's strings cannot hold it
@@ -136,8 +137,8 @@ pub(crate) fn render(site: &Site, source_name: &str, lib: &Stdlib) -> String {
         shown(source_name)
     ));
     out.push_str(
-        "# Every TODO below needs a decision; the import printed what it did not carry over, and why.\n\
-         # Nothing secret was copied. Then: cci-dsl check <this file>\n",
+        "# Every TODO below needs a decision (`cci-dsl check` reports each until its comment is\n\
+         # deleted); the import printed what it did not carry over, and why. Nothing secret was copied.\n",
     );
     out.push_str(&format!("use circleci/{}\n\n", lib.release));
     let head = match &site.name.comment {
@@ -165,7 +166,7 @@ fn site_block(site: &Site) -> Vec<Item> {
             ],
         ),
         Item::Comment(format!(
-            "TODO: enterprise-setup had no such setting; {DEFAULT_DAILY_ACTIVE_USERS} is the guide's example. Set your number:"
+            "{OPEN_DECISION}: enterprise-setup had no such setting; {DEFAULT_DAILY_ACTIVE_USERS} is the guide's example. Set your number:"
         )),
         Item::Comment("it sizes the services box and the Nomad fleet's count.".into()),
         Item::Attr(
@@ -244,7 +245,7 @@ fn proxy_rules(site: &Site, out: &mut String) {
     for port in ports {
         for r in site.proxy_rules.iter().filter(|r| r.port == port) {
             if r.todo {
-                out.push_str("# TODO: any address, as enterprise-setup allowed; narrow it to the proxy's address.\n");
+                out.push_str(&format!("# {OPEN_DECISION}: any address, as enterprise-setup allowed; narrow it to the proxy's address.\n"));
             }
             out.push_str(&format!(
                 "allow tcp {} from services to {} \"The HTTP proxy (enterprise-setup's http_proxy/https_proxy)\"\n",
@@ -265,11 +266,11 @@ pub(crate) fn bound_to_every_address(lib: &Stdlib) -> Vec<&str> {
 }
 
 fn actors(lib: &Stdlib, out: &mut String) {
-    out.push_str(
-        "\n# TODO: enterprise-setup opened SSH, the web app, the admin console and SSH into builds to\n\
-         # every address; these bindings keep that. Narrow them to the\n\
-         # ranges that need them (offices, VPN, the VPC); until then `cci-dsl check` warns (W0411, W0427).\n",
-    );
+    out.push_str(&format!(
+        "\n# {OPEN_DECISION}: enterprise-setup opened SSH, the web app, the admin console and SSH into\n\
+         # builds to every address; these bindings keep that. Narrow them to the ranges that need\n\
+         # them (offices, VPN, the VPC), then delete this comment.\n",
+    ));
     let every_address: Vec<Item> = bound_to_every_address(lib)
         .into_iter()
         .map(|a| Item::Attr(a.into(), "[0.0.0.0/0]".into(), None))
@@ -300,7 +301,7 @@ fn machines(site: &Site, lib: &Stdlib, out: &mut String) {
     let mut fleet = vec![
         attr("instance", &site.nomad_instance),
         Item::Comment(format!(
-            "TODO: the guide's table for {DEFAULT_DAILY_ACTIVE_USERS} daily active users (enterprise-setup ran 0 to 2, 1 wanted)."
+            "{OPEN_DECISION}: the guide's table for {DEFAULT_DAILY_ACTIVE_USERS} daily active users (enterprise-setup ran 0 to 2, 1 wanted)."
         )),
         Item::Attr("count".into(), format!("{min}..{max}"), None),
         disk(es.nomad_disk_gib),

@@ -15,6 +15,7 @@
 //! are read from a word's text by plain functions (`literals`).
 
 use crate::ast::File;
+use crate::codes::Code;
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::span::{FileId, Span};
 
@@ -64,7 +65,39 @@ pub fn lower_parsed(parsed: &Parsed, file: FileId) -> (File, Diagnostics) {
     for e in &parsed.errors {
         diags.push(to_diagnostic(e, file));
     }
+    open_decisions(&parsed.root(), file, &mut diags);
     (ast, diags)
+}
+
+/// What `init` and `import` write before a decision only the operator can make:
+/// `# TODO(cci-dsl): what to decide`.
+pub const OPEN_DECISION: &str = "TODO(cci-dsl)";
+
+/// Each `# TODO(cci-dsl): ...` comment is an error (E0108) until the operator has decided and
+/// deleted it, so a site fresh from `init` or `import` does not build with its placeholders.
+fn open_decisions(root: &SyntaxNode, file: FileId, diags: &mut Diagnostics) {
+    let comments = root
+        .descendants_with_tokens()
+        .filter_map(|e| e.into_token())
+        .filter(|t| t.kind() == SyntaxKind::COMMENT);
+    for t in comments {
+        let body = t.text().trim_start_matches('#').trim_start();
+        let Some(what) = body.strip_prefix(OPEN_DECISION) else {
+            continue;
+        };
+        let what = what.trim_start_matches(':').trim();
+        let range = t.text_range();
+        let span = Span::new(file, range.start().into(), range.end().into());
+        diags.push(
+            Diagnostic::new(Code::E0108, span, "a decision is left open")
+                .label("left open by `init` or `import`")
+                .help(if what.is_empty() {
+                    "decide, then delete this comment".to_string()
+                } else {
+                    format!("decide {what}, then delete this comment")
+                }),
+        );
+    }
 }
 
 fn to_diagnostic(e: &SyntaxError, file: FileId) -> Diagnostic {

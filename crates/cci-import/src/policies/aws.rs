@@ -4,6 +4,7 @@
 use crate::read::{is_placeholder, Importer};
 use crate::write::{quoted, shown, Field, Site};
 use crate::NoteKind;
+use cci_core::parse::OPEN_DECISION;
 use cci_core::shapes::valid_aws_id;
 
 pub(crate) fn aws(im: &mut Importer, site: &mut Site, govcloud: bool) {
@@ -88,7 +89,7 @@ fn region(
                 &why,
                 (&written, format!("\"{written}\"")),
                 "set the real region",
-                "TODO: a placeholder; set your region (aws_region)".into(),
+                format!("{OPEN_DECISION}: a placeholder; set your region (aws_region)"),
             );
             None
         }
@@ -149,7 +150,7 @@ fn aws_id(im: &mut Importer, key: &str, prefix: &str) -> Field {
                 &why,
                 (&written, written.clone()),
                 "set the real id",
-                format!("TODO: a placeholder; set your {prefix} id ({key})"),
+                format!("{OPEN_DECISION}: a placeholder; set your {prefix} id ({key})"),
             )
         }
     }
@@ -178,7 +179,7 @@ fn ssh_key(im: &mut Importer) -> Field {
                 &why,
                 ("CHANGE-ME", "\"CHANGE-ME\"".into()),
                 "set the key pair's name",
-                "TODO: a placeholder; set your EC2 key pair (aws_ssh_key_name)".into(),
+                format!("{OPEN_DECISION}: a placeholder; set your EC2 key pair (aws_ssh_key_name)"),
             )
         }
     }

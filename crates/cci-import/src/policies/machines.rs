@@ -6,6 +6,7 @@ use crate::read::{is_placeholder, scalar, Importer};
 use crate::write::{quoted, shown, Field, Site};
 use crate::NoteKind;
 use crate::DEFAULT_DAILY_ACTIVE_USERS;
+use cci_core::parse::OPEN_DECISION;
 use cci_core::shapes::valid_aws_id;
 use hcl::Value;
 
@@ -28,7 +29,7 @@ pub(crate) fn instance(im: &mut Importer, key: &str, default: &str, target: &str
                             shown(&t)
                         ),
                     );
-                    Field::new(q, format!("{key}; TODO: not in the catalog"))
+                    Field::new(q, format!("{OPEN_DECISION}: {key} is not in the catalog"))
                 }
                 None => {
                     im.note(
@@ -38,7 +39,7 @@ pub(crate) fn instance(im: &mut Importer, key: &str, default: &str, target: &str
                     );
                     Field::new(
                         format!("\"{default}\""),
-                        format!("TODO: {key} was not a type"),
+                        format!("{OPEN_DECISION}: {key} was not a type"),
                     )
                 }
             }

@@ -3,6 +3,7 @@
 use crate::read::{is_placeholder, Importer};
 use crate::write::{shown, Field, ProxyRule, Site};
 use crate::NoteKind;
+use cci_core::parse::OPEN_DECISION;
 use cci_core::shapes::{
     no_proxy_entry, proxy_url_problem, url_host_port as host_port, valid_dns_name,
 };
@@ -160,7 +161,7 @@ pub(crate) fn route(im: &mut Importer, site: &mut Site) {
     };
     site.dns = vec![
         format!(
-            "TODO: enterprise-setup made a Route53 record (enable_route) in the zone {};",
+            "{OPEN_DECISION}: enterprise-setup made a Route53 record (enable_route) in the zone {};",
             zone_shown.unwrap_or("of route_zone_id")
         ),
         "the language takes the zone's NAME, not its id. Find it with".to_string(),
