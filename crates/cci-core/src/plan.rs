@@ -264,24 +264,33 @@ pub fn text(p: &Plan, width: usize) -> String {
         } else {
             format!("short: {}", s.short_of.join(", "))
         };
-        out += &format!(
-            "  the guide for {label} users: {cpu} cores, {ram} GiB, {disk} GiB disk, {nic} Mbps: {verdict}\n"
+        out += &prose(
+            &format!(
+                "  the guide for {label} users: {cpu} cores, {ram} GiB, {disk} GiB disk, {nic} Mbps: {verdict}\n"
+            ),
+            width,
         );
     }
-    out += &format!(
-        "\nNomad clients: each reserves {} vCPU and {} GiB for coordinating builds (guide ch. 1); the rest runs containers\n  (under each resource class: the containers of that class one client runs)\n",
-        p.reserved_vcpu, p.reserved_memory_gib
+    out += &prose(
+        &format!(
+            "\nNomad clients: each reserves {} vCPU and {} GiB for coordinating builds (guide ch. 1); the rest runs containers\n  (under each resource class: the containers of that class one client runs)\n",
+            p.reserved_vcpu, p.reserved_memory_gib
+        ),
+        width,
     );
     out += &fleet_table(p, width);
     if let Some((label, min, max)) = &p.recommended_clients {
         let max_text = max.map_or("or more".to_string(), |m| format!("to {m}"));
-        out += &format!(
-            "  the guide for {label} users: {min} {max_text} clients; the fleets run {} to {}\n",
-            p.clients.0, p.clients.1
+        out += &prose(
+            &format!(
+                "  the guide for {label} users: {min} {max_text} clients; the fleets run {} to {}\n",
+                p.clients.0, p.clients.1
+            ),
+            width,
         );
     }
     out += "\n";
-    out += &match &p.cost {
+    let cost = match &p.cost {
         Cost::Known {
             min_micros,
             max_micros,
@@ -293,6 +302,7 @@ pub fn text(p: &Plan, width: usize) -> String {
         ),
         Cost::Unknown(why) => format!("Monthly cost: unknown, {why}\n"),
     };
+    out += &prose(&cost, width);
     out += &format!("\nPort matrix ({} flows):\n", p.ports.len());
     out += &table(
         &["from", "to", "ports", "purpose"],
@@ -392,6 +402,27 @@ fn table(header: &[&str], rows: Vec<Vec<String>>, width: usize) -> String {
                 .collect();
             out += &format!("  {}\n", line.join("  ").trim_end());
         }
+    }
+    out
+}
+
+/// Prose lines fitted to `width`: each line broken at spaces, its continuation indented two
+/// more than the line.
+fn prose(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    for line in text.split_inclusive('\n') {
+        let (body, end) = line.strip_suffix('\n').map_or((line, ""), |b| (b, "\n"));
+        let indent = body.len() - body.trim_start().len();
+        let room = width.saturating_sub(indent + 2).max(20);
+        for (i, part) in wrapped(body.trim_start(), room).iter().enumerate() {
+            let pad = if i == 0 { indent } else { indent + 2 };
+            if i > 0 {
+                out.push('\n');
+            }
+            out.push_str(&" ".repeat(pad));
+            out.push_str(part);
+        }
+        out.push_str(end);
     }
     out
 }
