@@ -72,12 +72,7 @@ pub fn site_text(path: &Path, a: &InitAnswers) -> String {
             "site" => site_edits(&block, a, stem, &mut edits),
             "actors" => {
                 for (key, value) in attributes(&block) {
-                    let who = if key == "admins" {
-                        "administrators"
-                    } else {
-                        "end users"
-                    };
-                    let what = format!("the address ranges your {who} connect from");
+                    let what = format!("the address ranges `{key}` connect from");
                     edits.push(todo_after(&value, &what));
                 }
             }

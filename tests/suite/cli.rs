@@ -138,6 +138,10 @@ fn init_leaves_decisions_that_check_refuses_until_made() {
     // region, vpc, subnet, ssh_key, users, admins
     assert_eq!(stderr.matches("E0108").count(), 6, "{stderr}");
     assert!(stderr.contains("your VPC's id (`init --vpc`)"), "{stderr}");
+    assert!(
+        stderr.contains("the address ranges `admins` connect from"),
+        "{stderr}"
+    );
     let decided = tmp.path().join("decided.cci");
     std::fs::write(&decided, crate::import::decided(&written)).unwrap();
     assert_eq!(
