@@ -8,7 +8,10 @@ emulator_apply.py prepares it) is applied to a local AWS API emulator (moto). Th
 list of one-line changes a reviewer meets is built into a copy of the applied directory and
 planned; for every resource the plan creates, updates, replaces or destroys, the action must
 be the one `cci-dsl diff --format json` predicts, and `diff` must predict nothing the plan does
-not do; a change `diff` says the resource's lifecycle ignores must not be planned. What the emulator itself makes Terraform change on an unchanged site (its drift) is
+not do; a change `diff` says the resource's lifecycle ignores must not be planned. Before the
+changes, the upgrade: the site is applied with the addresses cci-dsl gave before 2026-12 (the
+`from` of each block of moved.tf), then planned as it is now: every renamed resource must be
+moved, none created or destroyed. What the emulator itself makes Terraform change on an unchanged site (its drift) is
 planned first and left out. Prints one line per change and exits 1 on any disagreement.
 Needs TERRAFORM and TF_PROVIDER_MIRROR (the validators' env.sh).
 """
@@ -48,6 +51,7 @@ def edits(text):
         ("admins moved", text.replace("admins = [10.10.0.0/24]", "admins = [10.11.0.0/24]")),
         ("fleet rescaled", in_fleet("1..5", "2..8")),
         ("fleet resized", in_fleet('"m4.2xlarge"', '"m5.2xlarge"')),
+        ("github narrowed", text.replace("admins = [10.10.0.0/24]", "admins = [10.10.0.0/24]\n  github = [192.30.252.0/22]")),
         ("a tag added", re.sub(r"^(site\s+\"[^\"]+\"\s*\{\n)", r'\1  tags { team = "ci" }\n', text, flags=re.M)),
     ]
 
@@ -76,6 +80,53 @@ def predicted(cci, work, old, new):
         ea.die("cci-dsl diff", p.stdout + p.stderr)
     d = json.loads(p.stdout)
     return {r["address"]: r["action"] for r in d["resources"]}, [r["address"] for r in d["ignored"]]
+
+
+def moves(tf):
+    """(from, to) of each `moved` block of moved.tf."""
+    text = (tf / "moved.tf").read_text() if (tf / "moved.tf").exists() else ""
+    return re.findall(r"moved \{\s*from\s*=\s*(\S+)\s*to\s*=\s*(\S+)\s*\}", text)
+
+
+def legacy_copy(out, tf, legacy_out):
+    """The Terraform as cci-dsl wrote it before its addresses changed: every resource at its
+    `from` address (references included), and no moved.tf; beside a copy of the other outputs
+    it reads (the IAM documents)."""
+    shutil.copytree(out, legacy_out, symlinks=True)
+    legacy = legacy_out / tf.name
+    (legacy / "moved.tf").unlink()
+    pairs = moves(tf)
+    for f in legacy.glob("*.tf"):
+        text = f.read_text()
+        for old, new in pairs:
+            kind, old_name = old.split(".")
+            new_name = new.split(".")[1]
+            text = text.replace(f'resource "{kind}" "{new_name}"', f'resource "{kind}" "{old_name}"')
+            text = re.sub(rf"\b{re.escape(new)}\b(?=[.\s\]\),])", old, text)
+        f.write_text(text)
+    return legacy, pairs
+
+
+def upgrade(out, tf, env, terraform, work):
+    """A state applied with the old addresses, planned with the new: every renamed resource
+    must be moved (no create, no destroy). Leaves the state at the new addresses."""
+    legacy, pairs = legacy_copy(out, tf, work / "legacy-out")
+    if not ea.run([terraform, "apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=20"], legacy, work / "apply-legacy.log", env, 600):
+        ea.die("terraform apply (old addresses)", ea.tail(work / "apply-legacy.log"))
+    shutil.copy(legacy / "terraform.tfstate", tf / "terraform.tfstate")
+    if not ea.run([terraform, "plan", "-input=false", "-no-color", "-lock=false", "-out=up.bin"], tf, work / "plan-upgrade.log", env, 600):
+        ea.die("terraform plan (upgrade)", ea.tail(work / "plan-upgrade.log"))
+    shown = json.loads(subprocess.run([terraform, "show", "-json", "up.bin"], cwd=tf, env=env,
+                                      capture_output=True, text=True, check=True).stdout)
+    moved = {r["address"]: r.get("previous_address") for r in shown.get("resource_changes", [])}
+    problems = [f"{new}: not moved from {old} (plan: {moved.get(new, 'absent')})"
+                for old, new in pairs if moved.get(new) != old]
+    changed = [(r["address"], r["change"]["actions"]) for r in shown.get("resource_changes", [])
+               if r.get("mode") != "data" and r["change"]["actions"] not in (["no-op"], ["read"], ["update"])]
+    problems += [f"{a}: {'/'.join(act)} on upgrade" for a, act in changed]
+    if not ea.run([terraform, "apply", "-auto-approve", "-input=false", "-no-color", "up.bin"], tf, work / "apply-upgrade.log", env, 600):
+        ea.die("terraform apply (upgrade)", ea.tail(work / "apply-upgrade.log"))
+    return len(pairs), problems
 
 
 def one_change(cci, work, applied, name, text, drift, env, terraform):
@@ -143,8 +194,11 @@ def main():
                    TF_VAR_circle_secret_passphrase=ea.PASSPHRASE)
         if not ea.run([terraform, "init", "-input=false", f"-plugin-dir={mirror}", "-backend=false"], tf, work / "init.log", env, 300):
             ea.die("terraform init", ea.tail(work / "init.log"))
-        if not ea.run([terraform, "apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=20"], tf, work / "apply.log", env, 600):
-            ea.die("terraform apply", ea.tail(work / "apply.log"))
+        n, problems = upgrade(out, tf, env, terraform, work)
+        print(("ok    " if not problems and n else "FAIL  ") + f"upgrade: {n} resources moved from their old addresses")
+        for p in problems:
+            print(f"        {p}")
+        failed |= bool(problems) or not n
         drift = planned_actions(tf, env, terraform, work / "plan-unchanged.log")
         print(f"      the emulator's drift on the unchanged site: {drift or 'none'}")
         with ThreadPoolExecutor(max_workers=4) as pool:

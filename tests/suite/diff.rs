@@ -88,6 +88,27 @@ fn a_resized_services_box_is_an_update_that_stops_it_and_costs_more() {
     assert!(!text.contains("Flows"), "{text}");
 }
 
+/// Binding `github` to its own range leaves the other flows on the 443 egress rule to any
+/// address: the rule stays, its description updated. (A rule was named after the first actor
+/// on its range, so this renamed it: destroyed and created, a moment without egress on 443.)
+#[test]
+fn a_rule_keeps_its_address_when_an_actor_leaves_its_range() {
+    let text = change(|s| {
+        s.replace(
+            "  admins = [10.10.0.0/24]",
+            "  admins = [10.10.0.0/24]\n  github = [192.30.252.0/22]",
+        )
+    });
+    for group in ["services", "nomad"] {
+        let rule = format!("aws_vpc_security_group_egress_rule.{group}_out_tcp_443_any_ipv4");
+        assert!(
+            text.contains(&format!("- update `{rule}` (description)")),
+            "{text}"
+        );
+        assert!(!text.contains(&format!("destroy `{rule}`")), "{text}");
+    }
+}
+
 #[test]
 fn a_port_opened_to_the_internet_says_who_reaches_it() {
     let text =
@@ -200,9 +221,10 @@ fn a_side_with_errors_is_reported_and_nothing_compared() {
 }
 
 /// What `diff` says Terraform will do is what `terraform plan` does: the default site applied
-/// to the AWS API emulator, then eight one-line changes planned against it
+/// to the AWS API emulator, then nine one-line changes planned against it
 /// (tests/apply/replace_proof.py: resized, re-imaged, disk grown, a port opened, an actor
-/// moved, a fleet rescaled and resized, a tag added).
+/// moved, a fleet rescaled and resized, github bound to its own range, a tag added). First, the upgrade: the site applied at
+/// the addresses of cci-dsl before 2026-12 plans as moves only (moved.tf).
 #[test]
 fn diff_predicts_what_terraform_plan_does() {
     let Some(env_sh) = crate::installed_tool("MOTO_PYTHON", "the AWS API emulator is") else {
@@ -227,7 +249,7 @@ fn diff_predicts_what_terraform_plan_does() {
     assert!(o.status.success(), "{report}");
     assert_eq!(
         report.matches("\nok    ").count() + usize::from(report.starts_with("ok    ")),
-        8,
+        10,
         "{report}"
     );
 }

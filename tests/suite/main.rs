@@ -33,6 +33,7 @@ mod stdlib;
 mod tls;
 #[path = "../support/tls_fixtures.rs"]
 mod tls_fixtures;
+mod upgrade;
 mod user_data;
 mod validators;
 

@@ -13,9 +13,21 @@ pub const NOMAD_GROUP: &str = "nomad";
 /// Terraform's name of the security group of the VMs vm-service starts.
 pub const VMS_GROUP: &str = "vms";
 
-/// Terraform's name of a fleet's resources: its launch template, Auto Scaling group and
-/// lifecycle hook, and its own security group when a rule names the fleet.
+/// Terraform's name of a fleet's launch template, Auto Scaling group and lifecycle hook: the
+/// fleet's own name (only fleets have resources of those types, so it is unique).
 pub fn fleet_id(fleet: &str) -> String {
+    fleet.to_string()
+}
+
+/// Terraform's name of a fleet's resources of a type the site also has: its own security
+/// group (beside `nomad`, `services`, ...) and its image lookup (beside `os`).
+pub fn fleet_qualified_id(fleet: &str) -> String {
+    format!("nomad_{fleet}")
+}
+
+/// What cci-dsl before 2026-12 named a fleet's launch template, group and hook; `moved.tf`
+/// moves a state that has them, so a fleet is renamed in place, not replaced.
+pub fn legacy_fleet_id(fleet: &str) -> String {
     format!("nomad_{fleet}")
 }
 

@@ -6,7 +6,8 @@
 use crate::ast::Protocol;
 use crate::model::{Condition, EndpointRef, Rule, Site, Stdlib};
 use crate::names::{
-    external_group, fleet_id as fleet_group, Names, NOMAD_GROUP, SERVICES_GROUP, VMS_GROUP,
+    external_group, fleet_qualified_id as fleet_group, Names, NOMAD_GROUP, SERVICES_GROUP,
+    VMS_GROUP,
 };
 use ipnet::IpNet;
 use std::collections::BTreeMap;
@@ -68,8 +69,50 @@ pub struct SgRule {
 }
 
 impl SgRule {
-    /// A Terraform name that says what the rule is, unique per permission.
+    /// The Terraform resource type: one per direction.
+    pub fn tf_type(&self) -> &'static str {
+        match self.direction {
+            Direction::Ingress => "aws_vpc_security_group_ingress_rule",
+            Direction::Egress => "aws_vpc_security_group_egress_rule",
+        }
+    }
+
+    /// A Terraform name that says what the rule is, unique per permission and made of what
+    /// identifies it to AWS (group, direction, protocol, ports, peer): a change of any of
+    /// those replaces the rule anyway, and nothing else renames it (not the actors' names, not
+    /// which of several actors on one range comes first).
     pub fn tf_name(&self) -> String {
+        let peer = match &self.peer {
+            Peer::Group(g) if *g == self.group => "self".to_string(),
+            Peer::Group(g) => g.clone(),
+            Peer::Cidr(c) if c.prefix_len() == 0 && c.addr().is_ipv4() => "any_ipv4".into(),
+            Peer::Cidr(c) if c.prefix_len() == 0 => "any_ipv6".into(),
+            Peer::Cidr(c) => c.to_string().replace(['.', '/', ':'], "_"),
+        };
+        format!("{}_{peer}", self.name_stem())
+    }
+
+    /// The name cci-dsl before 2026-12 gave the rule: its peer was the first actor's name and
+    /// the range. `moved.tf` moves a state that has it.
+    pub fn legacy_tf_name(&self) -> String {
+        let peer = match &self.peer {
+            Peer::Group(g) if *g == self.group => "self".to_string(),
+            Peer::Group(g) => g.clone(),
+            Peer::Cidr(c) => {
+                let name = &self.reasons[0].peer_name;
+                let addr = c.to_string().replace(['.', '/', ':'], "_");
+                if name.starts_with(|ch: char| ch.is_ascii_alphabetic()) {
+                    format!("{name}_{addr}")
+                } else {
+                    format!("cidr_{addr}")
+                }
+            }
+        };
+        format!("{}_{peer}", self.name_stem())
+    }
+
+    /// `group_in_tcp_443`: the name before the peer.
+    fn name_stem(&self) -> String {
         let dir = match self.direction {
             Direction::Ingress => "in",
             Direction::Egress => "out",
@@ -79,24 +122,7 @@ impl SgRule {
             Some((a, b)) if a == b => a.to_string(),
             Some((a, b)) => format!("{a}_{b}"),
         };
-        let peer = match &self.peer {
-            Peer::Group(g) if *g == self.group => "self".to_string(),
-            Peer::Group(g) => g.clone(),
-            Peer::Cidr(c) => {
-                let name = &self.reasons[0].peer_name;
-                let addr = c.to_string().replace(['.', '/', ':'], "_");
-                if name
-                    .chars()
-                    .next()
-                    .is_some_and(|ch| ch.is_ascii_alphabetic())
-                {
-                    format!("{name}_{addr}")
-                } else {
-                    format!("cidr_{addr}")
-                }
-            }
-        };
-        format!("{}_{dir}_{}_{ports}_{peer}", self.group, self.protocol)
+        format!("{}_{dir}_{}_{ports}", self.group, self.protocol)
     }
 
     /// The description AWS stores with the rule: purposes and origins, in the characters

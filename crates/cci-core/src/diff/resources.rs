@@ -184,6 +184,7 @@ pub fn changes(old: &Outputs, new: &Outputs, lib: &Stdlib) -> TerraformChanges {
     }
     default_tags(&mut out.resources, &old, &new, lib);
     cascade(&mut out.resources, &new, lib);
+    updates_follow(&mut out.resources, &new, lib);
     out.resources.sort();
     out
 }
@@ -308,6 +309,55 @@ fn cascade(out: &mut Vec<ResourceChange>, new: &BTreeMap<String, Attributes>, li
     }
 }
 
+/// A resource left unchanged that refers to an attribute an update changes (a launch
+/// template's `latest_version`, of a template updated in place) is updated too; repeated until
+/// nothing more is.
+fn updates_follow(out: &mut Vec<ResourceChange>, new: &BTreeMap<String, Attributes>, lib: &Stdlib) {
+    loop {
+        let moving: Vec<String> = out
+            .iter()
+            .filter(|c| matches!(c.action, Action::Update { .. }))
+            .flat_map(|c| {
+                let kind = c.address.split('.').next().unwrap_or_default();
+                let table = lib.terraform_resources.get(kind);
+                table
+                    .map(|t| t.new_on_update.clone())
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(move |a| format!("{}.{a}", c.address))
+            })
+            .collect();
+        let mut more = Vec::new();
+        for (address, attrs) in new
+            .iter()
+            .filter(|(a, _)| !out.iter().any(|c| &c.address == *a))
+        {
+            let changed: Vec<String> = attrs
+                .iter()
+                .filter(|(_, text)| moving.iter().any(|m| refers_to_value(text, m)))
+                .map(|(k, _)| k.clone())
+                .collect();
+            if !changed.is_empty() {
+                more.push(classify(address, changed, lib));
+            }
+        }
+        if more.is_empty() {
+            return;
+        }
+        out.extend(more);
+    }
+}
+
+/// Whether an attribute's text names `value` (`TYPE.NAME.ATTR`), not a longer name.
+fn refers_to_value(text: &str, value: &str) -> bool {
+    let name = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    text.match_indices(value).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + value.len()..].chars().next();
+        !before.is_some_and(|c| name(c) || c == '.') && !after.is_some_and(name)
+    })
+}
+
 /// Whether an attribute's text refers to the resource at `address` (`TYPE.NAME.` followed by
 /// an attribute).
 fn refers_to(text: &str, address: &str) -> bool {
@@ -338,6 +388,7 @@ mod tests {
             crate::model::TerraformResource {
                 replaced_when: vec!["description".into()],
                 stops: vec![],
+                new_on_update: vec![],
                 tagged: true,
             },
         );
@@ -346,10 +397,55 @@ mod tests {
             crate::model::TerraformResource {
                 replaced_when: vec!["security_group_id".into()],
                 stops: vec![],
+                new_on_update: vec![],
                 tagged: true,
             },
         );
         lib
+    }
+
+    /// A launch template updated in place writes a new version: the group launching its
+    /// `latest_version` is updated with it (found by the emulator: `terraform plan` did so).
+    #[test]
+    fn what_refers_to_a_new_version_is_updated_with_it() {
+        let mut lib = lib();
+        lib.terraform_resources.insert(
+            "aws_launch_template".into(),
+            crate::model::TerraformResource {
+                replaced_when: vec!["name_prefix".into()],
+                new_on_update: vec!["latest_version".into()],
+                ..Default::default()
+            },
+        );
+        lib.terraform_resources.insert(
+            "aws_autoscaling_group".into(),
+            crate::model::TerraformResource {
+                replaced_when: vec!["name_prefix".into()],
+                ..Default::default()
+            },
+        );
+        let old = "resource \"aws_launch_template\" \"f\" {\n  instance_type = \"m4.large\"\n}\n\nresource \"aws_autoscaling_group\" \"f\" {\n  launch_template {\n    version = aws_launch_template.f.latest_version\n  }\n}\n\nresource \"aws_autoscaling_group\" \"g\" {\n  launch_template {\n    version = aws_launch_template.f.latest_version_x\n  }\n}\n";
+        let new = old.replace("m4.large", "m5.large");
+        let c = changes(&outputs(old), &outputs(&new), &lib).resources;
+        let got: Vec<_> = c
+            .iter()
+            .map(|c| (c.address.as_str(), &c.action, c.changed.clone()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "aws_autoscaling_group.f",
+                    &Action::Update { stops: false },
+                    vec!["launch_template.version".to_string()]
+                ),
+                (
+                    "aws_launch_template.f",
+                    &Action::Update { stops: false },
+                    vec!["instance_type".to_string()]
+                ),
+            ]
+        );
     }
 
     const OLD: &str = "resource \"aws_security_group\" \"a\" {\n  description = \"x\"\n  tags = {\n    Name = \"a\"\n  }\n}\n\nresource \"aws_vpc_security_group_ingress_rule\" \"r\" {\n  security_group_id = aws_security_group.a.id\n  from_port         = 80\n}\n";

@@ -103,6 +103,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../../../stdlib/templates/terraform/sg_rule.hbs"),
     ),
     (
+        "tf/moved",
+        include_str!("../../../../stdlib/templates/terraform/moved.hbs"),
+    ),
+    (
         "tf/bucket",
         include_str!("../../../../stdlib/templates/terraform/bucket.hbs"),
     ),

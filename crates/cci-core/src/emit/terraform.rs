@@ -43,9 +43,15 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
         )?,
     );
 
+    let mut intro = true;
     for node in input.graph.nodes_in_order() {
         let (template, ctx) = context(input, &node.resource)?;
         append(node.file, &render(t, template, ctx)?);
+        if let Some((from, why)) = node.resource.legacy_address() {
+            let ctx = json!({ "from": from, "to": node.address, "why": why, "intro": intro });
+            append(TfFile::Moved, &render(t, "tf/moved", ctx)?);
+            intro = false;
+        }
     }
 
     for file in TfFile::ALL {
@@ -244,7 +250,7 @@ fn context(input: &Input, resource: &Resource) -> Result<(&'static str, Value), 
         Resource::OwnImage(f) => (
             "tf/own_image",
             json!({
-                "id": names::fleet_id(&f.name),
+                "id": names::fleet_qualified_id(&f.name),
                 "fleet": f.name,
                 "ami": f.ami,
             }),
@@ -317,10 +323,7 @@ fn security_group(g: &Group, site: &Site) -> Value {
 }
 
 fn sg_rule(r: &SgRule) -> Value {
-    let resource_type = match r.direction {
-        Direction::Ingress => "aws_vpc_security_group_ingress_rule",
-        Direction::Egress => "aws_vpc_security_group_egress_rule",
-    };
+    let resource_type = r.tf_type();
     let protocol = match r.protocol {
         crate::ast::Protocol::All => "-1".to_string(),
         p => p.as_str().to_string(),
@@ -426,7 +429,10 @@ fn launch_template(
     let m = &lib.nomad_machine;
     // The image's own root device (issue 16, item 4), whether looked up or named.
     let root_device = match f.ami {
-        Some(_) => format!("data.aws_ami.{}.root_device_name", names::fleet_id(&f.name)),
+        Some(_) => format!(
+            "data.aws_ami.{}.root_device_name",
+            names::fleet_qualified_id(&f.name)
+        ),
         None => "data.aws_ami.os.root_device_name".into(),
     };
     json!({

@@ -112,12 +112,10 @@ fn security_groups(b: &mut Builder, net: &Network) {
         b.graph[n].rank = format!("sg/0/{i:04}");
         position.insert(g.id.as_str(), i);
     }
-    for r in &net.rules {
-        let kind = match r.direction {
-            Direction::Ingress => "aws_vpc_security_group_ingress_rule",
-            Direction::Egress => "aws_vpc_security_group_egress_rule",
-        };
-        let address = format!("{kind}.{}", r.tf_name());
+    // The rules come sorted by what they are (direction, protocol, ports, peer): a file reads
+    // 22, 80, 443, 3001 ..., not in the order of their names.
+    for (i, r) in net.rules.iter().enumerate() {
+        let address = format!("{}.{}", r.tf_type(), r.tf_name());
         let n = b.node(
             address.clone(),
             TfFile::SecurityGroups,
@@ -131,7 +129,7 @@ fn security_groups(b: &mut Builder, net: &Network) {
             Direction::Ingress => "0-in",
             Direction::Egress => "1-out",
         };
-        b.graph[n].rank = format!("sg/1/{group:04}/{dir}/{}", r.tf_name());
+        b.graph[n].rank = format!("sg/1/{group:04}/{dir}/{i:06}");
         b.edge(&format!("aws_security_group.{}", r.group), &address);
         if let Peer::Group(g) = &r.peer {
             if *g != r.group {
@@ -301,7 +299,7 @@ fn fleets(b: &mut Builder, site: &Site, lib: &Stdlib, net: &Network) {
         match &f.ami {
             None => b.edge("data.aws_ami.os", &lt),
             Some(_) => {
-                let image = format!("data.aws_ami.{id}");
+                let image = format!("data.aws_ami.{}", names::fleet_qualified_id(&f.name));
                 b.node(image.clone(), TfFile::Nomad, Resource::OwnImage(f.clone()));
                 b.edge(&image, &lt);
             }

@@ -25,10 +25,12 @@ pub enum TfFile {
     Nomad,
     Checks,
     Outputs,
+    /// `moved` blocks from the addresses earlier versions of cci-dsl gave.
+    Moved,
 }
 
 impl TfFile {
-    pub const ALL: [TfFile; 9] = [
+    pub const ALL: [TfFile; 10] = [
         TfFile::Versions,
         TfFile::Variables,
         TfFile::SecurityGroups,
@@ -38,6 +40,7 @@ impl TfFile {
         TfFile::Nomad,
         TfFile::Checks,
         TfFile::Outputs,
+        TfFile::Moved,
     ];
 
     pub fn name(self) -> &'static str {
@@ -51,6 +54,7 @@ impl TfFile {
             TfFile::Nomad => "nomad.tf",
             TfFile::Checks => "checks.tf",
             TfFile::Outputs => "outputs.tf",
+            TfFile::Moved => "moved.tf",
         }
     }
 }
@@ -137,6 +141,30 @@ pub struct ResourceGraph {
     pub graph: DiGraph<Node, ()>,
     /// Nodes in emission order (dependencies first, ties broken by address).
     pub order: Vec<NodeIndex>,
+}
+
+impl Resource {
+    /// The address cci-dsl gave the resource before 2026-12, when it differs, and why it
+    /// changed (`moved.tf` moves a state that has it).
+    pub fn legacy_address(&self) -> Option<(String, &'static str)> {
+        let fleet = |kind: &str, f: &crate::model::Fleet| {
+            let why = "a fleet's resources are named after the fleet alone";
+            Some((
+                format!("{kind}.{}", crate::names::legacy_fleet_id(&f.name)),
+                why,
+            ))
+        };
+        match self {
+            Resource::LaunchTemplate(f, _) => fleet("aws_launch_template", f),
+            Resource::AutoScalingGroup(f) => fleet("aws_autoscaling_group", f),
+            Resource::LifecycleHook(f) => fleet("aws_autoscaling_lifecycle_hook", f),
+            Resource::SgRule(r) if r.legacy_tf_name() != r.tf_name() => Some((
+                format!("{}.{}", r.tf_type(), r.legacy_tf_name()),
+                "a rule is named by its range alone, not by the first actor bound to it",
+            )),
+            _ => None,
+        }
+    }
 }
 
 impl ResourceGraph {

@@ -367,6 +367,9 @@ pub struct Prices {
 pub struct TerraformResource {
     pub replaced_when: Vec<String>,
     pub stops: Vec<String>,
+    /// Attributes whose value changes whenever the resource is updated in place: whatever
+    /// refers to them is updated too.
+    pub new_on_update: Vec<String>,
     /// The provider's `default_tags` reach it (`tags_all`).
     pub tagged: bool,
 }

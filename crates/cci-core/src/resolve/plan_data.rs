@@ -108,8 +108,9 @@ fn usd_micros(text: &str, span: Span, diags: &mut Diagnostics) -> Option<u64> {
     parsed
 }
 
-/// `terraform_resource TYPE { replaced_when = [...]  stops = [...] }`: which attributes of a
-/// generated resource make Terraform replace it, or stop the instance to update it.
+/// `terraform_resource TYPE { replaced_when = [...]  stops = [...]  new_on_update = [...] }`:
+/// which attributes of a generated resource make Terraform replace it, or stop the instance to
+/// update it, and which change with every update.
 pub(super) fn read_terraform_resource(
     lib: &mut Stdlib,
     seen: &mut Seen,
@@ -119,6 +120,7 @@ pub(super) fn read_terraform_resource(
     const SCHEMA: &[AttrSpec] = &[
         req("replaced_when", Ty::Strings, "\"name\""),
         opt("stops", Ty::Strings, "\"instance_type\""),
+        opt("new_on_update", Ty::Strings, "\"latest_version\""),
         opt("tagged", Ty::Bool, "true"),
     ];
     let Some((name, v, _)) = seen.named(
@@ -137,6 +139,7 @@ pub(super) fn read_terraform_resource(
         TerraformResource {
             replaced_when: v.strings("replaced_when").unwrap_or_default(),
             stops: v.strings("stops").unwrap_or_default(),
+            new_on_update: v.strings("new_on_update").unwrap_or_default(),
             tagged: v.bool("tagged").unwrap_or(false),
         },
     );
