@@ -225,6 +225,58 @@ fn graph_svg_network_view_merges_the_ports_of_a_pair() {
     )));
 }
 
+/// Actors are drawn with the ranges they stand for, in every format of the network view: the
+/// site's own binding (`monitoring`, 10.20.0.0/16), the stdlib's (`aws_api`, any address), and
+/// github.com's hook ranges it connects from apart from the any-address it is reached at.
+#[test]
+fn graph_svg_network_view_draws_actors_with_their_ranges() {
+    let site = crate::root().join("examples/externalized.cci");
+    let svg = graph(&site, "svg", "network");
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let note = |id: &str| -> Vec<String> {
+        let node = doc
+            .descendants()
+            .find(|n| n.attribute("class") == Some("node") && n.attribute("data-id") == Some(id))
+            .unwrap_or_else(|| panic!("no box for {id}"));
+        node.children()
+            .filter(|c| c.attribute("class") == Some("note"))
+            .map(text_of)
+            .collect()
+    };
+    assert_eq!(note("monitoring"), ["10.20.0.0/16"]);
+    assert_eq!(note("users"), ["10.0.0.0/8, 172.16.0.0/12"]);
+    assert_eq!(note("aws_api"), ["0.0.0.0/0"]);
+    assert_eq!(
+        note("github"),
+        [
+            "from 192.30.252.0/22, 185.199.108.0/22, +2 more",
+            "to 0.0.0.0/0"
+        ]
+    );
+    assert!(
+        note("services").is_empty(),
+        "the site's machines have no ranges"
+    );
+    let dot = graph(&site, "dot", "network");
+    assert!(
+        dot.contains("\"monitoring\" [label=\"monitoring\\n10.20.0.0/16\", "),
+        "{dot}"
+    );
+    let mermaid = graph(&site, "mermaid", "network");
+    assert!(
+        mermaid.contains("[\"monitoring<br/>10.20.0.0/16\"]"),
+        "{mermaid}"
+    );
+    let json = json_graph(&site, "network");
+    let monitoring = json["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == "monitoring")
+        .unwrap();
+    assert_eq!(monitoring["ranges"], serde_json::json!(["10.20.0.0/16"]));
+}
+
 /// `--view resources` is the default, and keeps the output `build` writes.
 #[test]
 fn graph_svg_default_view_is_the_resource_graph() {

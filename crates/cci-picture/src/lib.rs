@@ -26,6 +26,9 @@ use cci_core::graph::ResourceGraph;
 struct Drawing {
     title: String,
     nodes: Vec<(String, Group)>,
+    /// Lines drawn under a node's name, in a smaller font, by node index (an actor's ranges);
+    /// a node past the end has none.
+    notes: Vec<Vec<String>>,
     /// (from, to, label), indices into `nodes`.
     edges: Vec<(usize, usize, Option<String>)>,
     /// What the legend says of the actors' group in this view.
@@ -54,8 +57,8 @@ pub fn resources(g: &ResourceGraph, site: &str) -> String {
     svg::draw(&d)
 }
 
-/// The network view: one box per endpoint of the site's flows, one edge per (from, to) pair,
-/// labelled with its ports.
+/// The network view: one box per endpoint of the site's flows (an actor's with the ranges it
+/// stands for), one edge per (from, to) pair, labelled with its ports.
 pub fn network(v: &NetworkView, site: &str) -> String {
     let d = Drawing {
         title: format!("{site}: network flows (from opens connections to, on ports)"),
@@ -64,6 +67,7 @@ pub fn network(v: &NetworkView, site: &str) -> String {
             .iter()
             .map(|e| (e.name.clone(), e.group))
             .collect(),
+        notes: v.endpoints.iter().map(|e| e.ranges.clone()).collect(),
         edges: v
             .links
             .iter()
@@ -118,6 +122,7 @@ mod tests {
                 (1, 1, Some("all".into())),
                 (0, 2, None),
             ],
+            notes: vec![vec!["10.0.0.0/8, +1 more".into()]],
             actors_note: "",
         };
         let svg = draw(&d);
@@ -127,6 +132,7 @@ mod tests {
             ">b &amp; c</text>",
             ">d</text>",
             ">80/tcp, 443/tcp</text>",
+            ">10.0.0.0/8, +1 more</text>",
         ] {
             assert!(svg.contains(text), "{text} missing:\n{svg}");
         }

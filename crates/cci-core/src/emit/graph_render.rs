@@ -1,10 +1,12 @@
 //! The dependency graph drawn as DOT, Mermaid or JSON (SVG: the `cci-picture` crate), and the
-//! network view:
-//! the port matrix as a graph of endpoints and the ports between them.
+//! network view ([`network`]): the port matrix as a graph of endpoints and the ports between
+//! them.
 
-use crate::ast::Protocol;
+mod network;
+
+pub use network::{Endpoint, Link, NetworkView};
+
 use crate::graph::{Node, Resource, ResourceGraph};
-use crate::matrix::{EndpointKind, Matrix};
 use crate::model::{ports_text, Site};
 use crate::network::{GroupRole, Network, Peer};
 use serde_json::json;
@@ -13,12 +15,22 @@ use std::fmt::Write as _;
 
 /// A DOT string literal, appended (a large site's graph has tens of thousands of them).
 fn push_dot_id(out: &mut String, s: &str) {
+    push_dot_lines(out, &[s]);
+}
+
+/// A DOT string literal of lines, `\n` (a centred line break in a label) between them.
+fn push_dot_lines(out: &mut String, lines: &[&str]) {
     out.push('"');
-    for c in s.chars() {
-        if c == '\\' || c == '"' {
-            out.push('\\');
+    for (i, line) in lines.iter().enumerate() {
+        if i > 0 {
+            out.push_str("\\n");
         }
-        out.push(c);
+        for c in line.chars() {
+            if c == '\\' || c == '"' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
     }
     out.push('"');
 }
@@ -284,189 +296,5 @@ pub fn resource_edge_label(from: &Node, to: &Node) -> Option<String> {
     match &rule.peer {
         Peer::Group(peer) if *peer == group.id => Some(ports_text(rule.protocol, rule.ports)),
         _ => None,
-    }
-}
-
-/// One side of the site's flows, named as the port matrix names it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Endpoint {
-    pub name: String,
-    pub group: Group,
-}
-
-/// Every (from, to) pair of the site's flows, with their ports merged.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Link {
-    /// Indices into [`NetworkView::endpoints`].
-    pub from: usize,
-    pub to: usize,
-    /// `80/tcp`, `4646-4648/tcp`, `all`: each once, by port then protocol.
-    pub ports: Vec<String>,
-}
-
-impl Link {
-    pub fn label(&self) -> String {
-        self.ports.join(", ")
-    }
-}
-
-/// The port matrix as a graph: one node per endpoint, one edge per (from, to) pair; both in
-/// the order the flows first name them (the stdlib's rules, then the site's own).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct NetworkView {
-    pub endpoints: Vec<Endpoint>,
-    pub links: Vec<Link>,
-}
-
-impl NetworkView {
-    pub fn new(net: &Network, site: &Site) -> Self {
-        Self::of(&Matrix::new(net, site))
-    }
-
-    /// The matrix's rows grouped by (from, to), each link's ports sorted by port, then
-    /// protocol (`all` and `icmp` first).
-    pub fn of(m: &Matrix) -> Self {
-        let endpoints = m
-            .endpoints
-            .iter()
-            .map(|e| Endpoint {
-                name: e.name.clone(),
-                group: match e.kind {
-                    EndpointKind::Services => Group::Services,
-                    EndpointKind::Fleets => Group::Fleets,
-                    EndpointKind::Datastores => Group::Datastores,
-                    EndpointKind::Actors => Group::Actors,
-                },
-            })
-            .collect();
-        let mut v = NetworkView {
-            endpoints,
-            links: Vec::new(),
-        };
-        let mut pairs: BTreeMap<(usize, usize), usize> = BTreeMap::new();
-        // Each link's ports, sorted by port, then protocol: `None` (`all`, `icmp`) first.
-        type Ports = Vec<(Option<(u16, u16)>, Protocol)>;
-        let mut ports: Vec<Ports> = Vec::new();
-        for r in &m.rows {
-            let link = *pairs.entry((r.from, r.to)).or_insert_with(|| {
-                v.links.push(Link {
-                    from: r.from,
-                    to: r.to,
-                    ports: Vec::new(),
-                });
-                ports.push(Vec::new());
-                v.links.len() - 1
-            });
-            ports[link].push((r.ports, r.protocol));
-        }
-        for (link, mut p) in v.links.iter_mut().zip(ports) {
-            p.sort_unstable();
-            p.dedup();
-            link.ports = p
-                .into_iter()
-                .map(|(range, proto)| ports_text(proto, range))
-                .collect();
-        }
-        v
-    }
-
-    /// DOT, one cluster per group, each edge labelled with its ports.
-    pub fn dot(&self, site: &str) -> String {
-        let mut out = String::from("digraph ");
-        push_dot_id(&mut out, &format!("{site} network"));
-        out.push_str(" {\n  rankdir=LR;\n  node [shape=box, style=filled, fontsize=10];\n  edge [fontsize=9];\n");
-        for group in Group::ALL {
-            let members: Vec<&Endpoint> =
-                self.endpoints.iter().filter(|e| e.group == group).collect();
-            if members.is_empty() {
-                continue;
-            }
-            let _ = write!(out, "  subgraph cluster_{} {{\n    label=", group.id());
-            push_dot_id(&mut out, group.title());
-            let _ = writeln!(out, ";\n    color=\"{}\";", group.stroke());
-            for e in members {
-                out.push_str("    ");
-                push_dot_id(&mut out, &e.name);
-                let _ = writeln!(
-                    out,
-                    " [fillcolor=\"{}\", color=\"{}\"];",
-                    group.fill(),
-                    group.stroke()
-                );
-            }
-            out.push_str("  }\n");
-        }
-        for l in &self.links {
-            out.push_str("  ");
-            push_dot_id(&mut out, &self.endpoints[l.from].name);
-            out.push_str(" -> ");
-            push_dot_id(&mut out, &self.endpoints[l.to].name);
-            out.push_str(" [label=");
-            push_dot_id(&mut out, &l.label());
-            out.push_str("];\n");
-        }
-        out.push_str("}\n");
-        out
-    }
-
-    /// Mermaid, one subgraph per group; node ids are `e0`, `e1`, ... (endpoint names hold
-    /// spaces, parentheses and slashes).
-    pub fn mermaid(&self) -> String {
-        let text = |s: &str| s.replace('"', "'");
-        let mut out = String::from("flowchart LR\n");
-        for group in Group::ALL {
-            let members: Vec<(usize, &Endpoint)> = self
-                .endpoints
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| e.group == group)
-                .collect();
-            if members.is_empty() {
-                continue;
-            }
-            let _ = writeln!(out, "  subgraph g_{}[\"{}\"]", group.id(), group.title());
-            for (i, e) in members {
-                let _ = writeln!(out, "    e{i}[\"{}\"]", text(&e.name));
-            }
-            out.push_str("  end\n");
-        }
-        for l in &self.links {
-            let _ = writeln!(out, "  e{} -->|\"{}\"| e{}", l.from, text(&l.label()), l.to);
-        }
-        for group in Group::ALL {
-            if self.endpoints.iter().any(|e| e.group == group) {
-                let _ = writeln!(
-                    out,
-                    "  style g_{} fill:{},stroke:{}",
-                    group.id(),
-                    group.fill(),
-                    group.stroke()
-                );
-            }
-        }
-        out
-    }
-
-    pub fn json(&self) -> String {
-        let nodes: Vec<_> = self
-            .endpoints
-            .iter()
-            .map(|e| json!({ "id": e.name, "group": e.group.id() }))
-            .collect();
-        let edges: Vec<_> = self
-            .links
-            .iter()
-            .map(|l| {
-                json!({
-                    "from": self.endpoints[l.from].name,
-                    "to": self.endpoints[l.to].name,
-                    "ports": l.ports,
-                })
-            })
-            .collect();
-        let mut s = serde_json::to_string_pretty(&json!({ "nodes": nodes, "edges": edges }))
-            .unwrap_or_default();
-        s.push('\n');
-        s
     }
 }
