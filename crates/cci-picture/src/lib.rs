@@ -20,6 +20,7 @@ mod svg;
 
 use cci_core::emit::graph_render::{resource_edge_label, resource_groups, Group, NetworkView};
 use cci_core::graph::ResourceGraph;
+use cci_core::Build;
 
 /// What to draw: named boxes, each in a group, and edges between them, some labelled.
 #[derive(Clone, Debug, Default)]
@@ -55,6 +56,22 @@ pub fn resources(g: &ResourceGraph, site: &str) -> String {
         }
     }
     svg::draw(&d)
+}
+
+/// The file `build` writes besides the core's outputs.
+pub const NETWORK_SVG: &str = "graph/network.svg";
+
+/// Adds the network view's SVG to a build's outputs (when it has outputs): `build` writes it
+/// with the view's DOT and Mermaid, always drawn by this crate (never by a Graphviz that
+/// happens to be installed), so the committed bytes are the same on every machine.
+pub fn draw_into(b: &mut Build) {
+    let (Some(outputs), Some(net), Some(site)) =
+        (b.outputs.as_mut(), &b.network, &b.compilation.site)
+    else {
+        return;
+    };
+    let svg = network(&NetworkView::new(net, site), &site.name);
+    outputs.files.insert(NETWORK_SVG.into(), svg);
 }
 
 /// The network view: one box per endpoint of the site's flows (an actor's with the ranges it
