@@ -421,6 +421,21 @@ fn build_check_names_what_differs_and_writes_nothing() {
     assert!(err.contains("iam/dlm-assume-role.json is stale"), "{err}");
 }
 
+/// `PATH` with a `dot` first that draws something else: a build must not use it.
+fn path_with_a_fake_dot(dir: &Path) -> String {
+    use std::os::unix::fs::PermissionsExt as _;
+    let bin = dir.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let fake = bin.join("dot");
+    std::fs::write(&fake, "#!/bin/sh\necho '<svg>not ours</svg>'\n").unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
 /// The network view is an output like the others: `build` writes `graph/network.{dot,mmd,svg}`
 /// (the SVG the same bytes as `graph --format svg --view network`, drawn by the built-in
 /// writer even when a `dot` is on PATH), lists them in the manifest with their checksums (so
@@ -433,17 +448,7 @@ fn build_writes_the_network_view_and_checks_it_like_the_other_outputs() {
     let out = tmp.path().join("out");
     let text = std::fs::read_to_string(default_site()).unwrap();
     std::fs::write(&site, &text).unwrap();
-    // A `dot` that would draw something else: `build` must not use it.
-    let bin = tmp.path().join("bin");
-    std::fs::create_dir(&bin).unwrap();
-    let fake = bin.join("dot");
-    std::fs::write(&fake, "#!/bin/sh\necho '<svg>not ours</svg>'\n").unwrap();
-    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
-    let path = format!(
-        "{}:{}",
-        bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
+    let path = path_with_a_fake_dot(tmp.path());
     let run = |args: &[&str]| {
         let o = cli()
             .args(args)
