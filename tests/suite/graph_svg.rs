@@ -372,7 +372,8 @@ fn graph_svg_network_dot_is_read_by_graphviz() {
 }
 
 /// Generated sites (the same generator as `generated.rs`) draw in both views without a panic
-/// from the layout, as SVG a strict parser reads, with a box for every node.
+/// from the layout, as SVG a strict parser reads, with a box for every node and no label on
+/// another label or a box.
 #[test]
 fn graph_svg_of_generated_sites() {
     use cci_core::emit::graph_render::NetworkView;
@@ -385,10 +386,22 @@ fn graph_svg_of_generated_sites() {
         };
         let svg = cci_picture::resources(g, &site.name);
         let drawn = read_svg(&svg, &format!("seed {seed} (resources)"));
+        let found = collisions(&svg);
+        assert!(
+            found.is_empty(),
+            "seed {seed}: labels collide:\n{}",
+            found.join("\n")
+        );
         assert_eq!(drawn.nodes.len(), g.order.len(), "seed {seed}");
         let v = NetworkView::new(net, site);
         let svg = cci_picture::network(&v, &site.name);
         let drawn = read_svg(&svg, &format!("seed {seed} (network)"));
+        let found = collisions(&svg);
+        assert!(
+            found.is_empty(),
+            "seed {seed}: labels collide:\n{}",
+            found.join("\n")
+        );
         assert_eq!(drawn.nodes.len(), v.endpoints.len(), "seed {seed}");
         assert_eq!(drawn.labels.len(), v.links.len(), "seed {seed}");
     }
@@ -415,4 +428,98 @@ fn graph_svg_network_view_snapshots() {
             );
         }
     });
+}
+
+/// A box on the page: left, top, right, bottom.
+type Extent = (f64, f64, f64, f64);
+
+/// Where each edge label's text is and each box is, measured from the SVG as a viewer draws
+/// it: a label's `<text>` is centred on its `x` with its baseline at `y`, in the writer's
+/// monospace font (10 px, 0.6 em a character; 0.8 em above the baseline, 0.2 em below).
+fn measured(svg: &str) -> (Vec<(String, Extent)>, Vec<(String, Extent)>) {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    let num = |n: roxmltree::Node, a: &str| -> f64 { n.attribute(a).unwrap().parse().unwrap() };
+    let of_class = |class: &'static str| {
+        doc.descendants()
+            .filter(move |n| n.has_tag_name((SVG_NS, "g")) && n.attribute("class") == Some(class))
+    };
+    let labels = of_class("edge-label")
+        .map(|g| {
+            let t = g
+                .children()
+                .find(|c| c.has_tag_name((SVG_NS, "text")))
+                .unwrap();
+            let text = text_of(t);
+            let (x, y, size) = (num(t, "x"), num(t, "y"), 10.0);
+            let half = text.chars().count() as f64 * size * 0.6 / 2.0;
+            (text, (x - half, y - 0.8 * size, x + half, y + 0.2 * size))
+        })
+        .collect();
+    let boxes = of_class("node")
+        .map(|g| {
+            let r = g
+                .children()
+                .find(|c| c.has_tag_name((SVG_NS, "rect")))
+                .unwrap();
+            let (x, y) = (num(r, "x"), num(r, "y"));
+            let extent = (x, y, x + num(r, "width"), y + num(r, "height"));
+            (g.attribute("data-id").unwrap().to_string(), extent)
+        })
+        .collect();
+    (labels, boxes)
+}
+
+/// Every pair of a label and another label or a box whose extents intersect.
+fn collisions(svg: &str) -> Vec<String> {
+    let (labels, boxes) = measured(svg);
+    let meet = |a: &Extent, b: &Extent| a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3;
+    let mut found = Vec::new();
+    for (i, (text, a)) in labels.iter().enumerate() {
+        for (other, b) in labels[i + 1..].iter().chain(&boxes) {
+            if meet(a, b) {
+                found.push(format!("`{text}` {a:?} on `{other}` {b:?}"));
+            }
+        }
+    }
+    found
+}
+
+/// Labels do not collide, at the services hub where most edges meet or anywhere: measured on
+/// the network view of every example and on the resource view of the default site and of
+/// `externalized.cci` (the largest), no label's text overlaps another label or a box.
+#[test]
+fn graph_svg_labels_do_not_collide() {
+    let mut drawn = Vec::new();
+    for site in crate::examples() {
+        drawn.push((
+            format!("{} (network)", site.display()),
+            graph(&site, "svg", "network"),
+        ));
+    }
+    for name in ["default", "externalized"] {
+        let site = crate::root().join(format!("examples/{name}.cci"));
+        drawn.push((
+            format!("{name}.cci (resources)"),
+            graph(&site, "svg", "resources"),
+        ));
+    }
+    let mut found = Vec::new();
+    for (what, svg) in &drawn {
+        let (labels, _) = measured(svg);
+        assert!(labels.len() > 3, "{what}: {} labels", labels.len());
+        found.extend(collisions(svg).into_iter().map(|c| format!("{what}: {c}")));
+    }
+    assert!(found.is_empty(), "labels collide:\n{}", found.join("\n"));
+    // The measure finds a collision where there is one.
+    let (labels, _) = measured(&drawn[0].1);
+    let planted = drawn[0].1.replacen(
+        "<g class=\"edge-labels\" font-size=\"10\">\n",
+        &format!(
+            "<g class=\"edge-labels\" font-size=\"10\">\n<g class=\"edge-label\"><text x=\"{}\" y=\"{}\">x</text></g>\n",
+            labels[0].1 .0 + 3.0,
+            labels[0].1 .3 - 2.0
+        ),
+        1,
+    );
+    assert_eq!(collisions(&planted).len(), 1, "{planted}");
 }
