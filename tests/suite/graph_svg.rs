@@ -433,10 +433,13 @@ fn graph_svg_network_view_snapshots() {
 /// A box on the page: left, top, right, bottom.
 type Extent = (f64, f64, f64, f64);
 
+/// Labels or boxes: each one's text, and its extent.
+type Extents = Vec<(String, Extent)>;
+
 /// Where each edge label's text is and each box is, measured from the SVG as a viewer draws
 /// it: a label's `<text>` is centred on its `x` with its baseline at `y`, in the writer's
 /// monospace font (10 px, 0.6 em a character; 0.8 em above the baseline, 0.2 em below).
-fn measured(svg: &str) -> (Vec<(String, Extent)>, Vec<(String, Extent)>) {
+fn measured(svg: &str) -> (Extents, Extents) {
     let doc = roxmltree::Document::parse(svg).unwrap();
     let num = |n: roxmltree::Node, a: &str| -> f64 { n.attribute(a).unwrap().parse().unwrap() };
     let of_class = |class: &'static str| {
