@@ -18,7 +18,7 @@
 mod layout;
 mod svg;
 
-use cci_core::emit::graph_render::{resource_edge_label, resource_groups, Group, NetworkView};
+use cci_core::emit::graph_render::{Group, NetworkView, ResourceView};
 use cci_core::graph::ResourceGraph;
 use cci_core::Build;
 
@@ -32,29 +32,23 @@ struct Drawing {
     notes: Vec<Vec<String>>,
     /// (from, to, label), indices into `nodes`.
     edges: Vec<(usize, usize, Option<String>)>,
-    /// What the legend says of the actors' group in this view.
-    actors_note: &'static str,
 }
 
-/// The resource graph: one box per Terraform resource, an edge from each resource to what
-/// depends on it; the edges between a security group and a rule that lets traffic from (or to)
-/// it are labelled with the rule's ports.
+/// The resource graph: one box per Terraform resource, each security group's rules one box
+/// ([`ResourceView`]), an edge from each resource to what depends on it; the edges from a
+/// security group to the rules that let traffic from (or to) it are labelled with their ports.
 pub fn resources(g: &ResourceGraph, site: &str) -> String {
-    let mut d = Drawing {
+    let v = ResourceView::new(g);
+    let d = Drawing {
         title: format!("{site}: Terraform resources and what depends on what"),
-        actors_note: " (rules that open to them)",
+        nodes: v.nodes.into_iter().map(|n| (n.name, n.group)).collect(),
+        edges: v
+            .edges
+            .iter()
+            .map(|e| (e.from, e.to, e.label.clone()))
+            .collect(),
         ..Drawing::default()
     };
-    let mut index = std::collections::BTreeMap::new();
-    for (n, group) in g.nodes_in_order().zip(resource_groups(g)) {
-        index.insert(n.address.as_str(), (d.nodes.len(), n));
-        d.nodes.push((n.address.clone(), group));
-    }
-    for (a, b) in g.edges() {
-        if let (Some(&(i, from)), Some(&(j, to))) = (index.get(a), index.get(b)) {
-            d.edges.push((i, j, resource_edge_label(from, to)));
-        }
-    }
     svg::draw(&d)
 }
 
@@ -90,7 +84,6 @@ pub fn network(v: &NetworkView, site: &str) -> String {
             .iter()
             .map(|l| (l.from, l.to, Some(l.label())))
             .collect(),
-        actors_note: "",
     };
     svg::draw(&d)
 }
@@ -140,7 +133,6 @@ mod tests {
                 (0, 2, None),
             ],
             notes: vec![vec!["10.0.0.0/8, +1 more".into()]],
-            actors_note: "",
         };
         let svg = draw(&d);
         assert_eq!(svg, draw(&d), "the same drawing twice");

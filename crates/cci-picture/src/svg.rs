@@ -119,11 +119,7 @@ fn legend(d: &Drawing) -> (Vec<(f64, Group, String)>, f64) {
     let mut x = MARGIN;
     let mut swatches = Vec::new();
     for g in &groups {
-        let text = if *g == Group::Actors {
-            format!("{}{}", g.title(), d.actors_note)
-        } else {
-            g.title().to_string()
-        };
+        let text = g.title().to_string();
         let next = x + 22.0 + text.chars().count() as f64 * CHAR_W + 18.0;
         swatches.push((x, *g, text));
         x = next;
@@ -222,9 +218,8 @@ fn write_boxes(out: &mut String, d: &Drawing, placed: &Placed, shift: Point) {
         let xy = xy.add(shift);
         let _ = writeln!(
             out,
-            "<g class=\"node\" data-group=\"{gid}\" data-id=\"{n}\"><title>{n} ({}{})</title><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"4\" fill=\"{}\" stroke=\"{}\"/><text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{n}</text>{}</g>",
+            "<g class=\"node\" data-group=\"{gid}\" data-id=\"{n}\"><title>{n} ({})</title><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"4\" fill=\"{}\" stroke=\"{}\"/><text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{n}</text>{}</g>",
             g.title(),
-            if *g == Group::Actors { d.actors_note } else { "" },
             num(xy.x),
             num(xy.y),
             num(size.x),

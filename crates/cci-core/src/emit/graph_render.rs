@@ -3,11 +3,13 @@
 //! them.
 
 mod network;
+mod resources;
 
 pub use network::{Endpoint, Link, NetworkView};
+pub use resources::{Drawn, DrawnEdge, ResourceView};
 
 use crate::graph::{Node, Resource, ResourceGraph};
-use crate::model::{ports_text, Site};
+use crate::model::Site;
 use crate::network::{GroupRole, Network, Peer};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -35,17 +37,18 @@ fn push_dot_lines(out: &mut String, lines: &[&str]) {
     out.push('"');
 }
 
-/// DOT, one cluster per `.tf` file, edges from a resource to what depends on it.
+/// DOT of the resource view ([`ResourceView`]: a group's rules as one node), one cluster per
+/// `.tf` file, edges from a resource to what depends on it, labelled with the rules' ports.
 pub fn dot(g: &ResourceGraph, site: &str) -> String {
+    let v = ResourceView::new(g);
     let mut by_file: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for n in g.nodes_in_order() {
-        by_file.entry(n.file.name()).or_default().push(&n.address);
+    for n in &v.nodes {
+        by_file.entry(n.file).or_default().push(&n.name);
     }
-    let edges = g.edges();
-    let mut out = String::with_capacity(64 * (g.order.len() + edges.len()));
+    let mut out = String::with_capacity(64 * (v.nodes.len() + v.edges.len()));
     out.push_str("digraph ");
     push_dot_id(&mut out, site);
-    out.push_str(" {\n  rankdir=LR;\n  node [shape=box, fontsize=10];\n");
+    out.push_str(" {\n  rankdir=LR;\n  node [shape=box, fontsize=10];\n  edge [fontsize=9];\n");
     for (i, (file, nodes)) in by_file.iter().enumerate() {
         let _ = write!(out, "  subgraph cluster_{i} {{\n    label=");
         push_dot_id(&mut out, file);
@@ -57,18 +60,23 @@ pub fn dot(g: &ResourceGraph, site: &str) -> String {
         }
         out.push_str("  }\n");
     }
-    for (a, b) in edges {
+    for e in &v.edges {
         out.push_str("  ");
-        push_dot_id(&mut out, a);
+        push_dot_id(&mut out, &v.nodes[e.from].name);
         out.push_str(" -> ");
-        push_dot_id(&mut out, b);
+        push_dot_id(&mut out, &v.nodes[e.to].name);
+        if let Some(label) = &e.label {
+            out.push_str(" [label=");
+            push_dot_id(&mut out, label);
+            out.push(']');
+        }
         out.push_str(";\n");
     }
     out.push_str("}\n");
     out
 }
 
-/// A Mermaid node id: the address with everything but letters and digits as `_`.
+/// A Mermaid node id: the name with everything but letters and digits as `_`.
 fn push_mermaid_id(out: &mut String, s: &str) {
     out.extend(
         s.chars()
@@ -76,27 +84,33 @@ fn push_mermaid_id(out: &mut String, s: &str) {
     );
 }
 
+/// Mermaid of the resource view, as [`dot`].
 pub fn mermaid(g: &ResourceGraph) -> String {
-    let edges = g.edges();
-    let mut out = String::with_capacity(64 * (g.order.len() + edges.len()));
+    let v = ResourceView::new(g);
+    let mut out = String::with_capacity(64 * (v.nodes.len() + v.edges.len()));
     out.push_str("flowchart LR\n");
-    for n in g.nodes_in_order() {
+    for n in &v.nodes {
         out.push_str("  ");
-        push_mermaid_id(&mut out, &n.address);
+        push_mermaid_id(&mut out, &n.name);
         out.push_str("[\"");
-        out.extend(n.address.chars().map(|c| if c == '"' { '\'' } else { c }));
+        out.extend(n.name.chars().map(|c| if c == '"' { '\'' } else { c }));
         out.push_str("\"]\n");
     }
-    for (a, b) in edges {
+    for e in &v.edges {
         out.push_str("  ");
-        push_mermaid_id(&mut out, a);
-        out.push_str(" --> ");
-        push_mermaid_id(&mut out, b);
+        push_mermaid_id(&mut out, &v.nodes[e.from].name);
+        out.push_str(" -->");
+        if let Some(label) = &e.label {
+            let _ = write!(out, "|\"{label}\"|");
+        }
+        out.push(' ');
+        push_mermaid_id(&mut out, &v.nodes[e.to].name);
         out.push('\n');
     }
     out
 }
 
+/// Every resource and every dependency (no rule collapsed: this is the data, not a picture).
 pub fn json(g: &ResourceGraph) -> String {
     let nodes: Vec<_> = g
         .nodes_in_order()
@@ -284,17 +298,4 @@ pub fn resource_groups(g: &ResourceGraph) -> Vec<Group> {
         }
     };
     g.nodes_in_order().map(group).collect()
-}
-
-/// The label of a resource-graph edge that is a network flow: from the security group on the
-/// other side of a rule (or a group's rule to itself) to the rule, its ports.
-pub fn resource_edge_label(from: &Node, to: &Node) -> Option<String> {
-    let (Resource::SecurityGroup(group), Resource::SgRule(rule)) = (&from.resource, &to.resource)
-    else {
-        return None;
-    };
-    match &rule.peer {
-        Peer::Group(peer) if *peer == group.id => Some(ports_text(rule.protocol, rule.ports)),
-        _ => None,
-    }
 }
