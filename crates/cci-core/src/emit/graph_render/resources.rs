@@ -23,7 +23,8 @@ pub struct Drawn {
 
 /// An edge from a resource to one that depends on it. From a security group to a group's
 /// rules that name it, it says their ports: `in 4646-4648/tcp` (the rules' group accepts
-/// them from the edge's), `out 3001/tcp, 4647/tcp` (it opens them to the edge's).
+/// them from the edge's), `out 3001/tcp, 4647/tcp` (it opens them to the edge's), both as
+/// `in 4646-4648/tcp, out 3001/tcp` (no `;`, which ends a Mermaid statement).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DrawnEdge {
     /// Indices into [`ResourceView::nodes`].
@@ -149,7 +150,7 @@ impl ResourceView {
             .into_iter()
             .flatten()
             .collect();
-            edge.label = (!sides.is_empty()).then(|| sides.join("; "));
+            edge.label = (!sides.is_empty()).then(|| sides.join(", "));
         }
     }
 }
