@@ -569,3 +569,33 @@ fn graph_svg_labels_do_not_collide() {
     );
     assert_eq!(collisions(&planted).len(), 1, "{planted}");
 }
+
+/// A rule more changes one line of the resource view's DOT: its group's rules node keeps its
+/// name (`rules of aws_security_group.nomad`) and only its label counts one more.
+#[test]
+fn graph_svg_a_rule_more_changes_one_line_of_the_resource_dot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site.cci");
+    let text = std::fs::read_to_string(crate::root().join("examples/default.cci")).unwrap();
+    std::fs::write(&site, &text).unwrap();
+    let before = graph(&site, "dot", "resources");
+    std::fs::write(
+        &site,
+        format!("{text}\nallow tcp 9100 from 10.20.0.0/16 to nomad \"node exporter\"\n"),
+    )
+    .unwrap();
+    let after = graph(&site, "dot", "resources");
+    let changed: Vec<(&str, &str)> = before
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(before.lines().count(), after.lines().count());
+    assert_eq!(
+        changed,
+        [(
+            "    \"rules of aws_security_group.nomad\" [label=\"aws_security_group.nomad: 5 ingress + 10 egress rules\"];",
+            "    \"rules of aws_security_group.nomad\" [label=\"aws_security_group.nomad: 6 ingress + 10 egress rules\"];"
+        )]
+    );
+}

@@ -41,9 +41,9 @@ fn push_dot_lines(out: &mut String, lines: &[&str]) {
 /// `.tf` file, edges from a resource to what depends on it, labelled with the rules' ports.
 pub fn dot(g: &ResourceGraph, site: &str) -> String {
     let v = ResourceView::new(g);
-    let mut by_file: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    let mut by_file: BTreeMap<&str, Vec<&Drawn>> = BTreeMap::new();
     for n in &v.nodes {
-        by_file.entry(n.file).or_default().push(&n.name);
+        by_file.entry(n.file).or_default().push(n);
     }
     let mut out = String::with_capacity(64 * (v.nodes.len() + v.edges.len()));
     out.push_str("digraph ");
@@ -55,16 +55,21 @@ pub fn dot(g: &ResourceGraph, site: &str) -> String {
         out.push_str(";\n");
         for n in nodes {
             out.push_str("    ");
-            push_dot_id(&mut out, n);
+            push_dot_id(&mut out, &n.id);
+            if n.name != n.id {
+                out.push_str(" [label=");
+                push_dot_id(&mut out, &n.name);
+                out.push(']');
+            }
             out.push_str(";\n");
         }
         out.push_str("  }\n");
     }
     for e in &v.edges {
         out.push_str("  ");
-        push_dot_id(&mut out, &v.nodes[e.from].name);
+        push_dot_id(&mut out, &v.nodes[e.from].id);
         out.push_str(" -> ");
-        push_dot_id(&mut out, &v.nodes[e.to].name);
+        push_dot_id(&mut out, &v.nodes[e.to].id);
         if let Some(label) = &e.label {
             out.push_str(" [label=");
             push_dot_id(&mut out, label);
@@ -91,20 +96,20 @@ pub fn mermaid(g: &ResourceGraph) -> String {
     out.push_str("flowchart LR\n");
     for n in &v.nodes {
         out.push_str("  ");
-        push_mermaid_id(&mut out, &n.name);
+        push_mermaid_id(&mut out, &n.id);
         out.push_str("[\"");
         out.extend(n.name.chars().map(|c| if c == '"' { '\'' } else { c }));
         out.push_str("\"]\n");
     }
     for e in &v.edges {
         out.push_str("  ");
-        push_mermaid_id(&mut out, &v.nodes[e.from].name);
+        push_mermaid_id(&mut out, &v.nodes[e.from].id);
         out.push_str(" -->");
         if let Some(label) = &e.label {
             let _ = write!(out, "|\"{label}\"|");
         }
         out.push(' ');
-        push_mermaid_id(&mut out, &v.nodes[e.to].name);
+        push_mermaid_id(&mut out, &v.nodes[e.to].id);
         out.push('\n');
     }
     out

@@ -14,7 +14,11 @@ use std::collections::{BTreeMap, HashMap};
 /// A node of the drawn resource view.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Drawn {
-    /// The resource's address, or the group's address and its rules counted.
+    /// What DOT and Mermaid call the node: the resource's address, or `rules of GROUP`
+    /// (`rules of aws_security_group.nomad`: no address starts so), which a rule more or less
+    /// does not change.
+    pub id: String,
+    /// What it says: the resource's address, or the group's address and its rules counted.
     pub name: String,
     /// The `.tf` file it is in.
     pub file: &'static str,
@@ -64,6 +68,7 @@ impl ResourceView {
         for (n, colour) in g.nodes_in_order().zip(colours) {
             let mut push = |name: String, group: Group| {
                 v.nodes.push(Drawn {
+                    id: name.clone(),
                     name,
                     file: n.file.name(),
                     group,
@@ -99,6 +104,7 @@ impl ResourceView {
             } else {
                 "s"
             };
+            v.nodes[*i].id = format!("rules of {owner}");
             v.nodes[*i].name = format!("{owner}: {} rule{plural}", parts.join(" + "));
         }
         v.add_edges(g, &at);
