@@ -21,7 +21,8 @@ pub fn run(
 ) -> Result<ExitCode, String> {
     let (name, text) = read_site(site)?;
     let read = named_file_reader(site);
-    let b = cci_core::build_in(&name, &text, &load_stdlib(cli)?, &world(&read));
+    let mut b = cci_core::build_in(&name, &text, &load_stdlib(cli)?, &world(&read));
+    cci_picture::draw_into(&mut b);
     let failed = report(cli, &b.compilation.diagnostics, &b.compilation.sources);
     let shown_out = escaped(&out.display().to_string());
     let Some(outputs) = b.outputs.filter(|_| !failed) else {

@@ -1,12 +1,12 @@
 //! Every output file of every example, snapshotted (snapshots/examples/), and the properties
 //! every example's outputs must have whatever their contents.
 
-use crate::{build_file, examples, rendered};
+use crate::{build_file, build_file_as_written, examples, rendered};
 
 #[test]
 fn every_example_builds_without_errors_and_matches_its_snapshots() {
     for path in examples() {
-        let b = build_file(&path);
+        let b = build_file_as_written(&path);
         let outputs = b.outputs.unwrap_or_else(|| {
             panic!(
                 "{} has errors:\n{}",
@@ -34,8 +34,8 @@ fn every_example_builds_without_errors_and_matches_its_snapshots() {
 #[test]
 fn outputs_are_deterministic() {
     for path in examples() {
-        let a = build_file(&path).outputs.expect("builds");
-        let b = build_file(&path).outputs.expect("builds");
+        let a = build_file_as_written(&path).outputs.expect("builds");
+        let b = build_file_as_written(&path).outputs.expect("builds");
         assert_eq!(a, b, "{} builds differently twice", path.display());
     }
 }

@@ -103,21 +103,46 @@ fn strings(v: &serde_json::Value, key: &str) -> Vec<String> {
         .collect()
 }
 
-/// Every example's resource graph as SVG: one box per resource, its address as a text; one
-/// edge per dependency; the same bytes twice.
+/// Every example's resource graph as SVG: one box per resource, its address as a text, but
+/// one box for each security group's rules, which counts them; one edge per dependency between
+/// the boxes; the same bytes twice.
 #[test]
 fn graph_svg_resources_of_every_example() {
+    let is_rule = |a: &str| a.starts_with("aws_vpc_security_group_");
+    let is_rules_box = |n: &str| n.ends_with(" rules") || n.ends_with(" rule");
     for site in crate::examples() {
         let what = format!("{} (resources)", site.display());
         let svg = graph(&site, "svg", "resources");
         let drawn = read_svg(&svg, &what);
         let json = json_graph(&site, "resources");
         let addresses = strings(&json["nodes"], "address");
-        for a in &addresses {
-            assert!(drawn.texts.contains(a), "{what}: no <text> for {a}");
+        let (rules, others): (Vec<&String>, Vec<&String>) =
+            addresses.iter().partition(|a| is_rule(a));
+        let rule_boxes: Vec<&String> = drawn.nodes.iter().filter(|n| is_rules_box(n)).collect();
+        let kept: Vec<&String> = drawn.nodes.iter().filter(|n| !is_rules_box(n)).collect();
+        assert_eq!(
+            kept, others,
+            "{what}: a box for each resource but the rules"
+        );
+        assert!(!rules.is_empty() && !rule_boxes.is_empty(), "{what}");
+        // `aws_security_group.nomad: 5 ingress + 10 egress rules`: the counts add up.
+        let mut counted = 0;
+        for b in &rule_boxes {
+            let (group, counts) = b.split_once(": ").unwrap();
+            assert!(others.iter().any(|a| a.as_str() == group), "{what}: {b}");
+            let n: Vec<usize> = counts
+                .split(|c: char| !c.is_ascii_digit())
+                .filter_map(|w| w.parse().ok())
+                .collect();
+            counted += n.iter().sum::<usize>();
         }
-        assert_eq!(drawn.nodes, addresses, "{what}: boxes");
-        let edges: BTreeSet<(String, String)> = json["edges"]
+        assert_eq!(
+            counted,
+            rules.len(),
+            "{what}: rules counted in {rule_boxes:?}"
+        );
+        // The dependencies between resources that are not rules are drawn as they are.
+        let json_edges: BTreeSet<(String, String)> = json["edges"]
             .as_array()
             .unwrap()
             .iter()
@@ -125,15 +150,28 @@ fn graph_svg_resources_of_every_example() {
                 let s = |k: &str| e[k].as_str().unwrap().to_string();
                 (s("from"), s("to"))
             })
+            .filter(|(a, b)| !is_rule(a) && !is_rule(b))
             .collect();
-        assert_eq!(drawn.edges.len(), edges.len(), "{what}: edges");
-        assert_eq!(drawn.edges.iter().cloned().collect::<BTreeSet<_>>(), edges);
-        // Edges between security groups and their rules carry the rules' ports.
+        let drawn_edges: BTreeSet<(String, String)> = drawn.edges.iter().cloned().collect();
+        assert_eq!(
+            drawn_edges.len(),
+            drawn.edges.len(),
+            "{what}: an edge twice"
+        );
+        let plain: BTreeSet<(String, String)> = drawn_edges
+            .iter()
+            .filter(|(_, b)| !is_rules_box(b))
+            .cloned()
+            .collect();
+        assert_eq!(plain, json_edges, "{what}: edges");
+        // Edges from a security group to rules that name it carry the rules' ports.
         let flow = |(from, to, ports): &(String, String, String)| {
             from.starts_with("aws_security_group.")
-                && to.contains("_rule.")
-                && (ports.contains('/') || ports == "all" || ports == "icmp")
+                && is_rules_box(to)
+                && (ports.starts_with("in ") || ports.starts_with("out "))
+                && ports.contains('/')
         };
+        assert!(!drawn.labels.is_empty(), "{what}");
         assert!(drawn.labels.iter().all(flow), "{what}: {:?}", drawn.labels);
         assert_eq!(
             svg,
@@ -223,6 +261,58 @@ fn graph_svg_network_view_merges_the_ports_of_a_pair() {
         "services".into(),
         "80/tcp, 443/tcp, 4434/tcp, 7171/tcp, 8081/tcp".into()
     )));
+}
+
+/// Actors are drawn with the ranges they stand for, in every format of the network view: the
+/// site's own binding (`monitoring`, 10.20.0.0/16), the stdlib's (`aws_api`, any address), and
+/// github.com's hook ranges it connects from apart from the any-address it is reached at.
+#[test]
+fn graph_svg_network_view_draws_actors_with_their_ranges() {
+    let site = crate::root().join("examples/externalized.cci");
+    let svg = graph(&site, "svg", "network");
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let note = |id: &str| -> Vec<String> {
+        let node = doc
+            .descendants()
+            .find(|n| n.attribute("class") == Some("node") && n.attribute("data-id") == Some(id))
+            .unwrap_or_else(|| panic!("no box for {id}"));
+        node.children()
+            .filter(|c| c.attribute("class") == Some("note"))
+            .map(text_of)
+            .collect()
+    };
+    assert_eq!(note("monitoring"), ["10.20.0.0/16"]);
+    assert_eq!(note("users"), ["10.0.0.0/8, 172.16.0.0/12"]);
+    assert_eq!(note("aws_api"), ["0.0.0.0/0"]);
+    assert_eq!(
+        note("github"),
+        [
+            "from 192.30.252.0/22, 185.199.108.0/22, +2 more",
+            "to 0.0.0.0/0"
+        ]
+    );
+    assert!(
+        note("services").is_empty(),
+        "the site's machines have no ranges"
+    );
+    let dot = graph(&site, "dot", "network");
+    assert!(
+        dot.contains("\"monitoring\" [label=\"monitoring\\n10.20.0.0/16\", "),
+        "{dot}"
+    );
+    let mermaid = graph(&site, "mermaid", "network");
+    assert!(
+        mermaid.contains("[\"monitoring<br/>10.20.0.0/16\"]"),
+        "{mermaid}"
+    );
+    let json = json_graph(&site, "network");
+    let monitoring = json["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == "monitoring")
+        .unwrap();
+    assert_eq!(monitoring["ranges"], serde_json::json!(["10.20.0.0/16"]));
 }
 
 /// `--view resources` is the default, and keeps the output `build` writes.
@@ -320,7 +410,8 @@ fn graph_svg_network_dot_is_read_by_graphviz() {
 }
 
 /// Generated sites (the same generator as `generated.rs`) draw in both views without a panic
-/// from the layout, as SVG a strict parser reads, with a box for every node.
+/// from the layout, as SVG a strict parser reads, with a box for every node and no label on
+/// another label or a box.
 #[test]
 fn graph_svg_of_generated_sites() {
     use cci_core::emit::graph_render::NetworkView;
@@ -333,10 +424,27 @@ fn graph_svg_of_generated_sites() {
         };
         let svg = cci_picture::resources(g, &site.name);
         let drawn = read_svg(&svg, &format!("seed {seed} (resources)"));
-        assert_eq!(drawn.nodes.len(), g.order.len(), "seed {seed}");
+        let view = cci_core::emit::graph_render::ResourceView::new(g);
+        let found = collisions(&svg);
+        assert!(
+            found.is_empty(),
+            "seed {seed}: labels collide:\n{}",
+            found.join("\n")
+        );
+        assert_eq!(drawn.nodes.len(), view.nodes.len(), "seed {seed}");
+        assert!(
+            view.nodes.len() < g.order.len(),
+            "seed {seed}: no rule collapsed"
+        );
         let v = NetworkView::new(net, site);
         let svg = cci_picture::network(&v, &site.name);
         let drawn = read_svg(&svg, &format!("seed {seed} (network)"));
+        let found = collisions(&svg);
+        assert!(
+            found.is_empty(),
+            "seed {seed}: labels collide:\n{}",
+            found.join("\n")
+        );
         assert_eq!(drawn.nodes.len(), v.endpoints.len(), "seed {seed}");
         assert_eq!(drawn.labels.len(), v.links.len(), "seed {seed}");
     }
@@ -363,4 +471,131 @@ fn graph_svg_network_view_snapshots() {
             );
         }
     });
+}
+
+/// A box on the page: left, top, right, bottom.
+type Extent = (f64, f64, f64, f64);
+
+/// Labels or boxes: each one's text, and its extent.
+type Extents = Vec<(String, Extent)>;
+
+/// Where each edge label's text is and each box is, measured from the SVG as a viewer draws
+/// it: a label's `<text>` is centred on its `x` with its baseline at `y`, in the writer's
+/// monospace font (10 px, 0.6 em a character; 0.8 em above the baseline, 0.2 em below).
+fn measured(svg: &str) -> (Extents, Extents) {
+    let doc = roxmltree::Document::parse(svg).unwrap();
+    let num = |n: roxmltree::Node, a: &str| -> f64 { n.attribute(a).unwrap().parse().unwrap() };
+    let of_class = |class: &'static str| {
+        doc.descendants()
+            .filter(move |n| n.has_tag_name((SVG_NS, "g")) && n.attribute("class") == Some(class))
+    };
+    let labels = of_class("edge-label")
+        .map(|g| {
+            let t = g
+                .children()
+                .find(|c| c.has_tag_name((SVG_NS, "text")))
+                .unwrap();
+            let text = text_of(t);
+            let (x, y, size) = (num(t, "x"), num(t, "y"), 10.0);
+            let half = text.chars().count() as f64 * size * 0.6 / 2.0;
+            (text, (x - half, y - 0.8 * size, x + half, y + 0.2 * size))
+        })
+        .collect();
+    let boxes = of_class("node")
+        .map(|g| {
+            let r = g
+                .children()
+                .find(|c| c.has_tag_name((SVG_NS, "rect")))
+                .unwrap();
+            let (x, y) = (num(r, "x"), num(r, "y"));
+            let extent = (x, y, x + num(r, "width"), y + num(r, "height"));
+            (g.attribute("data-id").unwrap().to_string(), extent)
+        })
+        .collect();
+    (labels, boxes)
+}
+
+/// Every pair of a label and another label or a box whose extents intersect.
+fn collisions(svg: &str) -> Vec<String> {
+    let (labels, boxes) = measured(svg);
+    let meet = |a: &Extent, b: &Extent| a.0 < b.2 && b.0 < a.2 && a.1 < b.3 && b.1 < a.3;
+    let mut found = Vec::new();
+    for (i, (text, a)) in labels.iter().enumerate() {
+        for (other, b) in labels[i + 1..].iter().chain(&boxes) {
+            if meet(a, b) {
+                found.push(format!("`{text}` {a:?} on `{other}` {b:?}"));
+            }
+        }
+    }
+    found
+}
+
+/// Labels do not collide, at the services hub where most edges meet or anywhere: measured on
+/// the network view of every example and on the resource view of the default site and of
+/// `externalized.cci` (the largest), no label's text overlaps another label or a box.
+#[test]
+fn graph_svg_labels_do_not_collide() {
+    let mut drawn = Vec::new();
+    for site in crate::examples() {
+        drawn.push((
+            format!("{} (network)", site.display()),
+            graph(&site, "svg", "network"),
+        ));
+    }
+    for name in ["default", "externalized"] {
+        let site = crate::root().join(format!("examples/{name}.cci"));
+        drawn.push((
+            format!("{name}.cci (resources)"),
+            graph(&site, "svg", "resources"),
+        ));
+    }
+    let mut found = Vec::new();
+    for (what, svg) in &drawn {
+        let (labels, _) = measured(svg);
+        assert!(labels.len() >= 2, "{what}: {} labels", labels.len());
+        found.extend(collisions(svg).into_iter().map(|c| format!("{what}: {c}")));
+    }
+    assert!(found.is_empty(), "labels collide:\n{}", found.join("\n"));
+    // The measure finds a collision where there is one.
+    let (labels, _) = measured(&drawn[0].1);
+    let planted = drawn[0].1.replacen(
+        "<g class=\"edge-labels\" font-size=\"10\">\n",
+        &format!(
+            "<g class=\"edge-labels\" font-size=\"10\">\n<g class=\"edge-label\"><text x=\"{}\" y=\"{}\">x</text></g>\n",
+            labels[0].1 .0 + 3.0,
+            labels[0].1 .3 - 2.0
+        ),
+        1,
+    );
+    assert_eq!(collisions(&planted).len(), 1, "{planted}");
+}
+
+/// A rule more changes one line of the resource view's DOT: its group's rules node keeps its
+/// name (`rules of aws_security_group.nomad`) and only its label counts one more.
+#[test]
+fn graph_svg_a_rule_more_changes_one_line_of_the_resource_dot() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site.cci");
+    let text = std::fs::read_to_string(crate::root().join("examples/default.cci")).unwrap();
+    std::fs::write(&site, &text).unwrap();
+    let before = graph(&site, "dot", "resources");
+    std::fs::write(
+        &site,
+        format!("{text}\nallow tcp 9100 from 10.20.0.0/16 to nomad \"node exporter\"\n"),
+    )
+    .unwrap();
+    let after = graph(&site, "dot", "resources");
+    let changed: Vec<(&str, &str)> = before
+        .lines()
+        .zip(after.lines())
+        .filter(|(a, b)| a != b)
+        .collect();
+    assert_eq!(before.lines().count(), after.lines().count());
+    assert_eq!(
+        changed,
+        [(
+            "    \"rules of aws_security_group.nomad\" [label=\"aws_security_group.nomad: 5 ingress + 10 egress rules\"];",
+            "    \"rules of aws_security_group.nomad\" [label=\"aws_security_group.nomad: 6 ingress + 10 egress rules\"];"
+        )]
+    );
 }

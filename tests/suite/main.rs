@@ -129,6 +129,15 @@ pub fn build_file(path: &Path) -> cci_core::Build {
     cci_core::build(&name, &text, &cci_core::stdlib::embedded())
 }
 
+/// [`build_file`] with the network view's SVG, which the core leaves to `cci-picture`: every
+/// file `cci-dsl build` writes. (The layout costs a tenth of a second a site in a debug build,
+/// so the tests that read other files use [`build_file`].)
+pub fn build_file_as_written(path: &Path) -> cci_core::Build {
+    let mut b = build_file(path);
+    cci_picture::draw_into(&mut b);
+    b
+}
+
 /// Renders diagnostics without colour, as snapshots and CI logs want them.
 pub fn rendered(b: &cci_core::Compilation) -> String {
     cci_core::diagnostics::render(

@@ -347,7 +347,7 @@ fn a_build_killed_at_any_step_loses_nothing() {
 #[test]
 fn every_output_is_of_a_kind_the_manifest_may_remove() {
     for site in crate::examples() {
-        let b = crate::build_file(&site);
+        let b = crate::build_file_as_written(&site);
         for rel in b.outputs.expect("the example builds").files.keys() {
             assert!(
                 cci_core::output::is_our_kind(rel),
@@ -419,4 +419,111 @@ fn build_check_names_what_differs_and_writes_nothing() {
     let (code, _, err) = run(&["build", "site.cci", "-o", "out", "--check"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("iam/dlm-assume-role.json is stale"), "{err}");
+}
+
+/// `PATH` with a `dot` first that draws something else: a build must not use it.
+fn path_with_a_fake_dot(dir: &Path) -> String {
+    use std::os::unix::fs::PermissionsExt as _;
+    let bin = dir.join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    let fake = bin.join("dot");
+    std::fs::write(&fake, "#!/bin/sh\necho '<svg>not ours</svg>'\n").unwrap();
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+/// The network view is an output like the others: `build` writes `graph/network.{dot,mmd,svg}`
+/// (the SVG the same bytes as `graph --format svg --view network`, drawn by the built-in
+/// writer even when a `dot` is on PATH), lists them in the manifest with their checksums (so
+/// a later build deletes them only while they hold what it wrote), and `build --check`
+/// reports them missing, edited, or changed by the site.
+#[test]
+fn build_writes_the_network_view_and_checks_it_like_the_other_outputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let site = tmp.path().join("site.cci");
+    let out = tmp.path().join("out");
+    let text = std::fs::read_to_string(default_site()).unwrap();
+    std::fs::write(&site, &text).unwrap();
+    let path = path_with_a_fake_dot(tmp.path());
+    let run = |args: &[&str]| {
+        let o = cli()
+            .args(args)
+            .current_dir(tmp.path())
+            .env("PATH", &path)
+            .output()
+            .unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, err) = run(&["build", "site.cci", "-o", "out"]);
+    assert_eq!(code, Some(0), "{err}");
+    let files = tree(&out);
+    let drawn = cli()
+        .args(["graph", "--format", "svg", "--view", "network", "site.cci"])
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        files["graph/network.svg"], drawn.stdout,
+        "build's SVG is graph's"
+    );
+    assert!(String::from_utf8_lossy(&drawn.stdout).contains(">10.10.0.0/24</text>"));
+    let manifest = String::from_utf8_lossy(&files[".cci-dsl-manifest"]).into_owned();
+    for rel in [
+        "graph/network.dot",
+        "graph/network.mmd",
+        "graph/network.svg",
+    ] {
+        let listed = manifest
+            .lines()
+            .find(|l| l.ends_with(&format!("  {rel}")))
+            .unwrap_or_else(|| panic!("{rel} not in the manifest:\n{manifest}"));
+        assert_eq!(
+            listed.split_whitespace().next().unwrap().len(),
+            64,
+            "{listed}"
+        );
+    }
+
+    // Edited by hand, and deleted: --check says so; build puts them back.
+    std::fs::write(out.join("graph/network.svg"), "<svg/>").unwrap();
+    std::fs::remove_file(out.join("graph/network.mmd")).unwrap();
+    let (code, err) = run(&["build", "site.cci", "-o", "out", "--check"]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("out/graph/network.svg differs"), "{err}");
+    assert!(err.contains("out/graph/network.mmd is missing"), "{err}");
+    assert!(err.contains("2 differ, 0 stale"), "{err}");
+    let (code, err) = run(&["build", "site.cci", "-o", "out"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("2 changed (graph/network.mmd, graph/network.svg)"),
+        "{err}"
+    );
+    assert_eq!(tree(&out), files);
+
+    // A new flow changes the three pictures with the port matrix and the rules.
+    std::fs::write(
+        &site,
+        format!("{text}\nallow tcp 9100 from 10.20.0.0/16 to nomad \"node exporter\"\n"),
+    )
+    .unwrap();
+    let (code, err) = run(&["build", "site.cci", "-o", "out", "--check"]);
+    assert_eq!(code, Some(1), "{err}");
+    for rel in [
+        "graph/network.dot",
+        "graph/network.mmd",
+        "graph/network.svg",
+    ] {
+        assert!(err.contains(&format!("out/{rel} differs")), "{rel}: {err}");
+    }
+    let (code, _) = run(&["build", "site.cci", "-o", "out"]);
+    assert_eq!(code, Some(0));
+    let svg = String::from_utf8(tree(&out)["graph/network.svg"].clone()).unwrap();
+    assert!(svg.contains("data-id=\"10.20.0.0/16\"") && svg.contains(">9100/tcp</text>"));
 }

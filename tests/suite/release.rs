@@ -147,7 +147,7 @@ fn every_release_fact_reaches_exactly_the_files_that_use_it() {
         ("resolver builds may ask", &default, "resolver         = 169.254.169.253", "resolver         = 169.254.169.250", 1, &[NOMAD]),
         ("Docker's chains", &default, "[\"DOCKER-USER\", \"DOCKER-ISOLATION\"]", "[\"DOCKER-USER\", \"DOCKER-ISOLATION-STAGE-1\"]", 1, &[NOMAD]),
         ("who sees the rerun address", &public_users, "advertised_to = users", "advertised_to = admins", 1, &[NOMAD]),
-        ("Nomad servers' RPC port", &default, "4647", "4747", 9, &[NOMAD, "terraform/security-groups.tf", "security-groups.json", "ports.md", "graph/resources.dot", "graph/resources.mmd"]),
+        ("Nomad servers' RPC port", &default, "4647", "4747", 9, &[NOMAD, "terraform/security-groups.tf", "security-groups.json", "ports.md", "graph/resources.dot", "graph/resources.mmd", "graph/network.dot", "graph/network.mmd"]),
         ("services Docker", &default, "docker = \"17.12.1~ce-0~ubuntu\"", "docker = \"18.09.3~3-0~ubuntu-xenial\"", 1, &[SERVICES]),
         ("clients' Docker", &default, "docker = \"17.03.2~ce-0~ubuntu-xenial\"", "docker = \"18.09.3~3-0~ubuntu-xenial\"", 1, &[NOMAD]),
         ("Docker repository", &default, "repository      = \"https://download.docker.com/linux/ubuntu\"", "repository      = \"https://mirror.example/docker\"", 1, &[NOMAD, SERVICES]),

@@ -16,7 +16,10 @@ use layout::topo::layout::VisualGraph;
 pub(crate) const FONT: f64 = 11.0;
 pub(crate) const CHAR_W: f64 = 6.7;
 const PAD_X: f64 = 10.0;
-const NODE_H: f64 = 24.0;
+pub(crate) const NODE_H: f64 = 24.0;
+/// A note's line under a box's name (an actor's ranges): 10 px, this much lower each.
+pub(crate) const NOTE_FONT: f64 = 10.0;
+pub(crate) const NOTE_LINE: f64 = 13.0;
 /// Room the layout keeps around each box (layout-rs's default, 60, spreads a rank of 40
 /// security-group rules over 6,000 pixels).
 const HALO: f64 = 14.0;
@@ -133,8 +136,13 @@ impl RenderBackend for Recorder {
     }
 }
 
-fn node_width(name: &str) -> f64 {
-    name.chars().count() as f64 * CHAR_W + 2.0 * PAD_X
+/// A box's size: its name, and the lines of its note under it.
+fn node_size(name: &str, note: &[String]) -> Point {
+    let widest = note
+        .iter()
+        .map(|l| l.chars().count() as f64 * NOTE_FONT * 0.6)
+        .fold(name.chars().count() as f64 * CHAR_W, f64::max);
+    Point::new(widest + 2.0 * PAD_X, NODE_H + note.len() as f64 * NOTE_LINE)
 }
 
 pub(crate) fn label_size(label: &str) -> Point {
@@ -163,7 +171,7 @@ pub(crate) fn place(d: &Drawing) -> Placed {
         .iter()
         .enumerate()
         .map(|(i, (name, _))| {
-            let size = Point::new(node_width(name), NODE_H);
+            let size = node_size(name, d.notes.get(i).map_or(&[][..], Vec::as_slice));
             let look = StyleAttr::new(black, 1, None, 0, FONT as usize);
             // Boxes are made across the graph's direction, as layout-rs's DOT reader does.
             let mut e = Element::create_with_properties(

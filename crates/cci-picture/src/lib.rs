@@ -18,44 +18,58 @@
 mod layout;
 mod svg;
 
-use cci_core::emit::graph_render::{resource_edge_label, resource_groups, Group, NetworkView};
+use cci_core::emit::graph_render::{Group, NetworkView, ResourceView};
 use cci_core::graph::ResourceGraph;
+use cci_core::Build;
 
 /// What to draw: named boxes, each in a group, and edges between them, some labelled.
 #[derive(Clone, Debug, Default)]
 struct Drawing {
     title: String,
     nodes: Vec<(String, Group)>,
+    /// Lines drawn under a node's name, in a smaller font, by node index (an actor's ranges);
+    /// a node past the end has none.
+    notes: Vec<Vec<String>>,
     /// (from, to, label), indices into `nodes`.
     edges: Vec<(usize, usize, Option<String>)>,
-    /// What the legend says of the actors' group in this view.
-    actors_note: &'static str,
 }
 
-/// The resource graph: one box per Terraform resource, an edge from each resource to what
-/// depends on it; the edges between a security group and a rule that lets traffic from (or to)
-/// it are labelled with the rule's ports.
+/// The resource graph: one box per Terraform resource, each security group's rules one box
+/// ([`ResourceView`]), an edge from each resource to what depends on it; the edges from a
+/// security group to the rules that let traffic from (or to) it are labelled with their ports.
 pub fn resources(g: &ResourceGraph, site: &str) -> String {
-    let mut d = Drawing {
+    let v = ResourceView::new(g);
+    let d = Drawing {
         title: format!("{site}: Terraform resources and what depends on what"),
-        actors_note: " (rules that open to them)",
+        nodes: v.nodes.into_iter().map(|n| (n.name, n.group)).collect(),
+        edges: v
+            .edges
+            .iter()
+            .map(|e| (e.from, e.to, e.label.clone()))
+            .collect(),
         ..Drawing::default()
     };
-    let mut index = std::collections::BTreeMap::new();
-    for (n, group) in g.nodes_in_order().zip(resource_groups(g)) {
-        index.insert(n.address.as_str(), (d.nodes.len(), n));
-        d.nodes.push((n.address.clone(), group));
-    }
-    for (a, b) in g.edges() {
-        if let (Some(&(i, from)), Some(&(j, to))) = (index.get(a), index.get(b)) {
-            d.edges.push((i, j, resource_edge_label(from, to)));
-        }
-    }
     svg::draw(&d)
 }
 
-/// The network view: one box per endpoint of the site's flows, one edge per (from, to) pair,
-/// labelled with its ports.
+/// The file `build` writes besides the core's outputs.
+pub const NETWORK_SVG: &str = "graph/network.svg";
+
+/// Adds the network view's SVG to a build's outputs (when it has outputs): `build` writes it
+/// with the view's DOT and Mermaid, always drawn by this crate (never by a Graphviz that
+/// happens to be installed), so the committed bytes are the same on every machine.
+pub fn draw_into(b: &mut Build) {
+    let (Some(outputs), Some(net), Some(site)) =
+        (b.outputs.as_mut(), &b.network, &b.compilation.site)
+    else {
+        return;
+    };
+    let svg = network(&NetworkView::new(net, site), &site.name);
+    outputs.files.insert(NETWORK_SVG.into(), svg);
+}
+
+/// The network view: one box per endpoint of the site's flows (an actor's with the ranges it
+/// stands for), one edge per (from, to) pair, labelled with its ports.
 pub fn network(v: &NetworkView, site: &str) -> String {
     let d = Drawing {
         title: format!("{site}: network flows (from opens connections to, on ports)"),
@@ -64,12 +78,12 @@ pub fn network(v: &NetworkView, site: &str) -> String {
             .iter()
             .map(|e| (e.name.clone(), e.group))
             .collect(),
+        notes: v.endpoints.iter().map(|e| e.ranges.clone()).collect(),
         edges: v
             .links
             .iter()
             .map(|l| (l.from, l.to, Some(l.label())))
             .collect(),
-        actors_note: "",
     };
     svg::draw(&d)
 }
@@ -118,7 +132,7 @@ mod tests {
                 (1, 1, Some("all".into())),
                 (0, 2, None),
             ],
-            actors_note: "",
+            notes: vec![vec!["10.0.0.0/8, +1 more".into()]],
         };
         let svg = draw(&d);
         assert_eq!(svg, draw(&d), "the same drawing twice");
@@ -127,6 +141,7 @@ mod tests {
             ">b &amp; c</text>",
             ">d</text>",
             ">80/tcp, 443/tcp</text>",
+            ">10.0.0.0/8, +1 more</text>",
         ] {
             assert!(svg.contains(text), "{text} missing:\n{svg}");
         }

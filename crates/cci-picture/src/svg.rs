@@ -1,7 +1,9 @@
 //! The SVG itself: one fill colour per group with a legend, the edges under the boxes and the
 //! labels over both, escaped for XML, the same bytes on every run.
 
-use crate::layout::{label_size, place, Placed, CHAR_W, FONT, LABEL_FONT};
+use crate::layout::{
+    label_size, place, Placed, CHAR_W, FONT, LABEL_FONT, NODE_H, NOTE_FONT, NOTE_LINE,
+};
 use crate::Drawing;
 use cci_core::emit::graph_render::Group;
 use layout::core::geometry::Point;
@@ -117,11 +119,7 @@ fn legend(d: &Drawing) -> (Vec<(f64, Group, String)>, f64) {
     let mut x = MARGIN;
     let mut swatches = Vec::new();
     for g in &groups {
-        let text = if *g == Group::Actors {
-            format!("{}{}", g.title(), d.actors_note)
-        } else {
-            g.title().to_string()
-        };
+        let text = g.title().to_string();
         let next = x + 22.0 + text.chars().count() as f64 * CHAR_W + 18.0;
         swatches.push((x, *g, text));
         x = next;
@@ -220,9 +218,8 @@ fn write_boxes(out: &mut String, d: &Drawing, placed: &Placed, shift: Point) {
         let xy = xy.add(shift);
         let _ = writeln!(
             out,
-            "<g class=\"node\" data-group=\"{gid}\" data-id=\"{n}\"><title>{n} ({}{})</title><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"4\" fill=\"{}\" stroke=\"{}\"/><text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{n}</text></g>",
+            "<g class=\"node\" data-group=\"{gid}\" data-id=\"{n}\"><title>{n} ({})</title><rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"4\" fill=\"{}\" stroke=\"{}\"/><text x=\"{}\" y=\"{}\" text-anchor=\"middle\">{n}</text>{}</g>",
             g.title(),
-            if *g == Group::Actors { d.actors_note } else { "" },
             num(xy.x),
             num(xy.y),
             num(size.x),
@@ -230,12 +227,29 @@ fn write_boxes(out: &mut String, d: &Drawing, placed: &Placed, shift: Point) {
             g.fill(),
             g.stroke(),
             num(xy.x + size.x / 2.0),
-            num(xy.y + size.y / 2.0 + FONT * 0.35),
+            num(xy.y + NODE_H / 2.0 + FONT * 0.35),
+            note_lines(d.notes.get(i), xy.x + size.x / 2.0, xy.y + NODE_H),
             gid = g.id(),
             n = xml(name),
         );
     }
     out.push_str("</g>\n");
+}
+
+/// The lines of a box's note, under its name, each a `<text>` of its own.
+fn note_lines(note: Option<&Vec<String>>, x: f64, top: f64) -> String {
+    let mut out = String::new();
+    for (k, line) in note.into_iter().flatten().enumerate() {
+        let _ = write!(
+            out,
+            "<text class=\"note\" x=\"{}\" y=\"{}\" font-size=\"{}\" fill=\"#343a40\" text-anchor=\"middle\">{}</text>",
+            num(x),
+            num(top + k as f64 * NOTE_LINE + NOTE_FONT * 0.35),
+            num(NOTE_FONT),
+            xml(line)
+        );
+    }
+    out
 }
 
 fn write_labels(out: &mut String, d: &Drawing, placed: &Placed, shift: Point) {

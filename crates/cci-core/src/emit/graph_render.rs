@@ -1,11 +1,15 @@
 //! The dependency graph drawn as DOT, Mermaid or JSON (SVG: the `cci-picture` crate), and the
-//! network view:
-//! the port matrix as a graph of endpoints and the ports between them.
+//! network view ([`network`]): the port matrix as a graph of endpoints and the ports between
+//! them.
 
-use crate::ast::Protocol;
+mod network;
+mod resources;
+
+pub use network::{Endpoint, Link, NetworkView};
+pub use resources::{Drawn, DrawnEdge, ResourceView};
+
 use crate::graph::{Node, Resource, ResourceGraph};
-use crate::matrix::{EndpointKind, Matrix};
-use crate::model::{ports_text, Site};
+use crate::model::Site;
 use crate::network::{GroupRole, Network, Peer};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -13,50 +17,71 @@ use std::fmt::Write as _;
 
 /// A DOT string literal, appended (a large site's graph has tens of thousands of them).
 fn push_dot_id(out: &mut String, s: &str) {
+    push_dot_lines(out, &[s]);
+}
+
+/// A DOT string literal of lines, `\n` (a centred line break in a label) between them.
+fn push_dot_lines(out: &mut String, lines: &[&str]) {
     out.push('"');
-    for c in s.chars() {
-        if c == '\\' || c == '"' {
-            out.push('\\');
+    for (i, line) in lines.iter().enumerate() {
+        if i > 0 {
+            out.push_str("\\n");
         }
-        out.push(c);
+        for c in line.chars() {
+            if c == '\\' || c == '"' {
+                out.push('\\');
+            }
+            out.push(c);
+        }
     }
     out.push('"');
 }
 
-/// DOT, one cluster per `.tf` file, edges from a resource to what depends on it.
+/// DOT of the resource view ([`ResourceView`]: a group's rules as one node), one cluster per
+/// `.tf` file, edges from a resource to what depends on it, labelled with the rules' ports.
 pub fn dot(g: &ResourceGraph, site: &str) -> String {
-    let mut by_file: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for n in g.nodes_in_order() {
-        by_file.entry(n.file.name()).or_default().push(&n.address);
+    let v = ResourceView::new(g);
+    let mut by_file: BTreeMap<&str, Vec<&Drawn>> = BTreeMap::new();
+    for n in &v.nodes {
+        by_file.entry(n.file).or_default().push(n);
     }
-    let edges = g.edges();
-    let mut out = String::with_capacity(64 * (g.order.len() + edges.len()));
+    let mut out = String::with_capacity(64 * (v.nodes.len() + v.edges.len()));
     out.push_str("digraph ");
     push_dot_id(&mut out, site);
-    out.push_str(" {\n  rankdir=LR;\n  node [shape=box, fontsize=10];\n");
+    out.push_str(" {\n  rankdir=LR;\n  node [shape=box, fontsize=10];\n  edge [fontsize=9];\n");
     for (i, (file, nodes)) in by_file.iter().enumerate() {
         let _ = write!(out, "  subgraph cluster_{i} {{\n    label=");
         push_dot_id(&mut out, file);
         out.push_str(";\n");
         for n in nodes {
             out.push_str("    ");
-            push_dot_id(&mut out, n);
+            push_dot_id(&mut out, &n.id);
+            if n.name != n.id {
+                out.push_str(" [label=");
+                push_dot_id(&mut out, &n.name);
+                out.push(']');
+            }
             out.push_str(";\n");
         }
         out.push_str("  }\n");
     }
-    for (a, b) in edges {
+    for e in &v.edges {
         out.push_str("  ");
-        push_dot_id(&mut out, a);
+        push_dot_id(&mut out, &v.nodes[e.from].id);
         out.push_str(" -> ");
-        push_dot_id(&mut out, b);
+        push_dot_id(&mut out, &v.nodes[e.to].id);
+        if let Some(label) = &e.label {
+            out.push_str(" [label=");
+            push_dot_id(&mut out, label);
+            out.push(']');
+        }
         out.push_str(";\n");
     }
     out.push_str("}\n");
     out
 }
 
-/// A Mermaid node id: the address with everything but letters and digits as `_`.
+/// A Mermaid node id: the name with everything but letters and digits as `_`.
 fn push_mermaid_id(out: &mut String, s: &str) {
     out.extend(
         s.chars()
@@ -64,27 +89,33 @@ fn push_mermaid_id(out: &mut String, s: &str) {
     );
 }
 
+/// Mermaid of the resource view, as [`dot`].
 pub fn mermaid(g: &ResourceGraph) -> String {
-    let edges = g.edges();
-    let mut out = String::with_capacity(64 * (g.order.len() + edges.len()));
+    let v = ResourceView::new(g);
+    let mut out = String::with_capacity(64 * (v.nodes.len() + v.edges.len()));
     out.push_str("flowchart LR\n");
-    for n in g.nodes_in_order() {
+    for n in &v.nodes {
         out.push_str("  ");
-        push_mermaid_id(&mut out, &n.address);
+        push_mermaid_id(&mut out, &n.id);
         out.push_str("[\"");
-        out.extend(n.address.chars().map(|c| if c == '"' { '\'' } else { c }));
+        out.extend(n.name.chars().map(|c| if c == '"' { '\'' } else { c }));
         out.push_str("\"]\n");
     }
-    for (a, b) in edges {
+    for e in &v.edges {
         out.push_str("  ");
-        push_mermaid_id(&mut out, a);
-        out.push_str(" --> ");
-        push_mermaid_id(&mut out, b);
+        push_mermaid_id(&mut out, &v.nodes[e.from].id);
+        out.push_str(" -->");
+        if let Some(label) = &e.label {
+            let _ = write!(out, "|\"{label}\"|");
+        }
+        out.push(' ');
+        push_mermaid_id(&mut out, &v.nodes[e.to].id);
         out.push('\n');
     }
     out
 }
 
+/// Every resource and every dependency (no rule collapsed: this is the data, not a picture).
 pub fn json(g: &ResourceGraph) -> String {
     let nodes: Vec<_> = g
         .nodes_in_order()
@@ -272,201 +303,4 @@ pub fn resource_groups(g: &ResourceGraph) -> Vec<Group> {
         }
     };
     g.nodes_in_order().map(group).collect()
-}
-
-/// The label of a resource-graph edge that is a network flow: from the security group on the
-/// other side of a rule (or a group's rule to itself) to the rule, its ports.
-pub fn resource_edge_label(from: &Node, to: &Node) -> Option<String> {
-    let (Resource::SecurityGroup(group), Resource::SgRule(rule)) = (&from.resource, &to.resource)
-    else {
-        return None;
-    };
-    match &rule.peer {
-        Peer::Group(peer) if *peer == group.id => Some(ports_text(rule.protocol, rule.ports)),
-        _ => None,
-    }
-}
-
-/// One side of the site's flows, named as the port matrix names it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Endpoint {
-    pub name: String,
-    pub group: Group,
-}
-
-/// Every (from, to) pair of the site's flows, with their ports merged.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Link {
-    /// Indices into [`NetworkView::endpoints`].
-    pub from: usize,
-    pub to: usize,
-    /// `80/tcp`, `4646-4648/tcp`, `all`: each once, by port then protocol.
-    pub ports: Vec<String>,
-}
-
-impl Link {
-    pub fn label(&self) -> String {
-        self.ports.join(", ")
-    }
-}
-
-/// The port matrix as a graph: one node per endpoint, one edge per (from, to) pair; both in
-/// the order the flows first name them (the stdlib's rules, then the site's own).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct NetworkView {
-    pub endpoints: Vec<Endpoint>,
-    pub links: Vec<Link>,
-}
-
-impl NetworkView {
-    pub fn new(net: &Network, site: &Site) -> Self {
-        Self::of(&Matrix::new(net, site))
-    }
-
-    /// The matrix's rows grouped by (from, to), each link's ports sorted by port, then
-    /// protocol (`all` and `icmp` first).
-    pub fn of(m: &Matrix) -> Self {
-        let endpoints = m
-            .endpoints
-            .iter()
-            .map(|e| Endpoint {
-                name: e.name.clone(),
-                group: match e.kind {
-                    EndpointKind::Services => Group::Services,
-                    EndpointKind::Fleets => Group::Fleets,
-                    EndpointKind::Datastores => Group::Datastores,
-                    EndpointKind::Actors => Group::Actors,
-                },
-            })
-            .collect();
-        let mut v = NetworkView {
-            endpoints,
-            links: Vec::new(),
-        };
-        let mut pairs: BTreeMap<(usize, usize), usize> = BTreeMap::new();
-        // Each link's ports, sorted by port, then protocol: `None` (`all`, `icmp`) first.
-        type Ports = Vec<(Option<(u16, u16)>, Protocol)>;
-        let mut ports: Vec<Ports> = Vec::new();
-        for r in &m.rows {
-            let link = *pairs.entry((r.from, r.to)).or_insert_with(|| {
-                v.links.push(Link {
-                    from: r.from,
-                    to: r.to,
-                    ports: Vec::new(),
-                });
-                ports.push(Vec::new());
-                v.links.len() - 1
-            });
-            ports[link].push((r.ports, r.protocol));
-        }
-        for (link, mut p) in v.links.iter_mut().zip(ports) {
-            p.sort_unstable();
-            p.dedup();
-            link.ports = p
-                .into_iter()
-                .map(|(range, proto)| ports_text(proto, range))
-                .collect();
-        }
-        v
-    }
-
-    /// DOT, one cluster per group, each edge labelled with its ports.
-    pub fn dot(&self, site: &str) -> String {
-        let mut out = String::from("digraph ");
-        push_dot_id(&mut out, &format!("{site} network"));
-        out.push_str(" {\n  rankdir=LR;\n  node [shape=box, style=filled, fontsize=10];\n  edge [fontsize=9];\n");
-        for group in Group::ALL {
-            let members: Vec<&Endpoint> =
-                self.endpoints.iter().filter(|e| e.group == group).collect();
-            if members.is_empty() {
-                continue;
-            }
-            let _ = write!(out, "  subgraph cluster_{} {{\n    label=", group.id());
-            push_dot_id(&mut out, group.title());
-            let _ = writeln!(out, ";\n    color=\"{}\";", group.stroke());
-            for e in members {
-                out.push_str("    ");
-                push_dot_id(&mut out, &e.name);
-                let _ = writeln!(
-                    out,
-                    " [fillcolor=\"{}\", color=\"{}\"];",
-                    group.fill(),
-                    group.stroke()
-                );
-            }
-            out.push_str("  }\n");
-        }
-        for l in &self.links {
-            out.push_str("  ");
-            push_dot_id(&mut out, &self.endpoints[l.from].name);
-            out.push_str(" -> ");
-            push_dot_id(&mut out, &self.endpoints[l.to].name);
-            out.push_str(" [label=");
-            push_dot_id(&mut out, &l.label());
-            out.push_str("];\n");
-        }
-        out.push_str("}\n");
-        out
-    }
-
-    /// Mermaid, one subgraph per group; node ids are `e0`, `e1`, ... (endpoint names hold
-    /// spaces, parentheses and slashes).
-    pub fn mermaid(&self) -> String {
-        let text = |s: &str| s.replace('"', "'");
-        let mut out = String::from("flowchart LR\n");
-        for group in Group::ALL {
-            let members: Vec<(usize, &Endpoint)> = self
-                .endpoints
-                .iter()
-                .enumerate()
-                .filter(|(_, e)| e.group == group)
-                .collect();
-            if members.is_empty() {
-                continue;
-            }
-            let _ = writeln!(out, "  subgraph g_{}[\"{}\"]", group.id(), group.title());
-            for (i, e) in members {
-                let _ = writeln!(out, "    e{i}[\"{}\"]", text(&e.name));
-            }
-            out.push_str("  end\n");
-        }
-        for l in &self.links {
-            let _ = writeln!(out, "  e{} -->|\"{}\"| e{}", l.from, text(&l.label()), l.to);
-        }
-        for group in Group::ALL {
-            if self.endpoints.iter().any(|e| e.group == group) {
-                let _ = writeln!(
-                    out,
-                    "  style g_{} fill:{},stroke:{}",
-                    group.id(),
-                    group.fill(),
-                    group.stroke()
-                );
-            }
-        }
-        out
-    }
-
-    pub fn json(&self) -> String {
-        let nodes: Vec<_> = self
-            .endpoints
-            .iter()
-            .map(|e| json!({ "id": e.name, "group": e.group.id() }))
-            .collect();
-        let edges: Vec<_> = self
-            .links
-            .iter()
-            .map(|l| {
-                json!({
-                    "from": self.endpoints[l.from].name,
-                    "to": self.endpoints[l.to].name,
-                    "ports": l.ports,
-                })
-            })
-            .collect();
-        let mut s = serde_json::to_string_pretty(&json!({ "nodes": nodes, "edges": edges }))
-            .unwrap_or_default();
-        s.push('\n');
-        s
-    }
 }

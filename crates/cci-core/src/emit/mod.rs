@@ -20,7 +20,8 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-/// Everything a build writes: relative path to contents. Sorted, so output is stable.
+/// Everything a build writes: relative path to contents. Sorted, so output is stable. (The
+/// core writes every file but `graph/network.svg`, which `cci_picture::draw_into` adds.)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Outputs {
     pub files: BTreeMap<String, String>,
@@ -56,6 +57,13 @@ pub fn emit(input: &Input, t: &Handlebars, diags: &mut Diagnostics) -> Result<Ou
         "graph/resources.mmd".into(),
         graph_render::mermaid(input.graph),
     );
+    // The network view; its SVG (`graph/network.svg`) is laid out by the `cci-picture` crate,
+    // which the command line's `build` calls (`cci_picture::draw_into`).
+    let network = graph_render::NetworkView::new(input.net, input.site);
+    out.files
+        .insert("graph/network.dot".into(), network.dot(&input.site.name));
+    out.files
+        .insert("graph/network.mmd".into(), network.mermaid());
     user_data::check(input.site, input.lib, &out, diags);
     Ok(out)
 }
