@@ -137,7 +137,8 @@ impl Diagnostics {
 pub enum Style {
     /// Unicode art and colours, for a terminal.
     Fancy,
-    /// Plain ASCII without colour: stable for snapshots, logs and CI.
+    /// ASCII without colour (`--color never`, not a terminal): stable for snapshots, logs
+    /// and CI.
     Plain,
 }
 
@@ -146,7 +147,8 @@ pub enum Style {
 pub fn render(diags: &Diagnostics, sources: &Sources, style: Style) -> String {
     let theme = match style {
         Style::Fancy => GraphicalTheme::unicode(),
-        Style::Plain => GraphicalTheme::unicode_nocolor(),
+        // miette's `none`: ASCII frames, no colour.
+        Style::Plain => GraphicalTheme::none(),
     };
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(100)
