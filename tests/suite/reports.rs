@@ -48,3 +48,21 @@ fn color_never_draws_in_ascii() {
     let shown = text(&o.stderr);
     assert!(shown.contains('╭') && shown.contains('\u{1b}'), "{shown}");
 }
+
+/// The ports a warning lists stay whole (`7171/tcp`, not `7171/` and `tcp` on two lines).
+#[test]
+fn wrapping_keeps_ports_whole() {
+    let o = run(&["check", "tests/fixtures/check/users-open.cci"]);
+    let shown = text(&o.stderr);
+    for port in [
+        "80/tcp",
+        "443/tcp",
+        "4434/tcp",
+        "64535-65535/tcp",
+        "7171/tcp",
+        "8081/tcp",
+    ] {
+        assert!(shown.contains(port), "{port} split:\n{shown}");
+    }
+    assert!(!shown.lines().any(|l| l.ends_with('/')), "{shown}");
+}

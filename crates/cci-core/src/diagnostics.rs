@@ -150,9 +150,13 @@ pub fn render(diags: &Diagnostics, sources: &Sources, style: Style) -> String {
         // miette's `none`: ASCII frames, no colour.
         Style::Plain => GraphicalTheme::none(),
     };
+    // Lines break at spaces only: textwrap's default (Unicode's rules) breaks after `/` and
+    // at `-`, splitting `8800/tcp` and `64535-65535` over two lines.
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(100)
-        .with_links(false);
+        .with_links(false)
+        .with_word_separator(textwrap::WordSeparator::AsciiSpace)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
     let shown = ShownSources::new(sources, diags);
     let mut out = String::new();
     for d in diags.sorted() {
@@ -472,3 +476,6 @@ impl miette::Diagnostic for Rendered<'_> {
         Some(Box::new(self.labels.iter().cloned()))
     }
 }
+
+#[cfg(test)]
+mod tests;
