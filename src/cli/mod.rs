@@ -146,7 +146,7 @@ pub fn report(cli: &Cli, diags: &Diagnostics, sources: &Sources) -> bool {
             let style = if fancy { Style::Fancy } else { Style::Plain };
             err!("{}", render(diags, sources, style));
             errln!(
-                "{} error(s), {} warning(s)",
+                "\n{} error(s), {} warning(s)",
                 diags.error_count(),
                 diags.warning_count()
             );

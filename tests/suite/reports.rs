@@ -66,3 +66,50 @@ fn wrapping_keeps_ports_whole() {
     }
     assert!(!shown.lines().any(|l| l.ends_with('/')), "{shown}");
 }
+
+/// Each diagnostic opens with rustc's headline, `error[CODE]: message` or
+/// `warning[CODE]: message`, on one line: what a CI log is grepped for.
+#[test]
+fn each_diagnostic_opens_with_a_rustc_headline() {
+    let o = run(&["check", "tests/fixtures/check/users-open.cci"]);
+    let shown = text(&o.stderr);
+    assert!(
+        shown.starts_with(
+            "warning[W0427]: binding `users` to 0.0.0.0/0 opens to the internet: 80/tcp \
+             (HTTP/HTTPS Traffic), 443/tcp (HTTP/HTTPS Traffic), 4434/tcp (HTTP/HTTPS Traffic), \
+             64535-65535/tcp (SSH into builds), 7171/tcp (Artifacts access), 8081/tcp \
+             (Artifacts access)\n"
+        ),
+        "{shown}"
+    );
+    assert!(shown.contains("\nwarning[W0440]: the services box's public address changes"));
+    let o = run(&["check", "tests/fixtures/parse/several-errors.cci"]);
+    let shown = text(&o.stderr);
+    let headlines: Vec<&str> = shown
+        .lines()
+        .filter(|l| l.starts_with("error[") || l.starts_with("warning["))
+        .collect();
+    assert_eq!(
+        headlines,
+        [
+            "error[E0102]: unterminated string",
+            "error[E0104]: malformed CIDR `10.10.0.0/40`",
+            "error[E0105]: unknown protocol `tcpx`"
+        ],
+        "{shown}"
+    );
+    // The code is not said a second time, alone on a line, as miette's header does.
+    assert!(!shown.lines().any(|l| l.trim() == "E0102"), "{shown}");
+    // In colour: the same words, the headline bold.
+    let o = run(&[
+        "check",
+        "--color",
+        "always",
+        "tests/fixtures/parse/several-errors.cci",
+    ]);
+    let shown = text(&o.stderr);
+    assert!(
+        shown.contains("error[E0102]") && shown.contains('\u{1b}'),
+        "{shown}"
+    );
+}

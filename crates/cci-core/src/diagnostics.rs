@@ -159,12 +159,34 @@ pub fn render(diags: &Diagnostics, sources: &Sources, style: Style) -> String {
         .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
     let shown = ShownSources::new(sources, diags);
     let mut out = String::new();
-    for d in diags.sorted() {
+    for (i, d) in diags.sorted().into_iter().enumerate() {
         let report = Rendered::new(d, sources, &shown);
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&headline(d, &report.message, style));
+        let mut body = String::new();
         // Writing into a String cannot fail.
-        let _ = handler.render_report(&mut out, &report);
+        let _ = handler.render_report(&mut body, &report);
+        // miette's first line is its own headline, for an empty message (`Rendered` has no
+        // code and displays as nothing): the frame and the help follow it.
+        out.push_str(body.split_once('\n').map_or("", |(_, rest)| rest));
     }
     out
+}
+
+/// rustc's first line, `error[E0207]: message`, unwrapped, so a CI log is grepped for it;
+/// in colour, the severity and code in the severity's colour and the message bold.
+fn headline(d: &Diagnostic, message: &str, style: Style) -> String {
+    let (word, colour) = match d.severity {
+        Severity::Error => ("error", "31"),
+        Severity::Warning => ("warning", "33"),
+    };
+    let code = d.code.as_str();
+    match style {
+        Style::Plain => format!("{word}[{code}]: {message}\n"),
+        Style::Fancy => format!("\x1b[1;{colour}m{word}[{code}]\x1b[0m\x1b[1m: {message}\x1b[0m\n"),
+    }
 }
 
 /// Renders every diagnostic as one JSON object per line, for editors and CI annotations.
@@ -441,19 +463,17 @@ impl fmt::Debug for Rendered<'_> {
     }
 }
 
+/// Nothing: the message is in the headline `render` writes (miette would wrap it under its
+/// severity icon, and print the code on a line of its own).
 impl fmt::Display for Rendered<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Ok(())
     }
 }
 
 impl std::error::Error for Rendered<'_> {}
 
 impl miette::Diagnostic for Rendered<'_> {
-    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(self.diag.code.as_str()))
-    }
-
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.diag.severity {
             Severity::Error => miette::Severity::Error,
