@@ -12,8 +12,10 @@ use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteSpanCont
 use std::collections::BTreeMap;
 use std::fmt;
 
+mod json;
 mod suggestions;
-use suggestions::{suggestion_json, suggestion_line};
+pub use json::render_json;
+use suggestions::suggestion_line;
 pub use suggestions::{Applicability, Suggestion};
 
 /// One labelled place in the source.
@@ -187,30 +189,6 @@ fn headline(d: &Diagnostic, message: &str, style: Style) -> String {
         Style::Plain => format!("{word}[{code}]: {message}\n"),
         Style::Fancy => format!("\x1b[1;{colour}m{word}[{code}]\x1b[0m\x1b[1m: {message}\x1b[0m\n"),
     }
-}
-
-/// Renders every diagnostic as one JSON object per line, for editors and CI annotations.
-pub fn render_json(diags: &Diagnostics, sources: &Sources) -> String {
-    let shown = ShownSources::new(sources, diags);
-    let mut out = String::new();
-    for d in diags.sorted() {
-        let file = shown.get(d.primary.span.file);
-        let v = serde_json::json!({
-            "code": d.code.as_str(),
-            "severity": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
-            "message": file.clean_message(&d.message),
-            "file": file.name,
-            "line": sources.line_of(d.primary.span),
-            "start": d.primary.span.start,
-            "end": d.primary.span.end,
-            "label": file.clean(&d.primary.text),
-            "help": d.help.as_deref().map(|h| file.clean(h)),
-            "suggestions": d.suggestions.iter().map(|s| suggestion_json(s, sources, &shown)).collect::<Vec<_>>(),
-        });
-        out.push_str(&v.to_string());
-        out.push('\n');
-    }
-    out
 }
 
 /// The sources as diagnostics show them, made once for each file a diagnostic points into.

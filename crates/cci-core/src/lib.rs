@@ -42,6 +42,11 @@ pub mod world;
 
 pub use world::World;
 
+/// The `version` of every JSON the tool prints (diagnostic records, `plan`, `diff` and
+/// `graph` JSON; docs/message-format.md): raised when a field is removed or changes meaning,
+/// not when one is added.
+pub const JSON_VERSION: u64 = 1;
+
 use codes::Code;
 use diagnostics::{Diagnostic, Diagnostics};
 use span::Sources;
