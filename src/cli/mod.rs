@@ -6,6 +6,7 @@ pub mod build;
 pub mod check;
 pub mod diff;
 pub mod explain;
+pub mod explain_examples;
 pub mod fmt;
 pub mod generated;
 pub mod graph;

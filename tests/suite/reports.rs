@@ -357,3 +357,64 @@ fn fmt_and_build_keep_stdout_json() {
     assert_eq!(parsed(&o).len(), 1, "the summary only");
     assert!(text(&o.stderr).contains("changed"), "{}", text(&o.stderr));
 }
+
+/// The example block after `heading` in `explain`'s output, unindented.
+fn example_block(shown: &str, heading: &str, end: &str) -> Option<String> {
+    let start = shown.find(heading)?;
+    let rest = &shown[start..];
+    let rest = &rest[rest.find(":\n\n")? + 3..];
+    let block = &rest[..rest.find(end)?];
+    Some(
+        block
+            .lines()
+            .map(|l| l.strip_prefix("    ").unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}
+
+/// `explain CODE` shows the lines of a site that produce the code, and the same lines fixed:
+/// put into the base site every fixture starts from, the wrong lines produce the code; the
+/// fixed lines are the base's, which produces nothing.
+#[test]
+fn explain_shows_a_wrong_and_a_fixed_example() {
+    let base = std::fs::read_to_string(crate::root().join("tests/fixtures/base.site")).unwrap();
+    let lib = cci_core::stdlib::embedded();
+    let clean = cci_core::build("site.cci", &base, &lib);
+    assert!(
+        clean.compilation.diagnostics.is_empty(),
+        "the base is clean"
+    );
+    let list = text(&run(&["explain"]).stdout);
+    let (mut with, mut without) = (Vec::new(), Vec::new());
+    for code in list.lines().filter_map(|l| l.split_whitespace().next()) {
+        let shown = text(&run(&["explain", code]).stdout);
+        let Some(wrong) = example_block(&shown, "\nWrong (from ", "\n\nFixed:") else {
+            without.push(code.to_string());
+            continue;
+        };
+        let fixed = example_block(&shown, "\nFixed:", "\n\nThe language").unwrap();
+        assert_eq!(
+            base.matches(&fixed).count(),
+            1,
+            "{code}: the fixed lines are the base's:\n{shown}"
+        );
+        let site = base.replacen(&fixed, &wrong, 1);
+        let b = cci_core::build("site.cci", &site, &lib);
+        assert!(
+            b.compilation
+                .diagnostics
+                .iter()
+                .any(|d| d.code.as_str() == code),
+            "{code}: the wrong example does not produce it:\n{site}"
+        );
+        with.push(code.to_string());
+    }
+    // Those without: only an edited stdlib, a certificate, a generated site or a fixture that
+    // changes the base in several places reaches them.
+    assert!(
+        with.len() >= 58,
+        "{} examples; none for {without:?}",
+        with.len()
+    );
+}
