@@ -43,13 +43,20 @@ fn main() -> ExitCode {
         }
         Err(e) => e.exit(),
     };
-    match run(&cli) {
+    let code = match run(&cli) {
         Ok(code) => code,
         Err(msg) => {
             errln!("error: {}", cci_core::display::escaped(&msg));
+            if cli::machine(&cli) {
+                cli::print_failure(&msg);
+            }
             ExitCode::from(2)
         }
+    };
+    if cli::machine(&cli) {
+        cli::print_summary(&cli, code == ExitCode::SUCCESS);
     }
+    code
 }
 
 /// The command line, each option taken by the subcommand it applies to.

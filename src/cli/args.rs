@@ -39,6 +39,8 @@ pub struct Cli {
     pub color: Color,
     pub stdlib: Option<PathBuf>,
     pub deny: Vec<Deny>,
+    /// The errors and warnings reported so far (`--message-format json`'s summary).
+    pub reported: std::cell::Cell<(usize, usize)>,
 }
 
 impl Cli {
@@ -74,6 +76,7 @@ impl Cli {
                 .unwrap_or(Color::Auto),
             stdlib: stdlib.and_then(|s| s.stdlib.clone()).or(line.stdlib),
             deny: denied,
+            reported: Default::default(),
             command: line.command,
         })
     }
@@ -82,7 +85,8 @@ impl Cli {
 /// How diagnostics are printed, for the subcommands that print them.
 #[derive(Args)]
 pub struct DiagnosticOptions {
-    /// How to print diagnostics (human when not given).
+    /// How to print diagnostics (human when not given). `json`: standard output carries only
+    /// JSON, one object a line, ending with a summary (docs/message-format.md).
     #[arg(long, value_enum)]
     pub message_format: Option<MessageFormat>,
     /// Colour and Unicode in diagnostics (auto when not given: on a terminal, without NO_COLOR).
@@ -344,7 +348,7 @@ impl Command {
     }
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, PartialEq, ValueEnum)]
 pub enum MessageFormat {
     Human,
     Json,

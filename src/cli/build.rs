@@ -35,7 +35,7 @@ pub fn run(
         return Ok(ExitCode::from(1));
     };
     if check {
-        return check_against(out, &outputs, &name, diff);
+        return check_against(cli, out, &outputs, &name, diff);
     }
     let written = cci_core::output::write_atomically(out, &outputs)
         .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
@@ -97,6 +97,7 @@ fn listed(names: &[String]) -> String {
 /// `build --check`: exit 1 naming each file that differs (with `--diff`, how), is missing or
 /// is stale; nothing is written.
 fn check_against(
+    cli: &Cli,
     out: &Path,
     outputs: &Outputs,
     site: &str,
@@ -112,6 +113,8 @@ fn check_against(
                 errln!("{} differs", shown(rel));
                 if diff {
                     print_masked_diff(
+                        cli,
+                        "build",
                         &shown(rel),
                         "compiled",
                         &String::from_utf8_lossy(bytes),

@@ -3,7 +3,7 @@
 //! policy of `cci_core::output::fs` (as `fmt`: atomic, no link followed, mode kept).
 
 use super::args::Cli;
-use super::{load_stdlib, read_site, report, site_text, world, MAX_SITE_BYTES};
+use super::{load_stdlib, machine, read_site, report, site_text, world, MAX_SITE_BYTES};
 use cci_core::display::{cut, escaped};
 use cci_core::output::fs::{self, named_file_reader};
 use cci_core::Compilation;
@@ -25,6 +25,10 @@ pub fn run(cli: &Cli, site: &Path, fix: bool) -> Result<ExitCode, String> {
     let c = compile(cli, site, &name, &text)?;
     if report(cli, &c.diagnostics, &c.sources) {
         return Ok(ExitCode::from(1));
+    }
+    if machine(cli) {
+        // The summary record says it.
+        return Ok(ExitCode::SUCCESS);
     }
     errln!(
         "{}: ok ({} warnings)",

@@ -2,7 +2,7 @@
 //! does (`cci_core::diff`). A side is a file, `-`, or `REV:PATH` read from git.
 
 use super::args::{Cli, PlanFormat};
-use super::{load_stdlib, read_site, report, site_text, world, MAX_SITE_BYTES};
+use super::{load_stdlib, print_output, read_site, report, site_text, world, MAX_SITE_BYTES};
 use cci_core::diff::{diff, render, Side};
 use cci_core::display::escaped;
 use cci_core::output::fs::named_file_reader;
@@ -29,8 +29,14 @@ pub fn run(cli: &Cli, old: &str, new: &str, format: PlanFormat) -> Result<ExitCo
     };
     let d = diff(&o, &n);
     match format {
-        PlanFormat::Text => out!("{}", render::text(&d)),
-        PlanFormat::Json => out!("{:#}\n", render::json(&d)),
+        PlanFormat::Text => print_output(cli, "diff", "text", None, &render::text(&d)),
+        PlanFormat::Json => print_output(
+            cli,
+            "diff",
+            "json",
+            None,
+            &format!("{:#}\n", render::json(&d)),
+        ),
     }
     Ok(ExitCode::SUCCESS)
 }

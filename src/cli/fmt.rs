@@ -3,7 +3,7 @@
 //! refused, the walk enters no linked directory); `-` formats standard input to standard output.
 
 use super::args::Cli;
-use super::{print_masked_diff, read_stdin, report, site_text, MAX_SITE_BYTES};
+use super::{print_masked_diff, print_output, read_stdin, report, site_text, MAX_SITE_BYTES};
 use cci_core::display::escaped;
 use cci_core::output::fs;
 use std::path::{Path, PathBuf};
@@ -78,11 +78,11 @@ fn stdin(cli: &Cli, check: bool) -> Result<bool, String> {
     };
     if check {
         if formatted != text {
-            print_masked_diff("<stdin>", "formatted", &text, &formatted);
+            print_masked_diff(cli, "fmt", "<stdin>", "formatted", &text, &formatted);
         }
         return Ok(formatted != text);
     }
-    out!("{formatted}");
+    print_output(cli, "fmt", "text", Some("<stdin>"), &formatted);
     Ok(false)
 }
 
@@ -98,7 +98,7 @@ fn file(cli: &Cli, path: &Path, check: bool) -> Result<bool, String> {
         return Ok(false);
     }
     if check {
-        print_masked_diff(&escaped(&name), "formatted", &text, &formatted);
+        print_masked_diff(cli, "fmt", &escaped(&name), "formatted", &text, &formatted);
         return Ok(true);
     }
     fs::replace_file(path, &was, formatted.as_bytes()).map_err(|e| e.to_string())?;

@@ -2,7 +2,7 @@
 //! resource graph, or the port matrix as a graph; SVG drawn by `cci-picture`.
 
 use super::args::{Cli, GraphFormat, GraphView};
-use super::{load_stdlib, read_site, report, world};
+use super::{load_stdlib, print_output, read_site, report, world};
 use cci_core::emit::graph_render::{render, Format, NetworkView, View};
 use cci_core::output::fs::named_file_reader;
 use std::path::Path;
@@ -35,6 +35,12 @@ pub fn run(
         (GraphFormat::Mermaid, view) => render(view, Format::Mermaid, g, net, s),
         (GraphFormat::Json, view) => render(view, Format::Json, g, net, s),
     };
-    out!("{drawn}");
+    let format = match format {
+        GraphFormat::Dot => "dot",
+        GraphFormat::Mermaid => "mermaid",
+        GraphFormat::Json => "json",
+        GraphFormat::Svg => "svg",
+    };
+    print_output(cli, "graph", format, None, &drawn);
     Ok(ExitCode::SUCCESS)
 }

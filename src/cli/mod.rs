@@ -6,6 +6,7 @@ pub mod build;
 pub mod check;
 pub mod diff;
 pub mod explain;
+pub mod explain_examples;
 pub mod fmt;
 pub mod generated;
 pub mod graph;
@@ -126,48 +127,110 @@ pub fn load_stdlib(cli: &Cli) -> Result<Vec<(String, String)>, String> {
 }
 
 /// Prints the diagnostics; true when they fail the command (an error, or a warning under
-/// `--deny warnings`).
+/// `--deny warnings`). Under `--message-format json`, as JSON lines on standard output.
 pub fn report(cli: &Cli, diags: &Diagnostics, sources: &Sources) -> bool {
     let denied = cli.deny.contains(&Deny::Warnings) && diags.warning_count() > 0;
     let fails = diags.has_errors() || denied;
+    let (errors, warnings) = cli.reported.get();
+    cli.reported.set((
+        errors + diags.error_count(),
+        warnings + diags.warning_count(),
+    ));
     if diags.is_empty() {
         return fails;
     }
-    match cli.message_format {
-        MessageFormat::Json => err!("{}", render_json(diags, sources)),
-        MessageFormat::Human => {
-            let fancy = match cli.color {
-                Color::Always => true,
-                Color::Never => false,
-                Color::Auto => {
-                    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
-                }
-            };
-            let style = if fancy { Style::Fancy } else { Style::Plain };
-            err!("{}", render(diags, sources, style));
-            errln!(
-                "{} error(s), {} warning(s)",
-                diags.error_count(),
-                diags.warning_count()
-            );
-        }
+    if cli.message_format == MessageFormat::Json {
+        // `--deny warnings` shows in the summary's `success`.
+        out!("{}", render_json(diags, sources));
+        return fails;
     }
+    let fancy = match cli.color {
+        Color::Always => true,
+        Color::Never => false,
+        Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+    };
+    let style = if fancy { Style::Fancy } else { Style::Plain };
+    err!("{}", render(diags, sources, style));
+    errln!(
+        "\n{} error(s), {} warning(s)",
+        diags.error_count(),
+        diags.warning_count()
+    );
     if denied && !diags.has_errors() {
         errln!("error: warnings are denied (--deny warnings)");
     }
     fails
 }
 
+/// Whether standard output is for machines (`--message-format json`): JSON lines only.
+pub fn machine(cli: &Cli) -> bool {
+    cli.message_format == MessageFormat::Json
+}
+
+/// `--message-format json`'s last line: what was reported, and whether the command succeeded.
+pub fn print_summary(cli: &Cli, success: bool) {
+    let (errors, warnings) = cli.reported.get();
+    outln!(
+        "{}",
+        serde_json::json!({
+            "version": cci_core::JSON_VERSION,
+            "type": "summary",
+            "errors": errors,
+            "warnings": warnings,
+            "success": success,
+        })
+    );
+}
+
+/// A failure that is not a diagnostic (I/O, usage) as a record, under `--message-format json`;
+/// stderr says it too.
+pub fn print_failure(message: &str) {
+    outln!(
+        "{}",
+        serde_json::json!({
+            "version": cci_core::JSON_VERSION,
+            "type": "failure",
+            "message": cci_core::display::escaped(message),
+        })
+    );
+}
+
+/// A command's product (a plan, a diff, a graph, formatted text) on standard output: as it
+/// is, or under `--message-format json` as one `output` record (JSON products embedded as
+/// JSON, others as a string). `file` names the file a diff or text is of.
+pub fn print_output(cli: &Cli, command: &str, format: &str, file: Option<&str>, text: &str) {
+    if !machine(cli) {
+        out!("{text}");
+        return;
+    }
+    let content = match format {
+        "json" => serde_json::from_str(text).unwrap_or_else(|_| text.into()),
+        _ => serde_json::Value::from(text),
+    };
+    let mut record = serde_json::json!({
+        "version": cci_core::JSON_VERSION,
+        "type": "output",
+        "command": command,
+        "format": format,
+    });
+    if let Some(file) = file {
+        record["file"] = file.into();
+    }
+    record["content"] = content;
+    outln!("{record}");
+}
+
 /// A unified diff on standard output from `old` (headed `name`) to `new` (headed `name
 /// (what)`), with anything that looks like a secret masked on both sides (the masks keep every
-/// offset, so the diff is the same). `name` is shown as it is: escape it first.
-pub fn print_masked_diff(name: &str, what: &str, old: &str, new: &str) {
+/// offset, so the diff is the same). `name` is shown as it is: escape it first. Under
+/// `--message-format json`, an `output` record of `command`.
+pub fn print_masked_diff(cli: &Cli, command: &str, name: &str, what: &str, old: &str, new: &str) {
     let mask = |t: &str| shown_text(t, &secret_ranges(t));
     let (old, new) = (mask(old), mask(new));
     let diff = similar::TextDiff::from_lines(&old, &new);
-    out!(
-        "{}",
-        diff.unified_diff()
-            .header(name, &format!("{name} ({what})"))
-    );
+    let text = diff
+        .unified_diff()
+        .header(name, &format!("{name} ({what})"))
+        .to_string();
+    print_output(cli, command, "diff", Some(name), &text);
 }

@@ -2,7 +2,7 @@
 //! matrix.
 
 use super::args::{Cli, PlanFormat};
-use super::{load_stdlib, read_site, report, world};
+use super::{load_stdlib, print_output, read_site, report, world};
 use cci_core::output::fs::named_file_reader;
 use cci_core::plan::{json, plan, text};
 use std::io::IsTerminal as _;
@@ -19,8 +19,8 @@ pub fn run(cli: &Cli, site: &Path, format: PlanFormat) -> Result<ExitCode, Strin
     };
     let plan = plan(s, &c.stdlib, net);
     match format {
-        PlanFormat::Text => out!("{}", text(&plan, width())),
-        PlanFormat::Json => out!("{:#}", json(&plan)),
+        PlanFormat::Text => print_output(cli, "plan", "text", None, &text(&plan, width())),
+        PlanFormat::Json => print_output(cli, "plan", "json", None, &format!("{:#}", json(&plan))),
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -81,15 +81,12 @@ fn json_diagnostics_are_one_object_per_line() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(1));
-    let text = String::from_utf8(o.stderr).unwrap();
+    let text = String::from_utf8(o.stdout).unwrap();
     let codes: Vec<String> = text
         .lines()
-        .map(|l| {
-            serde_json::from_str::<serde_json::Value>(l).unwrap()["code"]
-                .as_str()
-                .unwrap()
-                .to_string()
-        })
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .filter(|v| v["type"] == "diagnostic")
+        .map(|v| v["code"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(codes, ["E0401", "E0402", "W0416"]);
 }
@@ -739,7 +736,8 @@ fn options_apply_only_where_they_mean_something() {
         .unwrap();
     let printed = String::from_utf8([o.stdout, o.stderr].concat()).unwrap();
     assert!(
-        printed.contains("{\"code\":\"W0429\"") && !printed.contains("warning(s)"),
+        printed.contains("\"type\":\"diagnostic\",\"code\":\"W0429\"")
+            && !printed.contains("warning(s)"),
         "after the name wins: {printed}"
     );
 }

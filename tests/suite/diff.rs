@@ -50,7 +50,7 @@ fn every_pair_of_examples_is_diffed() {
                 assert_eq!(code, Some(0));
                 let v: serde_json::Value = serde_json::from_str(&json).unwrap();
                 assert_eq!(
-                    (v["kind"].as_str(), v["version"].as_u64()),
+                    (v["type"].as_str(), v["version"].as_u64()),
                     (Some("diff"), Some(1))
                 );
                 assert_eq!(v["changed"], true, "{a} → {b}");

@@ -328,7 +328,7 @@ fn json_diagnostics_carry_their_suggestions() {
         .arg(&fixture)
         .output()
         .unwrap();
-    let text = String::from_utf8(o.stderr).unwrap();
+    let text = String::from_utf8(o.stdout).unwrap();
     let d: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
     let s = &d["suggestions"][0];
     assert_eq!(s["replacement"], "GiB", "{d}");
@@ -336,8 +336,8 @@ fn json_diagnostics_carry_their_suggestions() {
     assert_eq!(s["line"], d["line"]);
     let source = std::fs::read_to_string(&fixture).unwrap();
     let (start, end) = (
-        s["start"].as_u64().unwrap() as usize,
-        s["end"].as_u64().unwrap() as usize,
+        s["byte_start"].as_u64().unwrap() as usize,
+        s["byte_end"].as_u64().unwrap() as usize,
     );
     assert_eq!(&source[start..end], "GiBs");
     let line = source

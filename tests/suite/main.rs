@@ -24,6 +24,7 @@ mod mangle;
 mod output;
 mod plan;
 mod release;
+mod reports;
 mod requirements;
 mod robustness;
 #[path = "../support/site_gen.rs"]

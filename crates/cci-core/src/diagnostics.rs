@@ -12,8 +12,10 @@ use miette::{GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteSpanCont
 use std::collections::BTreeMap;
 use std::fmt;
 
+mod json;
 mod suggestions;
-use suggestions::{suggestion_json, suggestion_line};
+pub use json::render_json;
+use suggestions::suggestion_line;
 pub use suggestions::{Applicability, Suggestion};
 
 /// One labelled place in the source.
@@ -137,7 +139,8 @@ impl Diagnostics {
 pub enum Style {
     /// Unicode art and colours, for a terminal.
     Fancy,
-    /// Plain ASCII without colour: stable for snapshots, logs and CI.
+    /// ASCII without colour (`--color never`, not a terminal): stable for snapshots, logs
+    /// and CI.
     Plain,
 }
 
@@ -146,43 +149,46 @@ pub enum Style {
 pub fn render(diags: &Diagnostics, sources: &Sources, style: Style) -> String {
     let theme = match style {
         Style::Fancy => GraphicalTheme::unicode(),
-        Style::Plain => GraphicalTheme::unicode_nocolor(),
+        // miette's `none`: ASCII frames, no colour.
+        Style::Plain => GraphicalTheme::none(),
     };
+    // Lines break at spaces only: textwrap's default (Unicode's rules) breaks after `/` and
+    // at `-`, splitting `8800/tcp` and `64535-65535` over two lines.
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(100)
-        .with_links(false);
+        .with_links(false)
+        .with_word_separator(textwrap::WordSeparator::AsciiSpace)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation);
     let shown = ShownSources::new(sources, diags);
     let mut out = String::new();
-    for d in diags.sorted() {
+    for (i, d) in diags.sorted().into_iter().enumerate() {
         let report = Rendered::new(d, sources, &shown);
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(&headline(d, &report.message, style));
+        let mut body = String::new();
         // Writing into a String cannot fail.
-        let _ = handler.render_report(&mut out, &report);
+        let _ = handler.render_report(&mut body, &report);
+        // miette's first line is its own headline, for an empty message (`Rendered` has no
+        // code and displays as nothing): the frame and the help follow it.
+        out.push_str(body.split_once('\n').map_or("", |(_, rest)| rest));
     }
     out
 }
 
-/// Renders every diagnostic as one JSON object per line, for editors and CI annotations.
-pub fn render_json(diags: &Diagnostics, sources: &Sources) -> String {
-    let shown = ShownSources::new(sources, diags);
-    let mut out = String::new();
-    for d in diags.sorted() {
-        let file = shown.get(d.primary.span.file);
-        let v = serde_json::json!({
-            "code": d.code.as_str(),
-            "severity": match d.severity { Severity::Error => "error", Severity::Warning => "warning" },
-            "message": file.clean_message(&d.message),
-            "file": file.name,
-            "line": sources.line_of(d.primary.span),
-            "start": d.primary.span.start,
-            "end": d.primary.span.end,
-            "label": file.clean(&d.primary.text),
-            "help": d.help.as_deref().map(|h| file.clean(h)),
-            "suggestions": d.suggestions.iter().map(|s| suggestion_json(s, sources, &shown)).collect::<Vec<_>>(),
-        });
-        out.push_str(&v.to_string());
-        out.push('\n');
+/// rustc's first line, `error[E0207]: message`, unwrapped, so a CI log is grepped for it;
+/// in colour, the severity and code in the severity's colour and the message bold.
+fn headline(d: &Diagnostic, message: &str, style: Style) -> String {
+    let (word, colour) = match d.severity {
+        Severity::Error => ("error", "31"),
+        Severity::Warning => ("warning", "33"),
+    };
+    let code = d.code.as_str();
+    match style {
+        Style::Plain => format!("{word}[{code}]: {message}\n"),
+        Style::Fancy => format!("\x1b[1;{colour}m{word}[{code}]\x1b[0m\x1b[1m: {message}\x1b[0m\n"),
     }
-    out
 }
 
 /// The sources as diagnostics show them, made once for each file a diagnostic points into.
@@ -435,19 +441,17 @@ impl fmt::Debug for Rendered<'_> {
     }
 }
 
+/// Nothing: the message is in the headline `render` writes (miette would wrap it under its
+/// severity icon, and print the code on a line of its own).
 impl fmt::Display for Rendered<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Ok(())
     }
 }
 
 impl std::error::Error for Rendered<'_> {}
 
 impl miette::Diagnostic for Rendered<'_> {
-    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        Some(Box::new(self.diag.code.as_str()))
-    }
-
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.diag.severity {
             Severity::Error => miette::Severity::Error,
@@ -470,3 +474,6 @@ impl miette::Diagnostic for Rendered<'_> {
         Some(Box::new(self.labels.iter().cloned()))
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -3,6 +3,11 @@
 //! bidirectional overrides) are never replayed. Masking keeps every byte offset, so spans
 //! stay valid.
 
+/// The `version` of every JSON the tool prints (diagnostic records, `plan`, `diff` and
+/// `graph` JSON; docs/message-format.md): raised when a field is removed or changes meaning,
+/// not when one is added.
+pub const JSON_VERSION: u64 = 1;
+
 /// The text as a diagnostic shows it: masked ranges as `*`, control characters (other than
 /// newline and tab) and bidirectional overrides as `?`, each character replaced by as many
 /// bytes as it had.

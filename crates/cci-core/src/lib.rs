@@ -42,6 +42,8 @@ pub mod world;
 
 pub use world::World;
 
+pub use display::JSON_VERSION;
+
 use codes::Code;
 use diagnostics::{Diagnostic, Diagnostics};
 use span::Sources;

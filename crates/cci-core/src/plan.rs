@@ -448,6 +448,8 @@ fn wrapped(text: &str, width: usize) -> Vec<String> {
 pub fn json(p: &Plan) -> Value {
     let s = &p.services;
     json!({
+        "version": crate::display::JSON_VERSION,
+        "type": "plan",
         "site": p.site,
         "release": p.release,
         "region": p.region,

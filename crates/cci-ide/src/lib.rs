@@ -234,7 +234,7 @@ fn fixes(d: &Value, site_name: &str, text: &str, lines: &LineIndex) -> Option<Va
             let at = |k: &str| usize::try_from(s[k].as_u64().unwrap_or(0)).unwrap_or(usize::MAX);
             serde_json::json!({
                 "title": s["message"],
-                "range": lines.range(text, at("start"), at("end")),
+                "range": lines.range(text, at("byte_start"), at("byte_end")),
                 "newText": s["replacement"],
             })
         })
@@ -255,7 +255,10 @@ fn diagnostics(
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter(|d| d["file"] == site_name)
         .map(|d| {
-            let at = |k: &str| usize::try_from(d[k].as_u64().unwrap_or(0)).unwrap_or(usize::MAX);
+            // The primary span is the first.
+            let at = |k: &str| {
+                usize::try_from(d["spans"][0][k].as_u64().unwrap_or(0)).unwrap_or(usize::MAX)
+            };
             let mut message = d["message"].as_str().unwrap_or_default().to_string();
             if let Some(help) = d["help"].as_str() {
                 message += &format!("\nhelp: {help}");
@@ -265,7 +268,7 @@ fn diagnostics(
                 _ => DiagnosticSeverity::WARNING,
             };
             Diagnostic {
-                range: lines.range(text, at("start"), at("end")),
+                range: lines.range(text, at("byte_start"), at("byte_end")),
                 severity: Some(severity),
                 code: d["code"].as_str().map(|c| NumberOrString::String(c.into())),
                 source: Some("cci-dsl".into()),

@@ -3,7 +3,7 @@
 
 use super::{Diagnostic, Shown, ShownSources};
 use crate::display::escaped;
-use crate::span::{Sources, Span};
+use crate::span::Span;
 
 /// How sure a suggestion is: `check --fix` and the language server's quick fixes apply only
 /// the machine-applicable ones.
@@ -72,27 +72,19 @@ impl Diagnostic {
     }
 }
 
-/// One suggestion as JSON: where (byte offsets, 1-based line and column in characters), the
-/// replacement and how sure it is.
-pub(super) fn suggestion_json(
-    s: &Suggestion,
-    sources: &Sources,
-    shown: &ShownSources,
-) -> serde_json::Value {
+/// One suggestion as JSON: where (as a span of docs/message-format.md), the replacement and
+/// how sure it is.
+pub(super) fn suggestion_json(s: &Suggestion, shown: &ShownSources) -> serde_json::Value {
     let file = shown.get(s.span.file);
-    let text = &file.file.text;
-    let start = (s.span.start as usize).min(text.len());
-    let line = sources.line_of(s.span);
-    let line_start = file.file.line_starts()[line - 1];
-    let column = text
-        .get(line_start..start)
-        .map_or(1, |t| t.chars().count() + 1);
+    let p = super::json::place(s.span, shown);
     serde_json::json!({
         "file": file.name,
-        "start": s.span.start,
-        "end": s.span.end,
-        "line": line,
-        "column": column,
+        "line": p.line,
+        "column": p.column,
+        "end_line": p.end_line,
+        "end_column": p.end_column,
+        "byte_start": p.byte_start,
+        "byte_end": p.byte_end,
         "replacement": escaped(&file.masked(&s.replacement)),
         "applicability": s.applicability.as_str(),
         "message": file.clean(&s.message),

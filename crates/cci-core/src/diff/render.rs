@@ -1,5 +1,5 @@
 //! A [`SiteDiff`] as Markdown to paste into a pull request, or as JSON (`--format json`, the
-//! schema in docs/json.md: `"kind": "diff"`, `"version": 1`).
+//! schema in docs/message-format.md: `"version": 1`, `"type": "diff"`).
 
 use super::resources::{Action, ResourceChange};
 use super::{FleetFigures, SiteDiff};
@@ -7,8 +7,7 @@ use crate::plan::dollars;
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 
-/// The JSON documents' version; bumped when a field changes meaning or goes away.
-pub const JSON_VERSION: u64 = 1;
+use crate::display::JSON_VERSION;
 
 /// Markdown: a heading, then a section per kind of change that happened.
 pub fn text(d: &SiteDiff) -> String {
@@ -197,8 +196,8 @@ pub fn json(d: &SiteDiff) -> Value {
     let money =
         |r: Option<(u64, u64)>| r.map(|(a, b)| json!({ "min_usd_micros": a, "max_usd_micros": b }));
     json!({
-        "kind": "diff",
         "version": JSON_VERSION,
+        "type": "diff",
         "old": d.old,
         "new": d.new,
         "changed": !d.is_empty(),

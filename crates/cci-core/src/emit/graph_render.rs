@@ -126,8 +126,19 @@ pub fn json(g: &ResourceGraph) -> String {
         .into_iter()
         .map(|(a, b)| json!({ "from": a, "to": b }))
         .collect();
-    let mut s = serde_json::to_string_pretty(&json!({ "nodes": nodes, "edges": edges }))
-        .unwrap_or_default();
+    graph_json("resources", nodes, edges)
+}
+
+/// A graph as JSON (docs/message-format.md): `version`, `type`, `view`, the nodes and edges.
+fn graph_json(view: &str, nodes: Vec<serde_json::Value>, edges: Vec<serde_json::Value>) -> String {
+    let v = json!({
+        "version": crate::display::JSON_VERSION,
+        "type": "graph",
+        "view": view,
+        "nodes": nodes,
+        "edges": edges,
+    });
+    let mut s = serde_json::to_string_pretty(&v).unwrap_or_default();
     s.push('\n');
     s
 }

@@ -255,9 +255,6 @@ impl NetworkView {
                 })
             })
             .collect();
-        let mut s = serde_json::to_string_pretty(&json!({ "nodes": nodes, "edges": edges }))
-            .unwrap_or_default();
-        s.push('\n');
-        s
+        super::graph_json("network", nodes, edges)
     }
 }
