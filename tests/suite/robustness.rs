@@ -56,12 +56,19 @@ pub fn mutations(text: &str) -> Vec<String> {
     v
 }
 
-#[test]
-fn the_build_never_panics_on_bad_input() {
+/// Every input and its mutations, in four shards (one test each, so the harness spreads
+/// them over the cores; the whole took 5 minutes of one core in a debug build).
+const SHARDS: usize = 4;
+
+fn never_panics(shard: usize) {
     let lib = cci_core::stdlib::embedded();
-    let mut cases = 0;
+    let (mut cases, mut total) = (0, 0);
     for (name, text) in inputs() {
         for input in std::iter::once(text.clone()).chain(mutations(&text)) {
+            total += 1;
+            if total % SHARDS != shard {
+                continue;
+            }
             cases += 1;
             let r = catch_unwind(AssertUnwindSafe(|| {
                 let b = cci_core::build(&name, &input, &lib);
@@ -88,8 +95,29 @@ fn the_build_never_panics_on_bad_input() {
             }
         }
     }
-    eprintln!("robustness: {cases} inputs built without a panic");
-    assert!(cases > 2000, "only {cases} cases");
+    eprintln!("robustness: {cases} inputs of {total} (shard {shard}) built without a panic");
+    assert!(total > 2000, "only {total} cases");
+    assert!(cases >= total / SHARDS, "shard {shard}: {cases} of {total}");
+}
+
+#[test]
+fn the_build_never_panics_on_bad_input_0() {
+    never_panics(0);
+}
+
+#[test]
+fn the_build_never_panics_on_bad_input_1() {
+    never_panics(1);
+}
+
+#[test]
+fn the_build_never_panics_on_bad_input_2() {
+    never_panics(2);
+}
+
+#[test]
+fn the_build_never_panics_on_bad_input_3() {
+    never_panics(3);
 }
 
 /// Nesting is bounded (E0106) before it can exhaust the stack: this test runs on a test

@@ -155,8 +155,6 @@ pub fn build_in(
     stdlib_files: &[(String, String)],
     world: &World,
 ) -> Build {
-    // Compiling the templates does not depend on the site: it runs while the site is checked.
-    let templates = emit::TemplateCompiler::start();
     let mut compilation = compile_in(site_name, site_text, stdlib_files, world);
     let site = match (&compilation.site, compilation.has_errors()) {
         (Some(site), false) => site.clone(),
@@ -185,9 +183,7 @@ pub fn build_in(
             graph: &g,
             source_name: file_name(site_name),
         };
-        let emitted = templates
-            .finish()
-            .and_then(|t| emit::emit(&input, &t, &mut compilation.diagnostics));
+        let emitted = emit::emit(&input, emit::templates(), &mut compilation.diagnostics);
         match emitted {
             Ok(o) if !compilation.diagnostics.has_errors() => outputs = Some(o),
             Ok(_) => {}

@@ -6,10 +6,9 @@
 //! bucket, the queue, the services box's address). So every literal value is escaped for
 //! it (`${` → `$${`), and the only `${...}` left are the placeholders named here.
 
-use super::{render, shell_assign, EmitError, Input, Outputs};
+use super::{render, shell_assign, EmitError, Input, Outputs, Templates};
 use crate::model::{Site, Stdlib};
 use crate::names::Names;
-use handlebars::Handlebars;
 use serde_json::{json, Value};
 
 /// The placeholders Terraform fills in the services box's user-data, and the Terraform
@@ -33,7 +32,7 @@ pub(super) fn services_user_data_vars(site: &Site) -> Vec<(&'static str, &'stati
 /// server on the services box.
 pub const NOMAD_PLACEHOLDER: &str = "services_private_ip";
 
-pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), EmitError> {
+pub fn emit(input: &Input, t: &Templates, out: &mut Outputs) -> Result<(), EmitError> {
     let base = json!({
         "source": input.source_name,
         "site": input.site.name,
@@ -52,7 +51,7 @@ pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), Emit
 /// The services box's user-data: its settings, the shared boot functions, its setup script.
 fn services(
     input: &Input,
-    t: &Handlebars,
+    t: &Templates,
     base: &Value,
     boot_lib: &str,
 ) -> Result<String, EmitError> {
@@ -90,7 +89,7 @@ fn services(
 /// scripts that set the client up, keep builds from the metadata service and drain it.
 fn nomad_client(
     input: &Input,
-    t: &Handlebars,
+    t: &Templates,
     base: &Value,
     boot_lib: &str,
 ) -> Result<String, EmitError> {

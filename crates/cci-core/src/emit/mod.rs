@@ -8,6 +8,7 @@ pub mod graph_render;
 pub mod hcl;
 pub mod iam;
 pub mod ports;
+mod templates;
 mod terraform;
 pub mod user_data;
 
@@ -15,10 +16,10 @@ use crate::diagnostics::Diagnostics;
 use crate::graph::ResourceGraph;
 use crate::model::{Site, Stdlib};
 use crate::network::Network;
-use handlebars::{Handlebars, Template};
+use handlebars::Handlebars;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use templates::render;
+pub use templates::Templates;
 
 /// Everything a build writes: relative path to contents. Sorted, so output is stable. (The
 /// core writes every file but `graph/network.svg`, which `cci_picture::draw_into` adds.)
@@ -41,9 +42,9 @@ pub struct Input<'a> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmitError(pub String);
 
-/// Renders every output with the compiled templates (see [`TemplateCompiler`]); what AWS
-/// would refuse of them (user-data too large) goes into `diags`.
-pub fn emit(input: &Input, t: &Handlebars, diags: &mut Diagnostics) -> Result<Outputs, EmitError> {
+/// Renders every output with the templates (see [`templates`]); what AWS would refuse of
+/// them (user-data too large) goes into `diags`.
+pub fn emit(input: &Input, t: &Templates, diags: &mut Diagnostics) -> Result<Outputs, EmitError> {
     let mut out = Outputs::default();
     terraform::emit(input, t, &mut out)?;
     iam::emit(input, &mut out)?;
@@ -240,59 +241,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ),
 ];
 
-/// Compiles the templates. Handlebars parses about ten bytes a microsecond, so compiling
-/// them costs as much as checking a small site: `build` starts this on another thread before
-/// it parses the site, and the thread that finishes checking compiles what is left.
-pub struct TemplateCompiler {
-    next: Arc<AtomicUsize>,
-    helper: std::thread::JoinHandle<Compiled>,
-}
-
-/// Templates compiled by one thread, by their index in `TEMPLATES`.
-type Compiled = Vec<(usize, Result<Template, String>)>;
-
-impl TemplateCompiler {
-    pub fn start() -> Self {
-        let next = Arc::new(AtomicUsize::new(0));
-        let shared = Arc::clone(&next);
-        TemplateCompiler {
-            next,
-            helper: std::thread::spawn(move || compile_some(&shared)),
-        }
-    }
-
-    /// Compiles what the other thread has not, and registers every template.
-    pub fn finish(self) -> Result<Handlebars<'static>, EmitError> {
-        let mut compiled = compile_some(&self.next);
-        compiled.extend(
-            self.helper
-                .join()
-                .map_err(|_| EmitError("the template thread panicked".into()))?,
-        );
-        compiled.sort_by_key(|(i, _)| *i);
-        let mut h = registry();
-        for (i, template) in compiled {
-            h.register_template(TEMPLATES[i].0, template.map_err(EmitError)?);
-        }
-        Ok(h)
-    }
-}
-
-/// Takes the next template nobody has taken until there are none.
-fn compile_some(next: &AtomicUsize) -> Compiled {
-    let mut out = Vec::new();
-    loop {
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        let Some((name, text)) = TEMPLATES.get(i) else {
-            return out;
-        };
-        let template = Template::compile_with_name(text, name.to_string())
-            .map_err(|e| format!("template {name}: {e}"));
-        out.push((i, template));
-    }
-}
-
-/// The registry the templates render in: strict, no HTML escaping, our helpers.
+/// The registry the templates render in: strict, no HTML escaping, our helpers. It holds no
+/// template: [`Templates`] compiles each on its first render.
 fn registry() -> Handlebars<'static> {
     let mut h = Handlebars::new();
     h.set_strict_mode(true);
@@ -305,26 +255,11 @@ fn registry() -> Handlebars<'static> {
     h
 }
 
-/// Every template, compiled on this thread.
-pub fn templates() -> Result<Handlebars<'static>, EmitError> {
-    let mut h = registry();
-    for (name, text) in TEMPLATES {
-        h.register_template_string(name, *text)
-            .map_err(|e| EmitError(format!("template {name}: {e}")))?;
-    }
-    Ok(h)
-}
-
-/// Renders a template. The context is moved into handlebars' (`render` would copy it: the
-/// port matrix of a site with 20,000 rules is a context of 90 MB).
-fn render(h: &Handlebars, name: &str, ctx: serde_json::Value) -> Result<String, EmitError> {
-    let mut text = h
-        .render_with_context(name, &handlebars::Context::from(ctx))
-        .map_err(|e| EmitError(format!("template {name}: {e}")))?;
-    // Handlebars renders into an 8 KiB buffer: kept as is, a site's 20,000 rendered rules
-    // would hold 160 MiB for 7 MiB of text.
-    text.shrink_to_fit();
-    Ok(text)
+/// This process's templates, each compiled on its first render and kept (a build compiles
+/// only those its site uses; a process that builds many sites compiles each once).
+pub fn templates() -> &'static Templates {
+    static T: std::sync::OnceLock<Templates> = std::sync::OnceLock::new();
+    T.get_or_init(Templates::new)
 }
 
 /// How a helper turns a value into text for its target, or says why it cannot.

@@ -1,17 +1,16 @@
 //! `security-groups.json` (the EC2 API's `IpPermissions` shape) and `ports.md` (the port
 //! matrix a reviewer reads: every flow, its purpose and the guide section it comes from).
 
-use super::{render, EmitError, Input, Outputs};
+use super::{render, EmitError, Input, Outputs, Templates};
 use crate::ast::Protocol;
 use crate::matrix::{endpoint_text, Matrix};
 use crate::model::ports_text;
 use crate::model::{EndpointRef, Rule};
 use crate::network::{Direction, Peer, SgRule};
-use handlebars::Handlebars;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 
-pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), EmitError> {
+pub fn emit(input: &Input, t: &Templates, out: &mut Outputs) -> Result<(), EmitError> {
     let net = input.net;
     let mut groups = Vec::new();
     for (g, rules) in net.rules_by_group() {

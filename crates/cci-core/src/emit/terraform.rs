@@ -2,16 +2,15 @@
 //! order and grouped by file. Each node of the graph carries its resource's data; this module
 //! turns it into the template's context.
 
-use super::{hcl, render, EmitError, Input, Outputs};
+use super::{hcl, render, EmitError, Input, Outputs, Templates};
 use crate::graph::{BucketPart, Resource, Role, TfFile};
 use crate::model::{Fleet, OutputDef, Site, Stdlib};
 use crate::names::{self, Names};
 use crate::network::{Direction, Group, GroupRole, Peer, SgRule};
-use handlebars::Handlebars;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
-pub fn emit(input: &Input, t: &Handlebars, out: &mut Outputs) -> Result<(), EmitError> {
+pub fn emit(input: &Input, t: &Templates, out: &mut Outputs) -> Result<(), EmitError> {
     let site = input.site;
     let header = render(
         t,
