@@ -58,24 +58,17 @@ fn diagnostic_json(d: &Diagnostic, sources: &Sources, shown: &ShownSources) -> V
 
 fn span_json(l: &Label, primary: bool, shown: &ShownSources) -> Value {
     let file = shown.get(l.span.file);
-    let p = place(l.span, shown);
-    json!({
-        "file": file.name,
-        "line": p.line,
-        "column": p.column,
-        "end_line": p.end_line,
-        "end_column": p.end_column,
-        "byte_start": p.byte_start,
-        "byte_end": p.byte_end,
+    place(l.span, shown).json_with(json!({
         "label": (!l.text.is_empty()).then(|| file.clean(&l.text)),
         "primary": primary,
-    })
+    }))
 }
 
 /// Where a span is: 1-based lines, 1-based columns counted in characters (Unicode scalar
 /// values), the end just after the last character (rustc's `line_end`/`column_end`); byte
 /// offsets from the file's start, the end exclusive.
 pub(super) struct Place {
+    pub file: String,
     pub line: usize,
     pub column: usize,
     pub end_line: usize,
@@ -84,7 +77,27 @@ pub(super) struct Place {
     pub byte_end: usize,
 }
 
+impl Place {
+    /// A span of docs/message-format.md (`file`, `line` … `byte_end`), then `more`'s fields.
+    pub(super) fn json_with(&self, more: Value) -> Value {
+        let mut v = json!({
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
+            "byte_start": self.byte_start,
+            "byte_end": self.byte_end,
+        });
+        if let (Some(v), Value::Object(more)) = (v.as_object_mut(), more) {
+            v.extend(more);
+        }
+        v
+    }
+}
+
 pub(super) fn place(span: Span, shown: &ShownSources) -> Place {
+    let name = shown.get(span.file).name.clone();
     let file = shown.get(span.file).file;
     let len = file.text.len();
     let byte_start = (span.start as usize).min(len);
@@ -92,6 +105,7 @@ pub(super) fn place(span: Span, shown: &ShownSources) -> Place {
     let (line, column) = line_column(file, byte_start);
     let (end_line, end_column) = line_column(file, byte_end);
     Place {
+        file: name,
         line,
         column,
         end_line,

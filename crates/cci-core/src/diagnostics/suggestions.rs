@@ -76,19 +76,11 @@ impl Diagnostic {
 /// how sure it is.
 pub(super) fn suggestion_json(s: &Suggestion, shown: &ShownSources) -> serde_json::Value {
     let file = shown.get(s.span.file);
-    let p = super::json::place(s.span, shown);
-    serde_json::json!({
-        "file": file.name,
-        "line": p.line,
-        "column": p.column,
-        "end_line": p.end_line,
-        "end_column": p.end_column,
-        "byte_start": p.byte_start,
-        "byte_end": p.byte_end,
+    super::json::place(s.span, shown).json_with(serde_json::json!({
         "replacement": escaped(&file.masked(&s.replacement)),
         "applicability": s.applicability.as_str(),
         "message": file.clean(&s.message),
-    })
+    }))
 }
 
 /// A suggestion as the human report shows it, under the help: `fix: replace `a` with `b``
