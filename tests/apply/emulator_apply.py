@@ -543,7 +543,7 @@ def check_fleets(out, site, services, c, planned, ids):
               f"fleet {fleet}: the drain hook the user-data completes ({hook_name}, {timeout} s)")
         # moto answers every hook with a made-up notification target (moto/autoscaling/
         # models.py), so that the hook has none is read from the plan: what Terraform sends.
-        hook = planned[f"aws_autoscaling_lifecycle_hook.nomad_{fleet}"]
+        hook = planned[f"aws_autoscaling_lifecycle_hook.{fleet}"]
         check(not hook.get("notification_target_arn") and not hook.get("role_arn"),
               f"fleet {fleet}: the hook posts to no queue (plan)")
 
