@@ -52,6 +52,11 @@ def die(stage, detail=""):
     sys.exit(1)
 
 
+def moto_command(port):
+    """The emulator on 127.0.0.1:PORT, one request at a time (moto_serial.py says why)."""
+    return [sys.executable, str(Path(__file__).parent / "moto_serial.py"), "127.0.0.1", str(port)]
+
+
 def free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))
@@ -217,9 +222,8 @@ def main():
     work = Path(tempfile.mkdtemp(prefix="cci-apply-"))
     port = free_port()
     endpoint = f"http://127.0.0.1:{port}"
-    moto_server = str(Path(sys.executable).parent / "moto_server")
     moto = subprocess.Popen(
-        [moto_server, "-H", "127.0.0.1", "-p", str(port)],
+        moto_command(port),
         stdout=open(work / "moto.log", "w"), stderr=subprocess.STDOUT,
         env=dict(os.environ, MOTO_AMIS_PATH=emulator_images(work)),
     )

@@ -164,7 +164,7 @@ def main():
     port = ea.free_port()
     endpoint = f"http://127.0.0.1:{port}"
     moto = subprocess.Popen(
-        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        ea.moto_command(port),
         stdout=open(work / "moto.log", "w"), stderr=subprocess.STDOUT,
         env=dict(os.environ, MOTO_AMIS_PATH=ea.emulator_images(work)),
     )
