@@ -65,8 +65,28 @@ pub fn lower_parsed(parsed: &Parsed, file: FileId) -> (File, Diagnostics) {
     for e in &parsed.errors {
         diags.push(to_diagnostic(e, file));
     }
-    open_decisions(&parsed.root(), file, &mut diags);
+    open_decisions(&parsed.green, file, &mut diags);
     (ast, diags)
+}
+
+/// The comments under `node` (which starts at `offset`), read from the green tree: no cursor
+/// per token, so a language server's edit does not pay for a second walk of the whole file.
+fn green_comments<'a>(
+    node: &'a rowan::GreenNodeData,
+    offset: usize,
+    out: &mut Vec<(usize, &'a str)>,
+) {
+    let mut at = offset;
+    for child in node.children() {
+        match child {
+            rowan::NodeOrToken::Node(n) => green_comments(n, at, out),
+            rowan::NodeOrToken::Token(t) if t.kind() == SyntaxKind::COMMENT.into() => {
+                out.push((at, t.text()));
+            }
+            rowan::NodeOrToken::Token(_) => {}
+        }
+        at += usize::from(child.text_len());
+    }
 }
 
 /// What `init` and `import` write before a decision only the operator can make:
@@ -75,19 +95,16 @@ pub const OPEN_DECISION: &str = "TODO(cci-dsl)";
 
 /// Each `# TODO(cci-dsl): ...` comment is an error (E0108) until the operator has decided and
 /// deleted it, so a site fresh from `init` or `import` does not build with its placeholders.
-fn open_decisions(root: &SyntaxNode, file: FileId, diags: &mut Diagnostics) {
-    let comments = root
-        .descendants_with_tokens()
-        .filter_map(|e| e.into_token())
-        .filter(|t| t.kind() == SyntaxKind::COMMENT);
-    for t in comments {
-        let body = t.text().trim_start_matches('#').trim_start();
+fn open_decisions(green: &rowan::GreenNodeData, file: FileId, diags: &mut Diagnostics) {
+    let mut comments = Vec::new();
+    green_comments(green, 0, &mut comments);
+    for (start, text) in comments {
+        let body = text.trim_start_matches('#').trim_start();
         let Some(what) = body.strip_prefix(OPEN_DECISION) else {
             continue;
         };
         let what = what.trim_start_matches(':').trim();
-        let range = t.text_range();
-        let span = Span::new(file, range.start().into(), range.end().into());
+        let span = Span::new(file, start, start + text.len());
         diags.push(
             Diagnostic::new(Code::E0108, span, "a decision is left open")
                 .label("left open by `init` or `import`")
