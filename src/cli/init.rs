@@ -17,7 +17,7 @@ const INIT_TEMPLATE: &str = include_str!("../../examples/default.cci");
 
 pub fn run(path: &Path, answers: &InitAnswers) -> Result<ExitCode, String> {
     let text = site_text(path, answers);
-    refuse_bad_answers(&text)?;
+    refuse_bad_answers(path, &text)?;
     write_new_file(path, text.as_bytes()).map_err(|e| format!("cannot write {e}"))?;
     let todo = text.matches(OPEN_DECISION).count();
     errln!(
@@ -29,27 +29,26 @@ pub fn run(path: &Path, answers: &InitAnswers) -> Result<ExitCode, String> {
 }
 
 /// The answers, checked the way `check` would check them, so a mistyped id is reported now
-/// rather than at the first build.
-fn refuse_bad_answers(text: &str) -> Result<(), String> {
-    let c = cci_core::compile("site.cci", text, &cci_core::stdlib::embedded());
-    let wrong: Vec<String> = c
+/// rather than at the first build; shown as `check` shows a site (masked, escaped), at the
+/// lines of the site that would have been written.
+fn refuse_bad_answers(path: &Path, text: &str) -> Result<(), String> {
+    use cci_core::diagnostics::{render, Diagnostics, Style};
+    let name = path.display().to_string();
+    let c = cci_core::compile(&name, text, &cci_core::stdlib::embedded());
+    let mut wrong = Diagnostics::default();
+    for d in c
         .diagnostics
         .iter()
         .filter(|d| d.code != cci_core::codes::Code::E0108)
-        .map(|d| {
-            let help = d
-                .help
-                .as_deref()
-                .map_or(String::new(), |h| format!(" ({h})"));
-            format!("{}: {}{help}", d.code.as_str(), d.message)
-        })
-        .collect();
+    {
+        wrong.push(d.clone());
+    }
     if wrong.is_empty() {
         return Ok(());
     }
     Err(format!(
-        "the options do not make a valid site:\n  {}",
-        wrong.join("\n  ")
+        "the options do not make a valid site (nothing written):\n{}",
+        render(&wrong, &c.sources, Style::Plain)
     ))
 }
 

@@ -216,6 +216,35 @@ fn init_writes_the_answers_and_refuses_wrong_ones() {
     assert!(!bad.exists(), "nothing written for wrong answers");
 }
 
+/// A credential typed as an answer to `init` is refused and never echoed: the answers' errors
+/// are masked as every diagnostic is.
+#[test]
+fn init_never_echoes_a_credential_given_as_an_answer() {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join("site.cci");
+    let o = cli()
+        .arg("init")
+        .arg(&p)
+        .args(["--vpc", "vpc-AKIAIOSFODNN7EXAMPLE"])
+        .args(["--region", "ghp_0123456789abcdefghijABCDEFGHIJ012345"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(all.contains("E0330"), "{all}");
+    for secret in [
+        "AKIAIOSFODNN7EXAMPLE",
+        "ghp_0123456789abcdefghijABCDEFGHIJ012345",
+    ] {
+        assert!(!all.contains(secret), "{secret} echoed:\n{all}");
+    }
+    assert!(!p.exists());
+}
+
 /// A secret written by mistake (as the passphrase, under a misspelled key, an access key, a
 /// PEM block) is never printed, in either message format; `-` reads the site from stdin.
 #[test]
