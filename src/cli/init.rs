@@ -8,6 +8,7 @@
 
 use super::args::InitAnswers;
 use cci_core::output::fs::write_new_file;
+use cci_core::parse::syntax::{attrs, entries, kind_of, top_blocks};
 use cci_core::parse::{is_name, parse_tree, SyntaxKind, SyntaxNode, OPEN_DECISION};
 use std::path::Path;
 use std::process::ExitCode;
@@ -66,8 +67,8 @@ pub fn site_text(path: &Path, a: &InitAnswers) -> String {
         .file_stem()
         .and_then(|s| s.to_str())
         .filter(|s| is_name(s));
-    for block in root.children().filter(|n| n.kind() == SyntaxKind::BLOCK) {
-        match block_kind(&block).as_str() {
+    for block in top_blocks(&root) {
+        match kind_of(&block).unwrap_or_default().as_str() {
             "site" => site_edits(&block, a, stem, &mut edits),
             "actors" => {
                 for (key, value) in attributes(&block) {
@@ -96,7 +97,11 @@ fn site_edits(block: &SyntaxNode, a: &InitAnswers, stem: Option<&str>, edits: &m
             });
         }
     }
-    let Some(aws) = body_blocks(block).find(|b| block_kind(b) == "aws") else {
+    let nested = block.children().filter(|n| n.kind() == SyntaxKind::BODY);
+    let mut nested = nested.flat_map(|b| entries(&b).collect::<Vec<_>>());
+    let Some(aws) =
+        nested.find(|b| b.kind() == SyntaxKind::BLOCK && kind_of(b).as_deref() == Some("aws"))
+    else {
         return;
     };
     let subnets = match a.subnet.as_slice() {
@@ -148,37 +153,17 @@ fn range(n: &SyntaxNode) -> std::ops::Range<usize> {
     n.text_range().start().into()..n.text_range().end().into()
 }
 
-/// A block's kind: its first word.
-fn block_kind(block: &SyntaxNode) -> String {
-    block
-        .children_with_tokens()
-        .filter_map(|e| e.into_token())
-        .find(|t| t.kind() == SyntaxKind::WORD)
-        .map_or(String::new(), |t| t.text().to_string())
-}
-
-fn body_blocks(block: &SyntaxNode) -> impl Iterator<Item = SyntaxNode> {
-    block
-        .children()
-        .filter(|n| n.kind() == SyntaxKind::BODY)
-        .flat_map(|b| b.children())
-        .filter(|n| n.kind() == SyntaxKind::BLOCK)
-}
-
-/// A block's `key = value` entries: the key and the value's node.
+/// A block's attributes (`cci_core`'s reading of the tree), each with its value's node.
 fn attributes(block: &SyntaxNode) -> Vec<(String, SyntaxNode)> {
-    let body = block.children().filter(|n| n.kind() == SyntaxKind::BODY);
-    body.flat_map(|b| b.children())
-        .filter(|n| n.kind() == SyntaxKind::ATTR)
-        .filter_map(|attr| {
-            let key = attr.children().find(|n| n.kind() == SyntaxKind::KEY)?;
+    attrs(block)
+        .filter_map(|(key, attr)| {
             let value = attr.children().find(|n| {
                 matches!(
                     n.kind(),
                     SyntaxKind::LITERAL | SyntaxKind::LIST | SyntaxKind::CALL
                 )
             })?;
-            Some((key.text().to_string().trim().to_string(), value))
+            Some((key, value))
         })
         .collect()
 }

@@ -2,6 +2,9 @@
 //! what the site declares (its fleets, externals, the actors it binds, instance types, the
 //! services box) and where names are used (rule endpoints, `instance = "..."`).
 
+pub(super) use cci_core::parse::syntax::{
+    attrs, entries, key, kind_of, kind_token, label, significant, top_blocks,
+};
 use cci_core::parse::syntax::{token_value, SyntaxKind::*, SyntaxNode, SyntaxToken};
 use rowan::{TextRange, TextSize, TokenAtOffset};
 
@@ -23,36 +26,6 @@ pub(super) fn token_at(root: &SyntaxNode, offset: usize) -> Option<SyntaxToken> 
         TokenAtOffset::Single(t) => Some(t),
         TokenAtOffset::Between(l, r) => Some(if rank(&l) > rank(&r) { l } else { r }),
     }
-}
-
-/// A node's own tokens (not its children's) that are not trivia.
-pub(super) fn significant(node: &SyntaxNode) -> impl Iterator<Item = SyntaxToken> {
-    node.children_with_tokens()
-        .filter_map(|e| e.into_token())
-        .filter(|t| !t.kind().is_trivia())
-}
-
-/// A block's kind: its first word (`fleet`, `site`, `aws`).
-pub(super) fn kind_token(block: &SyntaxNode) -> Option<SyntaxToken> {
-    significant(block).next().filter(|t| t.kind() == WORD)
-}
-
-pub(super) fn kind_of(block: &SyntaxNode) -> Option<String> {
-    kind_token(block).map(|t| t.text().to_string())
-}
-
-/// A block's first label, read (`fleet nomad` → `nomad`; a string's value), and its token.
-pub(super) fn label(block: &SyntaxNode) -> Option<(String, SyntaxToken)> {
-    let l = block.children().find(|n| n.kind() == LABEL)?;
-    let t = significant(&l).next()?;
-    Some((token_value(&t)?, t))
-}
-
-/// An attribute's key, read, and its token.
-pub(super) fn key(attr: &SyntaxNode) -> Option<(String, SyntaxToken)> {
-    let k = attr.children().find(|n| n.kind() == KEY)?;
-    let t = significant(&k).next()?;
-    Some((token_value(&t)?, t))
 }
 
 /// The first token of an attribute's value when it is a single literal (`"m4.2xlarge"`).
@@ -82,36 +55,6 @@ pub(super) fn value_text(attr: &SyntaxNode) -> Option<String> {
         prev = Some(t.kind());
     }
     Some(out)
-}
-
-/// The entries of a body: its attributes, blocks and rules, broken ones' included (what a
-/// `BROKEN` node holds that did parse, such as `instance =` while a value is being typed).
-pub(super) fn entries(body: &SyntaxNode) -> impl Iterator<Item = SyntaxNode> {
-    body.children().flat_map(|n| {
-        let inner: Vec<SyntaxNode> = match n.kind() {
-            BROKEN => n
-                .children()
-                .filter(|c| matches!(c.kind(), ATTR | BLOCK | RULE))
-                .collect(),
-            _ => vec![n],
-        };
-        inner
-    })
-}
-
-/// The file's top-level blocks, and the ones broken by a syntax error.
-pub(super) fn top_blocks(root: &SyntaxNode) -> impl Iterator<Item = SyntaxNode> {
-    entries(root).filter(|n| n.kind() == BLOCK)
-}
-
-/// The attributes of a block, by key.
-pub(super) fn attrs(block: &SyntaxNode) -> impl Iterator<Item = (String, SyntaxNode)> {
-    block
-        .children()
-        .filter(|n| n.kind() == BODY)
-        .flat_map(|b| entries(&b).collect::<Vec<_>>())
-        .filter(|n| n.kind() == ATTR)
-        .filter_map(|a| Some((key(&a)?.0, a)))
 }
 
 /// The kinds of the blocks around a node (the node's own when it is a block), outermost first.

@@ -156,6 +156,68 @@ pub fn token_value(t: &SyntaxToken) -> Option<String> {
     }
 }
 
+// Reading the tree: what the editor support and `init` ask of a block.
+
+/// A node's own tokens (not its children's) that are not trivia.
+pub fn significant(node: &SyntaxNode) -> impl Iterator<Item = SyntaxToken> {
+    node.children_with_tokens()
+        .filter_map(|e| e.into_token())
+        .filter(|t| !t.kind().is_trivia())
+}
+
+/// A block's kind: its first word (`fleet`, `site`, `aws`).
+pub fn kind_token(block: &SyntaxNode) -> Option<SyntaxToken> {
+    significant(block).next().filter(|t| t.kind() == WORD)
+}
+
+pub fn kind_of(block: &SyntaxNode) -> Option<String> {
+    kind_token(block).map(|t| t.text().to_string())
+}
+
+/// A block's first label, read (`fleet nomad` → `nomad`; a string's value), and its token.
+pub fn label(block: &SyntaxNode) -> Option<(String, SyntaxToken)> {
+    let l = block.children().find(|n| n.kind() == LABEL)?;
+    let t = significant(&l).next()?;
+    Some((token_value(&t)?, t))
+}
+
+/// An attribute's key, read, and its token.
+pub fn key(attr: &SyntaxNode) -> Option<(String, SyntaxToken)> {
+    let k = attr.children().find(|n| n.kind() == KEY)?;
+    let t = significant(&k).next()?;
+    Some((token_value(&t)?, t))
+}
+
+/// The entries of a body: its attributes, blocks and rules, broken ones' included (what a
+/// `BROKEN` node holds that did parse, such as `instance =` while a value is being typed).
+pub fn entries(body: &SyntaxNode) -> impl Iterator<Item = SyntaxNode> {
+    body.children().flat_map(|n| {
+        let inner: Vec<SyntaxNode> = match n.kind() {
+            BROKEN => n
+                .children()
+                .filter(|c| matches!(c.kind(), ATTR | BLOCK | RULE))
+                .collect(),
+            _ => vec![n],
+        };
+        inner
+    })
+}
+
+/// The file's top-level blocks, and the ones broken by a syntax error.
+pub fn top_blocks(root: &SyntaxNode) -> impl Iterator<Item = SyntaxNode> {
+    entries(root).filter(|n| n.kind() == BLOCK)
+}
+
+/// The attributes of a block, by key.
+pub fn attrs(block: &SyntaxNode) -> impl Iterator<Item = (String, SyntaxNode)> {
+    block
+        .children()
+        .filter(|n| n.kind() == BODY)
+        .flat_map(|b| entries(&b).collect::<Vec<_>>())
+        .filter(|n| n.kind() == ATTR)
+        .filter_map(|a| Some((key(&a)?.0, a)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
