@@ -53,15 +53,7 @@ fn formatted(cli: &Cli, name: &str, text: &str) -> Option<String> {
     // A file that does not parse is reported, not formatted: its shape is not known.
     let mut sources = cci_core::span::Sources::default();
     let id = sources.add(name.to_string(), text.to_string());
-    let (_, parsed) = cci_core::parse::parse_file(text, id);
-    // An open decision (E0108) is for `check`: the file's shape is known.
-    let mut diags = cci_core::diagnostics::Diagnostics::default();
-    for d in parsed
-        .iter()
-        .filter(|d| d.code != cci_core::codes::Code::E0108)
-    {
-        diags.push(d.clone());
-    }
+    let (_, diags) = cci_core::parse::parse_file(text, id);
     if diags.has_errors() {
         report(cli, &diags, &sources);
         errln!("{}: not formatted (syntax errors)", escaped(name));

@@ -13,12 +13,7 @@ use std::process::Command;
 /// The parser's verdict: `None` when the text is syntactically fine, else its syntax codes.
 fn parser_verdict(text: &str) -> Option<Vec<Code>> {
     let (_, diags) = cci_core::parse::parse_file(text, cci_core::span::FileId(0));
-    // An open decision (E0108) is a comment the grammar takes as any other.
-    let codes: Vec<Code> = diags
-        .iter()
-        .map(|d| d.code)
-        .filter(|c| *c != Code::E0108)
-        .collect();
+    let codes: Vec<Code> = diags.iter().map(|d| d.code).collect();
     (!codes.is_empty()).then_some(codes)
 }
 

@@ -98,6 +98,7 @@ pub fn compile_in(
     let site_tree = parse::parse_tree(site_text);
     let (site_ast, d) = parse::lower_parsed(&site_tree, site_id);
     diagnostics.extend(d);
+    parse::open_decisions(&site_tree.green, site_id, &mut diagnostics);
 
     // The site may add library kinds of its own (an instance type the catalog lacks).
     let mut all: Vec<&ast::File> = lib_asts.iter().collect();
